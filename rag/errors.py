@@ -1,0 +1,31 @@
+"""The project's exceptions: each message names the bad value and says how to fix it.
+
+``RagError`` is what the CLI and the app catch to print one clean line instead of
+a traceback.  Bugs (anything else) still raise normally.
+"""
+
+from __future__ import annotations
+
+
+class RagError(Exception):
+    """Base class: a problem the user can fix, with a message that says how."""
+
+
+class ConfigError(RagError, ValueError):
+    """A setting, environment variable or CLI flag has a bad value."""
+
+
+class CorpusError(RagError):
+    """The corpus folder is missing or holds nothing usable."""
+
+
+class IndexStateError(RagError):
+    """The index folder is missing, stale, foreign or corrupted."""
+
+
+class GoldSetError(RagError, ValueError):
+    """A gold Q&A file has a bad line."""
+
+
+class GeneratorError(RagError):
+    """An answer generator (local model, remote endpoint) failed; callers fall back."""

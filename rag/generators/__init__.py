@@ -1,0 +1,1 @@
+"""Generator backends: extractive (default), local LLM, OpenAI-compatible endpoint."""

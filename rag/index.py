@@ -1,0 +1,372 @@
+"""Build, save, check and load the search index (``index/``).
+
+The index folder is plain files a person can open:
+
+- ``manifest.json``: format version, embedding model (name, fingerprint,
+  dimension), chunking parameters, the SHA-256 of every corpus file, the FAISS
+  index type, counts, build time and duration;
+- ``chunks.jsonl``, ``sentences.jsonl``, ``documents.jsonl`` (the original
+  articles, so citations can be opened even if the corpus moves);
+- ``chunk_vectors.npy``, ``sentence_vectors.npy`` (float32, normalised,
+  saved with ``allow_pickle=False``);
+- ``chunks.faiss``: inner-product FAISS index over the chunk vectors: exact
+  (``IndexFlatIP``) below ``approx_index_min_chunks`` chunks, HNSW above
+  (parameters and the reason for the switch size in docs/benchmarks.md);
+- ``README.md``: what these files are, for humans.
+
+Writes are atomic: a build goes to a sibling temporary folder which then replaces
+the old one by rename, under a lock file, so a crash (even ``kill -9``) leaves
+the previous index whole.  ``check_index`` tells whether the folder is ``ok``,
+``missing``, ``stale`` (corpus or chunking changed), ``foreign`` (another model
+or dimension) or ``corrupt``; ``ensure_index`` rebuilds in every case but ``ok``.
+
+What this module does not do: rank results for a question (``retrieval``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import faiss
+import numpy as np
+
+from rag.chunking import TIKTOKEN_ENCODING, chunk_documents
+from rag.corpus import Skipped, load_corpus
+from rag.embedding import Embedder, get_embedder, model_identity
+from rag.errors import CorpusError, IndexStateError
+from rag.schema import Chunk, Document, DroppedLine, Sentence
+from rag.settings import Settings
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+# HNSW parameters for large indexes, chosen in bench/scale.py (docs/benchmarks.md)
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 64
+REQUIRED_FILES = ("manifest.json", "chunks.jsonl", "sentences.jsonl", "documents.jsonl",
+                  "chunk_vectors.npy", "sentence_vectors.npy", "chunks.faiss")
+
+State = Literal["ok", "missing", "stale", "foreign", "corrupt"]
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    state: State
+    reason: str
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "ok"
+
+
+@dataclass
+class LoadedIndex:
+    """Everything search and answering need, in memory."""
+
+    manifest: dict[str, Any]
+    chunks: list[Chunk]
+    sentences: list[Sentence]
+    documents: dict[str, Document]
+    chunk_vectors: np.ndarray
+    sentence_vectors: np.ndarray
+    faiss_index: Any
+    chunk_by_id: dict[str, Chunk] = field(init=False)
+    chunk_position: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.chunk_by_id = {c.id: c for c in self.chunks}
+        self.chunk_position = {c.id: i for i, c in enumerate(self.chunks)}
+
+    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """(chunk position, cosine) of the ``k`` nearest chunks."""
+        k = min(k, len(self.chunks))
+        scores, ids = self.faiss_index.search(vector.reshape(1, -1).astype(np.float32), k)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What ``rag index`` prints."""
+
+    n_documents: int
+    n_chunks: int
+    n_sentences: int
+    tokens_min: int
+    tokens_median: float
+    tokens_max: int
+    seconds: float
+    index_type: str
+    skipped: tuple[Skipped, ...] = ()
+    dropped: tuple[DroppedLine, ...] = ()
+
+
+def _chunking_params(settings: Settings, embedder_max: int) -> dict[str, Any]:
+    return {
+        "chunk_tokens": settings.chunk_tokens,
+        "overlap_sentences": settings.chunk_overlap_sentences,
+        "tokenizer": TIKTOKEN_ENCODING,
+        "max_wordpieces": embedder_max,
+        "splitter": "pysbd",
+    }
+
+
+def corpus_hashes(settings: Settings) -> dict[str, str]:
+    """SHA-256 of every corpus file that would be indexed (same rules as loading)."""
+    documents, _ = load_corpus(settings.corpus_dir)
+    return {d.source: d.sha256 for d in documents}
+
+
+def build_index(settings: Settings, embedder: Embedder | None = None, *,
+                progress: bool = False) -> BuildReport:
+    """Load and chunk the corpus, embed it and write the index folder atomically."""
+    started = time.perf_counter()
+    embedder = embedder or get_embedder(settings.embed_model, batch_size=settings.embed_batch_size)
+    documents, skipped = load_corpus(settings.corpus_dir)
+    sentences, chunks = chunk_documents(
+        documents,
+        chunk_tokens=settings.chunk_tokens,
+        overlap=settings.chunk_overlap_sentences,
+        count_wordpieces=embedder.count_wordpieces,
+        max_wordpieces=embedder.max_wordpieces,
+    )
+    if not chunks:
+        raise CorpusError(f"the corpus in {settings.corpus_dir} produced no passages")
+    chunk_vectors = embedder.embed([c.embed_text for c in chunks], progress=progress)
+    sentence_vectors = embedder.embed([s.text for s in sentences], progress=progress)
+    dim = int(chunk_vectors.shape[1])
+    index_type = "hnsw" if len(chunks) >= settings.approx_index_min_chunks else "flat"
+    faiss_index = make_faiss_index(chunk_vectors, index_type)
+    seconds = time.perf_counter() - started
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "model": {**model_identity(settings.embed_model), "dim": dim},
+        "chunking": _chunking_params(settings, embedder.max_wordpieces),
+        "corpus": {d.source: d.sha256 for d in documents},
+        "index_type": index_type,
+        "hnsw": {"M": HNSW_M, "ef_construction": HNSW_EF_CONSTRUCTION,
+                 "ef_search": HNSW_EF_SEARCH} if index_type == "hnsw" else None,
+        "n_documents": len(documents),
+        "n_chunks": len(chunks),
+        "n_sentences": len(sentences),
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "build_seconds": round(seconds, 3),
+    }
+    with _locked(settings.index_dir):
+        _write_atomically(settings.index_dir, manifest, documents, chunks, sentences,
+                          chunk_vectors, sentence_vectors, faiss_index)
+    counts = [c.n_tokens for c in chunks]
+    return BuildReport(
+        n_documents=len(documents), n_chunks=len(chunks), n_sentences=len(sentences),
+        tokens_min=min(counts), tokens_median=statistics.median(counts), tokens_max=max(counts),
+        seconds=time.perf_counter() - started, index_type=index_type, skipped=tuple(skipped),
+        dropped=tuple(d for doc in documents for d in doc.dropped),
+    )
+
+
+def make_faiss_index(vectors: np.ndarray, index_type: str) -> Any:
+    """An inner-product FAISS index over ``vectors``: exact, or HNSW for large corpora."""
+    dim = int(vectors.shape[1])
+    if index_type == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    else:
+        index = faiss.IndexFlatIP(dim)
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+@contextlib.contextmanager
+def _locked(index_dir: Path) -> Iterator[None]:
+    """One builder at a time per index folder (a lock file beside it)."""
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(index_dir.parent / f".{index_dir.name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _write_atomically(index_dir: Path, manifest: dict[str, Any], documents: list[Document],
+                      chunks: list[Chunk], sentences: list[Sentence], chunk_vectors: np.ndarray,
+                      sentence_vectors: np.ndarray, faiss_index: Any) -> None:
+    parent = index_dir.parent
+    for leftover in parent.glob(f"{index_dir.name}.tmp-*"):
+        shutil.rmtree(leftover, ignore_errors=True)  # from a build that crashed
+    tmp = Path(tempfile.mkdtemp(prefix=f"{index_dir.name}.tmp-", dir=parent))
+    try:
+        _write_jsonl(tmp / "chunks.jsonl", (asdict(c) for c in chunks))
+        _write_jsonl(tmp / "sentences.jsonl", (asdict(s) for s in sentences))
+        _write_jsonl(tmp / "documents.jsonl", (
+            {"source": d.source, "title": d.title, "sha256": d.sha256, "text": d.text,
+             "blocks": [asdict(b) for b in d.blocks]} for d in documents))
+        np.save(tmp / "chunk_vectors.npy", chunk_vectors, allow_pickle=False)
+        np.save(tmp / "sentence_vectors.npy", sentence_vectors, allow_pickle=False)
+        faiss.write_index(faiss_index, str(tmp / "chunks.faiss"))
+        (tmp / "README.md").write_text(_readme(manifest))
+        # the manifest goes last: a folder without one is never taken for an index
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        for path in tmp.iterdir():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+        old = parent / f"{index_dir.name}.old-{os.getpid()}"
+        if index_dir.exists():
+            os.rename(index_dir, old)
+        os.rename(tmp, index_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _restore_interrupted_swap(index_dir: Path) -> None:
+    """If a crash fell between the two renames, put the previous index back."""
+    if index_dir.exists():
+        return
+    for old in sorted(index_dir.parent.glob(f"{index_dir.name}.old-*")):
+        if (old / "manifest.json").is_file():
+            os.rename(old, index_dir)
+            log.warning("restored the previous index from %s (a build was interrupted)", old.name)
+            return
+
+
+def _write_jsonl(path: Path, rows: Iterator[dict[str, Any]] | Any) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _readme(manifest: dict[str, Any]) -> str:
+    return (
+        "# Anora Q&A search index\n\n"
+        f"Built {manifest['built_at']} by `rag index` from {manifest['n_documents']} articles: "
+        f"{manifest['n_chunks']} passages, {manifest['n_sentences']} sentences, "
+        f"model {manifest['model']['name']} ({manifest['model']['dim']} dimensions), "
+        f"{manifest['index_type']} FAISS index.\n\n"
+        "- `manifest.json`: what was built from what (checked on every load)\n"
+        "- `chunks.jsonl`: one passage per line (text shown to users, offsets into the article)\n"
+        "- `sentences.jsonl`: every sentence with its offsets; passages list sentence ids\n"
+        "- `documents.jsonl`: the original articles\n"
+        "- `chunk_vectors.npy`, `sentence_vectors.npy`: normalised float32 embeddings\n"
+        "- `chunks.faiss`: the FAISS inner-product index over chunk vectors\n\n"
+        "Do not edit by hand: `rag index` rebuilds it; `rag index --check` reports its state.\n"
+    )
+
+
+def check_index(settings: Settings) -> IndexStatus:
+    """Is the index folder usable for these settings and this corpus?  Reads no vectors."""
+    index_dir = settings.index_dir
+    _restore_interrupted_swap(index_dir)
+    if not (index_dir / "manifest.json").exists():
+        return IndexStatus("missing", f"no index in {index_dir}")
+    try:
+        manifest = json.loads((index_dir / "manifest.json").read_text())
+        if not isinstance(manifest, dict):
+            raise ValueError("manifest is not an object")
+    except (OSError, ValueError) as exc:
+        return IndexStatus("corrupt", f"manifest.json is unreadable ({exc})")
+    missing = [name for name in REQUIRED_FILES if not (index_dir / name).is_file()]
+    if missing:
+        return IndexStatus("corrupt", f"missing files: {', '.join(missing)}")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        return IndexStatus("stale", f"format version {manifest.get('format_version')} "
+                                    f"(this code writes {FORMAT_VERSION})")
+    identity = model_identity(settings.embed_model)
+    built_with = manifest.get("model") or {}
+    if built_with.get("fingerprint") != identity["fingerprint"]:
+        return IndexStatus("foreign", f"built with model {built_with.get('name')!r} "
+                                      f"({built_with.get('fingerprint')}), not {identity['name']!r} "
+                                      f"({identity['fingerprint']})")
+    chunking = manifest.get("chunking") or {}
+    wanted = _chunking_params(settings, chunking.get("max_wordpieces", 0))
+    if chunking != wanted:
+        return IndexStatus("stale", f"chunking changed: {chunking} -> {wanted}")
+    try:
+        current = corpus_hashes(settings)
+    except CorpusError as exc:
+        return IndexStatus("stale", str(exc))
+    if current != manifest.get("corpus"):
+        before = manifest.get("corpus") or {}
+        changed = sorted(set(current) ^ set(before) | {k for k in current
+                                                          if before.get(k) != current[k]})
+        return IndexStatus("stale", f"corpus changed: {', '.join(changed)}")
+    return IndexStatus("ok", f"{manifest.get('n_chunks')} passages from "
+                             f"{manifest.get('n_documents')} articles, built {manifest.get('built_at')}")
+
+
+def load_index(index_dir: Path) -> LoadedIndex:
+    """Read an index folder; any unreadable or inconsistent file raises ``IndexStateError``."""
+    _restore_interrupted_swap(index_dir)
+    try:
+        manifest = json.loads((index_dir / "manifest.json").read_text())
+        chunks = [_chunk(row) for row in _read_jsonl(index_dir / "chunks.jsonl")]
+        sentences = [Sentence(**row) for row in _read_jsonl(index_dir / "sentences.jsonl")]
+        documents = {}
+        for row in _read_jsonl(index_dir / "documents.jsonl"):
+            documents[row["source"]] = Document(
+                source=row["source"], title=row["title"], text=row["text"], sha256=row["sha256"],
+                blocks=())
+        chunk_vectors = np.load(index_dir / "chunk_vectors.npy", allow_pickle=False)
+        sentence_vectors = np.load(index_dir / "sentence_vectors.npy", allow_pickle=False)
+        faiss_index = faiss.read_index(str(index_dir / "chunks.faiss"))
+    except FileNotFoundError as exc:
+        raise IndexStateError(f"index in {index_dir} is incomplete: {exc.filename} is missing; "
+                              "run `rag index` to rebuild it") from None
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
+        raise IndexStateError(f"index in {index_dir} is corrupted ({type(exc).__name__}: "
+                              f"{str(exc)[:200]}); run `rag index` to rebuild it") from None
+    dim = manifest.get("model", {}).get("dim")
+    problems = []
+    if chunk_vectors.shape != (len(chunks), dim) or faiss_index.ntotal != len(chunks):
+        problems.append(f"{len(chunks)} passages but vectors {chunk_vectors.shape}, "
+                        f"FAISS {faiss_index.ntotal}")
+    if sentence_vectors.shape != (len(sentences), dim):
+        problems.append(f"{len(sentences)} sentences but vectors {sentence_vectors.shape}")
+    if any(s.id != i for i, s in enumerate(sentences)):
+        problems.append("sentence ids out of order")
+    if problems:
+        raise IndexStateError(f"index in {index_dir} is inconsistent ({'; '.join(problems)}); "
+                              "run `rag index` to rebuild it")
+    if manifest.get("index_type") == "hnsw":
+        faiss_index.hnsw.efSearch = HNSW_EF_SEARCH
+    return LoadedIndex(manifest, chunks, sentences, documents, chunk_vectors, sentence_vectors,
+                       faiss_index)
+
+
+def _chunk(row: dict[str, Any]) -> Chunk:
+    row["sentence_ids"] = tuple(row["sentence_ids"])
+    return Chunk(**row)
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def ensure_index(settings: Settings, embedder: Embedder | None = None, *,
+                 progress: bool = False) -> LoadedIndex:
+    """Load the index, rebuilding it first (with one log line) if it is not ``ok``."""
+    status = check_index(settings)
+    if status.ok:
+        try:
+            return load_index(settings.index_dir)
+        except IndexStateError as exc:
+            status = IndexStatus("corrupt", str(exc))
+    log.warning("index %s: %s; rebuilding it", status.state, status.reason)
+    build_index(settings, embedder, progress=progress)
+    return load_index(settings.index_dir)

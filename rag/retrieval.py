@@ -1,0 +1,147 @@
+"""Find the passages that answer a question: dense, BM25, or both fused.
+
+Three backends behind one ``Retriever`` protocol, chosen by name from
+``RETRIEVERS``:
+
+- ``dense``: cosine similarity of the question's vector to the chunk vectors, in FAISS;
+- ``bm25``: Okapi BM25 over stemmed, stop-word-free terms (``bm25s`` with Snowball);
+- ``hybrid``: reciprocal rank fusion of the two (score = sum of 1 / (60 + rank)),
+  which needs no score calibration between the two scales.
+
+Every backend returns ``Hit``s with its raw scores kept in ``Hit.scores`` (the
+answerer and the abstention rule read ``dense``), and near-duplicate passages
+(the overlap between neighbouring chunks, or the same text twice) are returned
+once.  What this module does not do: embed the question (the pipeline does, once,
+and passes the vector) or decide whether the passages answer it (``generators``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import bm25s
+import numpy as np
+
+from rag.errors import ConfigError
+from rag.index import LoadedIndex
+from rag.schema import Chunk, Hit
+from rag.text import terms
+
+RRF_K = 60
+CANDIDATES = 30  # each list fused by ``hybrid`` is this deep
+DUPLICATE_OVERLAP = 0.5  # share of a passage's sentences already returned that makes it a duplicate
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    vector: np.ndarray  # (dim,), normalised
+
+
+class Retriever(Protocol):
+    name: str
+
+    def retrieve(self, query: Query, k: int) -> list[Hit]: ...
+
+
+class DenseRetriever:
+    name = "dense"
+
+    def __init__(self, index: LoadedIndex) -> None:
+        self.index = index
+
+    def ranked(self, query: Query, depth: int) -> list[tuple[int, float]]:
+        return self.index.search(query.vector, depth)
+
+    def retrieve(self, query: Query, k: int) -> list[Hit]:
+        ranked = self.ranked(query, max(k * 3, CANDIDATES))
+        return dedupe(self.index.chunks, [(p, s, {"dense": s}) for p, s in ranked], k)
+
+
+class BM25Retriever:
+    name = "bm25"
+
+    def __init__(self, index: LoadedIndex) -> None:
+        self.index = index
+        self.bm25 = bm25s.BM25()
+        corpus = [terms(chunk.embed_text) or ["<empty>"] for chunk in index.chunks]
+        self.bm25.index(corpus, show_progress=False)
+
+    def ranked(self, query: Query, depth: int) -> list[tuple[int, float]]:
+        query_terms = terms(query.text)
+        if not query_terms:
+            return []
+        scores = np.asarray(self.bm25.get_scores(query_terms), dtype=np.float32)
+        depth = min(depth, len(scores))
+        top = np.argpartition(-scores, depth - 1)[:depth]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+    def retrieve(self, query: Query, k: int) -> list[Hit]:
+        ranked = self.ranked(query, max(k * 3, CANDIDATES))
+        return dedupe(self.index.chunks, [(p, s, {"bm25": s}) for p, s in ranked], k)
+
+
+class HybridRetriever:
+    """Reciprocal rank fusion of dense and BM25 rankings."""
+
+    name = "hybrid"
+
+    def __init__(self, dense: DenseRetriever, bm25: BM25Retriever) -> None:
+        self.dense = dense
+        self.bm25 = bm25
+        self.index = dense.index
+
+    def retrieve(self, query: Query, k: int) -> list[Hit]:
+        dense = self.dense.ranked(query, CANDIDATES)
+        lexical = self.bm25.ranked(query, CANDIDATES)
+        fused: dict[int, float] = {}
+        raw: dict[int, dict[str, float]] = {}
+        for name, ranking in (("dense", dense), ("bm25", lexical)):
+            for rank, (position, score) in enumerate(ranking, start=1):
+                fused[position] = fused.get(position, 0.0) + 1.0 / (RRF_K + rank)
+                raw.setdefault(position, {})[name] = score
+        # passages only one list found still need a dense score for the answerer
+        for position, scores in raw.items():
+            if "dense" not in scores:
+                scores["dense"] = float(self.index.chunk_vectors[position] @ query.vector)
+        order = sorted(fused, key=lambda p: (-fused[p], p))
+        return dedupe(self.index.chunks, [(p, fused[p], raw[p]) for p in order], k)
+
+
+def dedupe(chunks: Sequence[Chunk], ranked: Sequence[tuple[int, float, dict[str, float]]],
+           k: int) -> list[Hit]:
+    """The first ``k`` passages, skipping any mostly made of sentences already returned."""
+    hits: list[Hit] = []
+    seen_sentences: set[int] = set()
+    seen_texts: set[str] = set()
+    for position, score, scores in ranked:
+        chunk = chunks[position]
+        ids = set(chunk.sentence_ids)
+        text_key = " ".join(chunk.text.lower().split())
+        if text_key in seen_texts or len(ids & seen_sentences) > DUPLICATE_OVERLAP * len(ids):
+            continue
+        seen_sentences |= ids
+        seen_texts.add(text_key)
+        hits.append(Hit(chunk=chunk, score=float(score), rank=len(hits) + 1, scores=scores))
+        if len(hits) == k:
+            break
+    return hits
+
+
+def make_retriever(name: str, index: LoadedIndex, cache: dict[str, Retriever]) -> Retriever:
+    """The named retriever over ``index``, built once and kept in ``cache``."""
+    if name not in RETRIEVERS:
+        raise ConfigError(f"unknown retriever {name!r}; choose one of: {', '.join(RETRIEVERS)}")
+    if name not in cache:
+        dense = cache.setdefault("dense", DenseRetriever(index))
+        if name in ("bm25", "hybrid") and "bm25" not in cache:
+            cache["bm25"] = BM25Retriever(index)
+        if name == "hybrid":
+            cache["hybrid"] = HybridRetriever(dense, cache["bm25"])  # type: ignore[arg-type]
+    return cache[name]
+
+
+RETRIEVERS = ("dense", "bm25", "hybrid")

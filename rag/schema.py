@@ -1,0 +1,147 @@
+"""The small frozen dataclasses that pass between pipeline stages.
+
+Read top to bottom, they are the pipeline: a ``Document`` is cut into
+``Sentence``s and ``Chunk``s, a retriever returns ``Hit``s, and a generator turns
+hits into an ``Answer`` with ``Citation``s.  Offsets (``start``/``end``) are
+always character offsets into the *original* article text, so a citation can
+point at the exact span a reader can open.
+
+No behaviour lives here beyond JSON conversion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+BlockKind = Literal["heading", "paragraph"]
+
+
+@dataclass(frozen=True)
+class DroppedLine:
+    """A line the cleaner removed, and why (shown by ``rag index --verbose``)."""
+
+    source: str
+    line_no: int  # 1-based
+    text: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Block:
+    """A kept heading or paragraph: ``text[start:end]`` of the original article."""
+
+    kind: BlockKind
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Document:
+    """One article: its original text, title and the blocks the cleaner kept."""
+
+    source: str  # file name inside the corpus folder
+    title: str
+    text: str  # the original text, untouched
+    sha256: str
+    blocks: tuple[Block, ...]
+    dropped: tuple[DroppedLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of an article. ``text`` is whitespace-normalised ``doc.text[start:end]``."""
+
+    id: int  # position in the index's sentence table
+    source: str
+    start: int
+    end: int
+    text: str
+    is_heading: bool = False
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage: consecutive sentences of one section, within the token budget."""
+
+    id: str  # "<source stem>#<n>"
+    source: str
+    title: str
+    heading: str | None
+    start: int
+    end: int
+    text: str  # what users see: the sentences, whitespace-normalised
+    sentence_ids: tuple[int, ...]
+    n_tokens: int  # tiktoken tokens of ``text``
+
+    @property
+    def context_header(self) -> str:
+        """'title › heading', prefixed to the text that is embedded."""
+        return f"{self.title} › {self.heading}" if self.heading else self.title
+
+    @property
+    def embed_text(self) -> str:
+        return f"{self.context_header}\n{self.text}"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its fused score and the per-retriever scores behind it."""
+
+    chunk: Chunk
+    score: float
+    rank: int  # 1-based
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source of an answer: the passage and the supporting sentence's span."""
+
+    n: int
+    source: str
+    title: str
+    chunk_id: str
+    text: str  # the whole passage
+    span: tuple[int, int]  # supporting sentence, offsets in the original article
+    score: float
+    sentence: str = ""  # the supporting sentence itself
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["span"] = list(self.span)
+        return out
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What ``Pipeline.ask`` returns.  ``citations`` lists only what ``text`` cites."""
+
+    question: str
+    text: str
+    abstained: bool
+    citations: tuple[Citation, ...]
+    generator: str
+    timings_ms: dict[str, float]
+    related: tuple[Citation, ...] = ()  # closest passages, shown when abstaining
+    confidence: float = 0.0
+    verified: bool | None = None  # LLM answers: did every kept sentence pass verification
+    fallback_reason: str | None = None  # why an LLM answer was replaced by the extractive one
+    notices: tuple[str, ...] = ()  # one-line notes for the user (question trimmed, ...)
+    retrieval_query: str = ""  # what was searched (the question, plus context for follow-ups)
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON shape of ``rag ask --json`` and the app's API."""
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "citations": [c.to_json() for c in self.citations],
+            "related": [c.to_json() for c in self.related],
+            "generator": self.generator,
+            "verified": self.verified,
+            "fallback_reason": self.fallback_reason,
+            "confidence": round(self.confidence, 4),
+            "notices": list(self.notices),
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+        }

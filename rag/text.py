@@ -1,0 +1,69 @@
+"""Word-level text helpers shared by BM25, answer selection and follow-up detection.
+
+``terms()`` lower-cases, splits on words, drops English stop words (question
+words included) and stems with Snowball (PyStemmer), so "photographed",
+"photography" and "photographs" meet at one term.  Curly quotes and accents are
+folded first.
+
+What this module does not do: sentence splitting (``chunking``) or answer
+normalisation for grading (``evaluation``).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+import Stemmer
+
+# English function words plus question words; content words only survive.
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are aren't as at be because been
+    before being below between both but by can could couldn't did didn't do does doesn't doing
+    don't down during each few for from further had hadn't has hasn't have haven't having he he'd
+    he'll he's her here here's hers herself him himself his how how's i i'd i'll i'm i've if in
+    into is isn't it it's its itself let's me more most mustn't my myself no nor not of off on
+    once only or other ought our ours ourselves out over own same shan't she she'd she'll she's
+    should shouldn't so some such than that that's the their theirs them themselves then there
+    there's these they they'd they'll they're they've this those through to too under until up
+    very was wasn't we we'd we'll we're we've were weren't what what's when when's where where's
+    which while who who's whom why why's with won't would wouldn't you you'd you'll you're you've
+    your yours yourself yourselves also just did does tell many much whose s t d ll re ve m""".split()
+)
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+
+
+@functools.cache
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def fold(text: str) -> str:
+    """Lower case, straight quotes, no accents.
+
+    >>> fold("Jesús’ “Café”")
+    'jesus\\' "cafe"'
+    """
+    text = unicodedata.normalize("NFKD", text.translate(_FOLD))
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+
+
+def words(text: str) -> list[str]:
+    """Folded words, possessive ``'s`` removed.
+
+    >>> words("Baker’s films, 35mm!")
+    ['baker', 'films', '35mm']
+    """
+    return [w[:-2] if w.endswith("'s") else w for w in _WORD.findall(fold(text))]
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content words, in order, repeats kept.
+
+    >>> terms("Who photographed the films?")
+    ['photograph', 'film']
+    """
+    content = [w for w in words(text) if w not in STOPWORDS and len(w) > 1 or w.isdigit()]
+    return _stemmer().stemWords(content)
