@@ -47,7 +47,7 @@ from rag.chunking import TIKTOKEN_ENCODING, chunk_documents
 from rag.corpus import Skipped, load_corpus
 from rag.embedding import Embedder, get_embedder, model_identity
 from rag.errors import CorpusError, IndexStateError
-from rag.schema import Chunk, Document, DroppedLine, Sentence
+from rag.schema import CONTEXT_HEADER_STYLE, Chunk, Document, DroppedLine, Sentence
 from rag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -121,6 +121,7 @@ def _chunking_params(settings: Settings, embedder_max: int) -> dict[str, Any]:
         "tokenizer": TIKTOKEN_ENCODING,
         "max_wordpieces": embedder_max,
         "splitter": "pysbd",
+        "context_header": CONTEXT_HEADER_STYLE,
     }
 
 

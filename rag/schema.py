@@ -11,6 +11,7 @@ No behaviour lives here beyond JSON conversion.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -76,12 +77,26 @@ class Chunk:
 
     @property
     def context_header(self) -> str:
-        """'title › heading', prefixed to the text that is embedded."""
-        return f"{self.title} › {self.heading}" if self.heading else self.title
+        """'short title › heading', prefixed to the text that is embedded."""
+        title = short_title(self.title)
+        return f"{title} › {self.heading}" if self.heading else title
 
     @property
     def embed_text(self) -> str:
         return f"{self.context_header}\n{self.text}"
+
+
+CONTEXT_HEADER_STYLE = "short-title › heading"  # recorded in the index manifest
+
+
+def short_title(title: str, max_words: int = 8) -> str:
+    """The head of a title, for context headers: a long subtitle would swamp every vector.
+
+    >>> short_title("Anora – A raw and honest portrayal of the complexities of sex work")
+    'Anora'
+    """
+    head = re.split(r"\s[–—-]\s|:\s", title, maxsplit=1)[0]
+    return " ".join(head.split()[:max_words])
 
 
 @dataclass(frozen=True)

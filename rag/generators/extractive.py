@@ -3,19 +3,23 @@
 No model beyond the embedder, nothing invented: every sentence of the answer is a
 verbatim sentence of a retrieved passage, followed by the ``[n]`` of that passage.
 
-Each sentence of the retrieved passages gets a score from four signals:
+Each sentence of the retrieved passages is described by a few features
+(``SENTENCE_FEATURES``): its cosine to the question, the IDF-weighted share of
+the question's terms it holds, whether it holds what the question type asks for
+(a name for *who*, a number for *how many*, a date for *when*, a place for
+*where*), the same two signals over its neighbours (answers often sit next to
+the sentence that matches the question), the passage's rank and cosine, how much
+it adds beyond the question's own words, and whether it is a short caption.  A
+linear model (``SENTENCE_WEIGHTS``) turns them into a score; the best one to
+``max_answer_sentences`` sentences are quoted.
 
-- ``cos``: cosine between the question and the sentence (vectors from the index);
-- ``lex``: the IDF-weighted share of the question's content terms the sentence has;
-- ``cue``: 1 when the sentence holds what the question type asks for (a name for
-  *who*, a number for *how many*, a date for *when*, a place for *where*), else 0;
-- ``rank``: 1 / the passage's retrieval rank.
-
-``score = W_COS*cos + W_LEX*lex + W_CUE*cue + W_RANK*rank``.  The best sentence's
-score is the answer's ``confidence``; below ``settings.abstain_threshold`` the
-answer abstains ("the articles don't say") and lists the closest passages as
-related instead of citing them.  The weights and the threshold are calibrated on
-the gold set by ``rag calibrate`` (README, "How abstention is calibrated").
+Whether to answer at all is a second linear model over the question's evidence
+(``ANSWER_FEATURES``: the best sentence score, the best cosines, the question
+terms the corpus never uses), squashed to a 0-1 ``confidence``; below
+``settings.abstain_threshold`` the answer abstains ("the articles don't say")
+and lists the closest passages as related instead.  Both models are fitted, and
+the threshold chosen, with cross-validation on the gold set by ``rag
+calibrate`` (see ``rag.calibration`` and the README).
 
 What this module does not do: retrieve (the pipeline passes the hits) or write
 new prose (the LLM generators do, and fall back to this one).
@@ -42,10 +46,17 @@ from rag.generators.base import (
 from rag.schema import Citation, Hit, Sentence
 from rag.text import terms
 
-W_COS, W_LEX, W_CUE, W_RANK = 0.55, 0.30, 0.10, 0.05
-MIN_WORDS = 4  # shorter sentences ("Mikey!," Eydelshteyn exclaims.) are never answers alone
-EXTRA_MARGIN = 0.08  # a second sentence joins when it scores within this of the best
-REDUNDANT_COS = 0.9  # ... and says something the first one does not
+# Fitted by `rag calibrate` on eval/gold.jsonl (logistic regression, 5-fold CV); see README.
+SENTENCE_FEATURES = ("cos", "lex", "cue", "ctx_cos", "ctx_lex", "rank", "chunk_cos", "novel",
+                     "short")
+SENTENCE_WEIGHTS = (2.388, 5.729, 1.283, -1.360, 1.305, 1.231, 0.397, 3.230, 0.356)
+SENTENCE_BIAS = -6.133
+ANSWER_FEATURES = ("best", "cos", "lex", "chunk_cos", "oov")
+ANSWER_WEIGHTS = (0.128, 2.015, 2.142, -0.025, -1.601)
+ANSWER_BIAS = -1.701
+SHORT_WORDS = 8  # fewer words: a caption or an exclamation, rarely an answer alone
+EXTRA_MARGIN = 1.0  # a further sentence joins when its score is within this of the best (logit)
+REDUNDANT_COS = 0.9  # ... and says something the ones before it do not
 RELATED = 3
 ABSTAIN_TEXT = "I couldn't find that in the articles."
 
@@ -96,10 +107,16 @@ def has_cue(kind: str | None, sentence: str, question: str) -> bool:
 class Candidate:
     sentence: Sentence
     hit: Hit
-    cos: float
-    lex: float
-    cue: float
-    score: float
+    features: tuple[float, ...]  # in SENTENCE_FEATURES order
+    score: float  # SENTENCE_WEIGHTS · features + SENTENCE_BIAS
+
+    @property
+    def cos(self) -> float:
+        return self.features[0]
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, x))))
 
 
 class ExtractiveGenerator:
@@ -110,6 +127,7 @@ class ExtractiveGenerator:
         self.index = resources.index
         self._idf: dict[str, float] | None = None
         self._terms: dict[int, frozenset[str]] = {}
+        self._weights = np.asarray(SENTENCE_WEIGHTS, dtype=np.float64)
 
     @property
     def idf(self) -> dict[str, float]:
@@ -117,19 +135,25 @@ class ExtractiveGenerator:
         if self._idf is None:
             df: Counter[str] = Counter()
             for sentence in self.index.sentences:
-                df.update(self._sentence_terms(sentence))
+                df.update(self._sentence_terms(sentence.id))
             n = len(self.index.sentences)
             self._idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
         return self._idf
 
-    def _sentence_terms(self, sentence: Sentence) -> frozenset[str]:
-        cached = self._terms.get(sentence.id)
+    def _sentence_terms(self, sid: int) -> frozenset[str]:
+        cached = self._terms.get(sid)
         if cached is None:
-            cached = self._terms[sentence.id] = frozenset(terms(sentence.text))
+            cached = self._terms[sid] = frozenset(terms(self.index.sentences[sid].text))
         return cached
 
+    def _neighbours(self, sid: int) -> list[int]:
+        sentences = self.index.sentences
+        source = sentences[sid].source
+        return [n for n in (sid - 1, sid + 1)
+                if 0 <= n < len(sentences) and sentences[n].source == source]
+
     def candidates(self, request: GenerationRequest) -> list[Candidate]:
-        """Every sentence of the retrieved passages, scored, best first."""
+        """Every non-heading sentence of the retrieved passages, scored, best first."""
         query_terms = set(terms(request.retrieval_query or request.question))
         idf = self.idf
         default_idf = max(idf.values(), default=1.0)  # a term the corpus never uses is rare
@@ -141,24 +165,64 @@ class ExtractiveGenerator:
         for hit in request.hits:
             for sid in hit.chunk.sentence_ids:
                 sentence = self.index.sentences[sid]
-                if sid in seen or sentence.is_heading:
-                    continue
-                seen.add(sid)
-                rows.append((sentence, hit))
+                if sid not in seen and not sentence.is_heading:
+                    seen.add(sid)
+                    rows.append((sentence, hit))
         if not rows:
             return []
-        ids = np.fromiter((s.id for s, _ in rows), dtype=np.int64, count=len(rows))
-        cosines = self.index.sentence_vectors[ids] @ request.query_vector
+        vectors = self.index.sentence_vectors
+        neighbour_ids = sorted({n for s, _ in rows for n in self._neighbours(s.id)} |
+                               {s.id for s, _ in rows})
+        cosine = dict(zip(neighbour_ids, (vectors[neighbour_ids] @ request.query_vector).tolist(),
+                          strict=True))
+
+        def coverage(found: set[str] | frozenset[str]) -> float:
+            return sum(weight[t] for t in query_terms & found) / total
+
         out = []
-        for (sentence, hit), cos in zip(rows, cosines, strict=True):
-            lex = sum(weight[t] for t in query_terms & self._sentence_terms(sentence)) / total
-            cue = 1.0 if has_cue(kind, sentence.text, request.question) else 0.0
-            score = W_COS * float(cos) + W_LEX * lex + W_CUE * cue + W_RANK / hit.rank
-            if len(sentence.text.split()) < MIN_WORDS:
-                score -= 0.1
-            out.append(Candidate(sentence, hit, float(cos), lex, cue, score))
+        for sentence, hit in rows:
+            own = self._sentence_terms(sentence.id)
+            neighbours = self._neighbours(sentence.id)
+            context_terms = set(own).union(*(self._sentence_terms(n) for n in neighbours))
+            features = (
+                cosine[sentence.id],
+                coverage(own),
+                1.0 if has_cue(kind, sentence.text, request.question) else 0.0,
+                max((cosine[n] for n in neighbours), default=0.0),
+                coverage(context_terms),
+                1.0 / hit.rank,
+                hit.scores.get("dense", 0.0),
+                len(own - query_terms) / len(own) if own else 0.0,
+                1.0 if len(sentence.text.split()) < SHORT_WORDS else 0.0,
+            )
+            score = float(self._weights @ np.asarray(features)) + SENTENCE_BIAS
+            out.append(Candidate(sentence, hit, features, score))
         out.sort(key=lambda c: -c.score)
         return out
+
+    def answer_features(self, request: GenerationRequest, candidates: list[Candidate]
+                        ) -> tuple[float, ...]:
+        """The evidence for answering at all, in ANSWER_FEATURES order."""
+        query_terms = set(terms(request.retrieval_query or request.question))
+        idf = self.idf
+        default_idf = max(idf.values(), default=1.0)
+        weight = {t: idf.get(t, default_idf) for t in query_terms}
+        total = sum(weight.values()) or 1.0
+        unknown = sum(w for t, w in weight.items() if t not in idf) / total
+        if not candidates:
+            return (0.0, 0.0, 0.0, 0.0, unknown)
+        return (
+            _sigmoid(candidates[0].score),
+            max(c.features[0] for c in candidates),
+            max(c.features[1] for c in candidates),
+            max(h.scores.get("dense", 0.0) for h in request.hits),
+            unknown,
+        )
+
+    def confidence(self, request: GenerationRequest, candidates: list[Candidate]) -> float:
+        features = self.answer_features(request, candidates)
+        return _sigmoid(sum(w * f for w, f in zip(ANSWER_WEIGHTS, features, strict=True))
+                        + ANSWER_BIAS)
 
     def select(self, candidates: list[Candidate]) -> list[Candidate]:
         """The best sentence, plus up to ``max_answer_sentences - 1`` close, non-redundant ones."""
@@ -177,13 +241,13 @@ class ExtractiveGenerator:
 
     def generate(self, request: GenerationRequest) -> Draft:
         candidates = self.candidates(request)
-        confidence = candidates[0].score if candidates else 0.0
+        confidence = self.confidence(request, candidates)
         if not candidates or confidence < self.settings.abstain_threshold:
             return Draft(text=ABSTAIN_TEXT, citations=(), abstained=True, confidence=confidence,
                          related=tuple(self.related(request, candidates)))
         chosen = self.select(candidates)
         citations = number_citations([(c.hit, c.sentence.start, c.sentence.end, c.sentence.text,
-                                       c.score) for c in chosen])
+                                       _sigmoid(c.score)) for c in chosen])
         number = {c.chunk_id: c.n for c in citations}
         text = " ".join(f"{c.sentence.text} [{number[c.hit.chunk.id]}]" for c in chosen)
         return Draft(text=text, citations=tuple(citations), abstained=False, confidence=confidence)
@@ -195,7 +259,7 @@ class ExtractiveGenerator:
             best.setdefault(c.hit.chunk.id, c)
         picked = [best[h.chunk.id] for h in request.hits if h.chunk.id in best][:RELATED]
         return number_citations([(c.hit, c.sentence.start, c.sentence.end, c.sentence.text,
-                                  c.score) for c in picked])
+                                  _sigmoid(c.score)) for c in picked])
 
     def stream(self, request: GenerationRequest) -> Iterator[Delta | Draft]:
         return stream_once(self.generate, request)

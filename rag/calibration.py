@@ -1,0 +1,202 @@
+"""Fit the extractive answerer's two small models, and the abstention threshold, on a gold set.
+
+``rag calibrate`` runs every gold question through retrieval, collects the
+features ``ExtractiveGenerator`` computes (no answer is generated), and fits:
+
+1. the **sentence ranker**: L2-regularised logistic regression, one row per
+   candidate sentence, label "this sentence contains a gold answer";
+2. the **answerability model**: the same, one row per question, label
+   "answerable"; its output is the answer's ``confidence``;
+3. the **threshold** on that confidence that maximises the share of questions
+   with the right outcome (a correct answer, or an abstention when the
+   articles do not say).
+
+Every number it prints is cross-validated: questions are split into ``folds``
+groups by a hash of their id, each group is scored by models fitted on the
+others, so the figures estimate performance on questions the models never saw.
+It prints the fitted constants to paste into ``rag/generators/extractive.py``
+and ``rag/settings.py``; it changes no file itself.
+
+What this module does not do: choose features (``extractive``) or run the whole
+evaluation (``evaluation``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from rag.evaluation import GoldItem, is_correct
+from rag.generators.extractive import (
+    ANSWER_FEATURES,
+    SENTENCE_FEATURES,
+    Candidate,
+    ExtractiveGenerator,
+)
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iterations: int = 50
+                 ) -> tuple[np.ndarray, float]:
+    """Weights and bias of an L2-regularised logistic regression (Newton's method), classes
+    balanced.
+
+    >>> w, b = fit_logistic(np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0, 0, 1, 1]))
+    >>> bool(w[0] > 0 and -b / w[0] > 1 and -b / w[0] < 2)
+    True
+    """
+    n, d = x.shape
+    design = np.hstack([x, np.ones((n, 1))])
+    positive = max(float(y.sum()), 1.0)
+    sample = np.where(y == 1, n / (2 * positive), n / (2 * max(n - positive, 1.0)))
+    theta = np.zeros(d + 1)
+    penalty = np.full(d + 1, l2)
+    penalty[-1] = 0.0  # the bias is not shrunk
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-np.clip(design @ theta, -30, 30)))
+        gradient = design.T @ (sample * (p - y)) + penalty * theta
+        hessian = (design * (sample * p * (1 - p))[:, None]).T @ design + np.diag(penalty + 1e-9)
+        step = np.linalg.solve(hessian, gradient)
+        theta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return theta[:-1], float(theta[-1])
+
+
+@dataclass
+class QuestionData:
+    item: GoldItem
+    candidates: list[Candidate]
+    labels: np.ndarray  # per candidate: contains a gold answer
+    request: Any
+
+
+def _fold(item_id: str, folds: int) -> int:
+    return int(hashlib.sha256(item_id.encode()).hexdigest(), 16) % folds
+
+
+@dataclass
+class Calibration:
+    sentence_weights: np.ndarray
+    sentence_bias: float
+    answer_weights: np.ndarray
+    answer_bias: float
+    threshold: float
+    cv: dict[str, float] = field(default_factory=dict)
+    sweep: list[tuple[float, float, float, float]] = field(default_factory=list)
+
+    def describe(self) -> str:
+        def fmt(values: Sequence[float]) -> str:
+            return "(" + ", ".join(f"{v:.3f}" for v in values) + ")"
+
+        lines = ["Cross-validated on questions the models were not fitted on:"]
+        lines += [f"  {name}: {value:.3f}" for name, value in self.cv.items()]
+        lines.append("\nThreshold sweep (cross-validated): threshold, right outcome, "
+                     "abstain precision, abstain recall")
+        lines += [f"  {t:.2f}  {a:.3f}  {p:.3f}  {r:.3f}" for t, a, p, r in self.sweep]
+        lines.append("\nPaste into rag/generators/extractive.py:")
+        lines.append(f"SENTENCE_WEIGHTS = {fmt(self.sentence_weights)}  # {SENTENCE_FEATURES}")
+        lines.append(f"SENTENCE_BIAS = {self.sentence_bias:.3f}")
+        lines.append(f"ANSWER_WEIGHTS = {fmt(self.answer_weights)}  # {ANSWER_FEATURES}")
+        lines.append(f"ANSWER_BIAS = {self.answer_bias:.3f}")
+        lines.append(f"and into rag/settings.py: abstain_threshold = {self.threshold:.2f}")
+        return "\n".join(lines)
+
+
+def collect(pipeline: Any, gold: Sequence[GoldItem]) -> list[QuestionData]:
+    """Features of every candidate sentence for every gold question (default retriever)."""
+    generator = ExtractiveGenerator(pipeline.resources)
+    data = []
+    for item in gold:
+        request, _, _ = pipeline.prepare(item.question, list(item.history))
+        if request is None:
+            continue
+        candidates = generator.candidates(request)
+        labels = np.array([item.answerable and is_correct(c.sentence.text, item.answers)
+                           for c in candidates], dtype=float)
+        data.append(QuestionData(item, candidates, labels, request))
+    return data
+
+
+def _rescore(generator: ExtractiveGenerator, q: QuestionData, weights: np.ndarray,
+             bias: float) -> list[Candidate]:
+    rescored = [replace(c, score=float(weights @ np.asarray(c.features)) + bias)
+                for c in q.candidates]
+    return sorted(rescored, key=lambda c: -c.score)
+
+
+def _answer_rows(generator: ExtractiveGenerator, data: Sequence[QuestionData],
+                 weights: np.ndarray, bias: float) -> tuple[np.ndarray, list[bool]]:
+    rows, correct = [], []
+    for q in data:
+        ranked = _rescore(generator, q, weights, bias)
+        rows.append(generator.answer_features(q.request, ranked))
+        chosen = generator.select(ranked) if ranked else []
+        text = " ".join(c.sentence.text for c in chosen)
+        correct.append(q.item.answerable and is_correct(text, q.item.answers))
+    return np.asarray(rows, dtype=float), correct
+
+
+def calibrate(pipeline: Any, gold: Sequence[GoldItem], folds: int = 5, l2: float = 1.0
+              ) -> Calibration:
+    generator = ExtractiveGenerator(pipeline.resources)
+    data = collect(pipeline, gold)
+    fold_of = [_fold(q.item.id, folds) for q in data]
+
+    def sentence_model(train: Sequence[QuestionData]) -> tuple[np.ndarray, float]:
+        usable = [q for q in train if q.candidates and q.item.answerable]
+        x = np.vstack([np.asarray([c.features for c in q.candidates]) for q in usable])
+        y = np.concatenate([q.labels for q in usable])
+        return fit_logistic(x, y, l2)
+
+    # cross-validated sentence ranking, and out-of-fold answer features
+    top1, rows, correct = [], np.zeros((len(data), len(ANSWER_FEATURES))), [False] * len(data)
+    for k in range(folds):
+        train = [q for q, f in zip(data, fold_of, strict=True) if f != k]
+        w, b = sentence_model(train)
+        test_index = [i for i, f in enumerate(fold_of) if f == k]
+        x, ok = _answer_rows(generator, [data[i] for i in test_index], w, b)
+        for row, i, good in zip(x, test_index, ok, strict=True):
+            rows[i], correct[i] = row, good
+        for i in test_index:
+            q = data[i]
+            if q.item.answerable and q.candidates:
+                top1.append(is_correct(_rescore(generator, q, w, b)[0].sentence.text,
+                                       q.item.answers))
+    answerable = np.array([q.item.answerable for q in data], dtype=float)
+    confidence = np.zeros(len(data))
+    for k in range(folds):
+        train = [i for i, f in enumerate(fold_of) if f != k]
+        test = [i for i, f in enumerate(fold_of) if f == k]
+        aw, ab = fit_logistic(rows[train], answerable[train], l2)
+        confidence[test] = 1 / (1 + np.exp(-(rows[test] @ aw + ab)))
+
+    sweep = []
+    for threshold in np.round(np.arange(0.20, 0.81, 0.025), 3):
+        abstain = confidence < threshold
+        right = np.where(answerable == 1, ~abstain & np.array(correct), abstain)
+        true_abstain = float((abstain & (answerable == 0)).sum())
+        precision = true_abstain / abstain.sum() if abstain.sum() else 0.0
+        recall = true_abstain / max((answerable == 0).sum(), 1)
+        sweep.append((float(threshold), float(right.mean()), precision, recall))
+    best = max(sweep, key=lambda row: (row[1], -abs(row[0] - 0.5)))
+
+    w, b = sentence_model(data)
+    x_all, _ = _answer_rows(generator, data, w, b)
+    aw, ab = fit_logistic(x_all, answerable, l2)
+    return Calibration(
+        sentence_weights=w, sentence_bias=b, answer_weights=aw, answer_bias=ab,
+        threshold=best[0], sweep=sweep,
+        cv={"sentence top-1 accuracy (answerable)": float(np.mean(top1)) if top1 else 0.0,
+            "right outcome at the chosen threshold": best[1],
+            "abstain precision": best[2], "abstain recall": best[3],
+            "questions": float(len(data)), "folds": float(folds)},
+    )
+
+
+def logit(p: float) -> float:
+    return math.log(p / (1 - p))

