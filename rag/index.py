@@ -43,7 +43,7 @@ from typing import Any, Literal
 import faiss
 import numpy as np
 
-from rag.chunking import TIKTOKEN_ENCODING, chunk_documents
+from rag.chunking import CHUNKER_VERSION, TIKTOKEN_ENCODING, chunk_documents
 from rag.corpus import Skipped, load_corpus
 from rag.embedding import Embedder, get_embedder, model_identity
 from rag.errors import CorpusError, IndexStateError
@@ -121,6 +121,7 @@ def _chunking_params(settings: Settings, embedder_max: int) -> dict[str, Any]:
         "tokenizer": TIKTOKEN_ENCODING,
         "max_wordpieces": embedder_max,
         "splitter": "pysbd",
+        "chunker_version": CHUNKER_VERSION,
         "context_header": CONTEXT_HEADER_STYLE,
     }
 

@@ -1,0 +1,71 @@
+"""Shared fixtures: the real embedding model, a real FAISS index built once per session.
+
+The session index is built from the project's real corpus into a temporary
+folder, so tests never touch ``index/`` and never need the network.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from rag.embedding import get_embedder  # noqa: E402
+from rag.pipeline import Pipeline, load_pipeline  # noqa: E402
+from rag.settings import PROJECT_ROOT, Settings  # noqa: E402
+
+CORPUS = PROJECT_ROOT / "corpus"
+GOLD = PROJECT_ROOT / "eval" / "gold.jsonl"
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    return get_embedder()
+
+
+@pytest.fixture(scope="session")
+def built_index(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:
+    """A real index of the real corpus, built once (in a private copy of the corpus)."""
+    root = tmp_path_factory.mktemp("session")
+    shutil.copytree(CORPUS, root / "corpus")
+    settings = Settings.load(env={}, corpus_dir=root / "corpus", index_dir=root / "index")
+    from rag.index import build_index
+
+    build_index(settings, embedder)
+    return root
+
+
+@pytest.fixture(scope="session")
+def settings(built_index: Path) -> Settings:
+    return Settings.load(env={}, corpus_dir=built_index / "corpus", index_dir=built_index / "index")
+
+
+@pytest.fixture(scope="session")
+def pipeline(settings: Settings) -> Pipeline:
+    pipe = load_pipeline(settings)
+    pipe.warm_up()
+    return pipe
+
+
+@pytest.fixture
+def index_copy(built_index: Path, tmp_path: Path) -> Settings:
+    """Settings pointing at a private copy of the session index and corpus, safe to damage."""
+    shutil.copytree(built_index / "corpus", tmp_path / "corpus")
+    shutil.copytree(built_index / "index", tmp_path / "index")
+    return Settings.load(env={}, corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+
+
+def write_corpus(folder: Path, files: dict[str, str | bytes]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        path = folder / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return folder

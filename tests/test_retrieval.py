@@ -1,0 +1,82 @@
+"""Dense, BM25 and hybrid retrieval over the real index; duplicates; follow-up context."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.conversation import contextualize, needs_context
+from rag.errors import ConfigError
+from rag.retrieval import RETRIEVERS, Query, dedupe
+from rag.schema import Chunk
+
+
+@pytest.mark.parametrize("name", RETRIEVERS)
+@pytest.mark.parametrize(("question", "expected"), [
+    ("Who was the director of photography?", "director of photography, Drew Daniels"),
+    ("How many days did the production shoot in Las Vegas?", "3 days in Las Vegas"),
+    ("Which hotel was used for the Las Vegas scenes?", "The Palms Hotel and Casino"),
+])
+def test_each_retriever_finds_the_known_passage(pipeline, name, question, expected):
+    hits = pipeline.retrieve(question, retriever=name, k=5)
+    assert any(expected in h.chunk.text for h in hits), [h.chunk.id for h in hits]
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+    assert all(h.score > 0 for h in hits)
+
+
+def test_hybrid_keeps_both_raw_scores(pipeline):
+    hits = pipeline.retrieve("Drew Daniels 16mm Red Rocket", retriever="hybrid", k=5)
+    assert all("dense" in h.scores for h in hits)
+    assert any("bm25" in h.scores for h in hits)
+
+
+def test_no_passage_is_returned_twice(pipeline):
+    for name in RETRIEVERS:
+        hits = pipeline.retrieve("What did Madison say about Sean Baker?", retriever=name, k=10)
+        ids = [h.chunk.id for h in hits]
+        assert len(ids) == len(set(ids))
+        seen: set[int] = set()
+        for h in hits:
+            shared = seen & set(h.chunk.sentence_ids)
+            assert len(shared) <= len(h.chunk.sentence_ids) / 2
+            seen |= set(h.chunk.sentence_ids)
+
+
+def test_dedupe_drops_overlapping_and_identical_passages():
+    def chunk(cid, ids, text):
+        return Chunk(cid, "a.txt", "A", None, 0, 1, text, ids, 5)
+
+    chunks = [chunk("a#0", (1, 2, 3), "one two three"), chunk("a#1", (2, 3), "two three"),
+              chunk("b#0", (7, 8), "one  TWO three"), chunk("c#0", (9,), "nine")]
+    hits = dedupe(chunks, [(0, 1.0, {}), (1, 0.9, {}), (2, 0.8, {}), (3, 0.7, {})], k=5)
+    assert [h.chunk.id for h in hits] == ["a#0", "c#0"]
+
+
+def test_bm25_with_no_content_words_returns_nothing(pipeline):
+    vector = pipeline.embedder.embed_query("the of and")
+    assert pipeline.retriever("bm25").retrieve(Query("the of and", vector), 5) == []
+
+
+def test_unknown_retriever_lists_the_valid_ones(pipeline):
+    with pytest.raises(ConfigError, match="choose one of: dense, bm25, hybrid"):
+        pipeline.retrieve("x", retriever="magic")
+
+
+@pytest.mark.parametrize(("question", "dependent"), [
+    ("How did he prepare for it?", True), ("And how many days there?", True),
+    ("What about Las Vegas?", True), ("Why?", True),
+    ("Who was the director of photography on Anora?", False),
+    ("Where was the Las Vegas portion of Anora shot?", False),
+])
+def test_follow_up_detection(question, dependent):
+    assert needs_context(question) is dependent
+
+
+def test_follow_up_query_carries_the_history_and_finds_the_passage(pipeline):
+    history = ["Where was the Las Vegas portion of Anora shot?"]
+    question = "Why was the production designer nervous about the penthouse there?"
+    assert contextualize(question, history) == f"{question} {history[0]}"
+    hits = pipeline.retrieve(question, history, k=5)
+    assert any("looked kind of like the inside of the mansion" in h.chunk.text for h in hits)
+    # a question that names its own subject is searched as it is
+    alone = pipeline.retrieve("Who was the director of photography on Anora?", history, k=3)
+    assert any("Drew Daniels" in h.chunk.text for h in alone)
