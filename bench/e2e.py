@@ -19,6 +19,7 @@ anything: targets are read from the tables, never enforced by tests.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -41,14 +42,19 @@ GOLD = PROJECT_ROOT / "eval" / "gold.jsonl"
 
 def machine() -> dict[str, Any]:
     model = ""
-    try:
-        model = next(line.split(":", 1)[1].strip() for line in
-                     Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    with contextlib.suppress(OSError, StopIteration):
+        model = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {"cores": os.cpu_count(), "memory_gib": round(memory, 1), "cpu": model,
-            "python": platform.python_version()}
+    return {
+        "cores": os.cpu_count(),
+        "memory_gib": round(memory, 1),
+        "cpu": model,
+        "python": platform.python_version(),
+    }
 
 
 def _timed(fn: Callable[[], Any]) -> float:
@@ -57,8 +63,9 @@ def _timed(fn: Callable[[], Any]) -> float:
     return (time.perf_counter() - started) * 1000.0
 
 
-def ask_latency(pipe: Any, questions: Sequence[tuple[str, list[str]]], generator: str,
-                repeats: int) -> dict[str, float]:
+def ask_latency(
+    pipe: Any, questions: Sequence[tuple[str, list[str]]], generator: str, repeats: int
+) -> dict[str, float]:
     """Median over repeats of p50/p95 of ask and of embedding the same question alone."""
     runs = []
     for _ in range(repeats):
@@ -66,30 +73,47 @@ def ask_latency(pipe: Any, questions: Sequence[tuple[str, list[str]]], generator
         for question, history in questions:
             embed.append(_timed(lambda q=question: pipe.embedder.embed_query(q)))
             ask.append(_timed(lambda q=question, h=history: pipe.ask(q, h, generator=generator)))
-        runs.append((percentile(ask, 50), percentile(ask, 95), percentile(embed, 50),
-                     percentile(embed, 95)))
+        runs.append(
+            (percentile(ask, 50), percentile(ask, 95), percentile(embed, 50), percentile(embed, 95))
+        )
     ask50, ask95, embed50, embed95 = (statistics.median(r[i] for r in runs) for i in range(4))
-    return {"questions": len(questions), "repeats": repeats, "ask_p50_ms": round(ask50, 2),
-            "ask_p95_ms": round(ask95, 2), "embed_p50_ms": round(embed50, 2),
-            "embed_p95_ms": round(embed95, 2), "ratio_p50": round(ask50 / embed50, 2)}
+    return {
+        "questions": len(questions),
+        "repeats": repeats,
+        "ask_p50_ms": round(ask50, 2),
+        "ask_p95_ms": round(ask95, 2),
+        "embed_p50_ms": round(embed50, 2),
+        "embed_p95_ms": round(embed95, 2),
+        "ratio_p50": round(ask50 / embed50, 2),
+    }
 
 
 def cold_start(settings: Settings, runs: int) -> dict[str, float]:
     """Seconds from a new process's start to its first answer (index already built)."""
-    code = ("import time; t=time.perf_counter(); from rag import load_pipeline; "
-            "p=load_pipeline(); a=p.ask('Who was the director of photography?'); "
-            "assert a.citations; print(time.perf_counter()-t)")
-    env = {**os.environ, "RAG_CORPUS_DIR": str(settings.corpus_dir),
-           "RAG_INDEX_DIR": str(settings.index_dir), "HF_HUB_OFFLINE": "1"}
+    code = (
+        "import time; t=time.perf_counter(); from rag import load_pipeline; "
+        "p=load_pipeline(); a=p.ask('Who was the director of photography?'); "
+        "assert a.citations; print(time.perf_counter()-t)"
+    )
+    env = {
+        **os.environ,
+        "RAG_CORPUS_DIR": str(settings.corpus_dir),
+        "RAG_INDEX_DIR": str(settings.index_dir),
+        "HF_HUB_OFFLINE": "1",
+    }
     totals, inner = [], []
     for _ in range(runs):
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                              env=env, check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+        )
         totals.append(time.perf_counter() - started)
         inner.append(float(done.stdout.strip().splitlines()[-1]))
-    return {"runs": runs, "process_to_answer_s": round(statistics.median(totals), 2),
-            "import_to_answer_s": round(statistics.median(inner), 2)}
+    return {
+        "runs": runs,
+        "process_to_answer_s": round(statistics.median(totals), 2),
+        "import_to_answer_s": round(statistics.median(inner), 2),
+    }
 
 
 def _free_port() -> int:
@@ -106,11 +130,17 @@ def app_start(settings: Settings, timeout: float = 180.0) -> dict[str, float] | 
     from gradio_client import Client
 
     port = _free_port()
-    env = {**os.environ, "RAG_CORPUS_DIR": str(settings.corpus_dir),
-           "RAG_INDEX_DIR": str(settings.index_dir), "RAG_PORT": str(port), "HF_HUB_OFFLINE": "1"}
+    env = {
+        **os.environ,
+        "RAG_CORPUS_DIR": str(settings.corpus_dir),
+        "RAG_INDEX_DIR": str(settings.index_dir),
+        "RAG_PORT": str(port),
+        "HF_HUB_OFFLINE": "1",
+    }
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(app)], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, str(app)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         while time.perf_counter() - started < timeout:
             try:
@@ -139,12 +169,17 @@ def index_build(settings: Settings, runs: int) -> dict[str, float]:
             seconds.append(report.seconds)
             texts = report.n_chunks + report.n_sentences
     median = statistics.median(seconds)
-    return {"runs": runs, "build_s": round(median, 2), "texts_embedded": texts,
-            "texts_per_s": round(texts / median, 1)}
+    return {
+        "runs": runs,
+        "build_s": round(median, 2),
+        "texts_embedded": texts,
+        "texts_per_s": round(texts / median, 1),
+    }
 
 
-def run(out: Path, *, repeats: int, llm_questions: int, cold_runs: int, smoke: bool
-        ) -> dict[str, Any]:
+def run(
+    out: Path, *, repeats: int, llm_questions: int, cold_runs: int, smoke: bool
+) -> dict[str, Any]:
     from rag import load_pipeline
 
     settings = Settings.load()
@@ -191,8 +226,10 @@ def markdown(r: dict[str, Any]) -> str:
         if "error" in a:
             lines.append(f"| {name} | – | {a['error']} | | | |")
         else:
-            lines.append(f"| {name} | {a['questions']} × {a['repeats']} | {a['ask_p50_ms']} | "
-                         f"{a['ask_p95_ms']} | {a['embed_p50_ms']} | {a['ratio_p50']}× |")
+            lines.append(
+                f"| {name} | {a['questions']} × {a['repeats']} | {a['ask_p50_ms']} | "
+                f"{a['ask_p95_ms']} | {a['embed_p50_ms']} | {a['ratio_p50']}× |"
+            )
     b, c = r["index_build"], r["cold_start"]
     lines += [
         "",
@@ -201,28 +238,41 @@ def markdown(r: dict[str, Any]) -> str:
         f"{c['import_to_answer_s']} s of it after the interpreter started).",
     ]
     if r.get("app_start"):
-        lines.append(f"- `python app.py` to an answer from its `/ask` API: "
-                     f"**{r['app_start']['app_to_answer_s']} s**.")
-    lines.append(f"- Index build for the corpus: **{b['build_s']} s** (median of {b['runs']}), "
-                 f"{b['texts_embedded']} passages and sentences embedded, "
-                 f"**{b['texts_per_s']} texts/s** including loading, cleaning and chunking.")
+        lines.append(
+            f"- `python app.py` to an answer from its `/ask` API: "
+            f"**{r['app_start']['app_to_answer_s']} s**."
+        )
+    lines.append(
+        f"- Index build for the corpus: **{b['build_s']} s** (median of {b['runs']}), "
+        f"{b['texts_embedded']} passages and sentences embedded, "
+        f"**{b['texts_per_s']} texts/s** including loading, cleaning and chunking."
+    )
     return "\n".join(lines) + "\n"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.e2e", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.e2e",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "docs")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--llm-questions", type=int, default=20,
-                        help="questions for the local LLM (0 to skip)")
+    parser.add_argument(
+        "--llm-questions", type=int, default=20, help="questions for the local LLM (0 to skip)"
+    )
     parser.add_argument("--cold-runs", type=int, default=3)
     parser.add_argument("--smoke", action="store_true", help="a few seconds, for the test suite")
     args = parser.parse_args(argv)
     if args.smoke:
         args.repeats, args.llm_questions, args.cold_runs = 1, 0, 1
-    results = run(args.out, repeats=args.repeats, llm_questions=args.llm_questions,
-                  cold_runs=args.cold_runs, smoke=args.smoke)
+    results = run(
+        args.out,
+        repeats=args.repeats,
+        llm_questions=args.llm_questions,
+        cold_runs=args.cold_runs,
+        smoke=args.smoke,
+    )
     print(markdown(results))
     return 0
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rag.schema import Answer, Citation, Chunk, Hit
+from rag.schema import Answer, Chunk, Citation, Hit
 from rag.settings import Settings
 
 if TYPE_CHECKING:

@@ -40,8 +40,9 @@ from rag.generators.extractive import (
 )
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iterations: int = 50
-                 ) -> tuple[np.ndarray, float]:
+def fit_logistic(
+    x: np.ndarray, y: np.ndarray, l2: float = 1.0, iterations: int = 50
+) -> tuple[np.ndarray, float]:
     """Weights and bias of an L2-regularised logistic regression (Newton's method), classes
     balanced.
 
@@ -90,13 +91,15 @@ class Calibration:
     sweep: list[tuple[float, float, float, float]] = field(default_factory=list)
 
     def describe(self) -> str:
-        def fmt(values: Sequence[float]) -> str:
+        def fmt(values: Sequence[float] | np.ndarray) -> str:
             return "(" + ", ".join(f"{v:.3f}" for v in values) + ")"
 
         lines = ["Cross-validated on questions the models were not fitted on:"]
         lines += [f"  {name}: {value:.3f}" for name, value in self.cv.items()]
-        lines.append("\nThreshold sweep (cross-validated): threshold, right outcome, "
-                     "abstain precision, abstain recall")
+        lines.append(
+            "\nThreshold sweep (cross-validated): threshold, right outcome, "
+            "abstain precision, abstain recall"
+        )
         lines += [f"  {t:.2f}  {a:.3f}  {p:.3f}  {r:.3f}" for t, a, p, r in self.sweep]
         lines.append("\nPaste into rag/generators/extractive.py:")
         lines.append(f"SENTENCE_WEIGHTS = {fmt(self.sentence_weights)}  # {SENTENCE_FEATURES}")
@@ -116,21 +119,26 @@ def collect(pipeline: Any, gold: Sequence[GoldItem]) -> list[QuestionData]:
         if request is None:
             continue
         candidates = generator.candidates(request)
-        labels = np.array([item.answerable and is_correct(c.sentence.text, item.answers)
-                           for c in candidates], dtype=float)
+        labels = np.array(
+            [item.answerable and is_correct(c.sentence.text, item.answers) for c in candidates],
+            dtype=float,
+        )
         data.append(QuestionData(item, candidates, labels, request))
     return data
 
 
-def _rescore(generator: ExtractiveGenerator, q: QuestionData, weights: np.ndarray,
-             bias: float) -> list[Candidate]:
-    rescored = [replace(c, score=float(weights @ np.asarray(c.features)) + bias)
-                for c in q.candidates]
+def _rescore(
+    generator: ExtractiveGenerator, q: QuestionData, weights: np.ndarray, bias: float
+) -> list[Candidate]:
+    rescored = [
+        replace(c, score=float(weights @ np.asarray(c.features)) + bias) for c in q.candidates
+    ]
     return sorted(rescored, key=lambda c: -c.score)
 
 
-def _answer_rows(generator: ExtractiveGenerator, data: Sequence[QuestionData],
-                 weights: np.ndarray, bias: float) -> tuple[np.ndarray, list[bool]]:
+def _answer_rows(
+    generator: ExtractiveGenerator, data: Sequence[QuestionData], weights: np.ndarray, bias: float
+) -> tuple[np.ndarray, list[bool]]:
     rows, correct = [], []
     for q in data:
         ranked = _rescore(generator, q, weights, bias)
@@ -141,8 +149,9 @@ def _answer_rows(generator: ExtractiveGenerator, data: Sequence[QuestionData],
     return np.asarray(rows, dtype=float), correct
 
 
-def calibrate(pipeline: Any, gold: Sequence[GoldItem], folds: int = 5, l2: float = 1.0
-              ) -> Calibration:
+def calibrate(
+    pipeline: Any, gold: Sequence[GoldItem], folds: int = 5, l2: float = 1.0
+) -> Calibration:
     generator = ExtractiveGenerator(pipeline.resources)
     data = collect(pipeline, gold)
     fold_of = [_fold(q.item.id, folds) for q in data]
@@ -165,15 +174,16 @@ def calibrate(pipeline: Any, gold: Sequence[GoldItem], folds: int = 5, l2: float
         for i in test_index:
             q = data[i]
             if q.item.answerable and q.candidates:
-                top1.append(is_correct(_rescore(generator, q, w, b)[0].sentence.text,
-                                       q.item.answers))
+                top1.append(
+                    is_correct(_rescore(generator, q, w, b)[0].sentence.text, q.item.answers)
+                )
     answerable = np.array([q.item.answerable for q in data], dtype=float)
     confidence = np.zeros(len(data))
     for k in range(folds):
-        train = [i for i, f in enumerate(fold_of) if f != k]
-        test = [i for i, f in enumerate(fold_of) if f == k]
-        aw, ab = fit_logistic(rows[train], answerable[train], l2)
-        confidence[test] = 1 / (1 + np.exp(-(rows[test] @ aw + ab)))
+        fit_rows = [i for i, f in enumerate(fold_of) if f != k]
+        held_out = [i for i, f in enumerate(fold_of) if f == k]
+        aw, ab = fit_logistic(rows[fit_rows], answerable[fit_rows], l2)
+        confidence[held_out] = 1 / (1 + np.exp(-(rows[held_out] @ aw + ab)))
 
     sweep = []
     for threshold in np.round(np.arange(0.20, 0.81, 0.025), 3):
@@ -189,12 +199,20 @@ def calibrate(pipeline: Any, gold: Sequence[GoldItem], folds: int = 5, l2: float
     x_all, _ = _answer_rows(generator, data, w, b)
     aw, ab = fit_logistic(x_all, answerable, l2)
     return Calibration(
-        sentence_weights=w, sentence_bias=b, answer_weights=aw, answer_bias=ab,
-        threshold=best[0], sweep=sweep,
-        cv={"sentence top-1 accuracy (answerable)": float(np.mean(top1)) if top1 else 0.0,
+        sentence_weights=w,
+        sentence_bias=b,
+        answer_weights=aw,
+        answer_bias=ab,
+        threshold=best[0],
+        sweep=sweep,
+        cv={
+            "sentence top-1 accuracy (answerable)": float(np.mean(top1)) if top1 else 0.0,
             "right outcome at the chosen threshold": best[1],
-            "abstain precision": best[2], "abstain recall": best[3],
-            "questions": float(len(data)), "folds": float(folds)},
+            "abstain precision": best[2],
+            "abstain recall": best[3],
+            "questions": float(len(data)),
+            "folds": float(folds),
+        },
     )
 
 

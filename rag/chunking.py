@@ -113,8 +113,12 @@ def _split_long(text: str, span: _Span, budget: int) -> list[_Span]:
                 break
             last += 1
         pieces.append(
-            _Span(span.start + words[first][0], span.start + words[last][1], span.paragraph,
-                  span.is_heading)
+            _Span(
+                span.start + words[first][0],
+                span.start + words[last][1],
+                span.paragraph,
+                span.is_heading,
+            )
         )
         first = last + 1
     return pieces
@@ -153,21 +157,35 @@ def chunk_documents(
                 ids.append(len(sentences))
                 sentences.append(
                     Sentence(
-                        id=len(sentences), source=doc.source, start=span.start, end=span.end,
+                        id=len(sentences),
+                        source=doc.source,
+                        start=span.start,
+                        end=span.end,
                         text=normalise_space(doc.text[span.start : span.end]),
                         is_heading=span.is_heading,
                     )
                 )
-            for group in _pack(spans, ids, sentences, doc, heading, chunk_tokens, overlap,
-                               count_wordpieces, max_wordpieces):
-                chunks.append(_make_chunk(f"{stem}#{number:03d}", doc, heading, group, spans,
-                                          ids, sentences))
+            for group in _pack(
+                spans,
+                ids,
+                sentences,
+                doc,
+                heading,
+                chunk_tokens,
+                overlap,
+                count_wordpieces,
+                max_wordpieces,
+            ):
+                chunks.append(
+                    _make_chunk(f"{stem}#{number:03d}", doc, heading, group, spans, ids, sentences)
+                )
                 number += 1
     return sentences, chunks
 
 
-def _render(group: Sequence[int], spans: Sequence[_Span], ids: Sequence[int],
-            sentences: Sequence[Sentence]) -> str:
+def _render(
+    group: Sequence[int], spans: Sequence[_Span], ids: Sequence[int], sentences: Sequence[Sentence]
+) -> str:
     """The user-facing text of a chunk: sentences, a blank line between paragraphs."""
     parts: list[str] = []
     previous: _Span | None = None
@@ -180,10 +198,17 @@ def _render(group: Sequence[int], spans: Sequence[_Span], ids: Sequence[int],
     return "".join(parts)
 
 
-def _pack(spans: Sequence[_Span], ids: Sequence[int], sentences: Sequence[Sentence],
-          doc: Document, heading: str | None, budget: int, overlap: int,
-          count_wordpieces: Callable[[str], int] | None, max_wordpieces: int
-          ) -> Iterator[list[int]]:
+def _pack(
+    spans: Sequence[_Span],
+    ids: Sequence[int],
+    sentences: Sequence[Sentence],
+    doc: Document,
+    heading: str | None,
+    budget: int,
+    overlap: int,
+    count_wordpieces: Callable[[str], int] | None,
+    max_wordpieces: int,
+) -> Iterator[list[int]]:
     """Greedy packing of sentence positions into chunks that fit both token limits."""
     header = f"{doc.title} › {heading}" if heading else doc.title
 
@@ -211,9 +236,15 @@ def _pack(spans: Sequence[_Span], ids: Sequence[int], sentences: Sequence[Senten
         position = max(last_emitted + 1 - overlap, group[0] + 1)
 
 
-def _make_chunk(chunk_id: str, doc: Document, heading: str | None, group: list[int],
-                spans: Sequence[_Span], ids: Sequence[int], sentences: Sequence[Sentence]
-                ) -> Chunk:
+def _make_chunk(
+    chunk_id: str,
+    doc: Document,
+    heading: str | None,
+    group: list[int],
+    spans: Sequence[_Span],
+    ids: Sequence[int],
+    sentences: Sequence[Sentence],
+) -> Chunk:
     text = _render(group, spans, ids, sentences)
     return Chunk(
         id=chunk_id,

@@ -9,6 +9,7 @@ exits with 130.  No retrieval or answering logic lives here.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -24,21 +25,24 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
-from rag.errors import RagError  # noqa: E402
-from rag.settings import PROJECT_ROOT, Settings  # noqa: E402
+from rag.errors import RagError
+from rag.settings import PROJECT_ROOT, Settings
 
 log = logging.getLogger("rag")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings.load(
-        corpus_dir=getattr(args, "corpus", None), index_dir=getattr(args, "index", None),
-        retriever=getattr(args, "retriever", None), generator=getattr(args, "generator", None),
+        corpus_dir=getattr(args, "corpus", None),
+        index_dir=getattr(args, "index", None),
+        retriever=getattr(args, "retriever", None),
+        generator=getattr(args, "generator", None),
         top_k=getattr(args, "k", None),
     )
 
 
 # ---------------------------------------------------------------- index
+
 
 def cmd_index(args: argparse.Namespace) -> int:
     from rag.index import build_index, check_index
@@ -59,14 +63,17 @@ def cmd_index(args: argparse.Namespace) -> int:
     if args.verbose:
         for line in report.dropped:
             print(f"dropped {line.source}:{line.line_no} ({line.reason}): {line.text!r}")
-    print(f"indexed {report.n_documents} articles -> {report.n_chunks} passages, "
-          f"{report.n_sentences} sentences; tokens per passage min {report.tokens_min} / "
-          f"median {report.tokens_median:.0f} / max {report.tokens_max}; "
-          f"{report.index_type} index in {report.seconds:.1f} s -> {settings.index_dir}")
+    print(
+        f"indexed {report.n_documents} articles -> {report.n_chunks} passages, "
+        f"{report.n_sentences} sentences; tokens per passage min {report.tokens_min} / "
+        f"median {report.tokens_median:.0f} / max {report.tokens_max}; "
+        f"{report.index_type} index in {report.seconds:.1f} s -> {settings.index_dir}"
+    )
     return 0
 
 
 # ---------------------------------------------------------------- ask / chat
+
 
 def _print_answer(answer: Any, width: int = 88) -> None:
     for notice in answer.notices:
@@ -86,8 +93,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from rag.pipeline import load_pipeline
 
     if not args.question.strip():
-        print("rag: the question is empty; try: rag ask \"Who was the director of photography?\"",
-              file=sys.stderr)
+        print(
+            'rag: the question is empty; try: rag ask "Who was the director of photography?"',
+            file=sys.stderr,
+        )
         return 2
     pipe = load_pipeline(_settings(args), progress=sys.stderr.isatty())
     answer = pipe.ask(args.question, args.history or [])
@@ -123,6 +132,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- eval / calibrate
 
+
 def _eval_configs(args: argparse.Namespace, settings: Settings) -> list[tuple[str, str]]:
     if not args.compare:
         return [(settings.retriever, settings.generator)]
@@ -150,21 +160,33 @@ def cmd_eval(args: argparse.Namespace) -> int:
         label = f"{retriever}+{generator}"
         started = time.perf_counter()
         results = evaluate(
-            pipe, gold, retriever=retriever, generator=generator, k=settings.top_k,
-            progress=lambda items, label=label: tqdm(items, desc=label, unit="q", file=sys.stderr,
-                                                     disable=args.json),
+            pipe,
+            gold,
+            retriever=retriever,
+            generator=generator,
+            k=settings.top_k,
+            progress=functools.partial(
+                tqdm, desc=label, unit="q", file=sys.stderr, disable=args.json
+            ),
         )
-        config = {"gold": str(args.gold), "retriever": retriever, "generator": generator,
-                  "k": settings.top_k, "abstain_threshold": settings.abstain_threshold,
-                  "seconds": round(time.perf_counter() - started, 2),
-                  "settings": settings.public_dict()}
+        config = {
+            "gold": str(args.gold),
+            "retriever": retriever,
+            "generator": generator,
+            "k": settings.top_k,
+            "abstain_threshold": settings.abstain_threshold,
+            "seconds": round(time.perf_counter() - started, 2),
+            "settings": settings.public_dict(),
+        }
         report = build_report(results, config)
         out_dir = out_root / label if args.compare else out_root
         write_report(report, Path(out_dir))
         reports.append(report)
         if not args.json:
-            print(f"\n{label}: {report['n_questions']} questions in {config['seconds']} s "
-                  f"-> {out_dir}/report.md")
+            print(
+                f"\n{label}: {report['n_questions']} questions in {config['seconds']} s "
+                f"-> {out_dir}/report.md"
+            )
             print(summary_table(report))
     if args.json:
         print(json.dumps(reports if args.compare else reports[0], indent=2, ensure_ascii=False))
@@ -187,9 +209,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- main
 
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rag", description="Anora Q&A: cited answers about "
-                                     "the film Anora from a corpus of articles.")
+    parser = argparse.ArgumentParser(
+        prog="rag",
+        description="Anora Q&A: cited answers about the film Anora from a corpus of articles.",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -197,17 +222,24 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--corpus", type=Path, help="corpus folder (RAG_CORPUS_DIR)")
         p.add_argument("--index", type=Path, help="index folder (RAG_INDEX_DIR)")
         if answering:
-            p.add_argument("--retriever", choices=("dense", "bm25", "hybrid"),
-                           help="RAG_RETRIEVER (default hybrid)")
-            p.add_argument("--generator", choices=("extractive", "local", "openai"),
-                           help="RAG_GENERATOR (default extractive)")
+            p.add_argument(
+                "--retriever",
+                choices=("dense", "bm25", "hybrid"),
+                help="RAG_RETRIEVER (default hybrid)",
+            )
+            p.add_argument(
+                "--generator",
+                choices=("extractive", "local", "openai"),
+                help="RAG_GENERATOR (default extractive)",
+            )
             p.add_argument("--k", type=int, help="passages to retrieve (RAG_TOP_K, default 5)")
 
     p = sub.add_parser("index", help="build the search index from the corpus")
     common(p, answering=False)
     p.add_argument("--verbose", action="store_true", help="list every line the cleaner dropped")
-    p.add_argument("--check", action="store_true", help="only report the index state (exit 1 "
-                                                       "unless ok)")
+    p.add_argument(
+        "--check", action="store_true", help="only report the index state (exit 1 unless ok)"
+    )
     p.add_argument("--if-needed", action="store_true", help="build only if missing or stale")
     p.set_defaults(func=cmd_index)
 
@@ -227,8 +259,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gold", type=Path, default=default_gold)
     p.add_argument("--out", type=Path, help="report folder (default reports/DATE)")
     p.add_argument("--json", action="store_true", help="print report.json to stdout")
-    p.add_argument("--compare", action="store_true",
-                   help="dense vs bm25 vs hybrid, and each available generator")
+    p.add_argument(
+        "--compare",
+        action="store_true",
+        help="dense vs bm25 vs hybrid, and each available generator",
+    )
     common(p)
     p.set_defaults(func=cmd_eval)
 
@@ -242,8 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="rag: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="rag: %(message)s"
+    )
     for noisy in ("sentence_transformers", "faiss", "httpx", "transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:

@@ -25,8 +25,31 @@ from rag.text import terms, words
 MAX_CONTEXT_TURNS = 2
 MIN_OWN_TERMS = 2
 ANAPHORA = frozenset(
-    "he him his she her hers they them their theirs it its this that these those there then "
-    "such same former latter one".split()
+    [
+        "he",
+        "him",
+        "his",
+        "she",
+        "her",
+        "hers",
+        "they",
+        "them",
+        "their",
+        "theirs",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "then",
+        "such",
+        "same",
+        "former",
+        "latter",
+        "one",
+    ]
 )
 _CONTINUATION = re.compile(r"^\s*(and|but|also|what about|how about|so|then|or)\b", re.IGNORECASE)
 

@@ -48,8 +48,24 @@ MAX_TITLE_WORDS = 20
 MAX_HEADING_WORDS = 14
 SENTENCE_END = tuple('.!?…"”’)')
 KNOWN_LABELS = frozenset(
-    {"movie", "movies", "film", "films", "review", "reviews", "tv", "news", "advertisement",
-     "sponsored", "share", "related", "features", "interview", "trailer", "ad"}
+    {
+        "movie",
+        "movies",
+        "film",
+        "films",
+        "review",
+        "reviews",
+        "tv",
+        "news",
+        "advertisement",
+        "sponsored",
+        "share",
+        "related",
+        "features",
+        "interview",
+        "trailer",
+        "ad",
+    }
 )
 _URL = re.compile(
     r"https?://|www\.|\b[\w-]+\.(?:click|com|net|org|to|io|xyz|tv|me|ly|cc|site|online|top)\b",
@@ -176,7 +192,9 @@ def clean(text: str, source: str) -> tuple[str, list[Block], list[DroppedLine]]:
         credit = _CREDIT.search(line)
         if credit:
             caption_end = start + len(line[: credit.start()].rstrip())
-            dropped.append(DroppedLine(source, line_no, text[caption_end:end].strip(), "photo credit"))
+            dropped.append(
+                DroppedLine(source, line_no, text[caption_end:end].strip(), "photo credit")
+            )
             if len(text[start:caption_end].split()) < 3:
                 continue
             end = caption_end
@@ -226,6 +244,7 @@ def title_from_filename(name: str) -> str:
     """
     words = Path(name).stem.replace("_", " ").replace("-", " ").split()
     small = {"a", "an", "and", "as", "at", "but", "by", "for", "in", "of", "on", "or", "the", "to"}
-    return " ".join(
-        w if (i and w in small) else w[:1].upper() + w[1:] for i, w in enumerate(words)
-    ) or name
+    return (
+        " ".join(w if (i and w in small) else w[:1].upper() + w[1:] for i, w in enumerate(words))
+        or name
+    )

@@ -40,8 +40,10 @@ BULK_TEXTS = 32  # from this many texts at once, embedding uses every core
 @runtime_checkable
 class Embedder(Protocol):
     name: str
-    dim: int
     max_wordpieces: int
+
+    @property
+    def dim(self) -> int: ...
 
     def embed(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray: ...
 
@@ -140,8 +142,11 @@ class SentenceTransformerEmbedder:
             if torch.get_num_threads() != threads:
                 torch.set_num_threads(threads)
             vectors = model.encode(
-                list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-                convert_to_numpy=True, show_progress_bar=progress,
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=progress,
             )
             if bulk:
                 torch.set_num_threads(1)

@@ -41,7 +41,11 @@ from rag.text import fold
 
 KINDS = ("factoid", "paraphrase", "multi-hop", "follow-up", "unanswerable")
 _FIELDS: dict[str, type | tuple[type, ...]] = {
-    "id": str, "question": str, "answers": list, "evidence": list, "answerable": bool,
+    "id": str,
+    "question": str,
+    "answers": list,
+    "evidence": list,
+    "answerable": bool,
     "kind": str,
 }
 
@@ -71,23 +75,31 @@ def load_gold(path: Path) -> list[GoldItem]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise GoldSetError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+            raise GoldSetError(
+                f"{where}: not valid JSON ({exc.msg} at column {exc.colno})"
+            ) from None
         if not isinstance(row, dict):
             raise GoldSetError(f"{where}: expected a JSON object, got {type(row).__name__}")
         for name, kind in _FIELDS.items():
             if name not in row:
                 raise GoldSetError(f"{where}: missing field {name!r}")
             if not isinstance(row[name], kind):
-                raise GoldSetError(f"{where}: field {name!r} must be a {kind.__name__}, "  # type: ignore[union-attr]
-                                   f"got {type(row[name]).__name__}")
+                raise GoldSetError(
+                    f"{where}: field {name!r} must be a {kind.__name__}, "  # type: ignore[union-attr]
+                    f"got {type(row[name]).__name__}"
+                )
         history = row.get("history") or []
-        for name, value in (("answers", row["answers"]), ("evidence", row["evidence"]),
-                            ("history", history)):
+        for name, value in (
+            ("answers", row["answers"]),
+            ("evidence", row["evidence"]),
+            ("history", history),
+        ):
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise GoldSetError(f"{where}: field {name!r} must be a list of strings")
         if row["kind"] not in KINDS:
-            raise GoldSetError(f"{where}: field 'kind' is {row['kind']!r}; "
-                               f"expected one of {', '.join(KINDS)}")
+            raise GoldSetError(
+                f"{where}: field 'kind' is {row['kind']!r}; expected one of {', '.join(KINDS)}"
+            )
         if not row["question"].strip():
             raise GoldSetError(f"{where}: field 'question' is empty")
         if row["answerable"] and not row["answers"]:
@@ -95,15 +107,24 @@ def load_gold(path: Path) -> list[GoldItem]:
         if row["id"] in ids:
             raise GoldSetError(f"{where}: field 'id' repeats {row['id']!r}")
         ids.add(row["id"])
-        items.append(GoldItem(row["id"], row["question"], tuple(row["answers"]),
-                              tuple(row["evidence"]), row["answerable"], row["kind"],
-                              tuple(history)))
+        items.append(
+            GoldItem(
+                row["id"],
+                row["question"],
+                tuple(row["answers"]),
+                tuple(row["evidence"]),
+                row["answerable"],
+                row["kind"],
+                tuple(history),
+            )
+        )
     if not items:
         raise GoldSetError(f"{path} holds no questions")
     return items
 
 
 # ---------------------------------------------------------------- answer scoring
+
 
 def normalize_answer(text: str) -> str:
     """Lower case, accents and curly quotes folded, punctuation and articles removed.
@@ -152,6 +173,7 @@ def contains_evidence(passage: str, evidence: Iterable[str]) -> bool:
 
 # ---------------------------------------------------------------- ranking metrics
 
+
 def hit_at(relevance: Sequence[bool], k: int) -> float:
     """1.0 if a relevant passage is in the first ``k``.
 
@@ -197,6 +219,7 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 # ---------------------------------------------------------------- running
 
+
 @dataclass
 class QuestionResult:
     item: GoldItem
@@ -210,33 +233,46 @@ class QuestionResult:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "id": self.item.id, "kind": self.item.kind, "question": self.item.question,
-            "history": list(self.item.history), "answerable": self.item.answerable,
-            "gold_answers": list(self.item.answers), "answer": self.answer.text,
-            "abstained": self.answer.abstained, "confidence": round(self.answer.confidence, 4),
-            "correct": self.correct, "f1": round(self.f1, 4),
-            "citations": [{"n": c.n, "chunk_id": c.chunk_id, "supports": ok}
-                          for c, ok in zip(self.answer.citations, self.citation_ok, strict=True)],
-            "retrieved_relevant": self.relevance, "fallback_reason": self.answer.fallback_reason,
+            "id": self.item.id,
+            "kind": self.item.kind,
+            "question": self.item.question,
+            "history": list(self.item.history),
+            "answerable": self.item.answerable,
+            "gold_answers": list(self.item.answers),
+            "answer": self.answer.text,
+            "abstained": self.answer.abstained,
+            "confidence": round(self.answer.confidence, 4),
+            "correct": self.correct,
+            "f1": round(self.f1, 4),
+            "citations": [
+                {"n": c.n, "chunk_id": c.chunk_id, "supports": ok}
+                for c, ok in zip(self.answer.citations, self.citation_ok, strict=True)
+            ],
+            "retrieved_relevant": self.relevance,
+            "fallback_reason": self.answer.fallback_reason,
             "timings_ms": {k: round(v, 2) for k, v in self.answer.timings_ms.items()},
         }
 
 
-def score_question(item: GoldItem, answer: Answer, ranked_texts: Sequence[str],
-                   latency_ms: float) -> QuestionResult:
-    result = QuestionResult(item, answer,
-                            [contains_evidence(t, item.evidence) for t in ranked_texts], latency_ms)
+def score_question(
+    item: GoldItem, answer: Answer, ranked_texts: Sequence[str], latency_ms: float
+) -> QuestionResult:
+    result = QuestionResult(
+        item, answer, [contains_evidence(t, item.evidence) for t in ranked_texts], latency_ms
+    )
     claims = cited_claims(answer.text)
     for citation in answer.citations:
         passage = fold(normalise_space(citation.text))
-        verbatim = any(fold(normalise_space(claim)) in passage
-                       for claim in claims.get(citation.n, []))
+        verbatim = any(
+            fold(normalise_space(claim)) in passage for claim in claims.get(citation.n, [])
+        )
         result.citation_ok.append(verbatim or contains_evidence(citation.text, item.evidence))
     if item.answerable and not answer.abstained:
         result.correct = is_correct(answer.text, item.answers)
         result.f1 = token_f1(_strip_markers(answer.text), item.answers)
-        result.cited_relevant = any(contains_evidence(c.text, item.evidence)
-                                    for c in answer.citations)
+        result.cited_relevant = any(
+            contains_evidence(c.text, item.evidence) for c in answer.citations
+        )
     return result
 
 
@@ -260,18 +296,27 @@ def _strip_markers(text: str) -> str:
     return re.sub(r"\s*\[\d+(?:\s*,\s*\d+)*\]", "", text)
 
 
-def evaluate(pipeline: Any, gold: Sequence[GoldItem], *, retriever: str | None = None,
-             generator: str | None = None, k: int | None = None,
-             progress: Callable[[Iterable[GoldItem]], Iterable[GoldItem]] | None = None
-             ) -> list[QuestionResult]:
+def evaluate(
+    pipeline: Any,
+    gold: Sequence[GoldItem],
+    *,
+    retriever: str | None = None,
+    generator: str | None = None,
+    k: int | None = None,
+    progress: Callable[[Iterable[GoldItem]], Iterable[GoldItem]] | None = None,
+) -> list[QuestionResult]:
     """Run every gold question through ``pipeline.ask`` and score it."""
     results = []
-    for item in (progress(gold) if progress else gold):
-        answer = pipeline.ask(item.question, list(item.history), retriever=retriever,
-                              generator=generator, k=k)
+    for item in progress(gold) if progress else gold:
+        answer = pipeline.ask(
+            item.question, list(item.history), retriever=retriever, generator=generator, k=k
+        )
         ranked = pipeline.retrieve(item.question, list(item.history), retriever=retriever, k=10)
-        results.append(score_question(item, answer, [h.chunk.text for h in ranked],
-                                      answer.timings_ms.get("total", 0.0)))
+        results.append(
+            score_question(
+                item, answer, [h.chunk.text for h in ranked], answer.timings_ms.get("total", 0.0)
+            )
+        )
     return results
 
 
@@ -329,7 +374,8 @@ def build_report(results: Sequence[QuestionResult], config: dict[str, Any]) -> d
     report = {"config": config, **summarize(results)}
     report["by_kind"] = {
         kind: summarize([r for r in results if r.item.kind == kind])
-        for kind in KINDS if any(r.item.kind == kind for r in results)
+        for kind in KINDS
+        if any(r.item.kind == kind for r in results)
     }
     report["per_question"] = [r.to_json() for r in results]
     return report

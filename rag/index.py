@@ -57,8 +57,15 @@ FORMAT_VERSION = 1
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 64
-REQUIRED_FILES = ("manifest.json", "chunks.jsonl", "sentences.jsonl", "documents.jsonl",
-                  "chunk_vectors.npy", "sentence_vectors.npy", "chunks.faiss")
+REQUIRED_FILES = (
+    "manifest.json",
+    "chunks.jsonl",
+    "sentences.jsonl",
+    "documents.jsonl",
+    "chunk_vectors.npy",
+    "sentence_vectors.npy",
+    "chunks.faiss",
+)
 
 State = Literal["ok", "missing", "stale", "foreign", "corrupt"]
 
@@ -132,11 +139,13 @@ def corpus_hashes(settings: Settings) -> dict[str, str]:
     return {d.source: d.sha256 for d in documents}
 
 
-def build_index(settings: Settings, embedder: Embedder | None = None, *,
-                progress: bool = False) -> BuildReport:
+def build_index(
+    settings: Settings, embedder: Embedder | None = None, *, progress: bool = False
+) -> BuildReport:
     """Load and chunk the corpus, embed it and write the index folder atomically."""
     started = time.perf_counter()
-    embedder = embedder or get_embedder(settings.embed_model, batch_size=settings.embed_batch_size)
+    if embedder is None:
+        embedder = get_embedder(settings.embed_model, batch_size=settings.embed_batch_size)
     documents, skipped = load_corpus(settings.corpus_dir)
     sentences, chunks = chunk_documents(
         documents,
@@ -159,8 +168,9 @@ def build_index(settings: Settings, embedder: Embedder | None = None, *,
         "chunking": _chunking_params(settings, embedder.max_wordpieces),
         "corpus": {d.source: d.sha256 for d in documents},
         "index_type": index_type,
-        "hnsw": {"M": HNSW_M, "ef_construction": HNSW_EF_CONSTRUCTION,
-                 "ef_search": HNSW_EF_SEARCH} if index_type == "hnsw" else None,
+        "hnsw": {"M": HNSW_M, "ef_construction": HNSW_EF_CONSTRUCTION, "ef_search": HNSW_EF_SEARCH}
+        if index_type == "hnsw"
+        else None,
         "n_documents": len(documents),
         "n_chunks": len(chunks),
         "n_sentences": len(sentences),
@@ -168,13 +178,27 @@ def build_index(settings: Settings, embedder: Embedder | None = None, *,
         "build_seconds": round(seconds, 3),
     }
     with _locked(settings.index_dir):
-        _write_atomically(settings.index_dir, manifest, documents, chunks, sentences,
-                          chunk_vectors, sentence_vectors, faiss_index)
+        _write_atomically(
+            settings.index_dir,
+            manifest,
+            documents,
+            chunks,
+            sentences,
+            chunk_vectors,
+            sentence_vectors,
+            faiss_index,
+        )
     counts = [c.n_tokens for c in chunks]
     return BuildReport(
-        n_documents=len(documents), n_chunks=len(chunks), n_sentences=len(sentences),
-        tokens_min=min(counts), tokens_median=statistics.median(counts), tokens_max=max(counts),
-        seconds=time.perf_counter() - started, index_type=index_type, skipped=tuple(skipped),
+        n_documents=len(documents),
+        n_chunks=len(chunks),
+        n_sentences=len(sentences),
+        tokens_min=min(counts),
+        tokens_median=statistics.median(counts),
+        tokens_max=max(counts),
+        seconds=time.perf_counter() - started,
+        index_type=index_type,
+        skipped=tuple(skipped),
         dropped=tuple(d for doc in documents for d in doc.dropped),
     )
 
@@ -182,6 +206,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, *,
 def make_faiss_index(vectors: np.ndarray, index_type: str) -> Any:
     """An inner-product FAISS index over ``vectors``: exact, or HNSW for large corpora."""
     dim = int(vectors.shape[1])
+    index: Any
     if index_type == "hnsw":
         index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
@@ -204,9 +229,16 @@ def _locked(index_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _write_atomically(index_dir: Path, manifest: dict[str, Any], documents: list[Document],
-                      chunks: list[Chunk], sentences: list[Sentence], chunk_vectors: np.ndarray,
-                      sentence_vectors: np.ndarray, faiss_index: Any) -> None:
+def _write_atomically(
+    index_dir: Path,
+    manifest: dict[str, Any],
+    documents: list[Document],
+    chunks: list[Chunk],
+    sentences: list[Sentence],
+    chunk_vectors: np.ndarray,
+    sentence_vectors: np.ndarray,
+    faiss_index: Any,
+) -> None:
     parent = index_dir.parent
     for leftover in parent.glob(f"{index_dir.name}.tmp-*"):
         shutil.rmtree(leftover, ignore_errors=True)  # from a build that crashed
@@ -214,9 +246,19 @@ def _write_atomically(index_dir: Path, manifest: dict[str, Any], documents: list
     try:
         _write_jsonl(tmp / "chunks.jsonl", (asdict(c) for c in chunks))
         _write_jsonl(tmp / "sentences.jsonl", (asdict(s) for s in sentences))
-        _write_jsonl(tmp / "documents.jsonl", (
-            {"source": d.source, "title": d.title, "sha256": d.sha256, "text": d.text,
-             "blocks": [asdict(b) for b in d.blocks]} for d in documents))
+        _write_jsonl(
+            tmp / "documents.jsonl",
+            (
+                {
+                    "source": d.source,
+                    "title": d.title,
+                    "sha256": d.sha256,
+                    "text": d.text,
+                    "blocks": [asdict(b) for b in d.blocks],
+                }
+                for d in documents
+            ),
+        )
         np.save(tmp / "chunk_vectors.npy", chunk_vectors, allow_pickle=False)
         np.save(tmp / "sentence_vectors.npy", sentence_vectors, allow_pickle=False)
         faiss.write_index(faiss_index, str(tmp / "chunks.faiss"))
@@ -286,14 +328,19 @@ def check_index(settings: Settings) -> IndexStatus:
     if missing:
         return IndexStatus("corrupt", f"missing files: {', '.join(missing)}")
     if manifest.get("format_version") != FORMAT_VERSION:
-        return IndexStatus("stale", f"format version {manifest.get('format_version')} "
-                                    f"(this code writes {FORMAT_VERSION})")
+        return IndexStatus(
+            "stale",
+            f"format version {manifest.get('format_version')} (this code writes {FORMAT_VERSION})",
+        )
     identity = model_identity(settings.embed_model)
     built_with = manifest.get("model") or {}
     if built_with.get("fingerprint") != identity["fingerprint"]:
-        return IndexStatus("foreign", f"built with model {built_with.get('name')!r} "
-                                      f"({built_with.get('fingerprint')}), not {identity['name']!r} "
-                                      f"({identity['fingerprint']})")
+        return IndexStatus(
+            "foreign",
+            f"built with model {built_with.get('name')!r} "
+            f"({built_with.get('fingerprint')}), not {identity['name']!r} "
+            f"({identity['fingerprint']})",
+        )
     chunking = manifest.get("chunking") or {}
     wanted = _chunking_params(settings, chunking.get("max_wordpieces", 0))
     if chunking != wanted:
@@ -304,11 +351,15 @@ def check_index(settings: Settings) -> IndexStatus:
         return IndexStatus("stale", str(exc))
     if current != manifest.get("corpus"):
         before = manifest.get("corpus") or {}
-        changed = sorted(set(current) ^ set(before) | {k for k in current
-                                                          if before.get(k) != current[k]})
+        changed = sorted(
+            set(current) ^ set(before) | {k for k in current if before.get(k) != current[k]}
+        )
         return IndexStatus("stale", f"corpus changed: {', '.join(changed)}")
-    return IndexStatus("ok", f"{manifest.get('n_chunks')} passages from "
-                             f"{manifest.get('n_documents')} articles, built {manifest.get('built_at')}")
+    return IndexStatus(
+        "ok",
+        f"{manifest.get('n_chunks')} passages from "
+        f"{manifest.get('n_documents')} articles, built {manifest.get('built_at')}",
+    )
 
 
 def load_index(index_dir: Path) -> LoadedIndex:
@@ -321,33 +372,45 @@ def load_index(index_dir: Path) -> LoadedIndex:
         documents = {}
         for row in _read_jsonl(index_dir / "documents.jsonl"):
             documents[row["source"]] = Document(
-                source=row["source"], title=row["title"], text=row["text"], sha256=row["sha256"],
-                blocks=())
+                source=row["source"],
+                title=row["title"],
+                text=row["text"],
+                sha256=row["sha256"],
+                blocks=(),
+            )
         chunk_vectors = np.load(index_dir / "chunk_vectors.npy", allow_pickle=False)
         sentence_vectors = np.load(index_dir / "sentence_vectors.npy", allow_pickle=False)
-        faiss_index = faiss.read_index(str(index_dir / "chunks.faiss"))
+        faiss_index: Any = faiss.read_index(str(index_dir / "chunks.faiss"))
     except FileNotFoundError as exc:
-        raise IndexStateError(f"index in {index_dir} is incomplete: {exc.filename} is missing; "
-                              "run `rag index` to rebuild it") from None
+        raise IndexStateError(
+            f"index in {index_dir} is incomplete: {exc.filename} is missing; "
+            "run `rag index` to rebuild it"
+        ) from None
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
-        raise IndexStateError(f"index in {index_dir} is corrupted ({type(exc).__name__}: "
-                              f"{str(exc)[:200]}); run `rag index` to rebuild it") from None
+        raise IndexStateError(
+            f"index in {index_dir} is corrupted ({type(exc).__name__}: "
+            f"{str(exc)[:200]}); run `rag index` to rebuild it"
+        ) from None
     dim = manifest.get("model", {}).get("dim")
     problems = []
     if chunk_vectors.shape != (len(chunks), dim) or faiss_index.ntotal != len(chunks):
-        problems.append(f"{len(chunks)} passages but vectors {chunk_vectors.shape}, "
-                        f"FAISS {faiss_index.ntotal}")
+        problems.append(
+            f"{len(chunks)} passages but vectors {chunk_vectors.shape}, FAISS {faiss_index.ntotal}"
+        )
     if sentence_vectors.shape != (len(sentences), dim):
         problems.append(f"{len(sentences)} sentences but vectors {sentence_vectors.shape}")
     if any(s.id != i for i, s in enumerate(sentences)):
         problems.append("sentence ids out of order")
     if problems:
-        raise IndexStateError(f"index in {index_dir} is inconsistent ({'; '.join(problems)}); "
-                              "run `rag index` to rebuild it")
+        raise IndexStateError(
+            f"index in {index_dir} is inconsistent ({'; '.join(problems)}); "
+            "run `rag index` to rebuild it"
+        )
     if manifest.get("index_type") == "hnsw":
         faiss_index.hnsw.efSearch = HNSW_EF_SEARCH
-    return LoadedIndex(manifest, chunks, sentences, documents, chunk_vectors, sentence_vectors,
-                       faiss_index)
+    return LoadedIndex(
+        manifest, chunks, sentences, documents, chunk_vectors, sentence_vectors, faiss_index
+    )
 
 
 def _chunk(row: dict[str, Any]) -> Chunk:
@@ -360,8 +423,9 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def ensure_index(settings: Settings, embedder: Embedder | None = None, *,
-                 progress: bool = False) -> LoadedIndex:
+def ensure_index(
+    settings: Settings, embedder: Embedder | None = None, *, progress: bool = False
+) -> LoadedIndex:
     """Load the index, rebuilding it first (with one log line) if it is not ``ok``."""
     status = check_index(settings)
     if status.ok:

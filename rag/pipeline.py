@@ -29,7 +29,14 @@ from typing import Any
 
 from rag.conversation import contextualize
 from rag.embedding import Embedder, get_embedder
-from rag.generators.base import Delta, Draft, GenerationRequest, Generator, Resources, make_generator
+from rag.generators.base import (
+    Delta,
+    Draft,
+    GenerationRequest,
+    Generator,
+    Resources,
+    make_generator,
+)
 from rag.index import LoadedIndex, ensure_index
 from rag.retrieval import Query, Retriever, make_retriever
 from rag.schema import Answer, Hit
@@ -37,7 +44,9 @@ from rag.settings import Settings
 
 log = logging.getLogger(__name__)
 
-EMPTY_QUESTION = "Please type a question about Anora, for example: Who was the director of photography?"
+EMPTY_QUESTION = (
+    "Please type a question about Anora, for example: Who was the director of photography?"
+)
 
 
 def clean_question(question: str, limit: int) -> tuple[str, list[str]]:
@@ -54,8 +63,9 @@ def clean_question(question: str, limit: int) -> tuple[str, list[str]]:
     )
     text = " ".join(text.split())
     if len(text) > limit:
-        notices.append(f"Your question was {len(text):,} characters long; only the first "
-                       f"{limit:,} were used.")
+        notices.append(
+            f"Your question was {len(text):,} characters long; only the first {limit:,} were used."
+        )
         text = text[:limit]
     return text, notices
 
@@ -89,8 +99,14 @@ class Pipeline:
         self.retriever()
         self.generator()
 
-    def prepare(self, question: str, history: Sequence[str] = (), *, retriever: str | None = None,
-                k: int | None = None) -> tuple[GenerationRequest | None, list[str], dict[str, float]]:
+    def prepare(
+        self,
+        question: str,
+        history: Sequence[str] = (),
+        *,
+        retriever: str | None = None,
+        k: int | None = None,
+    ) -> tuple[GenerationRequest | None, list[str], dict[str, float]]:
         """Checks, context, embedding and retrieval: the request a generator answers.
 
         Returns ``(None, notices, timings)`` for an empty question.
@@ -104,26 +120,47 @@ class Pipeline:
         query_text = contextualize(text, history)
         trimmed = self.embedder.truncate(query_text)
         if len(trimmed) < len(query_text) and not notices:
-            notices.append("Your question is longer than the search model reads; only its "
-                           "beginning was used.")
+            notices.append(
+                "Your question is longer than the search model reads; only its beginning was used."
+            )
         timings["prepare"] = _ms(started)
         mark = time.perf_counter()
         vector = self.embedder.embed_query(trimmed)
         timings["embed"] = _ms(mark)
         mark = time.perf_counter()
-        hits = self.retriever(retriever).retrieve(Query(query_text, vector), k or self.settings.top_k)
+        hits = self.retriever(retriever).retrieve(
+            Query(query_text, vector), k or self.settings.top_k
+        )
         timings["retrieve"] = _ms(mark)
-        request = GenerationRequest(question=text, hits=tuple(hits), query_vector=vector,
-                                    retrieval_query=query_text, history=tuple(history))
+        request = GenerationRequest(
+            question=text,
+            hits=tuple(hits),
+            query_vector=vector,
+            retrieval_query=query_text,
+            history=tuple(history),
+        )
         return request, notices, timings
 
-    def retrieve(self, question: str, history: Sequence[str] = (), *, retriever: str | None = None,
-                 k: int | None = None) -> list[Hit]:
+    def retrieve(
+        self,
+        question: str,
+        history: Sequence[str] = (),
+        *,
+        retriever: str | None = None,
+        k: int | None = None,
+    ) -> list[Hit]:
         request, _, _ = self.prepare(question, history, retriever=retriever, k=k)
         return list(request.hits) if request else []
 
-    def ask(self, question: str, history: Sequence[str] = (), *, retriever: str | None = None,
-            generator: str | None = None, k: int | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        history: Sequence[str] = (),
+        *,
+        retriever: str | None = None,
+        generator: str | None = None,
+        k: int | None = None,
+    ) -> Answer:
         """Answer one question (with earlier user turns as ``history``, oldest first)."""
         answer: Answer | None = None
         for event in self.stream(question, history, retriever=retriever, generator=generator, k=k):
@@ -132,18 +169,30 @@ class Pipeline:
         assert answer is not None  # stream() always ends with an Answer
         return answer
 
-    def stream(self, question: str, history: Sequence[str] = (), *,
-               retriever: str | None = None, generator: str | None = None,
-               k: int | None = None) -> Iterator[Delta | Answer]:
+    def stream(
+        self,
+        question: str,
+        history: Sequence[str] = (),
+        *,
+        retriever: str | None = None,
+        generator: str | None = None,
+        k: int | None = None,
+    ) -> Iterator[Delta | Answer]:
         """Text pieces as they are generated, then the final ``Answer``."""
         started = time.perf_counter()
         name = generator or self.settings.generator
         backend = self.generator(name)  # unknown names fail before any work
         request, notices, timings = self.prepare(question, history, retriever=retriever, k=k)
         if request is None:
-            yield Answer(question=str(question), text=notices[0], abstained=True, citations=(),
-                         generator=name, timings_ms={"total": _ms(started)},
-                         notices=tuple(notices))
+            yield Answer(
+                question=str(question),
+                text=notices[0],
+                abstained=True,
+                citations=(),
+                generator=name,
+                timings_ms={"total": _ms(started)},
+                notices=tuple(notices),
+            )
             return
         mark = time.perf_counter()
         draft: Draft | None = None
@@ -158,10 +207,17 @@ class Pipeline:
         timings["generate"] = _ms(mark)
         timings["total"] = _ms(started)
         yield Answer(
-            question=request.question, text=draft.text, abstained=draft.abstained,
-            citations=draft.citations, generator=name, timings_ms=timings,
-            related=draft.related, confidence=draft.confidence, verified=draft.verified,
-            fallback_reason=draft.fallback_reason, notices=tuple(notices) + draft.notices,
+            question=request.question,
+            text=draft.text,
+            abstained=draft.abstained,
+            citations=draft.citations,
+            generator=name,
+            timings_ms=timings,
+            related=draft.related,
+            confidence=draft.confidence,
+            verified=draft.verified,
+            fallback_reason=draft.fallback_reason,
+            notices=tuple(notices) + draft.notices,
             retrieval_query=request.retrieval_query,
         )
 
@@ -174,8 +230,9 @@ def _ms(since: float) -> float:
     return (time.perf_counter() - since) * 1000.0
 
 
-def load_pipeline(settings: Settings | None = None, *, progress: bool = False,
-                  **overrides: Any) -> Pipeline:
+def load_pipeline(
+    settings: Settings | None = None, *, progress: bool = False, **overrides: Any
+) -> Pipeline:
     """Settings from defaults and ``RAG_*`` (plus ``overrides``), the index loaded or built."""
     settings = (settings or Settings.load()).replace(**overrides)
     embedder = get_embedder(settings.embed_model, batch_size=settings.embed_batch_size)

@@ -16,11 +16,16 @@ from pathlib import Path
 from typing import Any
 
 HEADLINE = (
-    ("hit@5", "retrieval", "hit@5"), ("MRR@10", "retrieval", "mrr@10"),
-    ("accuracy", "answer", "accuracy"), ("F1", "answer", "f1"),
-    ("cite P", "citation", "precision"), ("cite R", "citation", "recall"),
-    ("abstain P", "abstention", "precision"), ("abstain R", "abstention", "recall"),
-    ("p50 ms", "latency_ms", "p50"), ("p95 ms", "latency_ms", "p95"),
+    ("hit@5", "retrieval", "hit@5"),
+    ("MRR@10", "retrieval", "mrr@10"),
+    ("accuracy", "answer", "accuracy"),
+    ("F1", "answer", "f1"),
+    ("cite P", "citation", "precision"),
+    ("cite R", "citation", "recall"),
+    ("abstain P", "abstention", "precision"),
+    ("abstain R", "abstention", "recall"),
+    ("p50 ms", "latency_ms", "p50"),
+    ("p95 ms", "latency_ms", "p95"),
 )
 
 
@@ -38,33 +43,55 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 def summary_table(report: dict[str, Any]) -> str:
     """One row of headline metrics."""
-    return markdown_table([name for name, _, _ in HEADLINE],
-                          [[report[group][key] for _, group, key in HEADLINE]])
+    return markdown_table(
+        [name for name, _, _ in HEADLINE], [[report[group][key] for _, group, key in HEADLINE]]
+    )
 
 
 def compare_table(reports: Sequence[dict[str, Any]]) -> str:
     """One row per configuration, the headline metrics side by side."""
-    rows = [[r["config"]["retriever"], r["config"]["generator"],
-             *[r[group][key] for _, group, key in HEADLINE]] for r in reports]
+    rows = [
+        [
+            r["config"]["retriever"],
+            r["config"]["generator"],
+            *[r[group][key] for _, group, key in HEADLINE],
+        ]
+        for r in reports
+    ]
     return markdown_table(["retriever", "generator", *[n for n, _, _ in HEADLINE]], rows)
 
 
 def kind_table(report: dict[str, Any]) -> str:
     rows = []
     for kind, part in report["by_kind"].items():
-        rows.append([kind, part["n_questions"], part["retrieval"]["hit@5"],
-                     part["answer"]["accuracy"], part["answer"]["f1"],
-                     part["citation"]["precision"], part["abstention"]["recall"],
-                     part["abstention"]["false_abstain_rate"], part["latency_ms"]["p50"]])
-    return markdown_table(["kind", "n", "hit@5", "accuracy", "F1", "cite P", "abstain R",
-                           "false abstain", "p50 ms"], rows)
+        rows.append(
+            [
+                kind,
+                part["n_questions"],
+                part["retrieval"]["hit@5"],
+                part["answer"]["accuracy"],
+                part["answer"]["f1"],
+                part["citation"]["precision"],
+                part["abstention"]["recall"],
+                part["abstention"]["false_abstain_rate"],
+                part["latency_ms"]["p50"],
+            ]
+        )
+    return markdown_table(
+        ["kind", "n", "hit@5", "accuracy", "F1", "cite P", "abstain R", "false abstain", "p50 ms"],
+        rows,
+    )
 
 
 def write_report(report: dict[str, Any], out_dir: Path) -> list[Path]:
     """Write report.json, report.md and the plots into ``out_dir``; return the paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [out_dir / "report.json", out_dir / "report.md",
-             out_dir / "accuracy_by_kind.png", out_dir / "latency_hist.png"]
+    paths = [
+        out_dir / "report.json",
+        out_dir / "report.md",
+        out_dir / "accuracy_by_kind.png",
+        out_dir / "latency_hist.png",
+    ]
     paths[0].write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     paths[1].write_text(_markdown(report))
     _plots(report, paths[2], paths[3])
@@ -73,29 +100,64 @@ def write_report(report: dict[str, Any], out_dir: Path) -> list[Path]:
 
 def _markdown(report: dict[str, Any]) -> str:
     config = report["config"]
-    wrong = [q for q in report["per_question"]
-             if (q["answerable"] and not q["correct"]) or (not q["answerable"] and not q["abstained"])]
-    rows = [[q["id"], q["kind"], q["question"], "; ".join(q["gold_answers"]) or "(abstain)",
-             _short(q["answer"])] for q in wrong]
-    return "\n\n".join([
-        "# Anora Q&A evaluation",
-        f"Gold file `{config['gold']}`, {report['n_questions']} questions; retriever "
-        f"`{config['retriever']}`, generator `{config['generator']}`, k={config['k']}.",
-        "## Headline\n\n" + summary_table(report),
-        "## Retrieval (answerable questions)\n\n" + markdown_table(
-            list(report["retrieval"]), [list(report["retrieval"].values())]),
-        "## Answers, citations, abstention\n\n" + markdown_table(
-            ["accuracy", "F1", "mean words", "cite precision", "cite recall", "abstain P",
-             "abstain R", "false abstain rate"],
-            [[report["answer"]["accuracy"], report["answer"]["f1"], report["answer"]["mean_words"],
-              report["citation"]["precision"], report["citation"]["recall"],
-              report["abstention"]["precision"], report["abstention"]["recall"],
-              report["abstention"]["false_abstain_rate"]]]),
-        "## By kind\n\n" + kind_table(report),
-        f"## Missed ({len(wrong)})\n\n" + (markdown_table(
-            ["id", "kind", "question", "gold", "answer"], rows) if rows else "None."),
-        "![accuracy by kind](accuracy_by_kind.png)\n\n![latency](latency_hist.png)\n",
-    ])
+    wrong = [
+        q
+        for q in report["per_question"]
+        if (q["answerable"] and not q["correct"]) or (not q["answerable"] and not q["abstained"])
+    ]
+    rows = [
+        [
+            q["id"],
+            q["kind"],
+            q["question"],
+            "; ".join(q["gold_answers"]) or "(abstain)",
+            _short(q["answer"]),
+        ]
+        for q in wrong
+    ]
+    return "\n\n".join(
+        [
+            "# Anora Q&A evaluation",
+            f"Gold file `{config['gold']}`, {report['n_questions']} questions; retriever "
+            f"`{config['retriever']}`, generator `{config['generator']}`, k={config['k']}.",
+            "## Headline\n\n" + summary_table(report),
+            "## Retrieval (answerable questions)\n\n"
+            + markdown_table(list(report["retrieval"]), [list(report["retrieval"].values())]),
+            "## Answers, citations, abstention\n\n"
+            + markdown_table(
+                [
+                    "accuracy",
+                    "F1",
+                    "mean words",
+                    "cite precision",
+                    "cite recall",
+                    "abstain P",
+                    "abstain R",
+                    "false abstain rate",
+                ],
+                [
+                    [
+                        report["answer"]["accuracy"],
+                        report["answer"]["f1"],
+                        report["answer"]["mean_words"],
+                        report["citation"]["precision"],
+                        report["citation"]["recall"],
+                        report["abstention"]["precision"],
+                        report["abstention"]["recall"],
+                        report["abstention"]["false_abstain_rate"],
+                    ]
+                ],
+            ),
+            "## By kind\n\n" + kind_table(report),
+            f"## Missed ({len(wrong)})\n\n"
+            + (
+                markdown_table(["id", "kind", "question", "gold", "answer"], rows)
+                if rows
+                else "None."
+            ),
+            "![accuracy by kind](accuracy_by_kind.png)\n\n![latency](latency_hist.png)\n",
+        ]
+    )
 
 
 def _short(text: str, limit: int = 160) -> str:
@@ -110,8 +172,12 @@ def _plots(report: dict[str, Any], accuracy_png: Path, latency_png: Path) -> Non
     import matplotlib.pyplot as plt
 
     kinds = list(report["by_kind"])
-    values = [report["by_kind"][k]["abstention"]["recall"] if k == "unanswerable"
-              else report["by_kind"][k]["answer"]["accuracy"] for k in kinds]
+    values = [
+        report["by_kind"][k]["abstention"]["recall"]
+        if k == "unanswerable"
+        else report["by_kind"][k]["answer"]["accuracy"]
+        for k in kinds
+    ]
     fig, ax = plt.subplots(figsize=(6, 3.2))
     ax.bar(kinds, values, color="#8b1e2d")
     ax.set_ylim(0, 1)
@@ -128,8 +194,10 @@ def _plots(report: dict[str, Any], accuracy_png: Path, latency_png: Path) -> Non
     ax.hist(latencies, bins=30, color="#2d4f8b")
     ax.set_xlabel("ask latency (ms)")
     ax.set_ylabel("questions")
-    ax.set_title(f"Latency: p50 {report['latency_ms']['p50']:.1f} ms, "
-                 f"p95 {report['latency_ms']['p95']:.1f} ms")
+    ax.set_title(
+        f"Latency: p50 {report['latency_ms']['p50']:.1f} ms, "
+        f"p95 {report['latency_ms']['p95']:.1f} ms"
+    )
     fig.tight_layout()
     fig.savefig(latency_png, dpi=110)
     plt.close(fig)

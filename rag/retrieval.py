@@ -111,8 +111,9 @@ class HybridRetriever:
         return dedupe(self.index.chunks, [(p, fused[p], raw[p]) for p in order], k)
 
 
-def dedupe(chunks: Sequence[Chunk], ranked: Sequence[tuple[int, float, dict[str, float]]],
-           k: int) -> list[Hit]:
+def dedupe(
+    chunks: Sequence[Chunk], ranked: Sequence[tuple[int, float, dict[str, float]]], k: int
+) -> list[Hit]:
     """The first ``k`` passages, skipping any mostly made of sentences already returned."""
     hits: list[Hit] = []
     seen_sentences: set[int] = set()

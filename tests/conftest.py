@@ -15,9 +15,9 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from rag.embedding import get_embedder  # noqa: E402
-from rag.pipeline import Pipeline, load_pipeline  # noqa: E402
-from rag.settings import PROJECT_ROOT, Settings  # noqa: E402
+from rag.embedding import get_embedder
+from rag.pipeline import Pipeline, load_pipeline
+from rag.settings import PROJECT_ROOT, Settings
 
 CORPUS = PROJECT_ROOT / "corpus"
 GOLD = PROJECT_ROOT / "eval" / "gold.jsonl"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from rag.chunking import chunk_documents, count_tokens, normalise_space, split_sentences
@@ -12,9 +14,13 @@ from tests.conftest import CORPUS
 @pytest.fixture(scope="module")
 def chunked(embedder):
     documents, _ = load_corpus(CORPUS)
-    sentences, chunks = chunk_documents(documents, chunk_tokens=200, overlap=1,
-                                        count_wordpieces=embedder.count_wordpieces,
-                                        max_wordpieces=embedder.max_wordpieces)
+    sentences, chunks = chunk_documents(
+        documents,
+        chunk_tokens=200,
+        overlap=1,
+        count_wordpieces=embedder.count_wordpieces,
+        max_wordpieces=embedder.max_wordpieces,
+    )
     return {d.source: d for d in documents}, sentences, chunks
 
 
@@ -28,8 +34,11 @@ def test_chunk_offsets_map_back_exactly(chunked):
     docs, sentences, chunks = chunked
     for c in chunks:
         original = docs[c.source].text[c.start : c.end]
-        assert original.startswith(docs[c.source].text[sentences[c.sentence_ids[0]].start :
-                                                         sentences[c.sentence_ids[0]].end])
+        assert original.startswith(
+            docs[c.source].text[
+                sentences[c.sentence_ids[0]].start : sentences[c.sentence_ids[0]].end
+            ]
+        )
         assert normalise_space(c.text) == " ".join(sentences[i].text for i in c.sentence_ids)
 
 
@@ -45,7 +54,8 @@ def test_chunks_cover_every_content_sentence(chunked):
             assert inside, doc.text[block.start : block.end][:60]
             text = "".join(doc.text[a:b] for a, b in inside)
             assert normalise_space(text).replace(" ", "") == normalise_space(
-                doc.text[block.start : block.end]).replace(" ", "")
+                doc.text[block.start : block.end]
+            ).replace(" ", "")
 
 
 def test_token_limits_hold_by_both_tokenizers(chunked, embedder):
@@ -57,8 +67,11 @@ def test_token_limits_hold_by_both_tokenizers(chunked, embedder):
 
 def test_neighbouring_chunks_overlap_by_one_sentence(chunked):
     _, _, chunks = chunked
-    pairs = [(a, b) for a, b in zip(chunks, chunks[1:], strict=False)
-             if a.source == b.source and a.heading == b.heading]
+    pairs = [
+        (a, b)
+        for a, b in itertools.pairwise(chunks)
+        if a.source == b.source and a.heading == b.heading
+    ]
     assert pairs
     overlapping = [(a, b) for a, b in pairs if a.sentence_ids[-1] == b.sentence_ids[0]]
     # no overlap only where the shared sentence and the next would not fit one budget
@@ -69,10 +82,12 @@ def test_neighbouring_chunks_overlap_by_one_sentence(chunked):
 
 
 def test_chunks_never_cross_a_heading_and_keep_it(chunked):
-    docs, _, chunks = chunked
+    _docs, _, chunks = chunked
     peeling = [c for c in chunks if c.source == "peeling-back-the-layers-of-anora.txt"]
-    assert {c.heading for c in peeling} >= {"The Ending That Still Divides Viewers",
-                                            "Why Anora Hit So Hard"}
+    assert {c.heading for c in peeling} >= {
+        "The Ending That Still Divides Viewers",
+        "Why Anora Hit So Hard",
+    }
     for c in chunks:
         assert c.id.startswith(c.source.removesuffix(".txt") + "#")
         assert c.context_header.split(" › ")[0] in c.title
@@ -85,15 +100,20 @@ def test_long_sentence_is_cut_at_word_boundaries(embedder):
 
     text = "Long\n\n" + " ".join(["word"] * 600) + "."
     doc = Document("long.txt", "Long", text, "x", (Block("paragraph", 6, len(text)),))
-    sentences, chunks = chunk_documents([doc], chunk_tokens=100, overlap=1,
-                                        count_wordpieces=embedder.count_wordpieces)
+    sentences, chunks = chunk_documents(
+        [doc], chunk_tokens=100, overlap=1, count_wordpieces=embedder.count_wordpieces
+    )
     assert len(sentences) > 1 and all(count_tokens(c.text) <= 100 for c in chunks)
-    assert "".join(text[s.start : s.end] for s in sentences).replace(" ", "") == \
-        text[6:].replace(" ", "")
+    assert "".join(text[s.start : s.end] for s in sentences).replace(" ", "") == text[6:].replace(
+        " ", ""
+    )
 
 
 def test_split_sentences_keeps_quotes_and_abbreviations():
     text = "Dr. Smith arrived at 3 p.m. today. “I was floored,” she recalls. Done!"
     spans = split_sentences(text, 0, len(text))
     assert [text[a:b] for a, b in spans] == [
-        "Dr. Smith arrived at 3 p.m. today.", "“I was floored,” she recalls.", "Done!"]
+        "Dr. Smith arrived at 3 p.m. today.",
+        "“I was floored,” she recalls.",
+        "Done!",
+    ]

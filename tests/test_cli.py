@@ -12,12 +12,22 @@ import pytest
 
 @pytest.fixture
 def run(settings):
-    env = {**os.environ, "RAG_CORPUS_DIR": str(settings.corpus_dir),
-           "RAG_INDEX_DIR": str(settings.index_dir), "HF_HUB_OFFLINE": "1"}
+    env = {
+        **os.environ,
+        "RAG_CORPUS_DIR": str(settings.corpus_dir),
+        "RAG_INDEX_DIR": str(settings.index_dir),
+        "HF_HUB_OFFLINE": "1",
+    }
 
     def _run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "rag", *args], capture_output=True, text=True,
-                              env=env, input=stdin, timeout=300)
+        return subprocess.run(
+            [sys.executable, "-m", "rag", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            input=stdin,
+            timeout=300,
+        )
 
     return _run
 
@@ -28,12 +38,28 @@ def test_ask_json_has_the_documented_fields(run):
     data = json.loads(done.stdout)
     assert {"question", "answer", "abstained", "citations", "generator", "timings_ms"} <= set(data)
     assert "Drew Daniels" in data["answer"] and data["citations"][0]["n"] == 1
-    assert set(data["citations"][0]) >= {"n", "source", "title", "chunk_id", "text", "span", "score"}
+    assert set(data["citations"][0]) >= {
+        "n",
+        "source",
+        "title",
+        "chunk_id",
+        "text",
+        "span",
+        "score",
+    }
 
 
 def test_ask_readable_with_history_and_options(run):
-    done = run("ask", "And how many in Vegas?", "--history",
-               "How many days did Anora shoot in New York City?", "--retriever", "bm25", "--k", "3")
+    done = run(
+        "ask",
+        "And how many in Vegas?",
+        "--history",
+        "How many days did Anora shoot in New York City?",
+        "--retriever",
+        "bm25",
+        "--k",
+        "3",
+    )
     assert done.returncode == 0, done.stderr
     assert "3 days in Las Vegas" in done.stdout and "Sources:" in done.stdout
 
@@ -55,13 +81,20 @@ def test_missing_corpus_is_one_clean_line(run, tmp_path):
 
 
 def test_bad_setting_is_one_clean_line(run):
-    done = subprocess.run([sys.executable, "-m", "rag", "ask", "x"], capture_output=True, text=True,
-                          env={**os.environ, "RAG_TOP_K": "lots"}, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "rag", "ask", "x"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "RAG_TOP_K": "lots"},
+        timeout=120,
+    )
     assert done.returncode == 2 and "RAG_TOP_K='lots' is not a valid int" in done.stderr
 
 
 def test_chat_keeps_history(run):
-    done = run("chat", stdin="How many days did Anora shoot in New York City?\nAnd how many in Vegas?\n\n")
+    done = run(
+        "chat", stdin="How many days did Anora shoot in New York City?\nAnd how many in Vegas?\n\n"
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("you>") == 3 and "3 days in Las Vegas" in done.stdout
 
@@ -72,9 +105,22 @@ def test_index_verbose_lists_dropped_lines(tmp_path):
     from tests.conftest import CORPUS
 
     shutil.copytree(CORPUS, tmp_path / "c")
-    done = subprocess.run([sys.executable, "-m", "rag", "index", "--verbose", "--corpus",
-                           str(tmp_path / "c"), "--index", str(tmp_path / "i")],
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rag",
+            "index",
+            "--verbose",
+            "--corpus",
+            str(tmp_path / "c"),
+            "--index",
+            str(tmp_path / "i"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
     assert "dropped peeling-back-the-layers-of-anora.txt:57 (advertising or spam)" in done.stdout
     assert "(photo credit): '© Universal Pictures'" in done.stdout

@@ -33,7 +33,8 @@ def test_all_three_articles_load_with_titles(docs):
     assert docs["anora-production-notes.txt"].title.startswith("Anora – A raw and honest")
     # its first line is a whole paragraph, so the title comes from the file name
     assert docs["anora-and-sean-bakers-portrait-of-sex-work.txt"].title == (
-        "Anora and Sean Bakers Portrait of Sex Work")
+        "Anora and Sean Bakers Portrait of Sex Work"
+    )
     first = docs["anora-and-sean-bakers-portrait-of-sex-work.txt"]
     assert first.text[first.blocks[0].start :].startswith("Anora, directed by Sean Baker")
 
@@ -84,11 +85,15 @@ def test_offsets_point_into_original_text(docs):
 
 
 def test_markdown_headings_and_credit_only_lines():
-    title, blocks, dropped = clean("# Title\n\n## Part one\n\nBody text here.\n\n© Studio\n", "a.md")
+    title, blocks, dropped = clean(
+        "# Title\n\n## Part one\n\nBody text here.\n\n© Studio\n", "a.md"
+    )
     text = "# Title\n\n## Part one\n\nBody text here.\n\n© Studio\n"
     assert title == "# Title"
     assert [(b.kind, text[b.start : b.end]) for b in blocks] == [
-        ("heading", "Part one"), ("paragraph", "Body text here.")]
+        ("heading", "Part one"),
+        ("paragraph", "Body text here."),
+    ]
     assert [d.reason for d in dropped] == ["photo credit"]
 
 
@@ -107,8 +112,9 @@ def test_title_from_filename():
     ],
 )
 def test_bad_files_are_skipped_with_a_named_warning(tmp_path, caplog, name, content, reason):
-    folder = write_corpus(tmp_path / "c", {"good.txt": "Good\n\nA real paragraph about the film.\n",
-                                           name: content})
+    folder = write_corpus(
+        tmp_path / "c", {"good.txt": "Good\n\nA real paragraph about the film.\n", name: content}
+    )
     with caplog.at_level(logging.WARNING):
         documents, skipped = load_corpus(folder)
     assert [d.source for d in documents] == ["good.txt"]
@@ -127,8 +133,9 @@ def test_symlink_outside_corpus_is_not_followed(tmp_path):
 
 
 def test_hidden_files_are_ignored_silently(tmp_path):
-    folder = write_corpus(tmp_path / "c", {"good.txt": "Good\n\nA real paragraph.\n",
-                                           ".DS_Store": b"\x00junk"})
+    folder = write_corpus(
+        tmp_path / "c", {"good.txt": "Good\n\nA real paragraph.\n", ".DS_Store": b"\x00junk"}
+    )
     documents, skipped = load_corpus(folder)
     assert len(documents) == 1 and all(s.reason == "" for s in skipped)
 

@@ -71,12 +71,26 @@ def _citation(n, text, sentence):
 
 
 def test_score_question_by_hand():
-    item = GoldItem("q1", "Who shot it?", ("Drew Daniels",), ("director of photography, Drew Daniels",),
-                    True, "factoid")
+    item = GoldItem(
+        "q1",
+        "Who shot it?",
+        ("Drew Daniels",),
+        ("director of photography, Drew Daniels",),
+        True,
+        "factoid",
+    )
     good = "his Red Rocket director of photography, Drew Daniels."
-    answer = Answer("Who shot it?", f"{good} [1] Other words. [2]", False,
-                    (_citation(1, f"He re-teamed with {good}", good),
-                     _citation(2, "Nothing relevant here.", "Other words.")), "extractive", {})
+    answer = Answer(
+        "Who shot it?",
+        f"{good} [1] Other words. [2]",
+        False,
+        (
+            _citation(1, f"He re-teamed with {good}", good),
+            _citation(2, "Nothing relevant here.", "Other words."),
+        ),
+        "extractive",
+        {},
+    )
     result = score_question(item, answer, ["x", f"with {good}"], 12.0)
     assert result.correct and result.cited_relevant and result.relevance == [False, True]
     assert result.citation_ok == [True, False]  # [2] quotes a sentence its passage lacks
@@ -87,32 +101,65 @@ def test_score_question_by_hand():
 
 def test_abstention_metrics_by_hand():
     def result(answerable, abstained):
-        item = GoldItem(f"q{answerable}{abstained}", "q", ("a",) if answerable else (),
-                        (), answerable, "factoid" if answerable else "unanswerable")
+        item = GoldItem(
+            f"q{answerable}{abstained}",
+            "q",
+            ("a",) if answerable else (),
+            (),
+            answerable,
+            "factoid" if answerable else "unanswerable",
+        )
         return score_question(item, Answer("q", "x", abstained, (), "extractive", {}), [], 1.0)
 
-    results = [result(False, True), result(False, True), result(False, False),
-               result(True, True), result(True, False)]
+    results = [
+        result(False, True),
+        result(False, True),
+        result(False, False),
+        result(True, True),
+        result(True, False),
+    ]
     abstention = build_report(results, {})["abstention"]
     assert abstention["precision"] == pytest.approx(2 / 3, abs=1e-4)
     assert abstention["recall"] == pytest.approx(2 / 3, abs=1e-4)
     assert abstention["false_abstain_rate"] == 0.5
 
 
-@pytest.mark.parametrize(("line", "message"), [
-    ("{not json", "line 2: not valid JSON"),
-    ('{"id": "x", "question": "q", "answers": [], "evidence": [], "answerable": true}',
-     "line 2: missing field 'kind'"),
-    ('{"id": "x", "question": "q", "answers": "a", "evidence": [], "answerable": true, '
-     '"kind": "factoid"}', "line 2: field 'answers' must be a list"),
-    ('{"id": "x", "question": "q", "answers": ["a"], "evidence": [], "answerable": true, '
-     '"kind": "trivia"}', "line 2: field 'kind' is 'trivia'"),
-    ('{"id": "q1", "question": "q", "answers": ["a"], "evidence": [], "answerable": true, '
-     '"kind": "factoid"}', "line 2: field 'id' repeats 'q1'"),
-])
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("{not json", "line 2: not valid JSON"),
+        (
+            '{"id": "x", "question": "q", "answers": [], "evidence": [], "answerable": true}',
+            "line 2: missing field 'kind'",
+        ),
+        (
+            '{"id": "x", "question": "q", "answers": "a", "evidence": [], "answerable": true, '
+            '"kind": "factoid"}',
+            "line 2: field 'answers' must be a list",
+        ),
+        (
+            '{"id": "x", "question": "q", "answers": ["a"], "evidence": [], "answerable": true, '
+            '"kind": "trivia"}',
+            "line 2: field 'kind' is 'trivia'",
+        ),
+        (
+            '{"id": "q1", "question": "q", "answers": ["a"], "evidence": [], "answerable": true, '
+            '"kind": "factoid"}',
+            "line 2: field 'id' repeats 'q1'",
+        ),
+    ],
+)
 def test_bad_gold_lines_name_the_line_and_field(tmp_path, line, message):
-    good = json.dumps({"id": "q1", "question": "Who?", "answers": ["a"], "evidence": [],
-                       "answerable": True, "kind": "factoid"})
+    good = json.dumps(
+        {
+            "id": "q1",
+            "question": "Who?",
+            "answers": ["a"],
+            "evidence": [],
+            "answerable": True,
+            "kind": "factoid",
+        }
+    )
     path = tmp_path / "gold.jsonl"
     path.write_text(good + "\n" + line + "\n")
     with pytest.raises(GoldSetError, match=message):
@@ -144,19 +191,38 @@ def test_every_evidence_excerpt_is_in_the_corpus():
 def test_rag_eval_end_to_end_on_a_few_questions(tmp_path, settings):
     rows = [line for line in GOLD.read_text().splitlines() if line.strip()]
     small = tmp_path / "small.jsonl"
-    picked = [r for r in rows if '"unanswerable"' in r][:2] + [r for r in rows if '"follow-up"' in r][:2]
+    picked = [r for r in rows if '"unanswerable"' in r][:2] + [
+        r for r in rows if '"follow-up"' in r
+    ][:2]
     small.write_text("\n".join(rows[:4] + picked) + "\n")
-    env = {"RAG_CORPUS_DIR": str(settings.corpus_dir), "RAG_INDEX_DIR": str(settings.index_dir),
-           "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
+    env = {
+        "RAG_CORPUS_DIR": str(settings.corpus_dir),
+        "RAG_INDEX_DIR": str(settings.index_dir),
+        "HF_HUB_OFFLINE": "1",
+        "PATH": "/usr/bin:/bin",
+    }
     out = tmp_path / "report"
-    done = subprocess.run([sys.executable, "-m", "rag", "eval", "--gold", str(small), "--out", str(out)],
-                          capture_output=True, text=True, env=env, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "rag", "eval", "--gold", str(small), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert "hit@5" in done.stdout and "accuracy" in done.stdout
     report = json.loads((out / "report.json").read_text())
     assert report["n_questions"] == 8 and len(report["per_question"]) == 8
-    assert set(report) >= {"config", "retrieval", "answer", "citation", "abstention", "latency_ms",
-                           "by_kind", "per_question"}
+    assert set(report) >= {
+        "config",
+        "retrieval",
+        "answer",
+        "citation",
+        "abstention",
+        "latency_ms",
+        "by_kind",
+        "per_question",
+    }
     assert "## By kind" in (out / "report.md").read_text()
     for png in ("accuracy_by_kind.png", "latency_hist.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -165,7 +231,11 @@ def test_rag_eval_end_to_end_on_a_few_questions(tmp_path, settings):
 def test_rag_eval_refuses_a_bad_gold_file_before_running(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": 1}\n')
-    done = subprocess.run([sys.executable, "-m", "rag", "eval", "--gold", str(bad)],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "rag", "eval", "--gold", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2
     assert done.stderr.strip() == "rag: bad.jsonl line 1: field 'id' must be a str, got int"

@@ -49,8 +49,9 @@ def test_load_and_search_finds_the_known_passage(settings, embedder):
 
 
 def test_missing_index(tmp_path, settings):
-    status = check_index(Settings.load(env={}, corpus_dir=settings.corpus_dir,
-                                       index_dir=tmp_path / "none"))
+    status = check_index(
+        Settings.load(env={}, corpus_dir=settings.corpus_dir, index_dir=tmp_path / "none")
+    )
     assert status.state == "missing"
 
 
@@ -58,7 +59,10 @@ def test_stale_when_an_article_changes(index_copy):
     path = index_copy.corpus_dir / "anora-and-sean-bakers-portrait-of-sex-work.txt"
     path.write_text(path.read_text() + "\nA new closing paragraph about the film's reception.\n")
     status = check_index(index_copy)
-    assert status.state == "stale" and "anora-and-sean-bakers-portrait-of-sex-work.txt" in status.reason
+    assert (
+        status.state == "stale"
+        and "anora-and-sean-bakers-portrait-of-sex-work.txt" in status.reason
+    )
 
 
 def test_stale_when_an_article_is_added(index_copy):
@@ -103,7 +107,9 @@ def test_corrupted_index_is_detected_and_rebuilt(index_copy, embedder, damage):
 
 def test_a_crash_mid_build_leaves_the_previous_index_intact(index_copy, embedder, monkeypatch):
     before = (index_copy.index_dir / "manifest.json").read_text()
-    write_corpus(index_copy.corpus_dir, {"extra.txt": "Extra\n\nA paragraph that forces a rebuild.\n"})
+    write_corpus(
+        index_copy.corpus_dir, {"extra.txt": "Extra\n\nA paragraph that forces a rebuild.\n"}
+    )
 
     def crash(*args, **kwargs):
         raise RuntimeError("simulated crash while writing")
@@ -119,10 +125,17 @@ def test_a_crash_mid_build_leaves_the_previous_index_intact(index_copy, embedder
 def test_kill_9_during_rag_index_keeps_the_previous_index_valid(index_copy):
     before = (index_copy.index_dir / "manifest.json").read_text()
     write_corpus(index_copy.corpus_dir, {"extra.txt": "Extra\n\n" + "A long paragraph. " * 3000})
-    env = {**os.environ, "RAG_CORPUS_DIR": str(index_copy.corpus_dir),
-           "RAG_INDEX_DIR": str(index_copy.index_dir)}
-    proc = subprocess.Popen([sys.executable, "-m", "rag", "index"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "RAG_CORPUS_DIR": str(index_copy.corpus_dir),
+        "RAG_INDEX_DIR": str(index_copy.index_dir),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rag", "index"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     while not list(index_copy.index_dir.parent.glob("index.tmp-*")):
         assert proc.poll() is None, "rag index finished before it could be killed"
@@ -147,8 +160,10 @@ def test_tiny_corpus_builds_and_empty_corpus_is_refused(tmp_path, embedder):
     report = build_index(settings, embedder)
     assert report.n_documents == 1 and report.n_chunks == 1
     with pytest.raises(CorpusError):
-        build_index(Settings.load(env={}, corpus_dir=tmp_path / "nothing",
-                                  index_dir=tmp_path / "j"), embedder)
+        build_index(
+            Settings.load(env={}, corpus_dir=tmp_path / "nothing", index_dir=tmp_path / "j"),
+            embedder,
+        )
 
 
 def test_hnsw_index_agrees_with_flat_on_real_vectors(settings):

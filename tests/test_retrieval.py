@@ -11,11 +11,14 @@ from rag.schema import Chunk
 
 
 @pytest.mark.parametrize("name", RETRIEVERS)
-@pytest.mark.parametrize(("question", "expected"), [
-    ("Who was the director of photography?", "director of photography, Drew Daniels"),
-    ("How many days did the production shoot in Las Vegas?", "3 days in Las Vegas"),
-    ("Which hotel was used for the Las Vegas scenes?", "The Palms Hotel and Casino"),
-])
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Who was the director of photography?", "director of photography, Drew Daniels"),
+        ("How many days did the production shoot in Las Vegas?", "3 days in Las Vegas"),
+        ("Which hotel was used for the Las Vegas scenes?", "The Palms Hotel and Casino"),
+    ],
+)
 def test_each_retriever_finds_the_known_passage(pipeline, name, question, expected):
     hits = pipeline.retrieve(question, retriever=name, k=5)
     assert any(expected in h.chunk.text for h in hits), [h.chunk.id for h in hits]
@@ -45,8 +48,12 @@ def test_dedupe_drops_overlapping_and_identical_passages():
     def chunk(cid, ids, text):
         return Chunk(cid, "a.txt", "A", None, 0, 1, text, ids, 5)
 
-    chunks = [chunk("a#0", (1, 2, 3), "one two three"), chunk("a#1", (2, 3), "two three"),
-              chunk("b#0", (7, 8), "one  TWO three"), chunk("c#0", (9,), "nine")]
+    chunks = [
+        chunk("a#0", (1, 2, 3), "one two three"),
+        chunk("a#1", (2, 3), "two three"),
+        chunk("b#0", (7, 8), "one  TWO three"),
+        chunk("c#0", (9,), "nine"),
+    ]
     hits = dedupe(chunks, [(0, 1.0, {}), (1, 0.9, {}), (2, 0.8, {}), (3, 0.7, {})], k=5)
     assert [h.chunk.id for h in hits] == ["a#0", "c#0"]
 
@@ -61,12 +68,17 @@ def test_unknown_retriever_lists_the_valid_ones(pipeline):
         pipeline.retrieve("x", retriever="magic")
 
 
-@pytest.mark.parametrize(("question", "dependent"), [
-    ("How did he prepare for it?", True), ("And how many days there?", True),
-    ("What about Las Vegas?", True), ("Why?", True),
-    ("Who was the director of photography on Anora?", False),
-    ("Where was the Las Vegas portion of Anora shot?", False),
-])
+@pytest.mark.parametrize(
+    ("question", "dependent"),
+    [
+        ("How did he prepare for it?", True),
+        ("And how many days there?", True),
+        ("What about Las Vegas?", True),
+        ("Why?", True),
+        ("Who was the director of photography on Anora?", False),
+        ("Where was the Las Vegas portion of Anora shot?", False),
+    ],
+)
 def test_follow_up_detection(question, dependent):
     assert needs_context(question) is dependent
 

@@ -119,8 +119,9 @@ def make_generator(name: str, resources: Resources) -> Generator:
     return factory(resources)
 
 
-def stream_once(generate: Callable[[GenerationRequest], Draft], request: GenerationRequest
-                ) -> Iterator[Delta | Draft]:
+def stream_once(
+    generate: Callable[[GenerationRequest], Draft], request: GenerationRequest
+) -> Iterator[Delta | Draft]:
     """A ``stream()`` for generators that answer in one piece: one delta, then the draft."""
     draft = generate(request)
     yield Delta(draft.text)

@@ -47,8 +47,17 @@ from rag.schema import Citation, Hit, Sentence
 from rag.text import terms
 
 # Fitted by `rag calibrate` on eval/gold.jsonl (logistic regression, 5-fold CV); see README.
-SENTENCE_FEATURES = ("cos", "lex", "cue", "ctx_cos", "ctx_lex", "rank", "chunk_cos", "novel",
-                     "short")
+SENTENCE_FEATURES = (
+    "cos",
+    "lex",
+    "cue",
+    "ctx_cos",
+    "ctx_lex",
+    "rank",
+    "chunk_cos",
+    "novel",
+    "short",
+)
 SENTENCE_WEIGHTS = (2.388, 5.729, 1.283, -1.360, 1.305, 1.231, 0.397, 3.230, 0.356)
 SENTENCE_BIAS = -6.133
 ANSWER_FEATURES = ("best", "cos", "lex", "chunk_cos", "oov")
@@ -62,11 +71,14 @@ ABSTAIN_TEXT = "I couldn't find that in the articles."
 
 _NUMBER = re.compile(
     r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty"
-    r"|hundred|thousand|million|dozen|half|several)\b", re.IGNORECASE)
+    r"|hundred|thousand|million|dozen|half|several)\b",
+    re.IGNORECASE,
+)
 _DATE = re.compile(
     r"\b(1[89]\d\d|20\d\d|\d\d’?s|january|february|march|april|may|june|july|august|september"
     r"|october|november|december|winter|spring|summer|autumn|fall|year|month|week|day)s?\b",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zà-ÿ]+(?:\s+[A-Z][a-zà-ÿ]+)*")
 _PLACE = re.compile(r"\b(?:in|at|on|from|near|to)\s+(?:the\s+)?[A-Z][a-z]+")
 
@@ -84,8 +96,11 @@ def question_type(question: str) -> str | None:
         return "date"
     if re.search(r"\bwho(m|se)?\b|\bwhich (actor|actress|director|person|producer)\b", q):
         return "name"
-    if re.search(r"\bwhere\b|\bwhat (city|place|location|restaurant|hotel|venue|neighbou?rhood)\b"
-                 r"|\bwhich (city|place|location|restaurant|hotel|venue|neighbou?rhood)\b", q):
+    if re.search(
+        r"\bwhere\b|\bwhat (city|place|location|restaurant|hotel|venue|neighbou?rhood)\b"
+        r"|\bwhich (city|place|location|restaurant|hotel|venue|neighbou?rhood)\b",
+        q,
+    ):
         return "place"
     return None
 
@@ -149,8 +164,11 @@ class ExtractiveGenerator:
     def _neighbours(self, sid: int) -> list[int]:
         sentences = self.index.sentences
         source = sentences[sid].source
-        return [n for n in (sid - 1, sid + 1)
-                if 0 <= n < len(sentences) and sentences[n].source == source]
+        return [
+            n
+            for n in (sid - 1, sid + 1)
+            if 0 <= n < len(sentences) and sentences[n].source == source
+        ]
 
     def candidates(self, request: GenerationRequest) -> list[Candidate]:
         """Every non-heading sentence of the retrieved passages, scored, best first."""
@@ -171,10 +189,14 @@ class ExtractiveGenerator:
         if not rows:
             return []
         vectors = self.index.sentence_vectors
-        neighbour_ids = sorted({n for s, _ in rows for n in self._neighbours(s.id)} |
-                               {s.id for s, _ in rows})
-        cosine = dict(zip(neighbour_ids, (vectors[neighbour_ids] @ request.query_vector).tolist(),
-                          strict=True))
+        neighbour_ids = sorted(
+            {n for s, _ in rows for n in self._neighbours(s.id)} | {s.id for s, _ in rows}
+        )
+        cosine = dict(
+            zip(
+                neighbour_ids, (vectors[neighbour_ids] @ request.query_vector).tolist(), strict=True
+            )
+        )
 
         def coverage(found: set[str] | frozenset[str]) -> float:
             return sum(weight[t] for t in query_terms & found) / total
@@ -200,8 +222,9 @@ class ExtractiveGenerator:
         out.sort(key=lambda c: -c.score)
         return out
 
-    def answer_features(self, request: GenerationRequest, candidates: list[Candidate]
-                        ) -> tuple[float, ...]:
+    def answer_features(
+        self, request: GenerationRequest, candidates: list[Candidate]
+    ) -> tuple[float, ...]:
         """The evidence for answering at all, in ANSWER_FEATURES order."""
         query_terms = set(terms(request.retrieval_query or request.question))
         idf = self.idf
@@ -221,8 +244,9 @@ class ExtractiveGenerator:
 
     def confidence(self, request: GenerationRequest, candidates: list[Candidate]) -> float:
         features = self.answer_features(request, candidates)
-        return _sigmoid(sum(w * f for w, f in zip(ANSWER_WEIGHTS, features, strict=True))
-                        + ANSWER_BIAS)
+        return _sigmoid(
+            sum(w * f for w, f in zip(ANSWER_WEIGHTS, features, strict=True)) + ANSWER_BIAS
+        )
 
     def select(self, candidates: list[Candidate]) -> list[Candidate]:
         """The best sentence, plus up to ``max_answer_sentences - 1`` close, non-redundant ones."""
@@ -234,8 +258,10 @@ class ExtractiveGenerator:
                 break
             if candidate.score < best.score - EXTRA_MARGIN:
                 break
-            if all(float(vectors[candidate.sentence.id] @ vectors[c.sentence.id]) < REDUNDANT_COS
-                   for c in chosen):
+            if all(
+                float(vectors[candidate.sentence.id] @ vectors[c.sentence.id]) < REDUNDANT_COS
+                for c in chosen
+            ):
                 chosen.append(candidate)
         return chosen
 
@@ -243,11 +269,20 @@ class ExtractiveGenerator:
         candidates = self.candidates(request)
         confidence = self.confidence(request, candidates)
         if not candidates or confidence < self.settings.abstain_threshold:
-            return Draft(text=ABSTAIN_TEXT, citations=(), abstained=True, confidence=confidence,
-                         related=tuple(self.related(request, candidates)))
+            return Draft(
+                text=ABSTAIN_TEXT,
+                citations=(),
+                abstained=True,
+                confidence=confidence,
+                related=tuple(self.related(request, candidates)),
+            )
         chosen = self.select(candidates)
-        citations = number_citations([(c.hit, c.sentence.start, c.sentence.end, c.sentence.text,
-                                       _sigmoid(c.score)) for c in chosen])
+        citations = number_citations(
+            [
+                (c.hit, c.sentence.start, c.sentence.end, c.sentence.text, _sigmoid(c.score))
+                for c in chosen
+            ]
+        )
         number = {c.chunk_id: c.n for c in citations}
         text = " ".join(f"{c.sentence.text} [{number[c.hit.chunk.id]}]" for c in chosen)
         return Draft(text=text, citations=tuple(citations), abstained=False, confidence=confidence)
@@ -258,8 +293,12 @@ class ExtractiveGenerator:
         for c in candidates:
             best.setdefault(c.hit.chunk.id, c)
         picked = [best[h.chunk.id] for h in request.hits if h.chunk.id in best][:RELATED]
-        return number_citations([(c.hit, c.sentence.start, c.sentence.end, c.sentence.text,
-                                  _sigmoid(c.score)) for c in picked])
+        return number_citations(
+            [
+                (c.hit, c.sentence.start, c.sentence.end, c.sentence.text, _sigmoid(c.score))
+                for c in picked
+            ]
+        )
 
     def stream(self, request: GenerationRequest) -> Iterator[Delta | Draft]:
         return stream_once(self.generate, request)
