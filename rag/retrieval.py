@@ -3,7 +3,10 @@
 Three backends behind one ``Retriever`` protocol, chosen by name from
 ``RETRIEVERS``:
 
-- ``dense``: cosine similarity of the question's vector to the chunk vectors, in FAISS;
+- ``dense``: FAISS finds the chunks nearest the question's vector; the top ``CANDIDATES``
+  are re-ranked by the chunk's cosine plus its best sentence's cosine (from the stored
+  sentence vectors), so one sentence that answers exactly counts as well as a passage
+  that is on topic throughout;
 - ``bm25``: Okapi BM25 over stemmed, stop-word-free terms (``bm25s`` with Snowball);
 - ``hybrid``: reciprocal rank fusion of the two (score = sum of 1 / (60 + rank)),
   which needs no score calibration between the two scales.
@@ -52,12 +55,30 @@ class DenseRetriever:
     def __init__(self, index: LoadedIndex) -> None:
         self.index = index
 
-    def ranked(self, query: Query, depth: int) -> list[tuple[int, float]]:
-        return self.index.search(query.vector, depth)
+    def scored(self, query: Query, depth: int) -> list[tuple[int, float, float]]:
+        """(chunk position, chunk cosine + best sentence cosine, chunk cosine), best first."""
+        found = self.index.search(query.vector, max(depth, CANDIDATES))
+        if not found:
+            return []
+        chunks = self.index.chunks
+        ids = [sid for position, _ in found for sid in chunks[position].sentence_ids]
+        cosine = dict(
+            zip(ids, (self.index.sentence_vectors[ids] @ query.vector).tolist(), strict=True)
+        )
+        scored = [
+            (position, score + max(cosine[s] for s in chunks[position].sentence_ids), score)
+            for position, score in found
+        ]
+        scored.sort(key=lambda item: (-item[1], item[0]))
+        return scored[:depth]
 
     def retrieve(self, query: Query, k: int) -> list[Hit]:
-        ranked = self.ranked(query, max(k * 3, CANDIDATES))
-        return dedupe(self.index.chunks, [(p, s, {"dense": s}) for p, s in ranked], k)
+        ranked = self.scored(query, max(k * 3, CANDIDATES))
+        return dedupe(
+            self.index.chunks,
+            [(p, s, {"dense": cos, "dense_rerank": s}) for p, s, cos in ranked],
+            k,
+        )
 
 
 class BM25Retriever:
@@ -95,14 +116,16 @@ class HybridRetriever:
         self.index = dense.index
 
     def retrieve(self, query: Query, k: int) -> list[Hit]:
-        dense = self.dense.ranked(query, CANDIDATES)
+        dense = self.dense.scored(query, CANDIDATES)
         lexical = self.bm25.ranked(query, CANDIDATES)
         fused: dict[int, float] = {}
         raw: dict[int, dict[str, float]] = {}
-        for name, ranking in (("dense", dense), ("bm25", lexical)):
-            for rank, (position, score) in enumerate(ranking, start=1):
-                fused[position] = fused.get(position, 0.0) + 1.0 / (RRF_K + rank)
-                raw.setdefault(position, {})[name] = score
+        for rank, (position, _, cos) in enumerate(dense, start=1):
+            fused[position] = 1.0 / (RRF_K + rank)
+            raw[position] = {"dense": cos}
+        for rank, (position, score) in enumerate(lexical, start=1):
+            fused[position] = fused.get(position, 0.0) + 1.0 / (RRF_K + rank)
+            raw.setdefault(position, {})["bm25"] = score
         # passages only one list found still need a dense score for the answerer
         for position, scores in raw.items():
             if "dense" not in scores:

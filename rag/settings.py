@@ -48,7 +48,7 @@ class Settings:
     generator: str = "extractive"
     top_k: int = 5
     # extractive answers: confidence below this abstains (calibrated with `rag calibrate`)
-    abstain_threshold: float = 0.33
+    abstain_threshold: float = 0.30
     max_answer_sentences: int = 3
     # questions longer than this many characters are trimmed before anything else
     max_question_chars: int = 2000

@@ -58,11 +58,11 @@ SENTENCE_FEATURES = (
     "novel",
     "short",
 )
-SENTENCE_WEIGHTS = (2.388, 5.729, 1.283, -1.360, 1.305, 1.231, 0.397, 3.230, 0.356)
-SENTENCE_BIAS = -6.133
+SENTENCE_WEIGHTS = (2.155, 6.198, 1.064, -0.977, 1.645, 1.061, -0.265, 3.872, 0.208)
+SENTENCE_BIAS = -6.485
 ANSWER_FEATURES = ("best", "cos", "lex", "chunk_cos", "oov")
-ANSWER_WEIGHTS = (0.128, 2.015, 2.142, -0.025, -1.601)
-ANSWER_BIAS = -1.701
+ANSWER_WEIGHTS = (0.401, 1.823, 2.005, 0.108, -1.550)
+ANSWER_BIAS = -1.854
 SHORT_WORDS = 8  # fewer words: a caption or an exclamation, rarely an answer alone
 EXTRA_MARGIN = 1.0  # a further sentence joins when its score is within this of the best (logit)
 REDUNDANT_COS = 0.9  # ... and says something the ones before it do not
