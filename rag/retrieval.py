@@ -20,6 +20,7 @@ and passes the vector) or decide whether the passages answer it (``generators``)
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -31,6 +32,8 @@ from rag.errors import ConfigError
 from rag.index import LoadedIndex
 from rag.schema import Chunk, Hit
 from rag.text import terms
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs each index build at DEBUG
 
 RRF_K = 60
 CANDIDATES = 30  # each list fused by ``hybrid`` is this deep
