@@ -70,6 +70,8 @@ def main() -> int:
             auth=auth,
             show_error=False,
             quiet=True,
+            # every API call opens a session; keep a bounded number (the soak test checks RSS)
+            state_session_capacity=settings.sessions,
             prevent_thread_lock=True,
             **launch_style(),
         )

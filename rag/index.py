@@ -345,6 +345,9 @@ def check_index(settings: Settings) -> IndexStatus:
     wanted = _chunking_params(settings, chunking.get("max_wordpieces", 0))
     if chunking != wanted:
         return IndexStatus("stale", f"chunking changed: {chunking} -> {wanted}")
+    problem = _shape_problem(index_dir, manifest)
+    if problem:
+        return IndexStatus("corrupt", problem)
     try:
         current = corpus_hashes(settings)
     except CorpusError as exc:
@@ -360,6 +363,27 @@ def check_index(settings: Settings) -> IndexStatus:
         f"{manifest.get('n_chunks')} passages from "
         f"{manifest.get('n_documents')} articles, built {manifest.get('built_at')}",
     )
+
+
+def _shape_problem(index_dir: Path, manifest: dict[str, Any]) -> str | None:
+    """Do the vector files and the FAISS index hold what the manifest says?  Memory-mapped,
+    so a truncated file is caught without reading the vectors."""
+    dim = (manifest.get("model") or {}).get("dim")
+    expected = {
+        "chunk_vectors.npy": (manifest.get("n_chunks"), dim),
+        "sentence_vectors.npy": (manifest.get("n_sentences"), dim),
+    }
+    try:
+        for name, shape in expected.items():
+            found = np.load(index_dir / name, mmap_mode="r", allow_pickle=False).shape
+            if found != shape:
+                return f"{name} holds {found}, the manifest says {shape}"
+        ntotal = faiss.read_index(str(index_dir / "chunks.faiss"), faiss.IO_FLAG_MMAP).ntotal
+    except (OSError, ValueError, RuntimeError) as exc:
+        return f"unreadable vectors ({type(exc).__name__}: {str(exc)[:120]})"
+    if ntotal != manifest.get("n_chunks"):
+        return f"chunks.faiss holds {ntotal} vectors, the manifest says {manifest.get('n_chunks')}"
+    return None
 
 
 def load_index(index_dir: Path) -> LoadedIndex:

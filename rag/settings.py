@@ -66,7 +66,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 7860
     auth: str | None = field(default=None, repr=False)  # "user:password"
-    concurrency: int = 4
+    concurrency: int = 4  # answers computed at once (the app's queue runs this many)
+    queue_size: int = 64  # requests waiting beyond that; more are refused with "queue full"
+    sessions: int = 500  # per-visitor UI states kept in memory (oldest dropped first, ~48 KiB each)
 
     def __post_init__(self) -> None:
         if self.top_k < 1:

@@ -276,8 +276,12 @@ def build_app(pipeline: "Pipeline") -> gr.Blocks:
 
         Returns the stable JSON of ``Answer.to_json()`` (the shape of ``rag ask --json``).
         """
-        if k is not None and k < 1:
-            raise gr.Error(f"k must be at least 1, got {k}")
+        if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
+            raise gr.Error(f"k must be a whole number of at least 1, got {k!r}")
+        if history is not None and (
+            isinstance(history, str) or not all(isinstance(h, str) for h in history)
+        ):
+            raise gr.Error("history must be a list of earlier questions (strings), oldest first")
         try:
             answer = pipeline.ask(question or "", list(history or []), retriever=retriever or None,
                                   generator=generator or None, k=k)  # fmt: skip
@@ -333,7 +337,9 @@ def build_app(pipeline: "Pipeline") -> gr.Blocks:
         clear.click(reset, None, outputs, queue=False, api_visibility="private")
         chatbot.clear(reset, None, outputs, queue=False, api_visibility="private")  # its bin icon
         gr.api(ask, api_name="ask", concurrency_id="pipeline")
-    app.queue(default_concurrency_limit=settings.concurrency, max_size=8 * settings.concurrency)
+    # 50 concurrent conversations hold with the defaults (tests/test_reliability.py)
+    app.queue(default_concurrency_limit=settings.concurrency,
+              max_size=max(settings.queue_size, settings.concurrency))  # fmt: skip
     return app
 
 
