@@ -14,14 +14,17 @@ blocks while calling ``callback(chunk_dict)`` once per OpenAI-style chunk
 from the callback cancels the task.  Invalid requests raise ``ValueError``.  The
 server also always listens on an ephemeral 127.0.0.1 HTTP port (port 0 cannot be
 turned off); we lock that listener with a random API key, which in-process calls
-do not need.  Our call runs in a thread and its chunks come through ``llm.pump``,
-so a stuck model can never hold a request past ``settings.llm_timeout``.
+do not need.  Our call runs in a thread and its chunks come through ``llm.pump``:
+a model (or a queue behind another request) that sends nothing for
+``settings.llm_timeout`` seconds, or runs past four times that, is abandoned
+(the callback then returns True, which cancels the task) and we fall back.
 
-Decoding is greedy and constrained by a small grammar: one or two sentences,
-each ending with a ``[n]`` marker (n a real source), or exactly "The sources do not say."  The
-135M model otherwise almost never writes markers (it answers "The director of
-photography for Anora is Drew Daniels." without one); with the grammar it must
-cite, and ``rag.verify`` then checks whether the number it chose is right.
+Decoding is greedy and constrained by a small grammar: one or two sentences, each
+ending with a ``[n]`` marker (n a real source number), or exactly "The sources do
+not say."  The 135M model otherwise almost never writes markers (it answers "The
+director of photography for Anora is Drew Daniels." without one); with the
+grammar it must cite, and ``rag.verify`` then checks whether the number it chose
+is right.
 
 What this module does not do: prompting and verification (``llm``).
 """

