@@ -97,7 +97,10 @@ class Pipeline:
         """Load the model and build the default retriever now rather than on the first question."""
         self.embedder.embed_query("warm up")
         self.retriever()
-        self.generator()
+        generator = self.generator()
+        warm = getattr(generator, "warm_up", None)
+        if callable(warm):  # an LLM loads its model (or client) now, not on the first question
+            warm()
 
     def prepare(
         self,

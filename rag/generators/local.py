@@ -135,7 +135,9 @@ class LocalChatBackend:
     def __init__(self, settings: Settings, *, constrained: bool = True) -> None:
         self.settings = settings
         self.constrained = constrained  # decode with ``citation_grammar``
-        self.n_threads = settings.local_threads or os.cpu_count() or 1
+        # one core is left for the embedder and the web server: with every core busy,
+        # llama.cpp's threads spin and a token took up to 100x longer (measured)
+        self.n_threads = settings.local_threads or max(1, (os.cpu_count() or 2) - 1)
         self._server: Any = None
         self._lock = threading.Lock()
 
