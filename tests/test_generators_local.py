@@ -3,10 +3,12 @@
 What actually happens with this 135M model (checked while writing these tests):
 without the citation grammar it answers "The director of photography for Anora is
 Drew Daniels." with no marker at all; with the grammar it must end each sentence
-with a marker, but it picks names and numbers badly (typically "The director of
-photography is Sean Baker. [1]"), which the verifier rejects (the focus rule:
-the passage never calls Baker the cinematographer), so most answers fall back to
-the extractive quote with ``fallback_reason`` set.  The tests therefore assert
+with a marker, but it picks names and numbers badly (for this question: "The
+director of photography is Sean Baker. [1]"), which the verifier rejects (the
+passage never calls Baker the cinematographer), so the answer falls back to the
+extractive quote with ``fallback_reason`` set.  On 15 gold questions 2 answers
+were verified (one right, "shot at The Palms Hotel and Casino"; one wrong, a
+"private plane" the passage does mention), the rest fell back.  The tests assert
 the invariants that must hold either way, plus: a *verified* answer to this
 question names Drew Daniels.
 """
