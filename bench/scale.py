@@ -1314,6 +1314,7 @@ def write_json(results: dict[str, Any], path: Path) -> None:
     with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp",
                                      encoding="utf-8") as tmp:
         json.dump(results, tmp, indent=1, default=float)
+    os.chmod(tmp.name, 0o644)  # NamedTemporaryFile creates 0600
     Path(tmp.name).replace(path)
 
 

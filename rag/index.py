@@ -55,7 +55,7 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 # HNSW for large indexes, chosen by bench/scale.py (docs/benchmarks.md): at 10^6 chunks it
-# answers in 0.25 ms p50 at recall@10 0.958, where exact search takes 116 ms; exact search
+# answers in 0.24 ms p50 at recall@10 0.958, where exact search takes 59 ms; exact search
 # passes 2 ms p50 near 30k chunks, hence settings.approx_index_min_chunks.
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 128
