@@ -33,13 +33,19 @@ so that the scripts cannot rot.
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "docs")
-    parser.add_argument("--skip-scale", action="store_true",
-                        help="reuse docs/benchmarks_scale.md instead of rerunning bench.scale")
+    parser.add_argument(
+        "--skip-scale",
+        action="store_true",
+        help="reuse docs/benchmarks_scale.md instead of rerunning bench.scale",
+    )
     args = parser.parse_args(argv)
-    e2e.main(["--out", str(args.out)])
+    e2e.main(["--out", str(args.out), "--command", "make bench (python -m bench.run)"])
     if not args.skip_scale:
         scale.main(["--out", str(args.out)])
     parts = [HEADER]
