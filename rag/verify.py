@@ -105,10 +105,13 @@ class Support:
     sentence: Sentence | None  # the passage sentence that best matches the claim
     missing: tuple[str, ...] = ()  # names and numbers of the claim the passage lacks
     focused: bool = True  # the claim's answer words are stated together in one sentence
+    together: bool = True  # its names and numbers stand in one sentence, not scattered
 
     @property
     def supported(self) -> bool:
-        return self.score >= SUPPORT_THRESHOLD and not self.missing and self.focused
+        return (
+            self.score >= SUPPORT_THRESHOLD and not self.missing and self.focused and self.together
+        )
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,43 @@ def focused(claim_terms: set[str], question_terms: set[str], sentences: Sequence
     return False
 
 
+_CLAUSE = re.compile(r",?\s+(?:and|but|while|whereas)\s+|;\s*")
+
+
+def clauses(claim: str) -> list[str]:
+    """A claim cut at its coordinating conjunctions: each clause may rest on another passage.
+
+    >>> clauses("It won in 2024, and Drew Daniels shot it; Baker cut it")
+    ['It won in 2024', 'Drew Daniels shot it', 'Baker cut it']
+    """
+    return [part for part in _CLAUSE.split(claim) if part.strip()]
+
+
+def stated_together(numbers: Sequence[str], names: Sequence[str], sentences: Sequence[str]) -> bool:
+    """Do a clause's facts (two or more numbers and names) all stand in one passage sentence?
+
+    Every word of "The Florida Project premiered at Sundance in 2012" is in the passage, but
+    Sundance belongs to Tangerine's sentence and 2012 to Starlet's: the claim is stitched
+    from different facts, and must not pass.
+
+    >>> stated_together(["2012"], ["Sundance"], ["Tangerine premiered at Sundance.",
+    ...                                          "Starlet (2012) won an award."])
+    False
+    >>> stated_together(["16"], ["Red Rocket"], ["Daniels shot Red Rocket on 16mm film."])
+    True
+    """
+    if len(numbers) + len(names) < 2:
+        return True
+    for sentence in sentences:
+        found_numbers = set(_NUMBER.findall(sentence))
+        found_words = set(words(sentence))
+        if all(n in found_numbers for n in numbers) and all(
+            set(words(name)) & found_words for name in names
+        ):
+            return True
+    return False
+
+
 def _phrase(text: str) -> str:
     return " " + " ".join(words(text)) + " "
 
@@ -264,13 +304,23 @@ class Verifier:
             if not in_article or not set(words(name)) & passage_words:
                 missing.append(name)
         score = SEMANTIC_WEIGHT * semantic + (1 - SEMANTIC_WEIGHT) * lexical
+        texts = [s.text for s in sentences]
+        together = all(
+            stated_together(
+                [n for n in _NUMBER.findall(clause) if n not in given],
+                [n for n in names_in(clause) if not set(words(n)) <= given],
+                texts,
+            )
+            for clause in clauses(claim)
+        )
         return Support(
             round(score, 4),
             round(semantic, 4),
             round(lexical, 4),
             best,
             tuple(dict.fromkeys(missing)),
-            focused(claim_terms, set(terms(question)), [s.text for s in sentences]),
+            focused(claim_terms, set(terms(question)), texts),
+            together,
         )
 
     def check(
