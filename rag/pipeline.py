@@ -189,7 +189,7 @@ class Pipeline:
         request, notices, timings = self.prepare(question, history, retriever=retriever, k=k)
         if request is None:
             yield Answer(
-                question=str(question),
+                question="",  # nothing usable was asked; never echo a huge blank input back
                 text=notices[0],
                 abstained=True,
                 citations=(),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,29 @@ def index_copy(built_index: Path, tmp_path: Path) -> Settings:
     shutil.copytree(built_index / "corpus", tmp_path / "corpus")
     shutil.copytree(built_index / "index", tmp_path / "index")
     return Settings.load(env={}, corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def launch_app(pipeline: Pipeline, **kwargs) -> tuple[object, str]:
+    """``rag.ui.build_app(pipeline)`` served in the background on a free loopback port."""
+    from rag.ui import build_app, launch_style
+
+    app = build_app(pipeline)
+    _, url, _ = app.launch(
+        server_name="127.0.0.1",
+        server_port=free_port(),
+        prevent_thread_lock=True,
+        quiet=True,
+        **launch_style(),
+        **kwargs,
+    )
+    return app, url
 
 
 def write_corpus(folder: Path, files: dict[str, str | bytes]) -> Path:

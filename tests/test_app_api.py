@@ -8,7 +8,6 @@ components), while the config, the API description and the API calls answer 401.
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
 
 import httpx
@@ -18,32 +17,12 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from gradio_client import Client
 
-from rag.ui import build_app, launch_style
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def launch(pipeline, **kwargs) -> tuple[object, str]:
-    """Launch ``build_app(pipeline)`` in the background; return the app and its URL."""
-    app = build_app(pipeline)
-    _, url, _ = app.launch(
-        server_name="127.0.0.1",
-        server_port=free_port(),
-        prevent_thread_lock=True,
-        quiet=True,
-        **launch_style(),
-        **kwargs,
-    )
-    return app, url
+from tests.conftest import launch_app
 
 
 @pytest.fixture(scope="module")
 def app_url(pipeline) -> Iterator[str]:
-    app, url = launch(pipeline)
+    app, url = launch_app(pipeline)
     yield url
     app.close()
 
@@ -55,7 +34,7 @@ def client(app_url: str) -> Client:
 
 @pytest.fixture(scope="module")
 def auth_url(pipeline) -> Iterator[str]:
-    app, url = launch(pipeline, auth=("u", "p"))
+    app, url = launch_app(pipeline, auth=("u", "p"))
     yield url
     app.close()
 

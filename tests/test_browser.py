@@ -7,7 +7,6 @@ Skipped when /usr/bin/chromium is absent (``make browser`` installs it).
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from rag.settings import PROJECT_ROOT
-from rag.ui import build_app, launch_style
+from tests.conftest import launch_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -46,22 +45,9 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def app_url(pipeline) -> Iterator[str]:
-    app = build_app(pipeline)
-    _, url, _ = app.launch(
-        server_name="127.0.0.1",
-        server_port=free_port(),
-        prevent_thread_lock=True,
-        quiet=True,
-        **launch_style(),
-    )
+    app, url = launch_app(pipeline)
     yield url
     app.close()
 

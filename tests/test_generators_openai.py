@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -26,17 +25,12 @@ import pytest
 from rag.generators.base import Delta, Draft
 from rag.generators.openai_compat import OpenAIChatBackend, OpenAIGenerator, display_url
 from rag.verify import split_answer
+from tests.conftest import free_port
 
 KEY = "sk-test-0123456789-SECRET-KEY"
 DP_QUESTION = "Who was the director of photography?"
 TIMEOUT = 1.5
 MARGIN = 2.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --- misbehaving servers ------------------------------------------------------------------

@@ -54,7 +54,7 @@ from rag.index import check_index
 from rag.pipeline import load_pipeline
 from rag.schema import Answer, Citation, Document
 from rag.settings import PROJECT_ROOT, Settings
-from tests.conftest import write_corpus
+from tests.conftest import free_port, write_corpus
 
 DP_QUESTION = "Who was the director of photography?"
 SECRET = "sk-test-SECRET-123"
@@ -121,12 +121,6 @@ def check_answer_json(data: Any) -> None:
 
 
 # ---------------------------------------------------------------- the app as a subprocess
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
