@@ -468,6 +468,32 @@ def faiss_searcher(index: Any) -> Callable[[np.ndarray], np.ndarray]:
     return search
 
 
+def sweep_ef_search(
+    index: Any,
+    queries: np.ndarray,
+    exact: np.ndarray,
+    baseline: Timing,
+    config: BenchConfig,
+    threads: int | None = None,
+) -> list[dict[str, Any]]:
+    """``sweep`` over an HNSW index's efSearch grid (search threads from the config by default)."""
+
+    def set_ef(value: int) -> None:
+        index.hnsw.efSearch = value
+
+    return sweep(
+        index,
+        set_ef,
+        config.ef_search_grid,
+        "ef_search",
+        queries,
+        exact,
+        baseline,
+        config,
+        config.search_threads if threads is None else threads,
+    )
+
+
 def sweep(
     index: Any,
     set_param: Callable[[int], None],
@@ -560,32 +586,10 @@ def dense_run(
     hnsw, build_s = build_hnsw(x, config.hnsw, config.build_threads)
     log(f"dense {dataset} N={n}: hnsw built in {build_s:.1f}s; sweeping efSearch")
 
-    def set_ef(value: int, index: Any = hnsw) -> None:
-        index.hnsw.efSearch = value
-
-    rows = sweep(
-        hnsw,
-        set_ef,
-        config.ef_search_grid,
-        "ef_search",
-        queries,
-        exact,
-        base_timing,
-        config,
-        config.search_threads,
-    )
+    rows = sweep_ef_search(hnsw, queries, exact, base_timing, config)
     if thread_check:
-        rows += sweep(
-            hnsw,
-            set_ef,
-            config.ef_search_grid,
-            "ef_search",
-            queries,
-            exact,
-            base_timing,
-            config,
-            2 if config.search_threads == 1 else 1,
-        )
+        other = 2 if config.search_threads == 1 else 1
+        rows += sweep_ef_search(hnsw, queries, exact, base_timing, config, threads=other)
     result["methods"]["hnsw"] = {
         "m": config.hnsw.m,
         "ef_construction": config.hnsw.ef_construction,
@@ -678,20 +682,7 @@ def hnsw_grid_run(x: np.ndarray, queries: np.ndarray, config: BenchConfig) -> di
         log(f"grid N={len(x)}: hnsw M={hcfg.m} efC={hcfg.ef_construction}")
         index, build_s = build_hnsw(x, hcfg, config.build_threads)
 
-        def set_ef(value: int, index: Any = index) -> None:
-            index.hnsw.efSearch = value
-
-        rows = sweep(
-            index,
-            set_ef,
-            config.ef_search_grid,
-            "ef_search",
-            queries,
-            exact,
-            base_timing,
-            config,
-            config.search_threads,
-        )
+        rows = sweep_ef_search(index, queries, exact, base_timing, config)
         configs.append(
             {
                 "m": hcfg.m,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -82,6 +83,14 @@ def launch_app(pipeline: Pipeline, **kwargs) -> tuple[object, str]:
         **kwargs,
     )
     return app, url
+
+
+@pytest.fixture(scope="module")
+def app_url(pipeline: Pipeline) -> Iterator[str]:
+    """The real app, served on a free loopback port for one test module."""
+    app, url = launch_app(pipeline)
+    yield url
+    app.close()  # type: ignore[attr-defined]
 
 
 def write_corpus(folder: Path, files: dict[str, str | bytes]) -> Path:

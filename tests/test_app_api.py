@@ -21,13 +21,6 @@ from tests.conftest import launch_app
 
 
 @pytest.fixture(scope="module")
-def app_url(pipeline) -> Iterator[str]:
-    app, url = launch_app(pipeline)
-    yield url
-    app.close()
-
-
-@pytest.fixture(scope="module")
 def client(app_url: str) -> Client:
     return Client(app_url, verbose=False)
 

@@ -7,7 +7,6 @@ Skipped when /usr/bin/chromium is absent (``make browser`` installs it).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,6 @@ import pytest
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from rag.settings import PROJECT_ROOT
-from tests.conftest import launch_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -43,13 +41,6 @@ pytestmark = [
         "(run `make browser`, or apt-get install chromium)",
     ),
 ]
-
-
-@pytest.fixture(scope="module")
-def app_url(pipeline) -> Iterator[str]:
-    app, url = launch_app(pipeline)
-    yield url
-    app.close()
 
 
 @pytest.fixture(scope="module")
