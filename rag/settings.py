@@ -57,6 +57,8 @@ class Settings:
     local_model: str | None = None
     local_ctx: int = 2048
     local_threads: int = 0  # 0 = one fewer than the cores, at least 1
+    # the local model sees each passage's best sentences up to this many tokens; 0 = whole
+    local_evidence_tokens: int = 60
     # OpenAI-compatible endpoint
     llm_base_url: str | None = None
     llm_model: str = "gpt-4o-mini"

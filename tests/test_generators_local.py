@@ -1,16 +1,14 @@
 """rag.generators.local: SmolLM2-135M through llama.cpp in-process (tests marked llm load it).
 
 What actually happens with this 135M model (checked while writing these tests):
-without the citation grammar it answers "The director of photography for Anora is
-Drew Daniels." with no marker at all; with the grammar it must end each sentence
-with a marker, but it picks names and numbers badly (for this question: "The
-director of photography is Sean Baker. [1]"), which the verifier rejects (the
-passage never calls Baker the cinematographer), so the answer falls back to the
-extractive quote with ``fallback_reason`` set.  On 15 gold questions 2 answers
-were verified (one right, "shot at The Palms Hotel and Casino"; one wrong, a
-"private plane" the passage does mention), the rest fell back.  The tests assert
-the invariants that must hold either way, plus: a *verified* answer to this
-question names Drew Daniels.
+shown the best one or two sentences (the default ``local_evidence_tokens``) it
+restates them well for many questions ("Sean Baker has made eight independent
+feature films. [1]"), and verification accepts those; for others it picks names
+and numbers badly (for the director of photography: "Anora B. [1]"), the verifier
+rejects them, and the answer falls back to the extractive quote with
+``fallback_reason`` set.  The tests assert the invariants that must hold either
+way, and that the real model does produce verified, right answers (on three plain
+factoid questions from the gold set).
 """
 
 from __future__ import annotations
@@ -122,6 +120,27 @@ def test_director_of_photography_is_verified_or_falls_back_cleanly(pipeline, loc
         assert "Drew Daniels" in answer.text
         assert answer.notices[-1].startswith("The local model's answer was not used (")
     assert answer.timings_ms["llm"] > 0
+
+
+# three plain factoids from eval/gold.jsonl (q001, q005, q109) and their gold answers
+FACTOIDS = {
+    "In what year did Anora win the Palme d'Or?": "2024",
+    "Who is Karren Karagulian married to?": "Russian-American woman",
+    "How many independent feature films has Sean Baker made?": "eight",
+}
+
+
+@pytest.mark.llm
+def test_the_real_model_writes_answers_that_verification_accepts(pipeline, local):
+    right = []
+    for question, gold in FACTOIDS.items():
+        answer = pipeline.ask(question, generator="local")
+        assert_sound(pipeline, answer)
+        if answer.verified and gold in answer.text:  # the model's words, kept, and right
+            right.append(answer.text)
+    # not all three: verification cannot see every wrong relation ("Anora's relatives. [1]"
+    # passes for Karagulian's wife: the shown sentence has both words); README, "Measured"
+    assert len(right) >= 2, right
 
 
 @pytest.mark.llm

@@ -107,7 +107,9 @@ def load_server(path: Path, *, n_ctx: int, n_threads: int) -> Any:
             params.n_ctx = n_ctx
             params.n_parallel = 1  # one slot with the whole window; requests queue
             params.cpuparams.n_threads = n_threads
-            params.cpuparams_batch.n_threads = n_threads
+            # reading the prompt is most of an answer's time and scales with threads;
+            # it did not stall with a busy core (measured), so it gets every core
+            params.cpuparams_batch.n_threads = max(n_threads, os.cpu_count() or 1)
             params.sampling.temp = 0.0
             params.sampling.top_k = 1
             params.warmup = False
@@ -206,13 +208,23 @@ class LocalChatBackend:
 
 
 class LocalLLMGenerator(LLMGenerator):
-    """Answers with the local GGUF model; verified, or the extractive answer with a reason."""
+    """Answers with the local GGUF model; verified, or the extractive answer with a reason.
+
+    Gated: a 135M model cannot tell an answerable question from one the articles do not
+    answer, so the calibrated extractive confidence decides, before the model is asked.
+    """
 
     name = "local"
+    gate = True
 
     def __init__(self, resources: Resources) -> None:
         self.local = LocalChatBackend(resources.settings)
-        super().__init__(resources, self.local, context_tokens=resources.settings.local_ctx)
+        super().__init__(
+            resources,
+            self.local,
+            context_tokens=resources.settings.local_ctx,
+            evidence_tokens=resources.settings.local_evidence_tokens,
+        )
 
     def warm_up(self) -> None:
         self.local.warm_up()
