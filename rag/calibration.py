@@ -15,7 +15,9 @@ Every number it prints is cross-validated: questions are split into ``folds``
 groups by a hash of their id, each group is scored by models fitted on the
 others, so the figures estimate performance on questions the models never saw.
 It prints the fitted constants to paste into ``rag/generators/extractive.py``
-and ``rag/settings.py``; it changes no file itself.
+and ``rag/settings.py`` (or, to keep the configured threshold, the answer
+model's bias shifted so that threshold makes the same decisions); it changes
+no file itself.
 
 What this module does not do: choose features (``extractive``) or run the whole
 evaluation (``evaluation``).
@@ -87,6 +89,7 @@ class Calibration:
     answer_weights: np.ndarray
     answer_bias: float
     threshold: float
+    configured_threshold: float | None = None  # settings.abstain_threshold, if known
     cv: dict[str, float] = field(default_factory=dict)
     sweep: list[tuple[float, float, float, float]] = field(default_factory=list)
 
@@ -107,6 +110,12 @@ class Calibration:
         lines.append(f"ANSWER_WEIGHTS = {fmt(self.answer_weights)}  # {ANSWER_FEATURES}")
         lines.append(f"ANSWER_BIAS = {self.answer_bias:.3f}")
         lines.append(f"and into rag/settings.py: abstain_threshold = {self.threshold:.2f}")
+        kept = self.configured_threshold
+        if kept is not None and abs(kept - self.threshold) > 1e-9:
+            lines.append(
+                f"or, keeping abstain_threshold = {kept:.2f}, the same decisions with "
+                f"ANSWER_BIAS = {recentred_bias(self.answer_bias, self.threshold, kept):.3f}"
+            )
         return "\n".join(lines)
 
 
@@ -204,6 +213,7 @@ def calibrate(
         answer_weights=aw,
         answer_bias=ab,
         threshold=best[0],
+        configured_threshold=pipeline.settings.abstain_threshold,
         sweep=sweep,
         cv={
             "sentence top-1 accuracy (answerable)": float(np.mean(top1)) if top1 else 0.0,
@@ -217,4 +227,21 @@ def calibrate(
 
 
 def logit(p: float) -> float:
+    """The log-odds of ``p``, the inverse of the logistic function.
+
+    >>> round(logit(0.5), 6), round(logit(0.25), 4)
+    (0.0, -1.0986)
+    """
     return math.log(p / (1 - p))
+
+
+def recentred_bias(bias: float, fitted: float, configured: float) -> float:
+    """The answer model's bias that puts the ``fitted`` threshold at the ``configured`` one.
+
+    ``sigmoid(z + bias) < fitted`` exactly when ``sigmoid(z + new) < configured``, so the
+    abstention decisions are unchanged while the threshold setting stays as it is.
+
+    >>> round(recentred_bias(-2.0, 0.25, 0.30), 3)
+    -1.749
+    """
+    return bias + logit(configured) - logit(fitted)

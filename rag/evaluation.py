@@ -129,10 +129,13 @@ def load_gold(path: Path) -> list[GoldItem]:
 def normalize_answer(text: str) -> str:
     """Lower case, accents and curly quotes folded, punctuation and articles removed.
 
-    >>> normalize_answer("The “Palme d’Or”, 2024!")
-    'palme d or 2024'
+    A decade written with an apostrophe ("the 70’s") reads as the plain plural ("70s"):
+
+    >>> normalize_answer("The “Palme d’Or”, 2024!"), normalize_answer("the 70’s, Baker’s")
+    ('palme d or 2024', '70s baker s')
     """
-    text = re.sub(r"[^\w\s]", " ", fold(text))
+    text = re.sub(r"(?<=\d)'(?=s\b)", "", fold(text))
+    text = re.sub(r"[^\w\s]", " ", text)
     return " ".join(w for w in text.split() if w not in ("a", "an", "the"))
 
 

@@ -121,3 +121,32 @@ def test_answer_json_shape(pipeline):
     assert {"n", "source", "title", "chunk_id", "text", "span", "score"} <= set(
         data["citations"][0]
     )
+
+
+def test_answer_features_cover_the_question_near_the_best_sentence(pipeline):
+    from rag.generators.extractive import ANSWER_FEATURES, ExtractiveGenerator
+
+    generator = ExtractiveGenerator(pipeline.resources)
+    coverage = ANSWER_FEATURES.index("best_ctx_lex")
+
+    def features(question: str) -> tuple[float, ...]:
+        request, _, _ = pipeline.prepare(question)
+        row = generator.answer_features(request, generator.candidates(request))
+        assert len(row) == len(ANSWER_FEATURES)
+        return row
+
+    answered = features("Who was the director of photography on Anora?")
+    off_topic = features("What is the boiling point of water at sea level?")
+    assert 0.5 < answered[coverage] <= 1.0
+    assert 0.0 <= off_topic[coverage] < answered[coverage]
+
+
+def test_calibration_offers_a_bias_for_the_configured_threshold():
+    import numpy as np
+
+    from rag.calibration import Calibration, recentred_bias
+
+    fitted = Calibration(np.zeros(1), 0.0, np.zeros(1), -2.0, 0.25, configured_threshold=0.30)
+    assert f"ANSWER_BIAS = {recentred_bias(-2.0, 0.25, 0.30):.3f}" in fitted.describe()
+    same = Calibration(np.zeros(1), 0.0, np.zeros(1), -2.0, 0.30, configured_threshold=0.30)
+    assert "keeping abstain_threshold" not in same.describe()

@@ -15,7 +15,8 @@ linear model (``SENTENCE_WEIGHTS``) turns them into a score; the best one to
 
 Whether to answer at all is a second linear model over the question's evidence
 (``ANSWER_FEATURES``: the best sentence score, the best cosines, the question
-terms the corpus never uses), squashed to a 0-1 ``confidence``; below
+terms the corpus never uses, and how much of the question the best sentence
+and its neighbours cover), squashed to a 0-1 ``confidence``; below
 ``settings.abstain_threshold`` the answer abstains ("the articles don't say")
 and lists the closest passages as related instead.  Both models are fitted, and
 the threshold chosen, with cross-validation on the gold set by ``rag
@@ -58,11 +59,11 @@ SENTENCE_FEATURES = (
     "novel",
     "short",
 )
-SENTENCE_WEIGHTS = (2.155, 6.198, 1.064, -0.977, 1.645, 1.061, -0.265, 3.872, 0.208)
-SENTENCE_BIAS = -6.485
-ANSWER_FEATURES = ("best", "cos", "lex", "chunk_cos", "oov")
-ANSWER_WEIGHTS = (0.401, 1.823, 2.005, 0.108, -1.550)
-ANSWER_BIAS = -1.854
+SENTENCE_WEIGHTS = (2.134, 6.179, 1.113, -0.984, 1.647, 1.053, -0.133, 3.667, 0.196)
+SENTENCE_BIAS = -6.354
+ANSWER_FEATURES = ("best", "cos", "lex", "chunk_cos", "oov", "best_ctx_lex")
+ANSWER_WEIGHTS = (-0.029, 1.718, 1.235, 0.172, -1.079, 2.002)
+ANSWER_BIAS = -1.943  # fitted -2.194 at threshold 0.25, re-centred on the 0.30 setting
 SHORT_WORDS = 8  # fewer words: a caption or an exclamation, rarely an answer alone
 EXTRA_MARGIN = 1.0  # a further sentence joins when its score is within this of the best (logit)
 REDUNDANT_COS = 0.9  # ... and says something the ones before it do not
@@ -233,13 +234,14 @@ class ExtractiveGenerator:
         total = sum(weight.values()) or 1.0
         unknown = sum(w for t, w in weight.items() if t not in idf) / total
         if not candidates:
-            return (0.0, 0.0, 0.0, 0.0, unknown)
+            return (0.0, 0.0, 0.0, 0.0, unknown, 0.0)
         return (
             _sigmoid(candidates[0].score),
             max(c.features[0] for c in candidates),
             max(c.features[1] for c in candidates),
             max(h.scores.get("dense", 0.0) for h in request.hits),
             unknown,
+            candidates[0].features[SENTENCE_FEATURES.index("ctx_lex")],
         )
 
     def confidence(self, request: GenerationRequest, candidates: list[Candidate]) -> float:
