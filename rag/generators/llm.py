@@ -13,8 +13,9 @@
   tokens are its cost, ~2.5 ms each on 2 cores, and a 135M model reads a short
   context better than a long one), each passage is cut down to its best
   sentences as ranked by the extractive answerer, best first until the budget is
-  spent.  Sources still stand for whole passages: verification checks a claim
-  against the entire passage it cites.
+  spent.  A citation still points at the whole passage, but a claim is verified
+  against the sentences the model was shown (``Prompt.shown``): a claim that only
+  matches text the model never read is a lucky guess, not a reading.
 - ``pump``: runs a blocking producer (llama.cpp callbacks, an HTTP stream) in a
   thread and yields its pieces, never waiting past a timeout.
 - ``LLMGenerator``: the ``Generator`` on top of a backend.  The model's answer is
