@@ -122,22 +122,38 @@ def test_a_crash_mid_build_leaves_the_previous_index_intact(index_copy, embedder
     assert not list(index_copy.index_dir.parent.glob("index.tmp-*"))
 
 
-def test_kill_9_during_rag_index_keeps_the_previous_index_valid(index_copy):
+# The real `rag index` in a child process, slowed down after the first file of the new
+# index is written (writing takes milliseconds, too quick to catch by polling), then killed.
+_SLOW_WRITER = (
+    "import sys, time, rag.index as index\n"
+    "write = index._write_jsonl\n"
+    "def slow(*args, **kwargs):\n"
+    "    write(*args, **kwargs)\n"
+    "    time.sleep(60)\n"
+    "index._write_jsonl = slow\n"
+    "from rag.cli import main\n"
+    "sys.exit(main(['index']))\n"
+)
+
+
+def test_kill_9_during_rag_index_keeps_the_previous_index_valid(index_copy, embedder):
     before = (index_copy.index_dir / "manifest.json").read_text()
-    write_corpus(index_copy.corpus_dir, {"extra.txt": "Extra\n\n" + "A long paragraph. " * 3000})
+    write_corpus(
+        index_copy.corpus_dir, {"extra.txt": "Extra\n\nA paragraph that forces a rebuild.\n"}
+    )
     env = {
         **os.environ,
         "RAG_CORPUS_DIR": str(index_copy.corpus_dir),
         "RAG_INDEX_DIR": str(index_copy.index_dir),
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "rag", "index"],
+        [sys.executable, "-c", _SLOW_WRITER],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 600  # a hang guard, generous for a loaded machine
-    while not list(index_copy.index_dir.parent.glob("index.tmp-*")):
+    while not list(index_copy.index_dir.parent.glob("index.tmp-*/*.jsonl")):
         assert proc.poll() is None, "rag index finished before it could be killed"
         assert time.monotonic() < deadline
         time.sleep(0.05)
@@ -145,6 +161,10 @@ def test_kill_9_during_rag_index_keeps_the_previous_index_valid(index_copy):
     proc.wait()
     assert (index_copy.index_dir / "manifest.json").read_text() == before
     assert len(load_index(index_copy.index_dir).chunks) > 30
+    # the next build clears the half-written folder and takes in the new article
+    index = ensure_index(index_copy, embedder)
+    assert any(c.source == "extra.txt" for c in index.chunks)
+    assert not list(index_copy.index_dir.parent.glob("index.tmp-*"))
 
 
 def test_interrupted_swap_is_restored(index_copy):
