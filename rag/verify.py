@@ -11,7 +11,7 @@ into ``Claim``s (the sentence without markers, and the numbers it cites), and
   (``rag.text.terms``) that the passage contains (headings excluded);
 - ``score = SEMANTIC_WEIGHT * semantic + (1 - SEMANTIC_WEIGHT) * lexical``.
 
-A claim is *supported* by a passage when ``score >= SUPPORT_THRESHOLD`` and three
+A claim is *supported* by a passage when ``score >= SUPPORT_THRESHOLD`` and four
 hard rules hold, aimed at the way small models hallucinate:
 
 - numbers: every number in the claim occurs in the passage;
@@ -23,6 +23,11 @@ hard rules hold, aimed at the way small models hallucinate:
   claim repeats.  "The director of photography
   is Sean Baker" fails against a passage where "director of photography" and
   "Baker" sit in different sentences, though every word is in the passage.
+
+- misquote: a claim that copies a passage sentence must not swap a name in it.  "Ani,
+  directed by Sean Baker, centers on Anora" against "Anora, directed by Sean Baker,
+  centers on Ani" has every word, every name and the focus right; only the alignment
+  of the two word sequences shows that a name was put where another one stood.
 
 Names and numbers the question itself mentions are givens, not claims.  Given the
 question's vector, a claim must also be on topic (share a content word with the
@@ -41,6 +46,7 @@ build citations (``rag.generators.llm`` does both).
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from collections.abc import Sequence
@@ -106,11 +112,16 @@ class Support:
     missing: tuple[str, ...] = ()  # names and numbers of the claim the passage lacks
     focused: bool = True  # the claim's answer words are stated together in one sentence
     together: bool = True  # its names and numbers stand in one sentence, not scattered
+    misquoted: bool = False  # it copies a passage sentence with a name swapped
 
     @property
     def supported(self) -> bool:
         return (
-            self.score >= SUPPORT_THRESHOLD and not self.missing and self.focused and self.together
+            self.score >= SUPPORT_THRESHOLD
+            and not self.missing
+            and self.focused
+            and self.together
+            and not self.misquoted
         )
 
 
@@ -242,6 +253,46 @@ def stated_together(numbers: Sequence[str], names: Sequence[str], sentences: Seq
     return False
 
 
+_TOKEN = re.compile(r"\w+")
+# a swap only counts inside a copy: the changed stretch is short and sits next to copied words
+SWAP_MAX_WORDS = 3
+COPIED_MIN_WORDS = 2
+
+
+def misquoted(claim: str, sentences: Sequence[str]) -> bool:
+    """Does the claim copy one of ``sentences`` with a name put where another name stood?
+
+    >>> misquoted("Ani, directed by Sean Baker, centers on Anora.",
+    ...           ["Anora, directed by Sean Baker, centers on Ani, a dancer."])
+    True
+    >>> misquoted("The director of photography was Drew Daniels.",
+    ...           ["He re-teamed with his director of photography, Drew Daniels."])
+    False
+    """
+    claim_words = [w.lower() for w in _TOKEN.findall(claim)]
+    claim_names = {w.lower() for name in names_in(claim) for w in _TOKEN.findall(name)}
+    if not claim_names:
+        return False
+    for sentence in sentences:
+        sentence_words = [w.lower() for w in _TOKEN.findall(sentence)]
+        sentence_names = {w.lower() for name in names_in(sentence) for w in _TOKEN.findall(name)}
+        ops = difflib.SequenceMatcher(None, claim_words, sentence_words, autojunk=False)
+        codes = ops.get_opcodes()
+        for at, (tag, i1, i2, j1, j2) in enumerate(codes):
+            if tag != "replace" or max(i2 - i1, j2 - j1) > SWAP_MAX_WORDS:
+                continue
+            put = set(claim_words[i1:i2]) & claim_names
+            stood = set(sentence_words[j1:j2]) & sentence_names
+            copied = [
+                c[2] - c[1]
+                for c in codes[max(at - 1, 0) : at + 2]
+                if c[0] == "equal"
+            ]
+            if put and stood and put != stood and max(copied, default=0) >= COPIED_MIN_WORDS:
+                return True
+    return False
+
+
 def _phrase(text: str) -> str:
     return " " + " ".join(words(text)) + " "
 
@@ -321,6 +372,7 @@ class Verifier:
             tuple(dict.fromkeys(missing)),
             focused(claim_terms, set(terms(question)), texts),
             together,
+            misquoted(claim, texts),
         )
 
     def check(

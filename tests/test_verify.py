@@ -138,13 +138,18 @@ def test_sentence_without_citation_is_caught(pipe, verifier, sources):
         ("Anora's director of photography was its director of photography. [1]", "focus"),
         # nothing to do with the passage
         ("The film was shot entirely on a submarine near Antarctica. [1]", "score"),
+        # the passage's sentence copied with a name swapped: "his director of photography,
+        # Drew Daniels" became "his director of photography, Sean Baker"
+        ("He re-teamed with his Red Rocket director of photography, Sean Baker. [1]", "misquote"),
     ],
 )
 def test_unsupported_sentence_is_caught(pipe, verifier, sources, answer, rule):
     checked = check_one(pipe, verifier, sources, answer)
     assert checked.status == "unsupported"
     support = checked.supports[1]
-    if rule == "names":
+    if rule == "misquote":
+        assert support.misquoted and not support.missing and support.focused
+    elif rule == "names":
         assert "Roger Deakins" in support.missing
     elif rule == "numbers":
         assert "35" in support.missing
