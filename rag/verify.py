@@ -283,11 +283,7 @@ def misquoted(claim: str, sentences: Sequence[str]) -> bool:
                 continue
             put = set(claim_words[i1:i2]) & claim_names
             stood = set(sentence_words[j1:j2]) & sentence_names
-            copied = [
-                c[2] - c[1]
-                for c in codes[max(at - 1, 0) : at + 2]
-                if c[0] == "equal"
-            ]
+            copied = [c[2] - c[1] for c in codes[max(at - 1, 0) : at + 2] if c[0] == "equal"]
             if put and stood and put != stood and max(copied, default=0) >= COPIED_MIN_WORDS:
                 return True
     return False
