@@ -331,14 +331,15 @@ def check_index(settings: Settings) -> IndexStatus:
             raise ValueError("manifest is not an object")
     except (OSError, ValueError) as exc:
         return IndexStatus("corrupt", f"manifest.json is unreadable ({exc})")
-    missing = [name for name in REQUIRED_FILES if not (index_dir / name).is_file()]
-    if missing:
-        return IndexStatus("corrupt", f"missing files: {', '.join(missing)}")
+    # an older format may well lack files this one needs: that is stale, not corrupt
     if manifest.get("format_version") != FORMAT_VERSION:
         return IndexStatus(
             "stale",
             f"format version {manifest.get('format_version')} (this code writes {FORMAT_VERSION})",
         )
+    missing = [name for name in REQUIRED_FILES if not (index_dir / name).is_file()]
+    if missing:
+        return IndexStatus("corrupt", f"missing files: {', '.join(missing)}")
     identity = model_identity(settings.embed_model)
     built_with = manifest.get("model") or {}
     if built_with.get("fingerprint") != identity["fingerprint"]:

@@ -74,6 +74,16 @@ def test_stale_when_chunking_changes(index_copy):
     assert check_index(index_copy.replace(chunk_tokens=120)).state == "stale"
 
 
+def test_an_older_format_is_stale_even_when_it_lacks_this_formats_files(index_copy):
+    path = index_copy.index_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["format_version"] = 0
+    path.write_text(json.dumps(manifest))
+    (index_copy.index_dir / REQUIRED_FILES[-1]).unlink()  # a file format 0 did not write
+    status = check_index(index_copy)
+    assert status.state == "stale" and "format version 0" in status.reason
+
+
 def test_foreign_model_is_detected(index_copy):
     manifest_path = index_copy.index_dir / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
