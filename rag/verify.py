@@ -11,7 +11,7 @@ into ``Claim``s (the sentence without markers, and the numbers it cites), and
   (``rag.text.terms``) that the passage contains (headings excluded);
 - ``score = SEMANTIC_WEIGHT * semantic + (1 - SEMANTIC_WEIGHT) * lexical``.
 
-A claim is *supported* by a passage when ``score >= SUPPORT_THRESHOLD`` and four
+A claim is *supported* by a passage when ``score >= SUPPORT_THRESHOLD`` and five
 hard rules hold, aimed at the way small models hallucinate:
 
 - numbers: every number in the claim occurs in the passage;
@@ -23,6 +23,8 @@ hard rules hold, aimed at the way small models hallucinate:
   claim repeats.  "The director of photography
   is Sean Baker" fails against a passage where "director of photography" and
   "Baker" sit in different sentences, though every word is in the passage;
+- together: a clause's names and numbers stand in one passage sentence, not
+  stitched from several ("The Florida Project premiered at Sundance in 2012");
 - misquote: a claim that copies a passage sentence must not swap a name in it.  "Ani,
   directed by Sean Baker, centers on Anora" against "Anora, directed by Sean Baker,
   centers on Ani" has every word, every name and the focus right; only the alignment
