@@ -172,7 +172,7 @@ def index_build(settings: Settings, runs: int) -> dict[str, float]:
     from rag.embedding import get_embedder
     from rag.index import build_index
 
-    embedder = get_embedder(settings.embed_model)
+    embedder = get_embedder(settings.embed_model, backend=settings.embed_backend)
     seconds, texts = [], 0
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(runs):

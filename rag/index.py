@@ -148,7 +148,11 @@ def build_index(
     """Load and chunk the corpus, embed it and write the index folder atomically."""
     started = time.perf_counter()
     if embedder is None:
-        embedder = get_embedder(settings.embed_model, batch_size=settings.embed_batch_size)
+        embedder = get_embedder(
+            settings.embed_model,
+            batch_size=settings.embed_batch_size,
+            backend=settings.embed_backend,
+        )
     documents, skipped = load_corpus(settings.corpus_dir)
     sentences, chunks = chunk_documents(
         documents,

