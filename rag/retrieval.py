@@ -8,8 +8,11 @@ Three backends behind one ``Retriever`` protocol, chosen by name from
   sentence vectors), so one sentence that answers exactly counts as well as a passage
   that is on topic throughout;
 - ``bm25``: Okapi BM25 over stemmed, stop-word-free terms (``bm25s`` with Snowball);
-- ``hybrid``: reciprocal rank fusion of the two (score = sum of 1 / (60 + rank)),
-  which needs no score calibration between the two scales.
+- ``hybrid``: reciprocal rank fusion (score = sum of 1 / (60 + rank)), which needs
+  no score calibration between scales, of three rankings: dense, BM25 over
+  passages, and passages by their best sentence's BM25 over sentences (the
+  lexical twin of the dense re-rank: a sentence that holds the question's rare
+  words counts even when the rest of its passage is about something else).
 
 Every backend returns ``Hit``s with its raw scores kept in ``Hit.scores`` (the
 answerer and the abstention rule read ``dense``), and near-duplicate passages
@@ -92,16 +95,27 @@ class BM25Retriever:
         self.bm25 = bm25s.BM25()
         corpus = [terms(chunk.embed_text) or ["<empty>"] for chunk in index.chunks]
         self.bm25.index(corpus, show_progress=False)
+        self.sentences = bm25s.BM25()
+        self.sentences.index(
+            [terms(s.text) or ["<empty>"] for s in index.sentences], show_progress=False
+        )
+        self.owners: dict[int, list[int]] = {}  # sentence id -> chunk positions holding it
+        for position, chunk in enumerate(index.chunks):
+            for sid in chunk.sentence_ids:
+                self.owners.setdefault(sid, []).append(position)
 
     def ranked(self, query: Query, depth: int) -> list[tuple[int, float]]:
-        query_terms = terms(query.text)
-        if not query_terms:
-            return []
-        scores = np.asarray(self.bm25.get_scores(query_terms), dtype=np.float32)
-        depth = min(depth, len(scores))
-        top = np.argpartition(-scores, depth - 1)[:depth]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+        """(chunk position, BM25 score), best first, at most ``depth``, scores above 0."""
+        return _top(self.bm25, terms(query.text), depth)
+
+    def by_best_sentence(self, query: Query, depth: int) -> list[tuple[int, float]]:
+        """(chunk position, BM25 score of its best sentence), best first, at most ``depth``."""
+        best: dict[int, float] = {}
+        # the best sentences bunch up in a few passages: read four per passage wanted
+        for sid, score in _top(self.sentences, terms(query.text), depth * 4):
+            for position in self.owners.get(sid, ()):
+                best.setdefault(position, score)
+        return sorted(best.items(), key=lambda item: (-item[1], item[0]))[:depth]
 
     def retrieve(self, query: Query, k: int) -> list[Hit]:
         ranked = self.ranked(query, max(k * 3, CANDIDATES))
@@ -109,7 +123,7 @@ class BM25Retriever:
 
 
 class HybridRetriever:
-    """Reciprocal rank fusion of dense and BM25 rankings."""
+    """Reciprocal rank fusion of the dense ranking and two BM25 ones (passages; best sentences)."""
 
     name = "hybrid"
 
@@ -121,20 +135,33 @@ class HybridRetriever:
     def retrieve(self, query: Query, k: int) -> list[Hit]:
         dense = self.dense.scored(query, CANDIDATES)
         lexical = self.bm25.ranked(query, CANDIDATES)
+        sentences = self.bm25.by_best_sentence(query, CANDIDATES)
         fused: dict[int, float] = {}
         raw: dict[int, dict[str, float]] = {}
         for rank, (position, _, cos) in enumerate(dense, start=1):
             fused[position] = 1.0 / (RRF_K + rank)
             raw[position] = {"dense": cos}
-        for rank, (position, score) in enumerate(lexical, start=1):
-            fused[position] = fused.get(position, 0.0) + 1.0 / (RRF_K + rank)
-            raw.setdefault(position, {})["bm25"] = score
+        for name, ranking in (("bm25", lexical), ("bm25_sentence", sentences)):
+            for rank, (position, score) in enumerate(ranking, start=1):
+                fused[position] = fused.get(position, 0.0) + 1.0 / (RRF_K + rank)
+                raw.setdefault(position, {})[name] = score
         # passages only one list found still need a dense score for the answerer
         for position, scores in raw.items():
             if "dense" not in scores:
                 scores["dense"] = float(self.index.chunk_vectors[position] @ query.vector)
         order = sorted(fused, key=lambda p: (-fused[p], p))
         return dedupe(self.index.chunks, [(p, fused[p], raw[p]) for p in order], k)
+
+
+def _top(model: bm25s.BM25, query_terms: list[str], depth: int) -> list[tuple[int, float]]:
+    """(document position, score) of the ``depth`` best-scoring documents, scores above 0."""
+    if not query_terms:
+        return []
+    scores = np.asarray(model.get_scores(query_terms), dtype=np.float32)
+    depth = min(depth, len(scores))
+    top = np.argpartition(-scores, depth - 1)[:depth]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
 
 def dedupe(

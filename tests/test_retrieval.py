@@ -26,10 +26,38 @@ def test_each_retriever_finds_the_known_passage(pipeline, name, question, expect
     assert all(h.score > 0 for h in hits)
 
 
-def test_hybrid_keeps_both_raw_scores(pipeline):
+def test_hybrid_keeps_every_raw_score(pipeline):
     hits = pipeline.retrieve("Drew Daniels 16mm Red Rocket", retriever="hybrid", k=5)
     assert all("dense" in h.scores for h in hits)
     assert any("bm25" in h.scores for h in hits)
+    assert any("bm25_sentence" in h.scores for h in hits)
+
+
+def test_passages_ranked_by_their_best_sentence(pipeline):
+    """Each passage scores as its best sentence does, and sentences shared by two passages
+    (the overlap) rank both."""
+    bm25 = pipeline.retriever("bm25")
+    index = pipeline.index
+    query = Query("pool hall video arcade Tatiana", pipeline.embedder.embed_query("x"))
+    ranked = bm25.by_best_sentence(query, 10)
+    assert ranked, "the query's words are in the corpus"
+    scores = [s for _, s in ranked]
+    assert scores == sorted(scores, reverse=True)
+    top_position, top_score = ranked[0]
+    assert "Tatiana" in index.chunks[top_position].text
+    best = {sid: score for sid, score in bm25_sentence_scores(bm25, query)}
+    for position, score in ranked:
+        own = [best.get(sid, 0.0) for sid in index.chunks[position].sentence_ids]
+        assert score == pytest.approx(max(own))
+    assert bm25.by_best_sentence(Query("the of and", query.vector), 10) == []
+
+
+def bm25_sentence_scores(bm25, query):
+    """Every sentence's BM25 score for the query, straight from the sentence index."""
+    from rag.text import terms
+
+    scores = bm25.sentences.get_scores(terms(query.text))
+    return [(sid, float(score)) for sid, score in enumerate(scores) if score > 0]
 
 
 def test_no_passage_is_returned_twice(pipeline):
