@@ -43,7 +43,7 @@ def test_passages_ranked_by_their_best_sentence(pipeline):
     assert ranked, "the query's words are in the corpus"
     scores = [s for _, s in ranked]
     assert scores == sorted(scores, reverse=True)
-    top_position, top_score = ranked[0]
+    top_position = ranked[0][0]
     assert "Tatiana" in index.chunks[top_position].text
     best = {sid: score for sid, score in bm25_sentence_scores(bm25, query)}
     for position, score in ranked:
