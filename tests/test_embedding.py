@@ -15,8 +15,6 @@ import numpy as np
 import pytest
 
 import rag.bert
-from rag.chunking import chunk_documents
-from rag.corpus import load_corpus
 from rag.embedding import (
     NumpyEmbedder,
     SentenceTransformerEmbedder,
@@ -24,7 +22,6 @@ from rag.embedding import (
     get_embedder,
 )
 from rag.errors import ConfigError
-from tests.conftest import CORPUS
 
 ODD_TEXTS = [
     "",
@@ -43,16 +40,10 @@ def reference() -> SentenceTransformerEmbedder:
 
 
 @pytest.fixture(scope="module")
-def corpus_texts(embedder) -> list[str]:
-    documents, _ = load_corpus(CORPUS)
-    sentences, chunks = chunk_documents(
-        documents,
-        chunk_tokens=200,
-        overlap=1,
-        count_wordpieces=embedder.count_wordpieces,
-        max_wordpieces=embedder.max_wordpieces,
-    )
-    return [c.embed_text for c in chunks] + [s.text for s in sentences]
+def corpus_texts(pipeline) -> list[str]:
+    """Every text the index embeds: passages with their headers, then sentences."""
+    index = pipeline.index
+    return [c.embed_text for c in index.chunks] + [s.text for s in index.sentences]
 
 
 def test_default_backend_is_numpy(embedder) -> None:
