@@ -5,7 +5,8 @@
 >>> ans = pipe.ask("Who shot the film?")                            # doctest: +SKIP
 >>> ans.text, ans.abstained, ans.citations, ans.generator, ans.timings_ms  # doctest: +SKIP
 
-Heavy imports (torch, FAISS) happen only when a pipeline is loaded.
+Heavy imports (FAISS, bm25s; torch only for an embedder the NumPy encoder cannot run)
+happen only when a pipeline is loaded.
 """
 
 from __future__ import annotations
