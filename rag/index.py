@@ -9,6 +9,9 @@ The index folder is plain files a person can open:
   articles, so citations can be opened even if the corpus moves);
 - ``chunk_vectors.npy``, ``sentence_vectors.npy`` (float32, normalised,
   saved with ``allow_pickle=False``);
+- ``token_vectors.npy`` (float16), ``token_ids.npy``, ``token_offsets.npy``:
+  every sentence's word-piece vectors for late interaction (``rag.late``),
+  sentence ``i`` owning rows ``offsets[i]:offsets[i + 1]``;
 - ``chunks.faiss``: inner-product FAISS index over the chunk vectors: exact
   (``IndexFlatIP``) below ``approx_index_min_chunks`` chunks (30,000), HNSW from
   there on (M=32, efConstruction=128, efSearch=64: parameters and the switch size
@@ -48,12 +51,13 @@ from rag.chunking import CHUNKER_VERSION, TIKTOKEN_ENCODING, chunk_documents
 from rag.corpus import Skipped, load_corpus
 from rag.embedding import Embedder, get_embedder, model_identity
 from rag.errors import CorpusError, IndexStateError
+from rag.late import TokenIndex
 from rag.schema import CONTEXT_HEADER_STYLE, Chunk, Document, DroppedLine, Sentence
 from rag.settings import Settings
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: word-piece vectors for late interaction
 # HNSW for large indexes, chosen by bench/scale.py (docs/benchmarks.md): at 10^6 chunks it
 # answers in 0.24 ms p50 at recall@10 0.958, where exact search takes 59 ms; exact search
 # passes 2 ms p50 near 30k chunks, hence settings.approx_index_min_chunks.
@@ -67,6 +71,9 @@ REQUIRED_FILES = (
     "documents.jsonl",
     "chunk_vectors.npy",
     "sentence_vectors.npy",
+    "token_vectors.npy",
+    "token_ids.npy",
+    "token_offsets.npy",
     "chunks.faiss",
 )
 
@@ -94,6 +101,7 @@ class LoadedIndex:
     chunk_vectors: np.ndarray
     sentence_vectors: np.ndarray
     faiss_index: Any
+    tokens: TokenIndex
     chunk_by_id: dict[str, Chunk] = field(init=False)
     chunk_position: dict[str, int] = field(init=False)
 
@@ -164,10 +172,13 @@ def build_index(
     if not chunks:
         raise CorpusError(f"the corpus in {settings.corpus_dir} produced no passages")
     chunk_vectors = embedder.embed([c.embed_text for c in chunks], progress=progress)
-    sentence_vectors = embedder.embed([s.text for s in sentences], progress=progress)
+    sentence_vectors, sentence_tokens = embedder.embed_with_tokens(
+        [s.text for s in sentences], progress=progress
+    )
     dim = int(chunk_vectors.shape[1])
     index_type = "hnsw" if len(chunks) >= settings.approx_index_min_chunks else "flat"
     faiss_index = make_faiss_index(chunk_vectors, index_type)
+    tokens = TokenIndex.from_sentences(sentence_tokens, dim)
     seconds = time.perf_counter() - started
     manifest = {
         "format_version": FORMAT_VERSION,
@@ -181,6 +192,7 @@ def build_index(
         "n_documents": len(documents),
         "n_chunks": len(chunks),
         "n_sentences": len(sentences),
+        "n_tokens": len(tokens.ids),
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "build_seconds": round(seconds, 3),
     }
@@ -193,6 +205,7 @@ def build_index(
             sentences,
             chunk_vectors,
             sentence_vectors,
+            tokens,
             faiss_index,
         )
     counts = [c.n_tokens for c in chunks]
@@ -248,6 +261,7 @@ def _write_atomically(
     sentences: list[Sentence],
     chunk_vectors: np.ndarray,
     sentence_vectors: np.ndarray,
+    tokens: TokenIndex,
     faiss_index: Any,
 ) -> None:
     parent = index_dir.parent
@@ -272,6 +286,10 @@ def _write_atomically(
         )
         np.save(tmp / "chunk_vectors.npy", chunk_vectors, allow_pickle=False)
         np.save(tmp / "sentence_vectors.npy", sentence_vectors, allow_pickle=False)
+        # float16 halves the largest file; scores move by < 1e-3 (tests/test_late.py)
+        np.save(tmp / "token_vectors.npy", tokens.vectors.astype(np.float16), allow_pickle=False)
+        np.save(tmp / "token_ids.npy", tokens.ids.astype(np.int32), allow_pickle=False)
+        np.save(tmp / "token_offsets.npy", tokens.offsets, allow_pickle=False)
         faiss.write_index(faiss_index, str(tmp / "chunks.faiss"))
         (tmp / "README.md").write_text(_readme(manifest))
         # the manifest goes last: a folder without one is never taken for an index
@@ -318,6 +336,8 @@ def _readme(manifest: dict[str, Any]) -> str:
         "- `sentences.jsonl`: every sentence with its offsets; passages list sentence ids\n"
         "- `documents.jsonl`: the original articles\n"
         "- `chunk_vectors.npy`, `sentence_vectors.npy`: normalised float32 embeddings\n"
+        "- `token_vectors.npy` (float16), `token_ids.npy`, `token_offsets.npy`: each "
+        "sentence's word-piece vectors, for late-interaction scoring\n"
         "- `chunks.faiss`: the FAISS inner-product index over chunk vectors\n\n"
         "Do not edit by hand: `rag index` rebuilds it; `rag index --check` reports its state.\n"
     )
@@ -384,6 +404,9 @@ def _shape_problem(index_dir: Path, manifest: dict[str, Any]) -> str | None:
     expected = {
         "chunk_vectors.npy": (manifest.get("n_chunks"), dim),
         "sentence_vectors.npy": (manifest.get("n_sentences"), dim),
+        "token_vectors.npy": (manifest.get("n_tokens"), dim),
+        "token_ids.npy": (manifest.get("n_tokens"),),
+        "token_offsets.npy": ((manifest.get("n_sentences") or 0) + 1,),
     }
     try:
         for name, shape in expected.items():
@@ -416,6 +439,9 @@ def load_index(index_dir: Path) -> LoadedIndex:
             )
         chunk_vectors = np.load(index_dir / "chunk_vectors.npy", allow_pickle=False)
         sentence_vectors = np.load(index_dir / "sentence_vectors.npy", allow_pickle=False)
+        token_vectors = np.load(index_dir / "token_vectors.npy", allow_pickle=False)
+        token_ids = np.load(index_dir / "token_ids.npy", allow_pickle=False)
+        token_offsets = np.load(index_dir / "token_offsets.npy", allow_pickle=False)
         faiss_index: Any = faiss.read_index(str(index_dir / "chunks.faiss"))
     except FileNotFoundError as exc:
         raise IndexStateError(
@@ -437,6 +463,17 @@ def load_index(index_dir: Path) -> LoadedIndex:
         problems.append(f"{len(sentences)} sentences but vectors {sentence_vectors.shape}")
     if any(s.id != i for i, s in enumerate(sentences)):
         problems.append("sentence ids out of order")
+    n_tokens = len(token_ids)
+    if (
+        token_vectors.shape != (n_tokens, dim)
+        or token_offsets.shape != (len(sentences) + 1,)
+        or (len(token_offsets) and (token_offsets[0] != 0 or token_offsets[-1] != n_tokens))
+        or bool(np.any(np.diff(token_offsets) < 0))
+    ):
+        problems.append(
+            f"word-piece vectors {token_vectors.shape}, ids {token_ids.shape} and offsets "
+            f"{token_offsets.shape} do not fit {len(sentences)} sentences"
+        )
     if problems:
         raise IndexStateError(
             f"index in {index_dir} is inconsistent ({'; '.join(problems)}); "
@@ -446,7 +483,14 @@ def load_index(index_dir: Path) -> LoadedIndex:
         faiss_index.hnsw.efSearch = HNSW_EF_SEARCH
     faiss.omp_set_num_threads(1)  # single queries are fastest on one thread (bench/scale.py)
     return LoadedIndex(
-        manifest, chunks, sentences, documents, chunk_vectors, sentence_vectors, faiss_index
+        manifest,
+        chunks,
+        sentences,
+        documents,
+        chunk_vectors,
+        sentence_vectors,
+        faiss_index,
+        TokenIndex(token_vectors, token_ids, token_offsets),
     )
 
 

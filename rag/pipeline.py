@@ -7,7 +7,8 @@ foreign or corrupted) and returns a ``Pipeline``.  ``Pipeline.ask`` runs, in ord
    control characters are removed; a very long question is trimmed to what the
    embedder reads, with a notice;
 2. follow-up context (``conversation.contextualize``) from earlier user turns;
-3. one embedding of the search query;
+3. one embedding of the search query (its vector and word-piece vectors; a
+   follow-up's question alone is embedded too, for the answerer);
 4. retrieval (``dense``, ``bm25`` or ``hybrid``);
 5. a generator (``extractive``, ``local`` or ``openai``) writes the cited answer.
 
@@ -95,7 +96,7 @@ class Pipeline:
 
     def warm_up(self) -> None:
         """Load the model and build the default retriever now rather than on the first question."""
-        self.embedder.embed_query("warm up")
+        self.embedder.embed_query_with_tokens("warm up")
         self.retriever()
         generator = self.generator()
         warm = getattr(generator, "warm_up", None)
@@ -128,11 +129,17 @@ class Pipeline:
             )
         timings["prepare"] = _ms(started)
         mark = time.perf_counter()
-        vector = self.embedder.embed_query(trimmed)
+        vector, tokens = self.embedder.embed_query_with_tokens(trimmed)
+        # a follow-up's search query carries its history; the answerer matches the question
+        question_tokens = (
+            tokens
+            if trimmed == text
+            else self.embedder.embed_query_with_tokens(self.embedder.truncate(text))[1]
+        )
         timings["embed"] = _ms(mark)
         mark = time.perf_counter()
         hits = self.retriever(retriever).retrieve(
-            Query(query_text, vector), k or self.settings.top_k
+            Query(query_text, vector, tokens), k or self.settings.top_k
         )
         timings["retrieve"] = _ms(mark)
         request = GenerationRequest(
@@ -141,6 +148,7 @@ class Pipeline:
             query_vector=vector,
             retrieval_query=query_text,
             history=tuple(history),
+            question_tokens=question_tokens,
         )
         return request, notices, timings
 

@@ -9,10 +9,13 @@ Three backends behind one ``Retriever`` protocol, chosen by name from
   that is on topic throughout;
 - ``bm25``: Okapi BM25 over stemmed, stop-word-free terms (``bm25s`` with Snowball);
 - ``hybrid``: reciprocal rank fusion (score = sum of 1 / (60 + rank)), which needs
-  no score calibration between scales, of three rankings: dense, BM25 over
-  passages, and passages by their best sentence's BM25 over sentences (the
-  lexical twin of the dense re-rank: a sentence that holds the question's rare
-  words counts even when the rest of its passage is about something else).
+  no score calibration between scales, of five rankings: dense; BM25 over
+  passages; passages by their best sentence's BM25 over sentences (the lexical
+  twin of the dense re-rank: a sentence that holds the question's rare words
+  counts even when the rest of its passage is about something else); and, when
+  the query carries its word-piece vectors, late interaction (``rag.late``) over
+  the passages the first three found, scoring each passage as a whole and by its
+  best sentence.
 
 Every backend returns ``Hit``s with its raw scores kept in ``Hit.scores`` (the
 answerer and the abstention rule read ``dense``), and near-duplicate passages
@@ -33,7 +36,7 @@ import numpy as np
 
 from rag.errors import ConfigError
 from rag.index import LoadedIndex
-from rag.schema import Chunk, Hit
+from rag.schema import Chunk, Hit, TokenVectors
 from rag.text import terms
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs each index build at DEBUG
@@ -47,6 +50,7 @@ DUPLICATE_OVERLAP = 0.5  # share of a passage's sentences already returned that 
 class Query:
     text: str
     vector: np.ndarray  # (dim,), normalised
+    tokens: TokenVectors | None = None  # its word pieces, for late interaction (hybrid)
 
 
 class Retriever(Protocol):
@@ -123,7 +127,8 @@ class BM25Retriever:
 
 
 class HybridRetriever:
-    """Reciprocal rank fusion of the dense ranking and two BM25 ones (passages; best sentences)."""
+    """Reciprocal rank fusion of the dense ranking, two BM25 ones (passages; best sentences)
+    and two late-interaction ones over the passages those found (the same two views)."""
 
     name = "hybrid"
 
@@ -141,7 +146,13 @@ class HybridRetriever:
         for rank, (position, _, cos) in enumerate(dense, start=1):
             fused[position] = 1.0 / (RRF_K + rank)
             raw[position] = {"dense": cos}
-        for name, ranking in (("bm25", lexical), ("bm25_sentence", sentences)):
+        rankings = [("bm25", lexical), ("bm25_sentence", sentences)]
+        if query.tokens is not None and len(query.tokens):
+            pool = sorted(
+                {p for p, *_ in dense} | {p for p, _ in lexical} | {p for p, _ in sentences}
+            )
+            rankings += self.late(query.tokens, pool)
+        for name, ranking in rankings:
             for rank, (position, score) in enumerate(ranking, start=1):
                 fused[position] = fused.get(position, 0.0) + 1.0 / (RRF_K + rank)
                 raw.setdefault(position, {})[name] = score
@@ -151,6 +162,20 @@ class HybridRetriever:
                 scores["dense"] = float(self.index.chunk_vectors[position] @ query.vector)
         order = sorted(fused, key=lambda p: (-fused[p], p))
         return dedupe(self.index.chunks, [(p, fused[p], raw[p]) for p in order], k)
+
+    def late(
+        self, tokens: TokenVectors, pool: Sequence[int]
+    ) -> list[tuple[str, list[tuple[int, float]]]]:
+        """The pool's passages ranked by late interaction: as a whole, and by best sentence."""
+        chunks = self.index.chunks
+        whole, best = self.index.tokens.passage_scores(
+            tokens, [chunks[p].sentence_ids for p in pool]
+        )
+        out = []
+        for name, scores in (("late", whole), ("late_sentence", best)):
+            ranked = sorted(zip(pool, scores.tolist(), strict=True), key=lambda i: (-i[1], i[0]))
+            out.append((name, ranked))
+        return out
 
 
 def _top(model: bm25s.BM25, query_terms: list[str], depth: int) -> list[tuple[int, float]]:

@@ -2,7 +2,8 @@
 
 Read top to bottom, they are the pipeline: a ``Document`` is cut into
 ``Sentence``s and ``Chunk``s, a retriever returns ``Hit``s, and a generator turns
-hits into an ``Answer`` with ``Citation``s.  Offsets (``start``/``end``) are
+hits into an ``Answer`` with ``Citation``s.  ``TokenVectors`` carry a text's
+word-piece vectors from the embedder to late-interaction scoring.  Offsets (``start``/``end``) are
 always character offsets into the *original* article text, so a citation can
 point at the exact span a reader can open.
 
@@ -14,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
+
+import numpy as np
 
 BlockKind = Literal["heading", "paragraph"]
 
@@ -97,6 +100,20 @@ def short_title(title: str, max_words: int = 8) -> str:
     """
     head = re.split(r"\s[–—-]\s|:\s", title, maxsplit=1)[0]
     return " ".join(head.split()[:max_words])
+
+
+@dataclass(frozen=True)
+class TokenVectors:
+    """One text's contextual word-piece vectors, for late interaction (``rag.late``).
+
+    Only pieces holding a letter or digit are kept (no [CLS], [SEP] or punctuation).
+    """
+
+    ids: np.ndarray  # (n,) int32 word-piece ids in the embedder's vocabulary
+    vectors: np.ndarray  # (n, dim) float32, each row L2-normalised
+
+    def __len__(self) -> int:
+        return len(self.ids)
 
 
 @dataclass(frozen=True)

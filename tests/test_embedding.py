@@ -65,6 +65,30 @@ def test_numpy_vectors_match_sentence_transformers(embedder, reference, corpus_t
         assert np.abs(embedder.embed_query(texts[i]) - ours[i]).max() < 1e-5
 
 
+def test_word_piece_vectors_match_sentence_transformers(embedder, reference, corpus_texts) -> None:
+    """Late interaction reads the last layer's word-piece states: both backends agree."""
+    texts = corpus_texts[-60:] + ODD_TEXTS
+    ours_vectors, ours = embedder.embed_with_tokens(texts)
+    theirs_vectors, theirs = reference.embed_with_tokens(texts)
+    assert np.abs(ours_vectors - embedder.embed(texts)).max() < 1e-6  # same pass, same vectors
+    assert np.abs(ours_vectors - theirs_vectors).max() < 1e-5
+    for text, a, b in zip(texts, ours, theirs, strict=True):
+        assert np.array_equal(a.ids, b.ids), text
+        assert a.vectors.shape == (len(a.ids), 384) and a.vectors.dtype == np.float32
+        if len(a):
+            assert np.abs(a.vectors - b.vectors).max() < 1e-4, text
+            np.testing.assert_allclose(np.linalg.norm(a.vectors, axis=1), 1.0, atol=1e-5)
+    # content pieces only: no [CLS], [SEP] or punctuation; "   " has none at all
+    tokenizer = embedder.encoder.tokenizer
+    pieces = [tokenizer.id_to_token(int(i)) for i in ours[texts.index(ODD_TEXTS[2])].ids]
+    assert pieces == ["who", "shot", "the", "film"]
+    assert len(ours[texts.index("   ")]) == 0
+    # the question path gives what the batch gave
+    vector, tokens = embedder.embed_query_with_tokens(ODD_TEXTS[2])
+    assert np.abs(vector - ours_vectors[texts.index(ODD_TEXTS[2])]).max() < 1e-6
+    assert np.array_equal(tokens.ids, ours[texts.index(ODD_TEXTS[2])].ids)
+
+
 def test_word_pieces_and_truncation_match_the_reference(embedder, reference) -> None:
     for text in [*ODD_TEXTS, "The director of photography was Drew Daniels."]:
         assert embedder.count_wordpieces(text) == reference.count_wordpieces(text)

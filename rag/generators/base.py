@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 import numpy as np
 
 from rag.errors import ConfigError
-from rag.schema import Citation, Hit
+from rag.schema import Citation, Hit, TokenVectors
 
 if TYPE_CHECKING:
     from rag.embedding import Embedder
@@ -38,6 +38,7 @@ class GenerationRequest:
     query_vector: np.ndarray  # (dim,) float32, L2-normalised, of ``retrieval_query``
     retrieval_query: str = ""  # the question, plus history context for follow-ups
     history: tuple[str, ...] = ()
+    question_tokens: TokenVectors | None = None  # of ``question`` alone, for late interaction
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,122 @@
+"""Late interaction: score sentences and passages word piece by word piece.
+
+A sentence vector is the mean of the encoder's word-piece states, so a sentence
+that says exactly what was asked in other words can still sit far from the
+question.  Late interaction (ColBERT's MaxSim, here zero-shot with the same
+all-MiniLM-L6-v2 states, as BERTScore does) keeps the pieces apart: each word
+piece of the question is matched to its most similar piece of the sentence, and
+the sentence's score is the IDF-weighted mean of those best matches::
+
+    score(q, s) = sum_i w_i * max_j cos(q_i, s_j),   w_i = idf(q_i) / sum idf
+
+so "edited" meets "editor", "dad" meets "son of", and rare question words count
+more than "the".  A passage is matched against the pieces of all its sentences
+together.  The index stores every sentence's piece vectors (``TokenIndex``); the
+question's come from the same forward pass that embeds it.
+
+Measured on the gold set (README, "Tried, measured"): as a sentence feature of the
+extractive answerer it lifts cross-validated sentence top-1 from 0.64 to 0.70;
+as two more rankings fused by ``hybrid`` it lifts hit@5 from 0.930 to 0.951.
+
+What this module does not do: embed text (``embedding``), store files (``index``)
+or fuse rankings (``retrieval``).  It scores the sentences it is given; it never
+scans a large corpus (callers pass a candidate pool).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from rag.schema import TokenVectors
+
+
+class TokenIndex:
+    """Every sentence's word-piece vectors, concatenated, with per-sentence offsets."""
+
+    def __init__(self, vectors: np.ndarray, ids: np.ndarray, offsets: np.ndarray) -> None:
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)  # (n_pieces, dim)
+        self.ids = np.asarray(ids, dtype=np.int64)  # (n_pieces,)
+        self.offsets = np.asarray(offsets, dtype=np.int64)  # (n_sentences + 1,)
+        n_sentences = len(self.offsets) - 1
+        # document frequency of each piece over sentences, for BM25-style IDF
+        owner = np.repeat(np.arange(n_sentences), np.diff(self.offsets))
+        pairs = np.unique(np.stack([self.ids, owner]), axis=1) if len(self.ids) else owner[None]
+        vocab = int(self.ids.max()) + 1 if len(self.ids) else 1
+        df = np.bincount(pairs[0], minlength=vocab).astype(np.float64)
+        self._idf = np.log1p((n_sentences - df + 0.5) / (df + 0.5))
+        self._unseen_idf = math.log1p((n_sentences + 0.5) / 0.5)  # a piece no sentence has
+
+    @classmethod
+    def from_sentences(cls, tokens: Sequence[TokenVectors], dim: int) -> TokenIndex:
+        lengths = [len(t) for t in tokens]
+        offsets = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])
+        if sum(lengths):
+            vectors = np.vstack([t.vectors for t in tokens if len(t)])
+            ids = np.concatenate([t.ids for t in tokens if len(t)])
+        else:
+            vectors, ids = np.zeros((0, dim), dtype=np.float32), np.zeros(0, dtype=np.int32)
+        return cls(vectors, ids, offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def weights(self, query: TokenVectors) -> np.ndarray:
+        """Each question piece's IDF over the indexed sentences, summing to 1."""
+        ids = query.ids.astype(np.int64)
+        known = ids < len(self._idf)
+        idf = np.full(len(ids), self._unseen_idf)
+        idf[known] = self._idf[ids[known]]
+        total = idf.sum()
+        return idf / total if total > 0 else idf
+
+    def best_matches(self, query: TokenVectors, sentence_ids: Sequence[int]) -> np.ndarray:
+        """(len(sentence_ids), len(query)): each question piece's best cosine in each sentence.
+
+        A sentence without pieces matches nothing (0).
+        """
+        out = np.zeros((len(sentence_ids), len(query)), dtype=np.float32)
+        if not len(query) or not len(sentence_ids):
+            return out
+        sids = np.asarray(sentence_ids, dtype=np.int64)
+        starts, ends = self.offsets[sids], self.offsets[sids + 1]
+        filled = ends > starts
+        if not filled.any():
+            return out
+        rows = np.concatenate(
+            [np.arange(s, e) for s, e in zip(starts[filled], ends[filled], strict=True)]
+        )
+        similarity = query.vectors @ self.vectors[rows].T  # (n_query, pieces of the pool)
+        segment_starts = np.concatenate([[0], np.cumsum((ends - starts)[filled])[:-1]])
+        out[filled] = np.maximum.reduceat(similarity, segment_starts, axis=1).T
+        return out
+
+    def sentence_scores(self, query: TokenVectors, sentence_ids: Sequence[int]) -> np.ndarray:
+        """The late-interaction score of each sentence: weighted mean of its best matches."""
+        if not len(query):
+            return np.zeros(len(sentence_ids), dtype=np.float32)
+        return self.best_matches(query, sentence_ids) @ self.weights(query).astype(np.float32)
+
+    def passage_scores(
+        self, query: TokenVectors, passages: Sequence[Sequence[int]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per passage (given as its sentence ids): the score of all its pieces together,
+        and the score of its best sentence."""
+        n = len(passages)
+        if not len(query) or not n:
+            return np.zeros(n, dtype=np.float32), np.zeros(n, dtype=np.float32)
+        pool = sorted({sid for sentence_ids in passages for sid in sentence_ids})
+        row = {sid: i for i, sid in enumerate(pool)}
+        matches = self.best_matches(query, pool)
+        weights = self.weights(query).astype(np.float32)
+        per_sentence = matches @ weights
+        whole = np.zeros(n, dtype=np.float32)
+        best = np.zeros(n, dtype=np.float32)
+        for i, sentence_ids in enumerate(passages):
+            rows = [row[sid] for sid in sentence_ids]
+            if rows:
+                whole[i] = float(matches[rows].max(axis=0) @ weights)
+                best[i] = float(per_sentence[rows].max())
+        return whole, best
