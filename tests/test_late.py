@@ -70,6 +70,8 @@ def test_empty_inputs_score_zero(pipeline) -> None:
     assert whole.tolist() == best.tolist() == [0.0, 0.0]
     _, query = pipeline.embedder.embed_query_with_tokens("Who shot it?")
     assert index.best_matches(query, []).shape == (0, len(query))
+    whole, best = index.passage_scores(query, [[], [0, 1]])
+    assert whole[0] == best[0] == 0.0 and whole[1] >= best[1] - 1e-6 and best[1] > 0.0
     empty = TokenIndex.from_sentences([nothing, nothing], 384)  # sentences without pieces
     assert empty.sentence_scores(query, [0, 1]).tolist() == [0.0, 0.0]
 
