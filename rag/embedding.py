@@ -34,7 +34,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -125,7 +125,7 @@ def _readable_prefix(text: str, offsets: Sequence[tuple[int, int]], max_wordpiec
     return text[: offsets[limit - 1][1]]
 
 
-def content_pieces(vocab: dict[str, int], special: set[int]) -> np.ndarray:
+def content_pieces(vocab: dict[str, int], special: Collection[int] = ()) -> np.ndarray:
     """A mask over word-piece ids: True for pieces with a letter or digit, not special tokens.
 
     >>> content_pieces({"[CLS]": 0, "film": 1, ",": 2, "##s": 3, "1974": 4}, {0}).tolist()
@@ -204,11 +204,7 @@ class NumpyEmbedder:
 
     @functools.cached_property
     def _content(self) -> np.ndarray:
-        tokenizer = self.encoder.tokenizer
-        special = {
-            i for piece, i in tokenizer.get_vocab().items() if SPECIAL_PIECE.fullmatch(piece)
-        }
-        return content_pieces(tokenizer.get_vocab(), special)
+        return content_pieces(self.encoder.tokenizer.get_vocab())
 
     def embed_with_tokens(
         self, texts: Sequence[str], *, progress: bool = False
@@ -287,6 +283,11 @@ class SentenceTransformerEmbedder:
         """
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._encode(texts, progress, normalize_embeddings=True, convert_to_numpy=True)
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def _encode(self, texts: Sequence[str], progress: bool, **options: Any) -> Any:
+        """``model.encode`` on one core for a question, on all of them for a bulk batch."""
         import torch
 
         model = self.model
@@ -296,16 +297,16 @@ class SentenceTransformerEmbedder:
             threads = (os.cpu_count() or 1) if bulk else 1
             if torch.get_num_threads() != threads:
                 torch.set_num_threads(threads)
-            vectors = model.encode(
-                list(texts),
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=progress,
-            )
-            if bulk:
-                torch.set_num_threads(1)
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+            try:
+                return model.encode(
+                    list(texts),
+                    batch_size=self.batch_size,
+                    show_progress_bar=progress,
+                    **options,
+                )
+            finally:
+                if bulk:
+                    torch.set_num_threads(1)
 
     def embed_query(self, text: str) -> np.ndarray:
         """(dim,) float32, L2-normalised."""
@@ -322,23 +323,7 @@ class SentenceTransformerEmbedder:
         """``embed``, plus each text's ``TokenVectors`` (the model's last-layer token states)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32), []
-        import torch
-
-        model = self.model
-        bulk = len(texts) >= BULK_TEXTS
-        with self._lock if bulk else contextlib.nullcontext():
-            threads = (os.cpu_count() or 1) if bulk else 1
-            if torch.get_num_threads() != threads:
-                torch.set_num_threads(threads)
-            outputs = model.encode(
-                list(texts),
-                batch_size=self.batch_size,
-                output_value=None,
-                convert_to_numpy=False,
-                show_progress_bar=progress,
-            )
-            if bulk:
-                torch.set_num_threads(1)
+        outputs = self._encode(texts, progress, output_value=None, convert_to_numpy=False)
         vectors, tokens = [], []
         for out in outputs:
             mask = out["attention_mask"].bool()
