@@ -61,12 +61,27 @@ SENTENCE_FEATURES = (
     "novel",
     "short",
     "late",
+    "next_lex",
+    "name",
 )
-SENTENCE_WEIGHTS = (-1.763, 2.690, 1.243, -0.441, 1.200, 1.256, 1.708, 2.535, 0.027, 8.498)
-SENTENCE_BIAS = -7.659
+SENTENCE_WEIGHTS = (
+    -1.574,
+    1.978,
+    1.029,
+    0.091,
+    1.992,
+    1.251,
+    2.240,
+    1.921,
+    -0.026,
+    7.918,
+    -2.655,
+    1.089,
+)
+SENTENCE_BIAS = -7.888
 ANSWER_FEATURES = ("best", "cos", "lex", "chunk_cos", "oov", "best_ctx_lex")
-ANSWER_WEIGHTS = (0.158, 1.677, 1.104, 0.112, -1.237, 1.795)
-ANSWER_BIAS = -1.994  # fitted -2.116 at threshold 0.28, re-centred on the 0.30 setting
+ANSWER_WEIGHTS = (0.525, 1.586, 1.071, 0.027, -1.191, 1.673)
+ANSWER_BIAS = -1.862  # fitted -2.252 at threshold 0.23, re-centred on the 0.30 setting
 SHORT_WORDS = 8  # fewer words: a caption or an exclamation, rarely an answer alone
 EXTRA_MARGIN = 1.0  # a further sentence joins when its score is within this of the best (logit)
 REDUNDANT_COS = 0.9  # ... and says something the ones before it do not
@@ -84,6 +99,8 @@ _DATE = re.compile(
     re.IGNORECASE,
 )
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zà-ÿ]+(?:\s+[A-Z][a-zà-ÿ]+)*")
+# a capitalised word that is not the first of its sentence or quotation: a proper noun
+_CAPITAL = re.compile(r"(?<![.!?“\"]\s)(?<!^)(?<!“)\b[A-Z][\w’'-]+")
 _PLACE = re.compile(r"\b(?:in|at|on|from|near|to)\s+(?:the\s+)?[A-Z][a-z]+")
 
 
@@ -92,13 +109,19 @@ def question_type(question: str) -> str | None:
 
     >>> question_type("How many days did they shoot?"), question_type("Who shot it?")
     ('number', 'name')
+    >>> question_type("What is Ivan's surname?"), question_type("What's the title of her book?")
+    ('name', 'name')
     """
     q = question.lower()
     if re.search(r"\bhow (many|much|long|old)\b|\bwhat (number|percentage)\b", q):
         return "number"
     if re.search(r"\bwhen\b|\bwhat (year|month|date|decade)\b|\bwhich (year|month|decade)\b", q):
         return "date"
-    if re.search(r"\bwho(m|se)?\b|\bwhich (actor|actress|director|person|producer)\b", q):
+    if re.search(
+        r"\bwho(m|se)?\b|\bwhich (actor|actress|director|person|producer)\b"
+        r"|\bwhat(’s|'s| is| was)? (the )?(name|title|surname)\b|\bsurname\b|\b(called|named)\b",
+        q,
+    ):
         return "name"
     if re.search(
         r"\bwhere\b|\bwhat (city|place|location|restaurant|hotel|venue|neighbou?rhood)\b"
@@ -147,6 +170,7 @@ class ExtractiveGenerator:
         self.embedder = resources.embedder
         self._idf: dict[str, float] | None = None
         self._terms: dict[int, frozenset[str]] = {}
+        self._names: dict[int, frozenset[str]] = {}
         self._weights = np.asarray(SENTENCE_WEIGHTS, dtype=np.float64)
 
     @property
@@ -165,6 +189,22 @@ class ExtractiveGenerator:
         if cached is None:
             cached = self._terms[sid] = frozenset(terms(self.index.sentences[sid].text))
         return cached
+
+    def _name_terms(self, sid: int) -> frozenset[str]:
+        """The terms of the sentence's proper nouns (capitalised words inside it)."""
+        cached = self._names.get(sid)
+        if cached is None:
+            text = self.index.sentences[sid].text
+            cached = frozenset(t for m in _CAPITAL.finditer(text) for t in terms(m.group(0)))
+            self._names[sid] = cached
+        return cached
+
+    def _next(self, sid: int) -> int | None:
+        sentences = self.index.sentences
+        following = sid + 1
+        if following < len(sentences) and sentences[following].source == sentences[sid].source:
+            return following
+        return None
 
     def _neighbours(self, sid: int) -> list[int]:
         sentences = self.index.sentences
@@ -218,10 +258,15 @@ class ExtractiveGenerator:
         def coverage(found: set[str] | frozenset[str]) -> float:
             return sum(weight[t] for t in query_terms & found) / total
 
+        def name_rarity(sid: int) -> float:
+            new = self._name_terms(sid) - query_terms
+            return max((idf.get(t, default_idf) for t in new), default=0.0) / default_idf
+
         out = []
         for sentence, hit in rows:
             own = self._sentence_terms(sentence.id)
             neighbours = self._neighbours(sentence.id)
+            following = self._next(sentence.id)
             context_terms = set(own).union(*(self._sentence_terms(n) for n in neighbours))
             features = (
                 cosine[sentence.id],
@@ -234,6 +279,8 @@ class ExtractiveGenerator:
                 len(own - query_terms) / len(own) if own else 0.0,
                 1.0 if len(sentence.text.split()) < SHORT_WORDS else 0.0,
                 late[sentence.id],
+                coverage(self._sentence_terms(following)) if following is not None else 0.0,
+                name_rarity(sentence.id),
             )
             score = float(self._weights @ np.asarray(features)) + SENTENCE_BIAS
             out.append(Candidate(sentence, hit, features, score))
