@@ -113,6 +113,40 @@ def test_question_types():
     assert question_type("When did production begin?") == "date"
     assert question_type("Where was it shot?") == "place"
     assert question_type("Why did Baker use 35mm?") is None
+    assert question_type("What is Ani's surname?") == "name"
+    assert question_type("What was the name of the club?") == "name"
+
+
+def test_sentence_features_see_the_next_sentence_and_new_names(pipeline):
+    from rag.generators.extractive import SENTENCE_FEATURES, ExtractiveGenerator
+
+    generator = ExtractiveGenerator(pipeline.resources)
+    lex, following, name = (SENTENCE_FEATURES.index(f) for f in ("lex", "next_lex", "name"))
+    request, _, _ = pipeline.prepare("What is Ani's surname?")
+    candidates = generator.candidates(request)
+    assert all(len(c.features) == len(SENTENCE_FEATURES) for c in candidates)
+
+    # next_lex is the question coverage of the sentence that follows in the article
+    by_id = {c.sentence.id: c for c in candidates}
+    pairs = [
+        (c, by_id[c.sentence.id + 1])
+        for c in candidates
+        if c.sentence.id + 1 in by_id
+        and by_id[c.sentence.id + 1].sentence.source == c.sentence.source
+    ]
+    assert pairs
+    assert all(c.features[following] == nxt.features[lex] for c, nxt in pairs)
+
+    # the rarest proper noun the question does not use: the surname, once in the corpus
+    surname = next(c for c in candidates if "Mikheeva" in c.sentence.text)
+    assert surname.features[name] == max(c.features[name] for c in candidates) == 1.0
+    bare = [
+        c
+        for c in candidates
+        if "Ani" not in c.sentence.text
+        and not any(w[:1].isupper() for w in c.sentence.text.split()[1:])
+    ]
+    assert bare and all(c.features[name] == 0.0 for c in bare)
 
 
 def test_answer_json_shape(pipeline):
