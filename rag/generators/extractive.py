@@ -9,9 +9,12 @@ the question's terms it holds, whether it holds what the question type asks for
 (a name for *who*, a number for *how many*, a date for *when*, a place for
 *where*), the same two signals over its neighbours (answers often sit next to
 the sentence that matches the question), the passage's rank and cosine, how much
-it adds beyond the question's own words, whether it is a short caption, and its
+it adds beyond the question's own words, whether it is a short caption, its
 late-interaction score (``rag.late``: each word piece of the question matched to
-its closest piece in the sentence, so paraphrases count as overlap).  A
+its closest piece in the sentence, so paraphrases count as overlap), how much of
+the question the *next* sentence holds (an answer often follows the sentence that
+restates the question), and how rare the proper nouns it adds are (an answer to
+"who" or "what is the name" names someone the question does not).  A
 linear model (``SENTENCE_WEIGHTS``) turns them into a score; the best one to
 ``max_answer_sentences`` sentences are quoted.
 
@@ -64,19 +67,19 @@ SENTENCE_FEATURES = (
     "next_lex",
     "name",
 )
-SENTENCE_WEIGHTS = (
-    -1.574,
-    1.978,
-    1.029,
-    0.091,
-    1.992,
-    1.251,
-    2.240,
-    1.921,
-    -0.026,
-    7.918,
-    -2.655,
-    1.089,
+SENTENCE_WEIGHTS = (  # in SENTENCE_FEATURES order
+    -1.574,  # cos
+    1.978,  # lex
+    1.029,  # cue
+    0.091,  # ctx_cos
+    1.992,  # ctx_lex
+    1.251,  # rank
+    2.240,  # chunk_cos
+    1.921,  # novel
+    -0.026,  # short
+    7.918,  # late
+    -2.655,  # next_lex
+    1.089,  # name
 )
 SENTENCE_BIAS = -7.888
 ANSWER_FEATURES = ("best", "cos", "lex", "chunk_cos", "oov", "best_ctx_lex")
@@ -200,11 +203,8 @@ class ExtractiveGenerator:
         return cached
 
     def _next(self, sid: int) -> int | None:
-        sentences = self.index.sentences
-        following = sid + 1
-        if following < len(sentences) and sentences[following].source == sentences[sid].source:
-            return following
-        return None
+        """The sentence that follows in the same article, if any."""
+        return next((n for n in self._neighbours(sid) if n == sid + 1), None)
 
     def _neighbours(self, sid: int) -> list[int]:
         sentences = self.index.sentences
