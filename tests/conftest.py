@@ -7,6 +7,7 @@ folder, so tests never touch ``index/`` and never need the network.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 from collections.abc import Iterator
@@ -102,3 +103,23 @@ def write_corpus(folder: Path, files: dict[str, str | bytes]) -> Path:
         else:
             path.write_text(content, encoding="utf-8")
     return folder
+
+
+def assert_every_claim_cited(answer) -> None:
+    """Markers of listed citations follow every claim of an answered ``Answer`` or ``Draft``.
+
+    A verified model answer is its own words, so every sentence must cite.  Otherwise the
+    answer is the extractive quote: verbatim sentences of the cited passages, each followed
+    by its marker (a quoted paragraph is one sentence of the article, cited once at its end).
+    """
+    from rag.verify import split_answer
+
+    numbers = {c.n for c in answer.citations}
+    if answer.verified:
+        claims = split_answer(answer.text)
+        assert claims and all(c.markers and set(c.markers) <= numbers for c in claims), answer.text
+        return
+    quoted = re.findall(r"(.+?)\s*\[(\d+)\]\s*", answer.text)
+    assert quoted and "".join(re.findall(r".+?\s*\[\d+\]\s*", answer.text)) == answer.text
+    passages = {c.n: " ".join(c.text.split()) for c in answer.citations}
+    assert all(" ".join(q.split()) in passages[int(n)] for q, n in quoted), answer.text

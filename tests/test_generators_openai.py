@@ -24,8 +24,7 @@ import pytest
 
 from rag.generators.base import Delta, Draft
 from rag.generators.openai_compat import OpenAIChatBackend, OpenAIGenerator, display_url
-from rag.verify import split_answer
-from tests.conftest import free_port
+from tests.conftest import assert_every_claim_cited, free_port
 
 KEY = "sk-test-0123456789-SECRET-KEY"
 DP_QUESTION = "Who was the director of photography?"
@@ -243,7 +242,7 @@ def test_real_server_completes_and_the_answer_is_checked(pipeline, llama_http, c
     assert draft.verified is True or draft.fallback_reason
     if draft.verified:
         assert "Drew Daniels" in draft.text
-    assert all(c.markers for c in split_answer(draft.text))
+    assert_every_claim_cited(draft)
     assert KEY not in caplog.text
 
 
