@@ -109,12 +109,56 @@ def test_stream_ends_with_the_answer(pipeline):
 
 
 def test_question_types():
-    assert question_type("How many days did they shoot?") == "number"
+    assert question_type("How many days did they shoot?") == "count"
     assert question_type("When did production begin?") == "date"
+    assert question_type("In what year did it win?") == "date"
     assert question_type("Where was it shot?") == "place"
+    assert question_type("In which state was the filmmaker raised?") == "place"
     assert question_type("Why did Baker use 35mm?") is None
     assert question_type("What is Ani's surname?") == "name"
     assert question_type("What was the name of the club?") == "name"
+    assert question_type("Which filmmaker influenced it?") == "name"
+    assert question_type("How long has Karagulian known Baker?") == "duration"
+    assert question_type("How much time did the story take to develop?") == "duration"
+    assert question_type("What is the running time?") == "duration"
+    assert question_type("How old was he?") == "age"
+    assert question_type("What was the film's budget?") == "money"
+    assert question_type("How much money does Ivan offer her?") == "money"
+    assert question_type("How much usable daylight did they get?") == "number"
+
+
+def test_question_type_comes_from_the_opening_wh_word_not_a_later_clause():
+    # "when" and "where" inside a relative or subordinate clause do not set the type
+    assert question_type("Where does Ani work when she meets Ivan?") == "place"
+    assert question_type("How fortunate did she feel when he cast her?") is None
+    assert question_type("What made it hard to talk when they first met?") is None
+    assert question_type("How long was the scene where Ani goes from customer to customer?") == (
+        "duration"
+    )
+
+
+def test_answer_cues_match_the_kind_asked_for():
+    from rag.generators.extractive import has_cue
+
+    count = "How many Gotham Awards did Tangerine win?"
+    assert has_cue("count", "It won an Independent Spirit and two Gotham Awards.", count)
+    assert has_cue("count", "4 Time Oscar winner: Sean Baker", "How many Oscars has he won?")
+    # a number, but not of the thing counted; a year is never a count
+    assert not has_cue("count", "It had two premieres and a Gotham screening.", count)
+    assert not has_cue("count", "Starlet (2012) won Gotham Awards.", count)
+    # a number the question already holds is not an answer
+    partitive = "How many of the 37 shooting days went to the fight?"
+    assert has_cue("count", "Ten of the film’s 37 shooting days went to it.", partitive)
+    assert not has_cue("count", "The film’s 37 shooting days were cold.", partitive)
+    how_long = "How long has Karagulian known Baker?"
+    assert has_cue("duration", "He has known Baker for nearly 30 years.", how_long)
+    assert has_cue("duration", "a 10-minute-long scene", how_long)
+    assert not has_cue("duration", "They met at NYU in 1990.", how_long)
+    assert has_cue("money", "It cost $6 million to make.", "What was the budget?")
+    assert not has_cue("money", "It was made on a low budget.", "What was the budget?")
+    assert has_cue("age", "He was 21 years old then.", "How old was he?")
+    assert has_cue("date", "Production began in January 2023.", "When did production begin?")
+    assert not has_cue("date", "It took a day.", "When did production begin?")
 
 
 def test_sentence_features_see_the_next_sentence_and_new_names(pipeline):
