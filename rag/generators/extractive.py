@@ -11,13 +11,14 @@ counted noun for *how many X*, a date for *when*, a span of time for *how long*,
 a sum for *how much money*, a place for *where*), the cosine and coverage of its
 neighbours (answers often sit next to the sentence that matches the question),
 the passage's rank and cosine, how much it adds beyond the question's own words,
-whether it is a short caption, its late-interaction score (``rag.late``: each word piece of the question matched to
-its closest piece in the sentence, so paraphrases count as overlap), how much of
-the question the *next* sentence holds (an answer often follows the sentence that
-restates the question), and how rare the proper nouns it adds are (an answer to
-"who" or "what is the name" names someone the question does not).  A
-linear model (``SENTENCE_WEIGHTS``) turns them into a score; the best one to
-``max_answer_sentences`` sentences are quoted.
+whether it is a short caption, its late-interaction score (``rag.late``: each
+word piece of the question matched to its closest piece in the sentence, so
+paraphrases count as overlap), how much of the question the *next* sentence
+holds (an answer often follows the sentence that restates the question), and how
+rare the proper nouns it adds are (an answer to "who" or "what is the name"
+names someone the question does not). A linear model (``SENTENCE_WEIGHTS``)
+turns them into a score; the best one to ``max_answer_sentences`` sentences are
+quoted.
 
 Whether to answer at all is a second linear model over the question's evidence
 (``ANSWER_FEATURES``: the best sentence score, the best cosines, the question
