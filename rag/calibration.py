@@ -9,7 +9,9 @@ features ``ExtractiveGenerator`` computes (no answer is generated), and fits:
    "answerable"; its output is the answer's ``confidence``;
 3. the **threshold** on that confidence that maximises the share of questions
    with the right outcome (a correct answer, or an abstention when the
-   articles do not say).
+   articles do not say), counting the abstentions the answerer makes anyway
+   because the answer lacks the quantity or date asked for
+   (``ExtractiveGenerator.missing_kind``).
 
 Every number it prints is cross-validated: questions are split into ``folds``
 groups by a hash of their id, each group is scored by models fitted on the
@@ -147,15 +149,18 @@ def _rescore(
 
 def _answer_rows(
     generator: ExtractiveGenerator, data: Sequence[QuestionData], weights: np.ndarray, bias: float
-) -> tuple[np.ndarray, list[bool]]:
-    rows, correct = [], []
+) -> tuple[np.ndarray, list[bool], list[bool]]:
+    """Per question: the answer features, whether the answer is right, and whether it
+    lacks the quantity or date asked for (an abstention whatever the confidence)."""
+    rows, correct, missing = [], [], []
     for q in data:
         ranked = _rescore(generator, q, weights, bias)
         rows.append(generator.answer_features(q.request, ranked))
         chosen = generator.select(ranked) if ranked else []
         text = " ".join(c.sentence.text for c in chosen)
         correct.append(q.item.answerable and is_correct(text, q.item.answers))
-    return np.asarray(rows, dtype=float), correct
+        missing.append(generator.missing_kind(q.request, ranked) is not None)
+    return np.asarray(rows, dtype=float), correct, missing
 
 
 def calibrate(
@@ -172,14 +177,15 @@ def calibrate(
         return fit_logistic(x, y, l2)
 
     # cross-validated sentence ranking, and out-of-fold answer features
-    top1, rows, correct = [], np.zeros((len(data), len(ANSWER_FEATURES))), [False] * len(data)
+    top1, rows = [], np.zeros((len(data), len(ANSWER_FEATURES)))
+    correct, missing = [False] * len(data), [False] * len(data)
     for k in range(folds):
         train = [q for q, f in zip(data, fold_of, strict=True) if f != k]
         w, b = sentence_model(train)
         test_index = [i for i, f in enumerate(fold_of) if f == k]
-        x, ok = _answer_rows(generator, [data[i] for i in test_index], w, b)
-        for row, i, good in zip(x, test_index, ok, strict=True):
-            rows[i], correct[i] = row, good
+        x, ok, lacks = _answer_rows(generator, [data[i] for i in test_index], w, b)
+        for row, i, good, lack in zip(x, test_index, ok, lacks, strict=True):
+            rows[i], correct[i], missing[i] = row, good, lack
         for i in test_index:
             q = data[i]
             if q.item.answerable and q.candidates:
@@ -196,7 +202,7 @@ def calibrate(
 
     sweep = []
     for threshold in np.round(np.arange(0.20, 0.81, 0.025), 3):
-        abstain = confidence < threshold
+        abstain = (confidence < threshold) | np.array(missing)
         right = np.where(answerable == 1, ~abstain & np.array(correct), abstain)
         true_abstain = float((abstain & (answerable == 0)).sum())
         precision = true_abstain / abstain.sum() if abstain.sum() else 0.0
@@ -205,7 +211,7 @@ def calibrate(
     best = max(sweep, key=lambda row: (row[1], -abs(row[0] - 0.5)))
 
     w, b = sentence_model(data)
-    x_all, _ = _answer_rows(generator, data, w, b)
+    x_all, _, _ = _answer_rows(generator, data, w, b)
     aw, ab = fit_logistic(x_all, answerable, l2)
     return Calibration(
         sentence_weights=w,

@@ -387,6 +387,10 @@ def test_a_gated_generator_abstains_without_asking_the_model(pipeline):
     assert extractive.abstained  # the calibrated confidence is below the threshold
     draft = gen.generate(request)
     assert backend.sent == [] and draft.abstained and draft.text == extractive.text
+    # a confident answer that lacks the sum asked for is not sent to the model either
+    request, _, _ = pipeline.prepare("How much did Ivan pay Ani for the week?")
+    draft = gen.generate(request)
+    assert backend.sent == [] and draft.abstained and "no sum of money" in draft.notices[0]
     # an answerable question is asked
     request, _, _ = pipeline.prepare("Who was the director of photography?")
     backend.replies = ["The director of photography was Drew Daniels. [1]"]

@@ -57,6 +57,35 @@ def test_off_topic_questions_abstain_with_related_passages(pipeline, question):
     assert 0 < len(answer.related) <= 3 and answer.confidence < pipeline.settings.abstain_threshold
 
 
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        ("How much did Ivan pay Ani for the week?", "sum of money"),
+        ("What was the film's budget?", "sum of money"),
+        ("How old is Mikey Madison?", "age"),
+    ],
+)
+def test_a_quantity_the_passages_do_not_state_is_not_answered(pipeline, question, missing):
+    # on-topic, so the passages are close; but none of the sentences holds what was asked
+    answer = pipeline.ask(question)
+    assert answer.abstained and answer.text == ABSTAIN_TEXT and answer.citations == ()
+    assert answer.notices == (f"The closest passages state no {missing}.",)
+    assert answer.related
+
+
+@pytest.mark.parametrize(
+    ("question", "quantity"),
+    [
+        ("How many days did Anora shoot in New York City?", "37 days"),
+        ("How long has Karagulian known Baker?", "30 years"),
+        ("When did Anora begin production?", "January 2023"),
+    ],
+)
+def test_a_quantity_the_passages_state_is_answered(pipeline, question, quantity):
+    answer = pipeline.ask(question)
+    assert not answer.abstained and quantity in answer.text and not answer.notices
+
+
 @pytest.mark.parametrize("question", ["", "   ", "\n\t", "\x00\x01"])
 def test_empty_question_is_refused_without_retrieval(pipeline, question):
     answer = pipeline.ask(question)

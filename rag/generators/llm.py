@@ -335,9 +335,10 @@ class LLMGenerator:
 
     ``evidence_tokens`` > 0 shows the model only the best sentences of each passage, up
     to that many tokens (``excerpt``); 0 shows whole passages.  ``gate`` lets the
-    calibrated extractive confidence decide whether to answer at all: below
-    ``settings.abstain_threshold`` the answer abstains without asking the model (for a
-    model too small to judge that itself; its "cannot answer" is not reliable either way).
+    calibrated extractive decision say whether to answer at all: below
+    ``settings.abstain_threshold``, or when the best sentences lack the quantity or date
+    asked for, the answer abstains without asking the model (for a model too small to
+    judge that itself; its "cannot answer" is not reliable either way).
     """
 
     name = "llm"
@@ -377,10 +378,7 @@ class LLMGenerator:
         sources: Sequence[Hit] | Sequence[Source] = request.hits
         if gate or self.evidence_tokens:
             candidates = self.extractive.candidates(request)
-            if gate and (
-                not candidates
-                or self.extractive.confidence(request, candidates) < self.settings.abstain_threshold
-            ):
+            if gate and self.extractive.should_abstain(request, candidates)[0]:
                 return self.extractive.generate(request)
             if self.evidence_tokens:
                 ranked = [(c.hit, c.sentence, c.score) for c in candidates]
