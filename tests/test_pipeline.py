@@ -86,6 +86,19 @@ def test_a_quantity_the_passages_state_is_answered(pipeline, question, quantity)
     assert not answer.abstained and quantity in answer.text and not answer.notices
 
 
+def test_questions_an_event_or_words_can_answer_are_not_held_to_a_quantity(pipeline):
+    extractive = pipeline.generator("extractive")
+    for question in ("When did Karagulian first meet Baker?", "How much did Madison enjoy it?"):
+        request, _, _ = pipeline.prepare(question)
+        assert extractive.missing_kind(request, extractive.candidates(request)) is None
+    # "when" answered by an event, not a date
+    answer = pipeline.ask("When did Karagulian first meet Baker?")
+    assert not answer.abstained and "when he was a student at NYU" in answer.text
+    # ... but a question naming the unit it wants is
+    request, _, _ = pipeline.prepare("In what year did Karagulian meet Baker?")
+    assert extractive.missing_kind(request, extractive.candidates(request)) == "date"
+
+
 @pytest.mark.parametrize("question", ["", "   ", "\n\t", "\x00\x01"])
 def test_empty_question_is_refused_without_retrieval(pipeline, question):
     answer = pipeline.ask(question)
