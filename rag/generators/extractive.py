@@ -455,10 +455,11 @@ class ExtractiveGenerator:
         sum is not an answer, however close the sentence is.  Only kinds a sentence
         cannot answer in words are checked: a count, a sum, a span of time, an age, and
         a date when the question names the unit ("in what year"); not "when" (an event
-        can answer it) nor "how much" of something uncountable ("how much did she like it").  On the gold set this
-        holds for every answerable question, and catches four unanswerable ones the
-        confidence model answered (README, "Abstention").  Names and places are not
-        checked: their detectors are too loose to overrule the model.
+        can answer it) nor "how much" of something uncounted ("how much did she like
+        it").  On the gold set it never fires on an answerable question, and catches
+        four unanswerable ones the confidence model answered (README, "How abstention
+        is calibrated").  Names and places are not checked: their detectors are too
+        loose to overrule the model.
         """
         kind = question_type(request.question)
         if kind not in QUANTITIES or not candidates:
