@@ -63,6 +63,8 @@ def test_off_topic_questions_abstain_with_related_passages(pipeline, question):
         ("How much did Ivan pay Ani for the week?", "sum of money"),
         ("What was the film's budget?", "sum of money"),
         ("How old is Mikey Madison?", "age"),
+        ("On what date was Anora released in U.S. cinemas?", "date"),
+        ("What is the running time of Anora?", "length of time"),
     ],
 )
 def test_a_quantity_the_passages_do_not_state_is_not_answered(pipeline, question, missing):
@@ -201,6 +203,28 @@ def test_answer_cues_match_the_kind_asked_for():
     assert has_cue("age", "He was 21 years old then.", "How old was he?")
     assert has_cue("date", "Production began in January 2023.", "When did production begin?")
     assert not has_cue("date", "It took a day.", "When did production begin?")
+
+
+def test_a_question_naming_its_unit_wants_that_unit():
+    from rag.generators.extractive import has_cue
+
+    # "in what year" is not answered by a decade, "on what date" not by a year
+    year = "In what year did it premiere?"
+    assert has_cue("date", "It premiered in May 2024.", year)
+    assert not has_cue("date", "It feels like a film of the 1970s.", year)
+    date = "On what date was it released?"
+    assert has_cue("date", "It opened on October 18, 2024.", date)
+    assert has_cue("date", "It opened on 18 October.", date)
+    assert not has_cue("date", "It opened in 2024.", date)
+    assert has_cue("date", "It opened in October.", "In which month did it open?")
+    decade = "Which decade's films did Baker look at?"
+    assert has_cue("date", "He looked at films of the 1970s.", decade)
+    assert has_cue("date", "He looked at ’70s films.", decade)
+    # a running time is in minutes or hours, not in days of shooting
+    runtime = "What is the running time of Anora?"
+    assert has_cue("duration", "The film runs 139 minutes.", runtime)
+    assert has_cue("duration", "It is two and a half hours long.", runtime)
+    assert not has_cue("duration", "It shot for 37 days in New York City.", runtime)
 
 
 def test_sentence_features_see_the_next_sentence_and_new_names(pipeline):

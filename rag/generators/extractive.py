@@ -145,7 +145,33 @@ _PLACE_NOUN = (
 )
 # a question naming the calendar unit it wants; "when" may be answered by an event instead
 # ("when he was a student at NYU")
-_CALENDAR = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?(?:year|month|date|decade|century)s?\b")
+_CALENDAR = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?(year|month|date|decade|century)s?\b")
+_MONTH = (
+    r"(?:january|february|march|april|may|june|july|august|september|october|november|december"
+    r"|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?"
+)
+_YEAR = r"(?:1[89]\d\d|20\d\d)"
+# what answers a question that names its unit: "in what year" wants a year, not "the 1970s"
+_UNIT = {
+    "year": re.compile(rf"\b{_YEAR}\b"),
+    "month": re.compile(rf"\b{_MONTH}\b", re.IGNORECASE),
+    "date": re.compile(
+        rf"\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}"
+        r"|\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b",
+        re.IGNORECASE,
+    ),
+    "decade": re.compile(
+        rf"\b(?:{_YEAR}|(?:1[89]|20)?\d0[’']?s|(?:twen|thir|for|fif|six|seven|eigh|nine)ties)\b",
+        re.IGNORECASE,
+    ),
+    "century": re.compile(rf"\b(?:{_YEAR}|\d{{1,2}}(?:st|nd|rd|th)[-\s]+century)\b", re.IGNORECASE),
+}
+# a film's running time is given in minutes or hours, never in shooting days
+_RUNTIME = re.compile(r"\b(?:running time|runtime|run time)\b", re.IGNORECASE)
+_RUNTIME_UNIT = re.compile(
+    rf"\b(?:{_NUM}|an?)(?:[-\s]+and[-\s]+an?[-\s]+half)?[-\s]+(?:minutes?|mins?|hours?|hrs?)\b",
+    re.IGNORECASE,
+)
 _PERSON_NOUN = r"(?:actor|actress|director|person|producer|filmmaker|writer|composer|star)"
 
 
@@ -252,11 +278,14 @@ def has_cue(kind: str | None, sentence: str, question: str) -> bool:
     if kind == "money":
         return bool(_MONEY.search(sentence))
     if kind == "duration":
+        if _RUNTIME.search(question):
+            return bool(_RUNTIME_UNIT.search(sentence))
         return bool(_DURATION.search(sentence))
     if kind == "age":
         return bool(_AGE.search(sentence))
     if kind == "date":
-        return bool(_DATE.search(sentence))
+        unit = _CALENDAR.search(question.lower())
+        return bool((_UNIT[unit.group(1)] if unit else _DATE).search(sentence))
     if kind == "name":
         asked = set(question.lower().split())
         return any(m.group(0).lower() not in asked for m in _NAME.finditer(sentence))
@@ -453,13 +482,14 @@ class ExtractiveGenerator:
 
         "How much money does Ivan offer?" answered by a sentence about Ivan without a
         sum is not an answer, however close the sentence is.  Only kinds a sentence
-        cannot answer in words are checked: a count, a sum, a span of time, an age, and
-        a date when the question names the unit ("in what year"); not "when" (an event
-        can answer it) nor "how much" of something uncounted ("how much did she like
-        it").  On the gold set it never fires on an answerable question, and catches
-        four unanswerable ones the confidence model answered (README, "How abstention
-        is calibrated").  Names and places are not checked: their detectors are too
-        loose to overrule the model.
+        cannot answer in words are checked: a count, a sum, a span of time (a running
+        time in minutes or hours), an age, and a date when the question names the unit,
+        in that unit ("in what year" wants a year, "on what date" a day of a month); not
+        "when" (an event can answer it) nor "how much" of something uncounted ("how much
+        did she like it").  On the gold set it never fires on an answerable question,
+        and catches six unanswerable ones the confidence model answered (README, "How
+        abstention is calibrated").  Names and places are not checked here: their
+        detectors are too loose to overrule the model (but see ``asked_name``).
         """
         kind = question_type(request.question)
         if kind not in QUANTITIES or not candidates:
