@@ -10,8 +10,8 @@ features ``ExtractiveGenerator`` computes (no answer is generated), and fits:
 3. the **threshold** on that confidence that maximises the share of questions
    with the right outcome (a correct answer, or an abstention when the
    articles do not say), counting the abstentions the answerer makes anyway
-   because the answer lacks the quantity or date asked for
-   (``ExtractiveGenerator.missing_kind``).
+   because the answer lacks the quantity, date, name or role asked for
+   (``ExtractiveGenerator.decide``).
 
 Every number it prints is cross-validated: questions are split into ``folds``
 groups by a hash of their id, each group is scored by models fitted on the
@@ -78,6 +78,7 @@ class QuestionData:
     candidates: list[Candidate]
     labels: np.ndarray  # per candidate: contains a gold answer
     request: Any
+    reserve: list[Candidate]  # of the passages below the first k, for a name or role asked
 
 
 def _fold(item_id: str, folds: int) -> int:
@@ -134,15 +135,18 @@ def collect(pipeline: Any, gold: Sequence[GoldItem]) -> list[QuestionData]:
             [item.answerable and is_correct(c.sentence.text, item.answers) for c in candidates],
             dtype=float,
         )
-        data.append(QuestionData(item, candidates, labels, request))
+        reserve = (
+            generator.candidates(replace(request, hits=request.reserve, reserve=()))
+            if generator.requirement(item.question) is not None and request.reserve
+            else []
+        )
+        data.append(QuestionData(item, candidates, labels, request, reserve))
     return data
 
 
-def _rescore(
-    generator: ExtractiveGenerator, q: QuestionData, weights: np.ndarray, bias: float
-) -> list[Candidate]:
+def _rescore(candidates: Sequence[Candidate], weights: np.ndarray, bias: float) -> list[Candidate]:
     rescored = [
-        replace(c, score=float(weights @ np.asarray(c.features)) + bias) for c in q.candidates
+        replace(c, score=float(weights @ np.asarray(c.features)) + bias) for c in candidates
     ]
     return sorted(rescored, key=lambda c: -c.score)
 
@@ -151,15 +155,17 @@ def _answer_rows(
     generator: ExtractiveGenerator, data: Sequence[QuestionData], weights: np.ndarray, bias: float
 ) -> tuple[np.ndarray, list[bool], list[bool]]:
     """Per question: the answer features, whether the answer is right, and whether it
-    lacks the quantity or date asked for (an abstention whatever the confidence)."""
+    lacks the quantity, date or name asked for (an abstention whatever the confidence)."""
     rows, correct, missing = [], [], []
     for q in data:
-        ranked = _rescore(generator, q, weights, bias)
+        ranked = _rescore(q.candidates, weights, bias)
+        deeper = _rescore(q.reserve, weights, bias)
+        quotable, unmet = generator.constrain(q.request, ranked, deeper)
         rows.append(generator.answer_features(q.request, ranked))
-        chosen = generator.select(ranked) if ranked else []
+        chosen = generator.select(quotable) if quotable else []
         text = " ".join(c.sentence.text for c in chosen)
         correct.append(q.item.answerable and is_correct(text, q.item.answers))
-        missing.append(generator.missing_kind(q.request, ranked) is not None)
+        missing.append(unmet is not None or generator.missing_kind(q.request, quotable) is not None)
     return np.asarray(rows, dtype=float), correct, missing
 
 
@@ -190,7 +196,7 @@ def calibrate(
             q = data[i]
             if q.item.answerable and q.candidates:
                 top1.append(
-                    is_correct(_rescore(generator, q, w, b)[0].sentence.text, q.item.answers)
+                    is_correct(_rescore(q.candidates, w, b)[0].sentence.text, q.item.answers)
                 )
     answerable = np.array([q.item.answerable for q in data], dtype=float)
     confidence = np.zeros(len(data))

@@ -138,9 +138,10 @@ class Pipeline:
         )
         timings["embed"] = _ms(mark)
         mark = time.perf_counter()
-        hits = self.retriever(retriever).retrieve(
-            Query(query_text, vector, tokens), k or self.settings.top_k
-        )
+        k = k or self.settings.top_k
+        # twice as deep: the answerer may look past the first k for a name (``reserve``)
+        ranked = self.retriever(retriever).retrieve(Query(query_text, vector, tokens), 2 * k)
+        hits, reserve = ranked[:k], ranked[k:]
         timings["retrieve"] = _ms(mark)
         request = GenerationRequest(
             question=text,
@@ -149,6 +150,7 @@ class Pipeline:
             retrieval_query=query_text,
             history=tuple(history),
             question_tokens=question_tokens,
+            reserve=tuple(reserve),
         )
         return request, notices, timings
 

@@ -391,6 +391,17 @@ def test_a_gated_generator_abstains_without_asking_the_model(pipeline):
     request, _, _ = pipeline.prepare("How much did Ivan pay Ani for the week?")
     draft = gen.generate(request)
     assert backend.sent == [] and draft.abstained and "no sum of money" in draft.notices[0]
+    # ... nor one asking a name the passages do not give
+    request, _, _ = pipeline.prepare("What is the name of Ani's sister?")
+    draft = gen.generate(request)
+    assert backend.sent == [] and draft.abstained and "the sister's name" in draft.notices[0]
+    # a surname found below the first passages is shown to the model, after them
+    request, _, _ = pipeline.prepare("What is Ivan's surname?")
+    backend.replies = [f"Ivan's surname is Zakharov. [{len(request.hits) + 1}]"]
+    draft = gen.generate(request)
+    assert "Ivan Zakharov" in backend.sent[-1][-1]["content"]
+    assert draft.verified is True and "Zakharov" in draft.text
+    backend.sent.clear()
     # an answerable question is asked
     request, _, _ = pipeline.prepare("Who was the director of photography?")
     backend.replies = ["The director of photography was Drew Daniels. [1]"]

@@ -205,6 +205,126 @@ def test_answer_cues_match_the_kind_asked_for():
     assert not has_cue("date", "It took a day.", "When did production begin?")
 
 
+def test_a_question_asking_a_name_says_whose():
+    from rag.generators.extractive import NameAsk, asked_name
+
+    assert asked_name("What is Ani's surname?") == NameAsk("Ani", "surname", person=True)
+    assert asked_name("What’s Ivan’s last name?") == NameAsk("Ivan", "last name", person=True)
+    assert asked_name("What is the name of Ani's sister?") == NameAsk("sister", "name", False)
+    assert asked_name("What is the name of the strip club where Ani works?").of == "club"
+    assert asked_name("What was the title of the memoir she was given?").of == "memoir"
+    assert asked_name("What is Ani's sister called?").of == "sister"
+    assert asked_name("What is the club's name?").of == "club"
+    for question in ("Who plays Ivan?", "What did Baker name the film?", "Who named her Ani?"):
+        assert asked_name(question) is None, question
+
+
+def test_a_name_counts_only_beside_what_it_names():
+    from rag.generators.extractive import asked_name, gives_name
+
+    def gives(question, sentence):
+        return gives_name(asked_name(question), sentence, question)
+
+    surname = "What is Ivan's surname?"
+    assert gives(surname, "She is introduced to Ivan Zakharov, played by Mark Eydelshteyn.")
+    assert not gives(surname, "Ivan has been living in the United States for six months.")
+    assert not gives(surname, "Ani marries Ivan. Zakharov is his father.")  # not right after
+    character = "What is the name of the character played by Karren Karagulian?"
+    assert gives(character, "A home invasion overseen by Karagulian’s character, Toros, unfolds.")
+    assert gives(character, "He plays a character named Toros.")
+    assert gives(character, "His character is called Toros.")
+    assert gives(character, "The character was a fixer named Toros.")
+    # a possessor is not the name, nor is a name the question holds
+    assert not gives(character, "Baker explained Ani’s character with dry humor.")
+    assert not gives(character, "Karren Karagulian plays the character.")
+    sister = "What is the name of Ani's sister?"
+    assert not gives(sister, "She shares a Brighton Beach duplex with her sister.")
+    assert gives(sister, "She shares a duplex with her sister, Nadia.")
+    club = "What is the name of the strip club where Ani works?"
+    assert gives(club, "She dances at the Headquarters club in Manhattan.")
+    assert not gives(club, "Her job at a Manhattan gentlemen’s club.")
+    # a title may be quoted anywhere in the sentence; quoted speech is not a title
+    book = "What's the title of the book she wrote?"
+    assert gives(book, "She wrote the memoir “Modern Whore.”")
+    assert not gives(book, "“I was floored that Sean wanted to meet me,” she recalls.")
+
+
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        ("What is the name of the character played by Karren Karagulian?", "Toros"),
+        ("What is Ani's surname?", "Ani Mikheeva"),
+        # in a passage ranked below the first five: the answerer looks further for a name
+        ("What is Ivan's surname?", "Ivan Zakharov"),
+    ],
+)
+def test_a_name_question_is_answered_by_the_sentence_giving_the_name(pipeline, question, name):
+    answer = pipeline.ask(question)
+    assert not answer.abstained and name in answer.text
+    check_citations(pipeline, answer)
+    if "Ivan" in question:
+        request, _, _ = pipeline.prepare(question)
+        assert not any(name in h.chunk.text for h in request.hits)
+        assert any(name in h.chunk.text for h in request.reserve)
+
+
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        ("What is the name of Ani's sister?", "the sister's name"),
+        ("What is the name of the strip club where Ani works?", "the club's name"),
+    ],
+)
+def test_a_name_the_passages_do_not_give_is_not_answered(pipeline, question, missing):
+    answer = pipeline.ask(question)
+    assert answer.abstained and answer.text == ABSTAIN_TEXT and answer.citations == ()
+    assert answer.notices == (f"The closest passages do not give {missing}.",)
+    assert answer.related
+
+
+def test_a_question_asking_who_holds_a_role_says_which():
+    from rag.generators.extractive import asked_role
+
+    assert asked_role("Which actor plays Igor?").terms == {"igor"}
+    assert asked_role("Who played some of the supporting characters in Brooklyn?").role == (
+        "the supporting characters"
+    )
+    assert asked_role("Who was president of the Cannes jury that gave it the prize?").terms == {
+        "presid"
+    }
+    # a person, a role inside a clause, and other questions are not roles asked about
+    for question in ("Who is Karren Karagulian married to?", "Why does Igor drive Ani?"):
+        assert asked_role(question) is None, question
+
+
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        ("Who was the production designer of Anora?", "Stephen Phelps"),
+        ("Which actor plays Igor?", "Yura"),
+        ("Who plays Ani in Anora?", "Mikey Madison"),
+    ],
+)
+def test_a_role_the_passages_mention_is_answered(pipeline, question, name):
+    answer = pipeline.ask(question)
+    assert not answer.abstained and name in answer.text and not answer.notices
+
+
+@pytest.mark.parametrize(
+    ("question", "role"),
+    [
+        ("Who plays Ivan's mother in Anora?", "Ivan's mother"),
+        ("Who was the costume designer on Anora?", "the costume designer"),
+    ],
+)
+def test_a_role_the_passages_never_mention_is_not_answered(pipeline, question, role):
+    # the production designer and Ivan's father are close, but they are not what was asked
+    answer = pipeline.ask(question)
+    assert answer.abstained and answer.text == ABSTAIN_TEXT and answer.citations == ()
+    assert answer.notices == (f"The closest passages do not mention {role}.",)
+    assert answer.related
+
+
 def test_a_question_naming_its_unit_wants_that_unit():
     from rag.generators.extractive import has_cue
 

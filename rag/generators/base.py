@@ -39,6 +39,9 @@ class GenerationRequest:
     retrieval_query: str = ""  # the question, plus history context for follow-ups
     history: tuple[str, ...] = ()
     question_tokens: TokenVectors | None = None  # of ``question`` alone, for late interaction
+    # the passages ranked just below ``hits``, read only when none of ``hits`` holds the
+    # kind of fact the question asks for (a name, a role: ``ExtractiveGenerator.constrain``)
+    reserve: tuple[Hit, ...] = ()
 
 
 @dataclass(frozen=True)

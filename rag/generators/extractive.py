@@ -28,7 +28,14 @@ and its neighbours cover), squashed to a 0-1 ``confidence``; below
 and lists the closest passages as related instead.  It also abstains, with a note
 saying why, when a question asking for a quantity or a date (*how many*, *how
 much money*, *how long*, *how old*, *in what year*) would be answered by
-sentences that hold none (``missing_kind``).  Both models are fitted, and the threshold chosen
+sentences that hold none (``missing_kind``).  A question asking what something
+is called (*What is Ivan's surname?*, *the name of the character played by ...*)
+is answered only by a sentence giving that name beside what it names
+(``asked_name``, ``gives_name``), and one asking who plays or holds a role
+(*Who plays Ivan's mother?*) only by a sentence that mentions the role
+(``asked_role``); both are looked for in the passages ranked just below the
+first ones too, and the answer abstains when there is none (``constrain``).
+``decide`` applies the model and these rules in turn.  Both models are fitted, and the threshold chosen
 (with that rule applied), with cross-validation on the gold set by ``rag
 calibrate`` (see ``rag.calibration`` and the README).
 
@@ -41,8 +48,8 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -73,23 +80,23 @@ SENTENCE_FEATURES = (
     "name",
 )
 SENTENCE_WEIGHTS = (  # in SENTENCE_FEATURES order
-    -1.555,  # cos
-    1.882,  # lex
-    1.038,  # cue
-    -0.032,  # ctx_cos
-    2.086,  # ctx_lex
-    1.221,  # rank
-    2.293,  # chunk_cos
-    1.832,  # novel
+    -1.509,  # cos
+    1.897,  # lex
+    1.100,  # cue
+    -0.037,  # ctx_cos
+    2.117,  # ctx_lex
+    1.228,  # rank
+    2.191,  # chunk_cos
+    1.857,  # novel
     -0.019,  # short
-    7.873,  # late
-    -2.648,  # next_lex
-    1.085,  # name
+    7.824,  # late
+    -2.672,  # next_lex
+    1.091,  # name
 )
-SENTENCE_BIAS = -7.745
+SENTENCE_BIAS = -7.755
 ANSWER_FEATURES = ("best", "cos", "lex", "chunk_cos", "oov", "best_ctx_lex")
-ANSWER_WEIGHTS = (0.355, 1.601, 1.003, 0.048, -1.208, 1.886)
-ANSWER_BIAS = -1.800  # fitted -2.189 at threshold 0.23, re-centred on the 0.30 setting
+ANSWER_WEIGHTS = (0.689, 1.561, 1.036, -0.005, -1.157, 1.675)
+ANSWER_BIAS = -1.953  # fitted -2.343 at threshold 0.23, re-centred on the 0.30 setting
 SHORT_WORDS = 8  # fewer words: a caption or an exclamation, rarely an answer alone
 EXTRA_MARGIN = 1.0  # a further sentence joins when its score is within this of the best (logit)
 REDUNDANT_COS = 0.9  # ... and says something the ones before it do not
@@ -284,14 +291,195 @@ def has_cue(kind: str | None, sentence: str, question: str) -> bool:
     if kind == "age":
         return bool(_AGE.search(sentence))
     if kind == "date":
-        unit = _CALENDAR.search(question.lower())
-        return bool((_UNIT[unit.group(1)] if unit else _DATE).search(sentence))
+        named = _CALENDAR.search(question.lower())
+        return bool((_UNIT[named.group(1)] if named else _DATE).search(sentence))
     if kind == "name":
         asked = set(question.lower().split())
         return any(m.group(0).lower() not in asked for m in _NAME.finditer(sentence))
     if kind == "place":
         return bool(_PLACE.search(sentence))
     return False
+
+
+@dataclass(frozen=True)
+class NameAsk:
+    """A question asking what something is called ("What is Ivan's surname?")."""
+
+    of: str  # whose: the person ("Ivan"), or the noun named ("sister", "club", "book")
+    what: str  # "surname", "first name", "name" or "title", as the question says it
+    person: bool  # a person's own name: it stands right after theirs ("Ivan Zakharov")
+
+    def describe(self) -> str:
+        return f"{self.of}'s {self.what}" if self.person else f"the {self.of}'s {self.what}"
+
+
+_PERSON_NAME = re.compile(
+    r"\b([A-Za-z][\w-]*)'s\s+((?:sur|maiden\s+|last\s+|first\s+|family\s+|full\s+)name)\b"
+    r"|\b((?:sur|maiden\s+|last\s+|first\s+|family\s+|full\s+)name)\s+of\s+([A-Z][\w-]*)"
+)
+_NAME_OF = re.compile(r"\b(name|title)\s+of\s+(.+)", re.IGNORECASE)
+_CALLED = re.compile(
+    r"\bwhat(?:'s|\s+is|\s+was|\s+are|\s+were)\s+(.+?)\s+(?:called|named)\b", re.IGNORECASE
+)
+_OWN_NAME = re.compile(r"\b([a-z][\w-]*)'s\s+(name|title)\b", re.IGNORECASE)
+# words that end the noun phrase whose name is asked ("the character | played by ...")
+_PHRASE_END = frozenset(
+    (
+        *("of", "in", "at", "on", "by", "for", "from", "with", "to", "about"),
+        *("who", "whom", "whose", "that", "which", "where", "when", "why", "how"),
+        *("is", "was", "are", "were", "did", "does", "do", "has", "had", "have"),
+        *("will", "would", "can", "could"),
+        *("she", "he", "they", "it", "i", "you", "we", "her", "his", "their", "its", "him", "them"),
+    )
+)
+_DETERMINERS = frozenset(
+    ("the", "a", "an", "this", "that", "these", "those", "her", "his", "their", "its", "my")
+)
+
+
+def _head_noun(phrase: str) -> str | None:
+    """The last word of the noun phrase that opens ``phrase``, past determiners and
+    possessors: "the character played by ..." -> character, "Ani's sister" -> sister."""
+    head = None
+    for word in re.findall(r"[\w'-]+", phrase.lower()):
+        if word in _DETERMINERS or word.endswith("'s"):
+            if head is not None:
+                break
+            continue
+        if word in _PHRASE_END or (head is not None and re.fullmatch(r"\w+(?:ed|ing)", word)):
+            break
+        head = word
+    return head
+
+
+def asked_name(question: str) -> NameAsk | None:
+    """What the question asks the name of, when it asks what something is called.
+
+    >>> asked_name("What is Ivan's surname?")
+    NameAsk(of='Ivan', what='surname', person=True)
+    >>> asked_name("What is the name of the character played by Karren Karagulian?")
+    NameAsk(of='character', what='name', person=False)
+    >>> asked_name("What's the title of the book she wrote?").of, asked_name("Who is he?")
+    ('book', None)
+    """
+    q = question.replace("’", "'").replace("‘", "'")
+    m = _PERSON_NAME.search(q)
+    if m is not None:
+        of, what = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        return NameAsk(of=of, what=" ".join(what.lower().split()), person=True)
+    m = _NAME_OF.search(q)
+    if m is not None:
+        head = _head_noun(m.group(2))
+        return NameAsk(of=head, what=m.group(1).lower(), person=False) if head else None
+    m = _CALLED.search(q)
+    if m is not None:
+        words = [w for w in re.findall(r"[\w'-]+", m.group(1).lower())]
+        if words and words[-1] not in _PHRASE_END and not words[-1].endswith("'s"):
+            return NameAsk(of=words[-1], what="name", person=False)
+    m = _OWN_NAME.search(q)
+    if m is not None and not re.match(r"[A-Z]", m.group(1)):
+        return NameAsk(of=m.group(1).lower(), what=m.group(2).lower(), person=False)
+    return None
+
+
+_WORD = re.compile(r"[A-Za-zÀ-ÿ][\w’'-]*")
+# a name right after the noun: "Karagulian's character, Toros", "a Russian named Igor"
+# ... or said of it: "the mascot was a parrot named Zorblax", "the club is called Heat"
+_NAME_AFTER = re.compile(
+    r"(?:[’']s)?\s*[,:–—-]?\s*"
+    r"(?:(?:is|was|are|were)\s+(?:(?:a|an|the)\s+)?(?:[\w-]+\s+){0,2}?(?:named|called)\s+"
+    r"|(?:is|was)\s+|(?:named|called|dubbed)\s+)?"
+    r"[“\"‘']?([A-Z][\w’'-]*)"
+)
+_QUOTED = re.compile(r"[“\"]([A-Z][^”\"]{0,80})[”\"]")
+
+
+def _is_title(quoted: str) -> bool:
+    """A quotation that reads as a title: every word longer than three letters
+    capitalised ("The Taking of Pelham One Two Three"), unlike quoted speech."""
+    words = re.findall(r"[A-Za-zÀ-ÿ][\w’'-]*", quoted)
+    return 0 < len(words) <= 10 and all(w[0].isupper() for w in words if len(w) > 3)
+
+
+def gives_name(ask: NameAsk, sentence: str, question: str) -> bool:
+    """Whether the sentence gives the name asked for, next to what it names.
+
+    A person's surname follows their name ("Ivan Zakharov"); a thing's name stands
+    beside the noun, after it ("her sister, Nadia", "a Russian named Igor", "the
+    mascot was a parrot named Zorblax") or right before it ("the Headquarters club"); a title may also be quoted anywhere in the
+    sentence ("the memoir “Modern Whore”").  A name the question already holds is
+    not an answer, nor is a possessor ("Ani's character").
+    """
+    asked = {w.lower().strip("’'") for w in _WORD.findall(question.replace("’s", ""))}
+
+    def new(word: str) -> bool:
+        return word.lower().strip("’'") not in asked
+
+    if ask.person:
+        pattern = rf"\b{re.escape(ask.of)}[’'”\"]?\s+([A-Z][\w’'-]*)"
+        return any(new(m.group(1)) for m in re.finditer(pattern, sentence))
+    if ask.what == "title" and any(_is_title(m.group(1)) for m in _QUOTED.finditer(sentence)):
+        return True
+    head = terms(ask.of)
+    words = list(_WORD.finditer(sentence))
+    for i, word in enumerate(words):
+        if not head or terms(word.group(0).removesuffix("’s").removesuffix("'s")) != head:
+            continue
+        after = _NAME_AFTER.match(sentence, word.end())
+        if after is not None and new(after.group(1)):
+            return True
+        if i > 1:  # the word before, unless it opens the sentence or owns the noun
+            before = words[i - 1].group(0)
+            gap = sentence[words[i - 1].end() : word.start()]
+            beside = gap.strip() in ("", "”", '"') and not re.search(r"[’']s$", before)
+            if beside and before[0].isupper() and new(before):
+                return True
+    return False
+
+
+@dataclass(frozen=True)
+class RoleAsk:
+    """A question asking who plays or holds a role ("Who plays Ivan's mother?")."""
+
+    role: str  # as the question words it: "Ivan's mother", "the costume designer"
+    terms: frozenset[str]  # what a sentence saying who it is must mention
+
+
+_PLAYS = re.compile(
+    r"^\s*(?:who|which\s+(?:actor|actress|performer|star))\s+"
+    r"(?:plays|played|portrays|portrayed|voices|voiced)\s+(.+)",
+    re.IGNORECASE,
+)
+_HOLDS = re.compile(r"^\s*who\s+(?:is|was|were|are)\s+((?:the\s+)?[a-z].*)", re.IGNORECASE)
+# a role ends before what it is of or where: "the production designer | of Anora"
+_ROLE_END = re.compile(
+    r"\s+(?:in|on|for|at|during|that|who|whom|which|whose|when|where|while|with|to|from|by)\b.*"
+)
+
+
+def asked_role(question: str) -> RoleAsk | None:
+    """The role a *who plays X* / *who was the X* question asks about.
+
+    >>> asked_role("Who plays Ivan's mother in Anora?")
+    RoleAsk(role="Ivan's mother", terms=frozenset({'ivan', 'mother'}))
+    >>> asked_role("Who was the production designer of Anora?").role
+    'the production designer of Anora'
+    >>> sorted(asked_role("Who was the production designer of Anora?").terms)
+    ['design', 'product']
+    >>> asked_role("Who is Samantha Quan?"), asked_role("Where did the actor who plays Toros go?")
+    (None, None)
+    """
+    q = question.replace("’", "'").strip().rstrip("?").strip()
+    m = _PLAYS.match(q)
+    if m is None:
+        m = _HOLDS.match(q)
+        # "who is" a role ("the costume designer"), not a person ("Samantha Quan")
+        if m is None or not re.match(r"(?:the\s+)?[a-z]", m.group(1)):
+            return None
+    role = _ROLE_END.sub("", m.group(1)).strip()
+    role = re.sub(r"^(?:some|one|many|most|all|each|any|several)\s+of\s+", "", role)
+    held = frozenset(terms(re.split(r"\s+of\s+", role)[0]))  # "president | of the jury"
+    return RoleAsk(role=role, terms=held) if held else None
 
 
 @dataclass(frozen=True)
@@ -304,6 +492,17 @@ class Candidate:
     @property
     def cos(self) -> float:
         return self.features[0]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the answerer does with a question: quote from ``quotable``, or abstain."""
+
+    quotable: list[Candidate]  # best first; when abstaining, every candidate
+    abstain: bool
+    confidence: float
+    notices: tuple[str, ...] = ()  # why, when a rule rather than weak evidence abstains
+    by_rule: bool = False
 
 
 def _sigmoid(x: float) -> float:
@@ -489,7 +688,7 @@ class ExtractiveGenerator:
         did she like it").  On the gold set it never fires on an answerable question,
         and catches six unanswerable ones the confidence model answered (README, "How
         abstention is calibrated").  Names and places are not checked here: their
-        detectors are too loose to overrule the model (but see ``asked_name``).
+        detectors are too loose to overrule the model (but see ``constrain``).
         """
         kind = question_type(request.question)
         if kind not in QUANTITIES or not candidates:
@@ -501,31 +700,84 @@ class ExtractiveGenerator:
             return None
         return QUANTITIES[kind]
 
-    def should_abstain(
-        self, request: GenerationRequest, candidates: list[Candidate]
-    ) -> tuple[bool, float, tuple[str, ...]]:
-        """Whether to abstain, the confidence, and a note saying why when it is not weak evidence."""
+    def requirement(self, question: str) -> tuple[Callable[[Candidate], bool], str] | None:
+        """What a sentence must hold to answer a question asking a name or who holds a
+        role, and what the user is told when no sentence does; None for other questions."""
+        name = asked_name(question)
+        if name is not None:
+            return (
+                lambda c: gives_name(name, c.sentence.text, question),
+                f"The closest passages do not give {name.describe()}.",
+            )
+        role = asked_role(question)
+        if role is not None:
+            return (
+                lambda c: role.terms <= self._sentence_terms(c.sentence.id),
+                f"The closest passages do not mention {role.role}.",
+            )
+        return None
+
+    def constrain(
+        self,
+        request: GenerationRequest,
+        candidates: list[Candidate],
+        deeper: list[Candidate] | None = None,
+    ) -> tuple[list[Candidate], str | None]:
+        """The sentences an answer may quote, and a note when none holds what was asked.
+
+        A question asking what something is called ("What is Ivan's surname?") is
+        answered only by a sentence that gives that name beside what it names
+        (``gives_name``); one asking who plays or holds a role ("Who plays Ivan's
+        mother?", "Who was the costume designer?") only by a sentence that mentions
+        the role (``asked_role``).  The best such sentence of the retrieved passages
+        is quoted, else of the passages ranked just below them (``request.reserve``,
+        scored here unless the caller passes ``deeper``), else none.  Other
+        questions keep every candidate.
+        """
+        requirement = self.requirement(request.question)
+        if requirement is None or not candidates:
+            return candidates, None
+        holds, note = requirement
+        kept = [c for c in candidates if holds(c)]
+        if not kept and (deeper is not None or request.reserve):
+            if deeper is None:
+                deeper = self.candidates(replace(request, hits=request.reserve, reserve=()))
+            kept = [c for c in deeper if holds(c)]
+        return (kept, None) if kept else (candidates, note)
+
+    def decide(
+        self,
+        request: GenerationRequest,
+        candidates: list[Candidate],
+        deeper: list[Candidate] | None = None,
+    ) -> Decision:
+        """Whether to answer, and from which sentences: the confidence model first, then
+        the rules for what the question asks for (a name, a role, a quantity, a date)."""
+        quotable, unmet = self.constrain(request, candidates, deeper)
         confidence = self.confidence(request, candidates)
         if not candidates or confidence < self.settings.abstain_threshold:
-            return True, confidence, ()
-        missing = self.missing_kind(request, candidates)
+            return Decision(candidates, True, confidence)
+        if unmet is not None:
+            return Decision(candidates, True, confidence, (unmet,), by_rule=True)
+        missing = self.missing_kind(request, quotable)
         if missing is not None:
-            return True, confidence, (f"The closest passages state no {missing}.",)
-        return False, confidence, ()
+            note = f"The closest passages state no {missing}."
+            return Decision(candidates, True, confidence, (note,), by_rule=True)
+        return Decision(quotable, False, confidence)
 
     def generate(self, request: GenerationRequest) -> Draft:
         candidates = self.candidates(request)
-        abstain, confidence, notices = self.should_abstain(request, candidates)
-        if abstain:
+        decision = self.decide(request, candidates)
+        if decision.abstain:
             return Draft(
                 text=ABSTAIN_TEXT,
                 citations=(),
                 abstained=True,
-                confidence=confidence,
+                confidence=decision.confidence,
                 related=tuple(self.related(request, candidates)),
-                notices=notices,
+                notices=decision.notices,
             )
-        chosen = self.select(candidates)
+        chosen = self.select(decision.quotable)
         citations = number_citations(
             [
                 (c.hit, c.sentence.start, c.sentence.end, c.sentence.text, _sigmoid(c.score))
@@ -534,7 +786,9 @@ class ExtractiveGenerator:
         )
         number = {c.chunk_id: c.n for c in citations}
         text = " ".join(f"{c.sentence.text} [{number[c.hit.chunk.id]}]" for c in chosen)
-        return Draft(text=text, citations=tuple(citations), abstained=False, confidence=confidence)
+        return Draft(
+            text=text, citations=tuple(citations), abstained=False, confidence=decision.confidence
+        )
 
     def related(self, request: GenerationRequest, candidates: list[Candidate]) -> list[Citation]:
         """The closest passages, each with its best sentence, for an abstained answer."""

@@ -377,13 +377,18 @@ class LLMGenerator:
         gate = gate and self.gate
         sources: Sequence[Hit] | Sequence[Source] = request.hits
         if gate or self.evidence_tokens:
-            candidates = self.extractive.candidates(request)
-            if gate and self.extractive.should_abstain(request, candidates)[0]:
+            decision = self.extractive.decide(request, self.extractive.candidates(request))
+            if gate and decision.abstain:
                 return self.extractive.generate(request)
+            quoted = {c.hit.chunk.id for c in decision.quotable}
+            sources = [*request.hits, *(h for h in request.reserve if h.chunk.id in quoted)]
             if self.evidence_tokens:
-                ranked = [(c.hit, c.sentence, c.score) for c in candidates]
+                ranked = [(c.hit, c.sentence, c.score) for c in decision.quotable]
                 sources = excerpt(
-                    request.hits, ranked, budget=self.evidence_tokens, margin=self.evidence_margin
+                    sources,  # with the passage below the first k that gives a name asked for
+                    ranked,
+                    budget=self.evidence_tokens,
+                    margin=self.evidence_margin,
                 )
         budget = prompt_budget(self.context_tokens, self.settings.llm_max_tokens)
         prompt = build_prompt(
