@@ -460,8 +460,9 @@ _ROLE_END = re.compile(
 def asked_role(question: str) -> RoleAsk | None:
     """The role a *who plays X* / *who was the X* question asks about.
 
-    >>> asked_role("Who plays Ivan's mother in Anora?")
-    RoleAsk(role="Ivan's mother", terms=frozenset({'ivan', 'mother'}))
+    >>> role = asked_role("Who plays Ivan's mother in Anora?")
+    >>> role.role, sorted(role.terms)
+    ("Ivan's mother", ['ivan', 'mother'])
     >>> asked_role("Who was the production designer of Anora?").role
     'the production designer of Anora'
     >>> sorted(asked_role("Who was the production designer of Anora?").terms)
@@ -479,6 +480,8 @@ def asked_role(question: str) -> RoleAsk | None:
     role = _ROLE_END.sub("", m.group(1)).strip()
     role = re.sub(r"^(?:some|one|many|most|all|each|any|several)\s+of\s+", "", role)
     held = frozenset(terms(re.split(r"\s+of\s+", role)[0]))  # "president | of the jury"
+    if re.match(r"[a-z]", role) and role.split()[0] not in _DETERMINERS:
+        role = f"the {role}"  # "Who was president of ...": the president of ...
     return RoleAsk(role=role, terms=held) if held else None
 
 
