@@ -155,7 +155,7 @@ def _answer_rows(
     generator: ExtractiveGenerator, data: Sequence[QuestionData], weights: np.ndarray, bias: float
 ) -> tuple[np.ndarray, list[bool], list[bool]]:
     """Per question: the answer features, whether the answer is right, and whether it
-    lacks the quantity, date or name asked for (an abstention whatever the confidence)."""
+    lacks the quantity, date, name or role asked for (an abstention whatever the confidence)."""
     rows, correct, missing = [], [], []
     for q in data:
         ranked = _rescore(q.candidates, weights, bias)

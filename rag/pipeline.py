@@ -139,7 +139,7 @@ class Pipeline:
         timings["embed"] = _ms(mark)
         mark = time.perf_counter()
         k = k or self.settings.top_k
-        # twice as deep: the answerer may look past the first k for a name (``reserve``)
+        # twice as deep: the answerer may look past the first k for a name or role (``reserve``)
         ranked = self.retriever(retriever).retrieve(Query(query_text, vector, tokens), 2 * k)
         hits, reserve = ranked[:k], ranked[k:]
         timings["retrieve"] = _ms(mark)

@@ -35,9 +35,9 @@ is answered only by a sentence giving that name beside what it names
 (*Who plays Ivan's mother?*) only by a sentence that mentions the role
 (``asked_role``); both are looked for in the passages ranked just below the
 first ones too, and the answer abstains when there is none (``constrain``).
-``decide`` applies the model and these rules in turn.  Both models are fitted, and the threshold chosen
-(with that rule applied), with cross-validation on the gold set by ``rag
-calibrate`` (see ``rag.calibration`` and the README).
+``decide`` applies the model and these rules in turn.  Both models are fitted,
+and the threshold chosen (with the rules applied), with cross-validation on the
+gold set by ``rag calibrate`` (see ``rag.calibration`` and the README).
 
 What this module does not do: retrieve (the pipeline passes the hits) or write
 new prose (the LLM generators do, and fall back to this one).
@@ -406,9 +406,10 @@ def gives_name(ask: NameAsk, sentence: str, question: str) -> bool:
 
     A person's surname follows their name ("Ivan Zakharov"); a thing's name stands
     beside the noun, after it ("her sister, Nadia", "a Russian named Igor", "the
-    mascot was a parrot named Zorblax") or right before it ("the Headquarters club"); a title may also be quoted anywhere in the
-    sentence ("the memoir “Modern Whore”").  A name the question already holds is
-    not an answer, nor is a possessor ("Ani's character").
+    mascot was a parrot named Zorblax") or right before it ("the Headquarters
+    club"); a title may also be quoted anywhere in the sentence ("the memoir
+    “Modern Whore”").  A name the question already holds is not an answer, nor is
+    a possessor ("Ani's character").
     """
     asked = {w.lower().strip("’'") for w in _WORD.findall(question.replace("’s", ""))}
 
