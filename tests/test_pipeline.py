@@ -223,6 +223,8 @@ def test_a_question_asking_a_name_says_whose():
     assert asked_name("What was the title of the memoir she was given?").of == "memoir"
     assert asked_name("What is Ani's sister called?").of == "sister"
     assert asked_name("What is the club's name?").of == "club"
+    # a first name stands before the surname asked of: not held to the surname rule
+    assert asked_name("What is Zakharov's first name?") is None
     for question in ("Who plays Ivan?", "What did Baker name the film?", "Who named her Ani?"):
         assert asked_name(question) is None, question
 

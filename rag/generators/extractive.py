@@ -306,16 +306,17 @@ class NameAsk:
     """A question asking what something is called ("What is Ivan's surname?")."""
 
     of: str  # whose: the person ("Ivan"), or the noun named ("sister", "club", "book")
-    what: str  # "surname", "first name", "name" or "title", as the question says it
+    what: str  # "surname", "last name", "name" or "title", as the question says it
     person: bool  # a person's own name: it stands right after theirs ("Ivan Zakharov")
 
     def describe(self) -> str:
         return f"{self.of}'s {self.what}" if self.person else f"the {self.of}'s {self.what}"
 
 
+# a surname, which follows the first name it is asked of ("Ivan's surname": Ivan Zakharov)
 _PERSON_NAME = re.compile(
-    r"\b([A-Za-z][\w-]*)'s\s+((?:sur|maiden\s+|last\s+|first\s+|family\s+|full\s+)name)\b"
-    r"|\b((?:sur|maiden\s+|last\s+|first\s+|family\s+|full\s+)name)\s+of\s+([A-Z][\w-]*)"
+    r"\b([A-Za-z][\w-]*)'s\s+((?:sur|maiden\s+|last\s+|family\s+|full\s+)name)\b"
+    r"|\b((?:sur|maiden\s+|last\s+|family\s+|full\s+)name)\s+of\s+([A-Z][\w-]*)"
 )
 _NAME_OF = re.compile(r"\b(name|title)\s+of\s+(.+)", re.IGNORECASE)
 _CALLED = re.compile(
