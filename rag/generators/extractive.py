@@ -507,7 +507,6 @@ class Decision:
     abstain: bool
     confidence: float
     notices: tuple[str, ...] = ()  # why, when a rule rather than weak evidence abstains
-    by_rule: bool = False
 
 
 def _sigmoid(x: float) -> float:
@@ -763,11 +762,11 @@ class ExtractiveGenerator:
         if not candidates or confidence < self.settings.abstain_threshold:
             return Decision(candidates, True, confidence)
         if unmet is not None:
-            return Decision(candidates, True, confidence, (unmet,), by_rule=True)
+            return Decision(candidates, True, confidence, (unmet,))
         missing = self.missing_kind(request, quotable)
         if missing is not None:
             note = f"The closest passages state no {missing}."
-            return Decision(candidates, True, confidence, (note,), by_rule=True)
+            return Decision(candidates, True, confidence, (note,))
         return Decision(quotable, False, confidence)
 
     def generate(self, request: GenerationRequest) -> Draft:
