@@ -11,8 +11,18 @@ A question leans on the history when it has an anaphoric pronoun or adverb
 own.  A question that names its own subject is searched as it is, even in a long
 conversation, so the history cannot drag it off course.
 
-What this module does not do: rewrite the question the user sees, or resolve
-pronouns to particular names.
+One case needs the earlier *answer*, not the earlier question: "Which comedian did
+Madison compare him to?" after "Who plays Ivan?".  "Him" is the actor, whom the
+articles call Mark and never Ivan, so the words of "Who plays Ivan?" lead the search
+back to the passage that answered it.  When the question has a personal pronoun and
+the previous question asked *for* a person (``asks_for_person``: "who plays ...",
+"which actor ..."; not "who is Samantha Quan?", which names its person), the
+pipeline answers the previous question again (extractively, a few milliseconds) and
+the search query becomes the question followed by the names that answer quotes
+(``answer_names``), in place of the previous question's words.
+
+What this module does not do: rewrite the question the user sees, run a search
+itself, or resolve pronouns that stand for anything but the person asked for last.
 """
 
 from __future__ import annotations
@@ -20,7 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.text import terms, words
+from rag.text import proper_names, terms, words
 
 MAX_CONTEXT_TURNS = 2
 MIN_OWN_TERMS = 2
@@ -51,6 +61,13 @@ ANAPHORA = frozenset(
         "one",
     ]
 )
+PERSONAL = frozenset(["he", "him", "his", "himself", "she", "her", "hers", "herself"])
+_ASKS_FOR_PERSON = re.compile(
+    r"^\s*(?:who\b|(?:which|what)\s+(?:\w+\s+)?(?:actor|actress|performer|person|man|woman"
+    r"|director|filmmaker|producer|writer|composer|designer|editor|star|consultant)s?\b)",
+    re.IGNORECASE,
+)
+_NAMES_PERSON = re.compile(r"^\s*(?i:who)(?:'s|\s+(?:is|was|are|were))\s+[A-Z]")
 _CONTINUATION = re.compile(r"^\s*(and|but|also|what about|how about|so|then|or)\b", re.IGNORECASE)
 
 
@@ -69,17 +86,72 @@ def needs_context(question: str) -> bool:
     return len(set(terms(question))) < MIN_OWN_TERMS
 
 
-def contextualize(question: str, history: Sequence[str]) -> str:
+def asks_for_person(question: str) -> bool:
+    """Is the answer to ``question`` a person it does not name itself?
+
+    >>> asks_for_person("Who plays Ivan?"), asks_for_person("Which actor plays Igor?")
+    (True, True)
+    >>> asks_for_person("Who is Samantha Quan?"), asks_for_person("Where was it shot?")
+    (False, False)
+    """
+    return bool(_ASKS_FOR_PERSON.match(question)) and not _NAMES_PERSON.match(
+        question.replace("’", "'")
+    )
+
+
+def refers_to_answer(question: str, history: Sequence[str]) -> bool:
+    """Does a pronoun in ``question`` stand for the person the previous turn asked for?
+
+    >>> refers_to_answer("Which comedian did Madison compare him to?", ["Who plays Ivan?"])
+    True
+    >>> refers_to_answer("What did she say about him?", ["Who is Samantha Quan?"])
+    False
+    >>> refers_to_answer("How long did it take?", ["Who shot Anora?"])
+    False
+    """
+    turns = [h for h in history if h and h.strip()]
+    return (
+        bool(turns) and bool(PERSONAL.intersection(words(question))) and asks_for_person(turns[-1])
+    )
+
+
+def answer_names(answer: str, known: str) -> list[str]:
+    """The names the answer's first quoted sentence adds to ``known`` (the questions).
+
+    Only the first sentence: it is the one the answerer ranked best, and later ones
+    bring in people the question is not about.
+
+    >>> answer_names("She meets Ivan Zakharov, played by Mark Eydelshteyn. [1] Then Baker.",
+    ...              "Who plays Ivan? Which comedian did he resemble?")
+    ['Mark Eydelshteyn']
+    """
+    first = re.split(r"\s*\[\d+(?:\s*,\s*\d+)*\]", answer, maxsplit=1)[0]
+    seen = set(words(known))
+    names: list[str] = []
+    for name in proper_names(first):
+        if name not in names and not seen.intersection(words(name)):
+            names.append(name)
+    return names
+
+
+def contextualize(question: str, history: Sequence[str], referent: Sequence[str] = ()) -> str:
     """The search query for ``question`` given earlier user turns (oldest first).
+
+    ``referent`` holds the names the previous answer gave, when the question's
+    pronoun stands for them (``refers_to_answer``); they replace the history.
 
     >>> contextualize("How did she prepare?", ["Who played Ani?"])
     'How did she prepare? Who played Ani?'
+    >>> contextualize("How did she prepare?", ["Who played Ani?"], ["Mikey Madison"])
+    'How did she prepare? Mikey Madison'
     >>> contextualize("Who shot Anora?", ["Who played Ani?"])
     'Who shot Anora?'
     """
     turns = [h.strip() for h in history if h and h.strip()]
     if not turns or not needs_context(question):
         return question
+    if referent:
+        return " ".join([question, *referent])
     context: list[str] = []
     for turn in reversed(turns):
         context.append(turn)

@@ -6,7 +6,9 @@ foreign or corrupted) and returns a ``Pipeline``.  ``Pipeline.ask`` runs, in ord
 1. input checks: an empty question is refused with a message and no retrieval;
    control characters are removed; a very long question is trimmed to what the
    embedder reads, with a notice;
-2. follow-up context (``conversation.contextualize``) from earlier user turns;
+2. follow-up context (``conversation.contextualize``) from earlier user turns; when
+   a pronoun stands for the person the previous turn asked for, that turn is
+   answered again extractively and the names its answer quotes join the query;
 3. one embedding of the search query (its vector and word-piece vectors; a
    follow-up's question alone is embedded too, for the answerer);
 4. retrieval (``dense``, ``bm25`` or ``hybrid``);
@@ -28,7 +30,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from rag.conversation import contextualize
+from rag.conversation import MAX_CONTEXT_TURNS, answer_names, contextualize, refers_to_answer
 from rag.embedding import Embedder, get_embedder
 from rag.generators.base import (
     Delta,
@@ -121,7 +123,20 @@ class Pipeline:
         if not text:
             return None, [EMPTY_QUESTION], timings
         history = [clean_question(h, self.settings.max_question_chars)[0] for h in history or ()]
-        query_text = contextualize(text, history)
+        history = [h for h in history if h]
+        referent: list[str] = []
+        if refers_to_answer(text, history):
+            # "him" after "Who plays Ivan?" is the actor the answer names, not Ivan
+            earlier = self.ask(
+                history[-1],
+                history[-1 - MAX_CONTEXT_TURNS : -1],  # bounded: at most two turns deep
+                retriever=retriever,
+                generator="extractive",
+                k=k,
+            )
+            if not earlier.abstained:
+                referent = answer_names(earlier.text, f"{history[-1]} {text}")
+        query_text = contextualize(text, history, referent)
         trimmed = self.embedder.truncate(query_text)
         if len(trimmed) < len(query_text) and not notices:
             notices.append(

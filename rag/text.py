@@ -211,6 +211,10 @@ STOPWORDS = frozenset(
     ]
 )
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+# capitalised words not opening a sentence or a quotation, run together: proper names
+_PROPER = re.compile(
+    r"(?<![.!?“\"]\s)(?<![.!?][”\"’]\s)(?<!^)(?<![“\"])\b[A-Z][a-zà-ÿ]+(?:\s+[A-Z][a-zà-ÿ]+)*"
+)
 _FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
 
 
@@ -246,3 +250,12 @@ def terms(text: str) -> list[str]:
     """
     content = [w for w in words(text) if (w not in STOPWORDS and len(w) > 1) or w.isdigit()]
     return _stemmer().stemWords(content)
+
+
+def proper_names(text: str) -> list[str]:
+    """Runs of capitalised words that do not open a sentence or a quotation, in order.
+
+    >>> proper_names("Comments Madison, “I would turn to Yura in a scene.” Then Igor left.")
+    ['Madison', 'Yura', 'Igor']
+    """
+    return _PROPER.findall(text)

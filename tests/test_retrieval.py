@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from rag.conversation import contextualize, needs_context
+from rag.conversation import (
+    answer_names,
+    asks_for_person,
+    contextualize,
+    needs_context,
+    refers_to_answer,
+)
 from rag.errors import ConfigError
 from rag.retrieval import RETRIEVERS, Query, dedupe
 from rag.schema import Chunk
@@ -147,3 +153,60 @@ def test_follow_up_query_carries_the_history_and_finds_the_passage(pipeline):
     # a question that names its own subject is searched as it is
     alone = pipeline.retrieve("Who was the director of photography on Anora?", history, k=3)
     assert any("Drew Daniels" in h.chunk.text for h in alone)
+
+
+def test_the_conversation_doctests_hold():
+    import doctest
+
+    import rag.conversation
+    import rag.text
+
+    assert doctest.testmod(rag.conversation).failed == 0
+    assert doctest.testmod(rag.text).failed == 0
+
+
+@pytest.mark.parametrize(
+    ("question", "for_person"),
+    [
+        ("Who plays Ivan in Anora?", True),
+        ("Which actor plays Igor?", True),
+        ("Who handled the cinematography on Anora?", True),
+        ("Which consultant helped Baker shape the character of Ani?", True),
+        ("Who is Samantha Quan in relation to Sean Baker?", False),  # names its person
+        ("Who's Mikey Madison?", False),
+        ("Which horror film convinced Baker to cast Madison?", False),
+        ("Where was Anora shot?", False),
+    ],
+)
+def test_a_question_asking_for_a_person_is_told_from_one_naming_them(question, for_person):
+    assert asks_for_person(question) is for_person
+
+
+def test_a_pronoun_stands_for_the_previous_answer_only_after_a_question_for_a_person():
+    assert refers_to_answer("What did he say about her?", ["Who plays Ivan?"])
+    assert not refers_to_answer("What did he say about her?", ["Who is Samantha Quan?"])
+    assert not refers_to_answer("When was it released?", ["Who plays Ivan?"])  # not a person
+    assert not refers_to_answer("What did he say?", [])
+    # the names the answer adds, not those the questions already hold, nor a sentence opener
+    answer = (
+        "Comments Madison, “I would turn to Yura in a scene.” [1] Mark Eydelshteyn laughed. [2]"
+    )
+    assert answer_names(answer, "Which actor plays Igor? How did he describe Madison?") == ["Yura"]
+    assert answer_names("I couldn't find that in the articles.", "Who plays Ivan?") == []
+
+
+def test_a_follow_up_about_the_person_just_named_is_searched_by_that_name(pipeline):
+    # "him" is the actor who plays Ivan; the passage comparing him to Chaplin says "Mark",
+    # never "Ivan", so the words of the earlier question alone do not find it
+    history = ["Who plays Ivan in Anora?"]
+    question = "Which silent-era comedian did Madison compare him to?"
+    answer = pipeline.ask(question, history)
+    assert "Mark Eydelshteyn" in answer.retrieval_query
+    assert "Ivan" not in answer.retrieval_query
+    hits = pipeline.retrieve(question, history, k=5)
+    assert any("Charlie Chaplin" in h.chunk.text for h in hits)
+    assert "Chaplin" in answer.text and not answer.abstained
+    # after "Who is Samantha Quan ...?" the pronoun is the person named, and the history stays
+    history = ["Who is Samantha Quan in relation to Sean Baker?"]
+    question = "What does she say he has always been interested in?"
+    assert pipeline.ask(question, history).retrieval_query == f"{question} {history[0]}"
