@@ -62,7 +62,7 @@ from rag.generators.base import (
     stream_once,
 )
 from rag.schema import Citation, Hit, Sentence
-from rag.text import terms
+from rag.text import proper_names, terms
 
 # Fitted by `rag calibrate` on eval/gold.jsonl (logistic regression, 5-fold CV); see README.
 SENTENCE_FEATURES = (
@@ -136,7 +136,6 @@ _AGE = re.compile(
     r"|\bat (?:the age of )?\d{1,2}\b",
     re.IGNORECASE,
 )
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zà-ÿ]+(?:\s+[A-Z][a-zà-ÿ]+)*")
 # a capitalised word that is not the first of its sentence or quotation: a proper noun
 _CAPITAL = re.compile(r"(?<![.!?“\"]\s)(?<!^)(?<!“)\b[A-Z][\w’'-]+")
 _PLACE = re.compile(r"\b(?:in|at|on|from|near|to)\s+(?:the\s+)?[A-Z][a-z]+")
@@ -295,7 +294,7 @@ def has_cue(kind: str | None, sentence: str, question: str) -> bool:
         return bool((_UNIT[named.group(1)] if named else _DATE).search(sentence))
     if kind == "name":
         asked = set(question.lower().split())
-        return any(m.group(0).lower() not in asked for m in _NAME.finditer(sentence))
+        return any(name.lower() not in asked for name in proper_names(sentence))
     if kind == "place":
         return bool(_PLACE.search(sentence))
     return False
