@@ -1,7 +1,9 @@
 """Word-level text helpers shared by BM25, answer selection and follow-up detection.
 
 ``terms()`` lower-cases, splits on words, drops English stop words (question
-words included) and stems with Snowball (PyStemmer), so "photographed",
+words and function words such as "according" and "besides" included, negations
+not: "no interest" and "not big spenders" need their "no" and "not", and every
+"n't" counts as "not") and stems with Snowball (PyStemmer), so "photographed",
 "photography" and "photographs" meet at one term.  Curly quotes and accents are
 folded first.
 
@@ -17,7 +19,7 @@ import unicodedata
 
 import Stemmer
 
-# English function words plus question words; content words only survive.
+# English function words plus question words; content words (and negations) survive.
 STOPWORDS = frozenset(
     [
         "a",
@@ -32,7 +34,6 @@ STOPWORDS = frozenset(
         "and",
         "any",
         "are",
-        "aren't",
         "as",
         "at",
         "be",
@@ -47,14 +48,10 @@ STOPWORDS = frozenset(
         "by",
         "can",
         "could",
-        "couldn't",
         "did",
-        "didn't",
         "do",
         "does",
-        "doesn't",
         "doing",
-        "don't",
         "down",
         "during",
         "each",
@@ -63,11 +60,8 @@ STOPWORDS = frozenset(
         "from",
         "further",
         "had",
-        "hadn't",
         "has",
-        "hasn't",
         "have",
-        "haven't",
         "having",
         "he",
         "he'd",
@@ -92,7 +86,6 @@ STOPWORDS = frozenset(
         "in",
         "into",
         "is",
-        "isn't",
         "it",
         "it's",
         "its",
@@ -101,12 +94,8 @@ STOPWORDS = frozenset(
         "me",
         "more",
         "most",
-        "mustn't",
         "my",
         "myself",
-        "no",
-        "nor",
-        "not",
         "of",
         "off",
         "on",
@@ -122,13 +111,11 @@ STOPWORDS = frozenset(
         "over",
         "own",
         "same",
-        "shan't",
         "she",
         "she'd",
         "she'll",
         "she's",
         "should",
-        "shouldn't",
         "so",
         "some",
         "such",
@@ -159,14 +146,12 @@ STOPWORDS = frozenset(
         "up",
         "very",
         "was",
-        "wasn't",
         "we",
         "we'd",
         "we'll",
         "we're",
         "we've",
         "were",
-        "weren't",
         "what",
         "what's",
         "when",
@@ -181,9 +166,7 @@ STOPWORDS = frozenset(
         "why",
         "why's",
         "with",
-        "won't",
         "would",
-        "wouldn't",
         "you",
         "you'd",
         "you'll",
@@ -208,6 +191,29 @@ STOPWORDS = frozenset(
         "re",
         "ve",
         "m",
+        "according",
+        "besides",
+        "despite",
+        "although",
+        "though",
+        "whether",
+        "among",
+        "amongst",
+        "upon",
+        "toward",
+        "towards",
+        "via",
+        "within",
+        "will",
+        "shall",
+        "might",
+        "must",
+        "us",
+        "yet",
+        "either",
+        "neither",
+        "every",
+        "another",
     ]
 )
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -247,8 +253,11 @@ def terms(text: str) -> list[str]:
 
     >>> terms("Who photographed the films?")
     ['photograph', 'film']
+    >>> terms("According to Baker, he doesn't want no closure")
+    ['baker', 'not', 'want', 'no', 'closur']
     """
-    content = [w for w in words(text) if (w not in STOPWORDS and len(w) > 1) or w.isdigit()]
+    negated = ("not" if w.endswith("n't") or w == "cannot" else w for w in words(text))
+    content = [w for w in negated if (w not in STOPWORDS and len(w) > 1) or w.isdigit()]
     return _stemmer().stemWords(content)
 
 
