@@ -7,7 +7,9 @@ Three backends behind one ``Retriever`` protocol, chosen by name from
   are re-ranked by the chunk's cosine plus its best sentence's cosine (from the stored
   sentence vectors), so one sentence that answers exactly counts as well as a passage
   that is on topic throughout;
-- ``bm25``: Okapi BM25 over stemmed, stop-word-free terms (``bm25s`` with Snowball);
+- ``bm25``: Okapi BM25 over stemmed, stop-word-free terms (``bm25s`` with Snowball),
+  the question's terms joined by their film-making synonyms (``rag.thesaurus``: a
+  question about the "cinematographer" also searches "director of photography", "DP");
 - ``hybrid``: reciprocal rank fusion (score = sum of 1 / (60 + rank)), which needs
   no score calibration between scales, of five rankings: dense; BM25 over
   passages; passages by their best sentence's BM25 over sentences (the lexical
@@ -38,6 +40,7 @@ from rag.errors import ConfigError
 from rag.index import LoadedIndex
 from rag.schema import Chunk, Hit, TokenVectors
 from rag.text import terms
+from rag.thesaurus import expand
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs each index build at DEBUG
 
@@ -110,13 +113,13 @@ class BM25Retriever:
 
     def ranked(self, query: Query, depth: int) -> list[tuple[int, float]]:
         """(chunk position, BM25 score), best first, at most ``depth``, scores above 0."""
-        return _top(self.bm25, terms(query.text), depth)
+        return _top(self.bm25, expand(terms(query.text)), depth)
 
     def by_best_sentence(self, query: Query, depth: int) -> list[tuple[int, float]]:
         """(chunk position, BM25 score of its best sentence), best first, at most ``depth``."""
         best: dict[int, float] = {}
         # the best sentences bunch up in a few passages: read four per passage wanted
-        for sid, score in _top(self.sentences, terms(query.text), depth * 4):
+        for sid, score in _top(self.sentences, expand(terms(query.text)), depth * 4):
             for position in self.owners.get(sid, ()):
                 best.setdefault(position, score)
         return sorted(best.items(), key=lambda item: (-item[1], item[0]))[:depth]

@@ -310,6 +310,8 @@ def test_a_question_asking_who_holds_a_role_says_which():
     ("question", "name"),
     [
         ("Who was the production designer of Anora?", "Stephen Phelps"),
+        # no article says "cinematographer": the sentence naming the "DP" mentions the role
+        ("Who was the cinematographer of Anora?", "Drew Daniels"),
         ("Which actor plays Igor?", "Yura"),
         ("Who plays Ani in Anora?", "Mikey Madison"),
     ],
@@ -394,6 +396,21 @@ def test_answer_json_shape(pipeline):
     assert {"n", "source", "title", "chunk_id", "text", "span", "score"} <= set(
         data["citations"][0]
     )
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["According to Baker, what is the ending about?", "Who was the cinematographer of Anora?"],
+)
+def test_function_words_and_synonyms_the_corpus_uses_are_not_unknown(pipeline, question):
+    # the share of question terms the corpus never uses counts against answering at all:
+    # "according" is not such a term, and "cinematographer" is said as "DP" in the articles
+    from rag.generators.extractive import ANSWER_FEATURES, ExtractiveGenerator
+
+    generator = ExtractiveGenerator(pipeline.resources)
+    request, _, _ = pipeline.prepare(question)
+    features = generator.answer_features(request, generator.candidates(request))
+    assert features[ANSWER_FEATURES.index("oov")] == 0.0
 
 
 def test_answer_features_cover_the_question_near_the_best_sentence(pipeline):

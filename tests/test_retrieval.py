@@ -14,6 +14,8 @@ from rag.conversation import (
 from rag.errors import ConfigError
 from rag.retrieval import RETRIEVERS, Query, dedupe
 from rag.schema import Chunk
+from rag.text import terms
+from rag.thesaurus import alternatives, covered, expand
 
 
 @pytest.mark.parametrize("name", RETRIEVERS)
@@ -160,9 +162,51 @@ def test_the_conversation_doctests_hold():
 
     import rag.conversation
     import rag.text
+    import rag.thesaurus
 
     assert doctest.testmod(rag.conversation).failed == 0
     assert doctest.testmod(rag.text).failed == 0
+    assert doctest.testmod(rag.thesaurus).failed == 0
+
+
+def test_function_words_are_dropped_and_negations_kept():
+    # "according to" and "besides" say nothing about the topic; "no" and "not" do
+    assert terms("According to the dancers, besides tips") == ["dancer", "tip"]
+    assert terms("young men are not big spenders") == terms("young men aren't big spenders")
+    assert "no" in terms("He has no interest in television")
+
+
+def test_a_synonym_stands_for_a_question_term_as_a_whole_expression():
+    alts = alternatives(terms("Who was the director of photography?"))
+    # both words of "director of photography" stand for "cinematographer", "DP", ...
+    assert frozenset({"dp"}) in alts["director"] and alts["director"] == alts["photographi"]
+    assert not alternatives(terms("Who was the director?"))  # "director" alone is not a DP
+    # a sentence covers a term through any of its expressions, multi-word ones whole
+    cine = alternatives(["cinematograph"])
+    assert covered("cinematograph", frozenset(terms("Baker and DP Drew Daniels")), cine)
+    assert covered("cinematograph", frozenset(terms("his director of photography")), cine)
+    assert not covered("cinematograph", frozenset(terms("the director of the film")), cine)
+    assert expand(["anora"]) == ["anora"]
+
+
+@pytest.mark.parametrize("name", ["bm25", "hybrid"])
+@pytest.mark.parametrize(
+    "question", ["Who handled the cinematography on Anora?", "Who was Anora's cinematographer?"]
+)
+def test_a_film_making_synonym_finds_what_the_articles_say_otherwise(pipeline, name, question):
+    # no article says "cinematography" or "cinematographer": they say "director of
+    # photography" and "DP"; BM25 alone found nothing for the first question before
+    hits = pipeline.retrieve(question, retriever=name, k=5)
+    assert any("Drew Daniels" in h.chunk.text for h in hits), [h.chunk.id for h in hits]
+    answer = pipeline.ask(question, retriever=name)
+    assert "Drew Daniels" in answer.text and not answer.abstained
+
+
+def test_a_follow_up_after_a_synonym_is_searched_by_the_name_found(pipeline):
+    history = ["Who handled the cinematography on Anora?"]
+    answer = pipeline.ask("On what gauge of film had he shot Baker's previous film?", history)
+    assert "Drew Daniels" in answer.retrieval_query
+    assert "16mm" in answer.text and not answer.abstained
 
 
 @pytest.mark.parametrize(

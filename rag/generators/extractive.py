@@ -4,21 +4,21 @@ No model beyond the embedder, nothing invented: every sentence of the answer is 
 verbatim sentence of a retrieved passage, followed by the ``[n]`` of that passage.
 
 Each sentence of the retrieved passages is described by a few features
-(``SENTENCE_FEATURES``): its cosine to the question, the IDF-weighted share of
-the question's terms it holds, whether it holds what the question's opening
-wh-phrase asks for (``question_type``: a name for *who*, a number before the
-counted noun for *how many X*, a date for *when*, a span of time for *how long*,
-a sum for *how much money*, a place for *where*), the cosine and coverage of its
-neighbours (answers often sit next to the sentence that matches the question),
-the passage's rank and cosine, how much it adds beyond the question's own words,
-whether it is a short caption, its late-interaction score (``rag.late``: each
-word piece of the question matched to its closest piece in the sentence, so
-paraphrases count as overlap), how much of the question the *next* sentence
-holds (an answer often follows the sentence that restates the question), and how
-rare the proper nouns it adds are (an answer to "who" or "what is the name"
-names someone the question does not). A linear model (``SENTENCE_WEIGHTS``)
-turns them into a score; the best one to ``max_answer_sentences`` sentences are
-quoted.
+(``SENTENCE_FEATURES``): its cosine to the question, the IDF-weighted share of the
+question's terms it holds (a term is held through a film-making synonym too,
+``rag.thesaurus``: "DP" for "cinematographer"), whether it holds what the question's
+opening wh-phrase asks for (``question_type``: a name for *who*, a number before the
+counted noun for *how many X*, a date for *when*, a span of time for *how long*, a
+sum for *how much money*, a place for *where*), the cosine and coverage of its
+neighbours (answers often sit next to the sentence that matches the question), the
+passage's rank and cosine, how much it adds beyond the question's own words, whether
+it is a short caption, its late-interaction score (``rag.late``: each word piece of
+the question matched to its closest piece in the sentence, so paraphrases count as
+overlap), how much of the question the *next* sentence holds (an answer often
+follows the sentence that restates the question), and how rare the proper nouns it
+adds are (an answer to "who" or "what is the name" names someone the question does
+not). A linear model (``SENTENCE_WEIGHTS``) turns them into a score; the best one to
+``max_answer_sentences`` sentences are quoted.
 
 Whether to answer at all is a second linear model over the question's evidence
 (``ANSWER_FEATURES``: the best sentence score, the best cosines, the question
@@ -63,6 +63,7 @@ from rag.generators.base import (
 )
 from rag.schema import Citation, Hit, Sentence
 from rag.text import proper_names, terms
+from rag.thesaurus import alternatives, covered
 
 # Fitted by `rag calibrate` on eval/gold.jsonl (logistic regression, 5-fold CV); see README.
 SENTENCE_FEATURES = (
@@ -566,6 +567,7 @@ class ExtractiveGenerator:
     def candidates(self, request: GenerationRequest) -> list[Candidate]:
         """Every non-heading sentence of the retrieved passages, scored, best first."""
         query_terms = set(terms(request.retrieval_query or request.question))
+        alts = alternatives(query_terms)  # "DP" for "cinematographer" (``rag.thesaurus``)
         idf = self.idf
         default_idf = max(idf.values(), default=1.0)  # a term the corpus never uses is rare
         weight = {t: idf.get(t, default_idf) for t in query_terms}
@@ -604,7 +606,7 @@ class ExtractiveGenerator:
         )
 
         def coverage(found: set[str] | frozenset[str]) -> float:
-            return sum(weight[t] for t in query_terms & found) / total
+            return sum(weight[t] for t in query_terms if covered(t, found, alts)) / total
 
         def name_rarity(sid: int) -> float:
             new = self._name_terms(sid) - query_terms
@@ -644,7 +646,8 @@ class ExtractiveGenerator:
         default_idf = max(idf.values(), default=1.0)
         weight = {t: idf.get(t, default_idf) for t in query_terms}
         total = sum(weight.values()) or 1.0
-        unknown = sum(w for t, w in weight.items() if t not in idf) / total
+        alts = alternatives(query_terms)
+        unknown = sum(w for t, w in weight.items() if not covered(t, idf.keys(), alts)) / total
         if not candidates:
             return (0.0, 0.0, 0.0, 0.0, unknown, 0.0)
         return (
@@ -714,8 +717,11 @@ class ExtractiveGenerator:
             )
         role = asked_role(question)
         if role is not None:
+            alts = alternatives(role.terms)  # a sentence naming the "DP" names the cinematographer
             return (
-                lambda c: role.terms <= self._sentence_terms(c.sentence.id),
+                lambda c: all(
+                    covered(t, self._sentence_terms(c.sentence.id), alts) for t in role.terms
+                ),
                 f"The closest passages do not mention {role.role}.",
             )
         return None
