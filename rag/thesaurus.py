@@ -32,7 +32,7 @@ from rag.text import terms
 GROUPS: tuple[tuple[str, ...], ...] = (
     ("cinematographer", "cinematography", "director of photography", "DP", "DoP", "lenser"),
     ("screenwriter", "screenplay", "script"),
-    ("editor", "film editing"),
+    ("editor", "edited", "film editing"),
     ("composer", "soundtrack", "film score"),
     ("production designer", "production design", "set designer", "art director"),
     ("costume designer", "costumes", "wardrobe"),
