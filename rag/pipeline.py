@@ -8,7 +8,9 @@ foreign or corrupted) and returns a ``Pipeline``.  ``Pipeline.ask`` runs, in ord
    embedder reads, with a notice;
 2. follow-up context (``conversation.contextualize``) from earlier user turns; when
    a pronoun stands for the person the previous turn asked for, that turn is
-   answered again extractively and the names its answer quotes join the query;
+   answered again extractively: the names its answer quotes join the query, and
+   the passages that follow the ones it cited (an article goes on about the person
+   it has just introduced) join the hybrid ranking (``Query.follows``);
 3. one embedding of the search query (its vector and word-piece vectors; a
    follow-up's question alone is embedded too, for the answerer);
 4. retrieval (``dense``, ``bm25`` or ``hybrid``);
@@ -26,7 +28,7 @@ import logging
 import threading
 import time
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -125,6 +127,7 @@ class Pipeline:
         history = [clean_question(h, self.settings.max_question_chars)[0] for h in history or ()]
         history = [h for h in history if h]
         referent: list[str] = []
+        follows: tuple[int, ...] = ()
         if refers_to_answer(text, history):
             # "him" after "Who plays Ivan?" is the actor the answer names, not Ivan
             earlier = self.ask(
@@ -136,6 +139,7 @@ class Pipeline:
             )
             if not earlier.abstained:
                 referent = answer_names(earlier.text, f"{history[-1]} {text}")
+                follows = self.following(c.chunk_id for c in earlier.citations)
         query_text = contextualize(text, history, referent)
         trimmed = self.embedder.truncate(query_text)
         if len(trimmed) < len(query_text) and not notices:
@@ -155,7 +159,8 @@ class Pipeline:
         mark = time.perf_counter()
         k = k or self.settings.top_k
         # twice as deep: the answerer may look past the first k for a name or role (``reserve``)
-        ranked = self.retriever(retriever).retrieve(Query(query_text, vector, tokens), 2 * k)
+        query = Query(query_text, vector, tokens, follows)
+        ranked = self.retriever(retriever).retrieve(query, 2 * k)
         hits, reserve = ranked[:k], ranked[k:]
         timings["retrieve"] = _ms(mark)
         request = GenerationRequest(
@@ -168,6 +173,20 @@ class Pipeline:
             reserve=tuple(reserve),
         )
         return request, notices, timings
+
+    def following(self, chunk_ids: Iterable[str]) -> tuple[int, ...]:
+        """The positions of the passages right after these, in the same article, once each."""
+        chunks, position = self.index.chunks, self.index.chunk_position
+        out: dict[int, None] = {}
+        for chunk_id in chunk_ids:
+            here = position.get(chunk_id)
+            if (
+                here is not None
+                and here + 1 < len(chunks)
+                and chunks[here + 1].source == chunks[here].source
+            ):
+                out[here + 1] = None
+        return tuple(out)
 
     def retrieve(
         self,

@@ -17,7 +17,9 @@ Three backends behind one ``Retriever`` protocol, chosen by name from
   counts even when the rest of its passage is about something else); and, when
   the query carries its word-piece vectors, late interaction (``rag.late``) over
   the passages the first three found, scoring each passage as a whole and by its
-  best sentence.
+  best sentence; and, when the query says which passages the conversation points
+  to (``Query.follows``: for "How did he describe her?" after "Which actor plays
+  Igor?", the passage after the one that answered), a sixth list of those.
 
 Every backend returns ``Hit``s with its raw scores kept in ``Hit.scores`` (the
 answerer and the abstention rule read ``dense``), and near-duplicate passages
@@ -54,6 +56,7 @@ class Query:
     text: str
     vector: np.ndarray  # (dim,), normalised
     tokens: TokenVectors | None = None  # its word pieces, for late interaction (hybrid)
+    follows: tuple[int, ...] = ()  # chunk positions the conversation points to (hybrid)
 
 
 class Retriever(Protocol):
@@ -130,8 +133,9 @@ class BM25Retriever:
 
 
 class HybridRetriever:
-    """Reciprocal rank fusion of the dense ranking, two BM25 ones (passages; best sentences)
-    and two late-interaction ones over the passages those found (the same two views)."""
+    """Reciprocal rank fusion of the dense ranking, two BM25 ones (passages; best sentences),
+    two late-interaction ones over the passages those found (the same two views), and the
+    passages the conversation points to, in the order given (``Query.follows``)."""
 
     name = "hybrid"
 
@@ -155,6 +159,8 @@ class HybridRetriever:
                 {p for p, *_ in dense} | {p for p, _ in lexical} | {p for p, _ in sentences}
             )
             rankings += self.late(query.tokens, pool)
+        if query.follows:
+            rankings.append(("conversation", [(p, 1.0) for p in query.follows]))
         for name, ranking in rankings:
             for rank, (position, score) in enumerate(ranking, start=1):
                 fused[position] = fused.get(position, 0.0) + 1.0 / (RRF_K + rank)

@@ -254,3 +254,42 @@ def test_a_follow_up_about_the_person_just_named_is_searched_by_that_name(pipeli
     history = ["Who is Samantha Quan in relation to Sean Baker?"]
     question = "What does she say he has always been interested in?"
     assert pipeline.ask(question, history).retrieval_query == f"{question} {history[0]}"
+
+
+def test_hybrid_ranks_the_passages_a_conversation_points_to(pipeline):
+    question = "Who was the director of photography?"
+    vector, tokens = pipeline.embedder.embed_query_with_tokens(question)
+    hybrid = pipeline.retriever("hybrid")
+    plain = hybrid.retrieve(Query(question, vector, tokens), 30)
+    # a passage the question alone ranks low joins as one more list, with its own score
+    low = next(h for h in reversed(plain) if "conversation" not in h.scores)
+    position = pipeline.index.chunk_position[low.chunk.id]
+    pointed = hybrid.retrieve(Query(question, vector, tokens, follows=(position,)), 30)
+    moved = next(h for h in pointed if h.chunk.id == low.chunk.id)
+    assert moved.rank < low.rank and moved.scores["conversation"] == 1.0
+    assert not any("conversation" in h.scores for h in plain)
+    # dense and BM25 rank by their own scores alone
+    dense = pipeline.retriever("dense").retrieve(Query(question, vector, follows=(position,)), 5)
+    assert [h.chunk.id for h in dense] == [
+        h.chunk.id for h in pipeline.retrieve(question, retriever="dense")
+    ]
+
+
+def test_the_passage_following_a_cited_one_is_the_next_of_the_same_article(pipeline):
+    chunks = pipeline.index.chunks
+    first, second = chunks[0], chunks[1]
+    assert first.source == second.source
+    assert pipeline.following([first.id, first.id, "no-such-chunk"]) == (1,)
+    last = max(i for i, c in enumerate(chunks) if c.source == first.source)
+    assert pipeline.following([chunks[last].id]) == ()  # the next passage is another article's
+
+
+def test_a_follow_up_about_the_person_just_named_looks_past_the_passage_naming_him(pipeline):
+    # the answer to "Which actor plays Igor?" quotes Madison's praise of "Yura"; what he said
+    # of her is in the next passage, which calls him "Borisov" and never "Yura" or "Igor"
+    history = ["Which actor plays Igor?"]
+    question = "What did he say Mikey was to him while they made the film?"
+    hits = pipeline.retrieve(question, history, k=5)
+    assert any("like a sister" in h.chunk.text for h in hits), [h.chunk.id for h in hits]
+    assert any("conversation" in h.scores for h in hits)
+    assert "like a sister" in pipeline.ask(question, history).text
