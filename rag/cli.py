@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
 import json
 import logging
 import os
@@ -174,7 +175,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             "retriever": retriever,
             "generator": generator,
             "k": settings.top_k,
-            "abstain_threshold": settings.abstain_threshold,
+            "abstain_threshold": pipe.generator("extractive").threshold,  # type: ignore[attr-defined]
             "seconds": round(time.perf_counter() - started, 2),
             "settings": settings.public_dict(),
         }
@@ -203,7 +204,19 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     gold = load_gold(args.gold)
     pipe = load_pipeline(_settings(args), progress=sys.stderr.isatty())
-    print(calibrate(pipe, gold, folds=args.folds).describe())
+    source = Path(args.gold)
+    fitted_on = {
+        "gold": source.name,
+        "sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
+        "questions": len(gold),
+        "date": datetime.now().strftime("%Y-%m-%d"),
+    }
+    result = calibrate(pipe, gold, folds=args.folds, fitted_on=fitted_on)
+    print(result.describe())
+    if args.write:
+        from rag.answerer.model import write_models
+
+        print(f"wrote {write_models(result.models())}")
     return 0
 
 
@@ -270,6 +283,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("calibrate", help="choose the abstention threshold on a gold file")
     p.add_argument("--gold", type=Path, default=default_gold)
     p.add_argument("--folds", type=int, default=5)
+    p.add_argument(
+        "--write",
+        action="store_true",
+        help="store the fitted models and threshold in rag/answerer/models.json",
+    )
     common(p)
     p.set_defaults(func=cmd_calibrate)
     return parser

@@ -30,41 +30,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from rag.lexicon import ANAPHORA, PERSON_NOUNS, PERSONAL
 from rag.text import proper_names, terms, words
 
 MAX_CONTEXT_TURNS = 2
 MIN_OWN_TERMS = 2
-ANAPHORA = frozenset(
-    [
-        "he",
-        "him",
-        "his",
-        "she",
-        "her",
-        "hers",
-        "they",
-        "them",
-        "their",
-        "theirs",
-        "it",
-        "its",
-        "this",
-        "that",
-        "these",
-        "those",
-        "there",
-        "then",
-        "such",
-        "same",
-        "former",
-        "latter",
-        "one",
-    ]
-)
-PERSONAL = frozenset(["he", "him", "his", "himself", "she", "her", "hers", "herself"])
 _ASKS_FOR_PERSON = re.compile(
-    r"^\s*(?:who\b|(?:which|what)\s+(?:\w+\s+)?(?:actor|actress|performer|person|man|woman"
-    r"|director|filmmaker|producer|writer|composer|designer|editor|star|consultant)s?\b)",
+    rf"^\s*(?:who\b|(?:which|what)\s+(?:\w+\s+)?(?:{'|'.join(PERSON_NOUNS)})s?\b)",
     re.IGNORECASE,
 )
 _NAMES_PERSON = re.compile(r"^\s*(?i:who)(?:'s|\s+(?:is|was|are|were))\s+[A-Z]")

@@ -24,6 +24,7 @@ What this module does not do: print or render anything.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -34,17 +35,10 @@ from typing import Any
 
 from rag.conversation import MAX_CONTEXT_TURNS, answer_names, contextualize, refers_to_answer
 from rag.embedding import Embedder, get_embedder
-from rag.generators.base import (
-    Delta,
-    Draft,
-    GenerationRequest,
-    Generator,
-    Resources,
-    make_generator,
-)
+from rag.generators.base import Generator, Resources, make_generator
 from rag.index import LoadedIndex, ensure_index
-from rag.retrieval import Query, Retriever, make_retriever
-from rag.schema import Answer, Hit
+from rag.retrieval import Retriever, make_retriever
+from rag.schema import Answer, Delta, Draft, GenerationRequest, Hit, Query
 from rag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -102,10 +96,7 @@ class Pipeline:
         """Load the model and build the default retriever now rather than on the first question."""
         self.embedder.embed_query_with_tokens("warm up")
         self.retriever()
-        generator = self.generator()
-        warm = getattr(generator, "warm_up", None)
-        if callable(warm):  # an LLM loads its model (or client) now, not on the first question
-            warm()
+        self.generator().warm_up()  # an LLM loads its model (or client) now
 
     def prepare(
         self,
@@ -158,11 +149,17 @@ class Pipeline:
         timings["embed"] = _ms(mark)
         mark = time.perf_counter()
         k = k or self.settings.top_k
-        # twice as deep: the answerer may look past the first k for a name or role (``reserve``)
         query = Query(query_text, vector, tokens, follows)
-        ranked = self.retriever(retriever).retrieve(query, 2 * k)
-        hits, reserve = ranked[:k], ranked[k:]
+        backend = self.retriever(retriever)
+        hits = backend.retrieve(query, k)
         timings["retrieve"] = _ms(mark)
+
+        @functools.cache
+        def deeper() -> tuple[Hit, ...]:
+            # asked for only when a rule of the answerer needs a name or role none of the
+            # first k passages gives; the fused ranking's first k do not depend on its depth
+            return tuple(backend.retrieve(query, 2 * k)[k:])
+
         request = GenerationRequest(
             question=text,
             hits=tuple(hits),
@@ -170,7 +167,7 @@ class Pipeline:
             retrieval_query=query_text,
             history=tuple(history),
             question_tokens=question_tokens,
-            reserve=tuple(reserve),
+            more=deeper,
         )
         return request, notices, timings
 

@@ -1,9 +1,10 @@
 """The small frozen dataclasses that pass between pipeline stages.
 
 Read top to bottom, they are the pipeline: a ``Document`` is cut into
-``Sentence``s and ``Chunk``s, a retriever returns ``Hit``s, and a generator turns
-hits into an ``Answer`` with ``Citation``s.  ``TokenVectors`` carry a text's
-word-piece vectors from the embedder to late-interaction scoring.  Offsets (``start``/``end``) are
+``Sentence``s and ``Chunk``s; ``TokenVectors`` carry a text's word-piece vectors
+from the embedder to late-interaction scoring; a retriever answers a ``Query``
+with ``Hit``s; a generator turns a ``GenerationRequest`` into ``Delta`` pieces and
+a ``Draft`` with ``Citation``s, which the pipeline wraps into an ``Answer``.  Offsets (``start``/``end``) are
 always character offsets into the *original* article text, so a citation can
 point at the exact span a reader can open.
 
@@ -13,6 +14,7 @@ No behaviour lives here beyond JSON conversion.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -117,6 +119,17 @@ class TokenVectors:
 
 
 @dataclass(frozen=True)
+class Query:
+    """What a retriever searches with: the text, its vector and word pieces from one
+    embedding pass, and the passages the conversation points to."""
+
+    text: str
+    vector: np.ndarray  # (dim,) float32, L2-normalised
+    tokens: TokenVectors | None = None  # word-piece vectors, for late interaction
+    follows: tuple[int, ...] = ()  # chunk positions the conversation points to (hybrid)
+
+
+@dataclass(frozen=True)
 class Hit:
     """A retrieved chunk with its fused score and the per-retriever scores behind it."""
 
@@ -143,6 +156,47 @@ class Citation:
         out = asdict(self)
         out["span"] = list(self.span)
         return out
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """What a generator answers: the question, its passages and its embedding."""
+
+    question: str
+    hits: tuple[Hit, ...]
+    query_vector: np.ndarray  # (dim,) float32, L2-normalised, of ``retrieval_query``
+    retrieval_query: str = ""  # the question, plus history context for follow-ups
+    history: tuple[str, ...] = ()
+    question_tokens: TokenVectors | None = None  # of ``question`` alone, for late interaction
+    # the passages ranked just below ``hits``, fetched only when the answerer asks for them
+    # (a rule looking for a name or role none of ``hits`` gives): ``deeper()``
+    more: Callable[[], tuple[Hit, ...]] | None = field(default=None, compare=False, repr=False)
+
+    def deeper(self) -> tuple[Hit, ...]:
+        """The next passages of the ranking (the pipeline fetches them once, on demand)."""
+        return self.more() if self.more is not None else ()
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A piece of streamed answer text."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A generator's answer before the pipeline adds timings."""
+
+    text: str
+    citations: tuple[Citation, ...]
+    abstained: bool
+    confidence: float = 0.0
+    related: tuple[Citation, ...] = ()
+    verified: bool | None = None
+    fallback_reason: str | None = None
+    notices: tuple[str, ...] = ()
+    timings_ms: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -26,21 +26,10 @@ import functools
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 
+from rag.lexicon import FILM_SYNONYMS
 from rag.text import terms
 
-# Each tuple: expressions that, in an article about a film, mean the same thing.
-GROUPS: tuple[tuple[str, ...], ...] = (
-    ("cinematographer", "cinematography", "director of photography", "DP", "DoP", "lenser"),
-    ("screenwriter", "screenplay", "script"),
-    ("editor", "edited", "film editing"),
-    ("composer", "soundtrack", "film score"),
-    ("production designer", "production design", "set designer", "art director"),
-    ("costume designer", "costumes", "wardrobe"),
-    ("casting director", "casting"),
-    ("premiere", "premiered", "debut", "debuted"),
-    ("Oscar", "Academy Award"),
-    ("box office", "gross", "ticket sales"),
-)
+GROUPS = FILM_SYNONYMS  # data: rag/lexicon.py
 
 
 @functools.cache

@@ -52,7 +52,7 @@ from rag.schema import Hit, Sentence
 from rag.verify import CheckedClaim, Verifier, split_answer
 
 if TYPE_CHECKING:
-    from rag.generators.extractive import ExtractiveGenerator
+    from rag.answerer import ExtractiveGenerator
 
 log = logging.getLogger(__name__)
 
@@ -365,7 +365,7 @@ class LLMGenerator:
     @property
     def extractive(self) -> ExtractiveGenerator:
         if self._extractive is None:
-            from rag.generators.extractive import ExtractiveGenerator
+            from rag.answerer import ExtractiveGenerator
 
             self._extractive = ExtractiveGenerator(self.resources)
         return self._extractive
@@ -380,8 +380,12 @@ class LLMGenerator:
             decision = self.extractive.decide(request, self.extractive.candidates(request))
             if gate and decision.abstain:
                 return self.extractive.generate(request)
-            quoted = {c.hit.chunk.id for c in decision.quotable}
-            sources = [*request.hits, *(h for h in request.reserve if h.chunk.id in quoted)]
+            shown = {h.chunk.id for h in request.hits}
+            deeper = {
+                c.hit.chunk.id: c.hit for c in decision.quotable if c.hit.chunk.id not in shown
+            }
+            # with the passages below the first k that give a name asked for, in rank order
+            sources = [*request.hits, *sorted(deeper.values(), key=lambda h: h.rank)]
             if self.evidence_tokens:
                 ranked = [(c.hit, c.sentence, c.score) for c in decision.quotable]
                 sources = excerpt(
