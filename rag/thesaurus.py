@@ -15,8 +15,8 @@ sentence naming the "DP" covers a question's "cinematographer" without the
 expansion diluting the other words).
 
 What this module does not do: guess synonyms (expanding a question's unknown words
-to their nearest corpus words by embedding was measured and dropped; see the
-README), or expand the dense and late-interaction queries, which embed the
+to their nearest corpus words by embedding was measured and dropped; see
+docs/experiments.md), or expand the dense and late-interaction queries, which embed the
 question's own words.
 """
 

@@ -152,7 +152,7 @@ def test_the_real_model_writes_answers_that_verification_accepts(pipeline, local
         if answer.verified and gold in answer.text:  # the model's words, kept, and right
             right.append(answer.text)
     # not all three: verification cannot see every wrong relation ("Anora's relatives. [1]"
-    # passes for Karagulian's wife: the shown sentence has both words); README, "Measured"
+    # passes for Karagulian's wife: the shown sentence has both words); docs/design.md
     assert len(right) >= 2, right
 
 
