@@ -86,3 +86,82 @@ MARKER_RE = re.compile(CITATION_MARKER)
 
 # What the answerer says when the articles do not answer the question.
 NOT_FOUND = "I couldn't find that in the articles."
+# ... and when a follow-up asks for more than the earlier answers already quoted.
+NOTHING_MORE = "The articles say nothing more about that than what I quoted above."
+
+# Verbs that make a clause finite; a short line without one (and without a verb in
+# -ed) reads as a photo caption or a headline ("Sean Baker and the cast during the
+# filming of Anora."), which may help retrieval but is never quoted as an answer.
+# fmt: off
+AUXILIARIES = frozenset((
+    "is", "are", "was", "were", "be", "been", "being", "am", "has", "have", "had", "do", "does",
+    "did", "will", "would", "can", "could", "may", "might", "must", "shall", "should", "says",
+    "said", "say", "makes", "made", "gets", "got", "goes", "went", "takes", "took", "comes",
+    "came", "gives", "gave", "knows", "knew", "thinks", "thought", "sees", "saw", "finds",
+    "found", "tells", "told", "becomes", "became", "feels", "felt", "keeps", "kept", "seems",
+    "wants", "needs", "means", "meant", "won", "wins", "shot", "shoots", "began", "begins",
+    "run", "runs", "ran", "left", "leaves", "meets", "met", "plays", "stars", "directs", "writes",
+    "wrote", "puts", "brings", "brought", "remains", "explains", "recalls", "adds", "continues",
+    "notes", "comments", "exclaims",
+))
+# fmt: on
+
+# Words opening a sentence that stand for something the sentence before named; such a
+# sentence is not quoted alone in a summary unless the one before it is quoted too.
+# fmt: off
+OPENING_PRONOUNS = frozenset((
+    "he", "she", "they", "it", "this", "these", "those", "that", "his", "her", "their", "its",
+    "him", "them", "there", "such", "both",
+))
+# fmt: on
+
+# Small talk and questions about the app itself: answered with what it can do, never
+# searched.  Patterns over the whole, lower-cased question.
+SMALL_TALK = re.compile(
+    r"^\W*(?:hi+|hello|hey+(?:\s+there)?|yo|hiya|howdy|good\s+(?:morning|afternoon|evening)"
+    r"|thanks?(?:\s+you)?|thank\s+you|thx|ty|cheers|ok(?:ay)?|cool|great|nice|bye|goodbye"
+    r"|see\s+you|how\s+are\s+you(?:\s+doing)?|how's\s+it\s+going|what'?s\s+up|sup"
+    r"|tell\s+me\s+a\s+joke|lol|haha)\b[\w\s,.!?']{0,30}$",
+    re.IGNORECASE,
+)
+ABOUT_APP = re.compile(
+    r"^\W*(?:what\s+(?:can|do)\s+you\s+do|who\s+are\s+you|what\s+are\s+you|help|how\s+do\s+you"
+    r"\s+work|what\s+(?:can|should)\s+i\s+ask(?:\s+you)?|what\s+do\s+you\s+know)\b",
+    re.IGNORECASE,
+)
+CAPABILITIES = (
+    "I answer questions about the film *Anora* (Sean Baker, 2024) and how it was made, "
+    "from the articles I have, and cite the passages I quote. Try: “Who plays Ani?”, "
+    "“What is it about?”, “Where was it filmed?” or “Who was the director of photography?”"
+)
+OFF_TOPIC = (
+    "That's outside what I can answer: I only know the articles about the film *Anora* "
+    "(its story, cast and production). Ask me, for example, who plays Ani or where it was filmed."
+)
+
+# What the articles are about, and what people ask a chat box instead, in a few plain
+# phrases: the embedder places a question nearer one set or the other (``rag.answerer.topic``).
+# Written as general descriptions of the two kinds, not from any gold question.
+ON_TOPIC_PROTOTYPES = (
+    "a question about the film Anora",
+    "who made the movie and who acted in it",
+    "what happens in the story of the film",
+    "how the movie was shot, filmed and produced",
+    "the director Sean Baker and his films",
+    "the characters, the plot and the ending",
+    "awards, festivals and the film's release",
+    "the actors, the cast and their roles",
+    "the locations and sets where the film was made",
+)
+OFF_TOPIC_PROTOTYPES = (
+    "the weather forecast",
+    "a recipe for cooking food",
+    "restaurants, bars and places to eat nearby",
+    "sports results and games",
+    "writing computer code",
+    "arithmetic and math problems",
+    "greetings and small talk",
+    "general knowledge trivia about science and geography",
+    "shopping, prices and travel bookings",
+    "news and politics",
+)

@@ -33,12 +33,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from rag.conversation import MAX_CONTEXT_TURNS, answer_names, contextualize, refers_to_answer
+from rag.conversation import MAX_CONTEXT_TURNS, MAX_TURNS, corpus_names, resolve
 from rag.embedding import Embedder, get_embedder
 from rag.generators.base import Generator, Resources, make_generator
 from rag.index import LoadedIndex, ensure_index
 from rag.retrieval import Retriever, make_retriever
-from rag.schema import Answer, Delta, Draft, GenerationRequest, Hit, Query
+from rag.schema import Answer, Delta, Draft, GenerationRequest, Hit, Query, Turn
 from rag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ class Pipeline:
     def prepare(
         self,
         question: str,
-        history: Sequence[str] = (),
+        history: Sequence[str | Turn | dict[str, Any]] = (),
         *,
         retriever: str | None = None,
         k: int | None = None,
@@ -115,23 +115,22 @@ class Pipeline:
         text, notices = clean_question(question, self.settings.max_question_chars)
         if not text:
             return None, [EMPTY_QUESTION], timings
-        history = [clean_question(h, self.settings.max_question_chars)[0] for h in history or ()]
-        history = [h for h in history if h]
-        referent: list[str] = []
+        turns = self.turns(history)
+        resolved = resolve(text, turns, self.names)
         follows: tuple[int, ...] = ()
-        if refers_to_answer(text, history):
-            # "him" after "Who plays Ivan?" is the actor the answer names, not Ivan
-            earlier = self.ask(
-                history[-1],
-                history[-1 - MAX_CONTEXT_TURNS : -1],  # bounded: at most two turns deep
-                retriever=retriever,
-                generator="extractive",
-                k=k,
-            )
-            if not earlier.abstained:
-                referent = answer_names(earlier.text, f"{history[-1]} {text}")
-                follows = self.following(c.chunk_id for c in earlier.citations)
-        query_text = contextualize(text, history, referent)
+        if resolved.follow_up and turns and (resolved.needs_answer or resolved.more):
+            # what the previous answer established ("him" after "Who plays Ivan?" is the
+            # actor it named), when the caller passed questions only: answered again,
+            # extractively, at most MAX_CONTEXT_TURNS deep
+            turns[-1] = self.recall(turns[-1], turns[-1 - MAX_CONTEXT_TURNS : -1], retriever, k)
+            resolved = resolve(text, turns, self.names)
+        if resolved.follow_up and resolved.referent and turns[-1].chunk_ids:
+            follows = self.following(turns[-1].chunk_ids)
+        shown = (
+            frozenset(s for t in turns for s in t.sentences) if resolved.follow_up else frozenset()
+        )
+        history = [t.question for t in turns]
+        query_text = resolved.question
         trimmed = self.embedder.truncate(query_text)
         if len(trimmed) < len(query_text) and not notices:
             notices.append(
@@ -141,10 +140,11 @@ class Pipeline:
         mark = time.perf_counter()
         vector, tokens = self.embedder.embed_query_with_tokens(trimmed)
         # a follow-up's search query carries its history; the answerer matches the question
+        asked = resolved.question if resolved.rewritten else text
         question_tokens = (
             tokens
-            if trimmed == text
-            else self.embedder.embed_query_with_tokens(self.embedder.truncate(text))[1]
+            if trimmed == asked
+            else self.embedder.embed_query_with_tokens(self.embedder.truncate(asked))[1]
         )
         timings["embed"] = _ms(mark)
         mark = time.perf_counter()
@@ -161,15 +161,55 @@ class Pipeline:
             return tuple(backend.retrieve(query, 2 * k)[k:])
 
         request = GenerationRequest(
-            question=text,
+            question=resolved.question if resolved.rewritten else text,
             hits=tuple(hits),
             query_vector=vector,
             retrieval_query=query_text,
             history=tuple(history),
             question_tokens=question_tokens,
+            shown=shown,
             more=deeper,
         )
         return request, notices, timings
+
+    @functools.cached_property
+    def names(self) -> dict[str, str]:
+        """The corpus's proper names, folded, for finding them in lower-case questions."""
+        return corpus_names(s.text for s in self.index.sentences)
+
+    def turns(self, history: Sequence[str | Turn | dict[str, Any]] | None) -> list[Turn]:
+        """Earlier turns, oldest first, from questions or turns (``Turn`` or its dict form);
+        the newest ``MAX_TURNS`` kept, each bounded like a question."""
+        limit = self.settings.max_question_chars
+        out: list[Turn] = []
+        for item in list(history or ())[-MAX_TURNS:]:
+            if isinstance(item, Turn):
+                turn = item
+            elif isinstance(item, dict):
+                turn = Turn(
+                    question=str(item.get("question", "")),
+                    answer=str(item.get("answer", ""))[: 4 * limit],
+                    short_answer=str(item.get("short_answer", ""))[:200],
+                    sentences=tuple(str(x) for x in item.get("sentences", ()))[:10],
+                    chunk_ids=tuple(str(x) for x in item.get("chunk_ids", ()))[:10],
+                )
+            else:
+                turn = Turn(question=str(item))
+            question = clean_question(turn.question, limit)[0]
+            if question:
+                out.append(replace(turn, question=question))
+        return out
+
+    def recall(
+        self, turn: Turn, before: Sequence[Turn], retriever: str | None, k: int | None
+    ) -> Turn:
+        """The turn with the answer the extractive answerer gives it (after ``before``)."""
+        if turn.answered:
+            return turn
+        earlier = self.ask(
+            turn.question, list(before), retriever=retriever, generator="extractive", k=k
+        )
+        return as_turn(earlier) if not earlier.abstained else turn
 
     def following(self, chunk_ids: Iterable[str]) -> tuple[int, ...]:
         """The positions of the passages right after these, in the same article, once each."""
@@ -188,7 +228,7 @@ class Pipeline:
     def retrieve(
         self,
         question: str,
-        history: Sequence[str] = (),
+        history: Sequence[str | Turn | dict[str, Any]] = (),
         *,
         retriever: str | None = None,
         k: int | None = None,
@@ -199,13 +239,21 @@ class Pipeline:
     def ask(
         self,
         question: str,
-        history: Sequence[str] = (),
+        history: Sequence[str | Turn | dict[str, Any]] = (),
         *,
         retriever: str | None = None,
         generator: str | None = None,
         k: int | None = None,
     ) -> Answer:
-        """Answer one question (with earlier user turns as ``history``, oldest first)."""
+        """Answer one question, after the earlier turns of its conversation (oldest first).
+
+        ``history`` items are the earlier questions as strings, or earlier turns as
+        ``Turn`` objects or dicts with ``question`` and, optionally, ``answer``,
+        ``short_answer``, ``sentences`` (the quoted sentences) and ``chunk_ids``: with
+        those, nothing is answered twice to resolve a pronoun ("him" after "Who plays
+        Ivan?") and nothing already quoted is quoted again.  The newest ``MAX_TURNS``
+        are read; a question that does not need them is answered as in a new chat.
+        """
         answer: Answer | None = None
         for event in self.stream(question, history, retriever=retriever, generator=generator, k=k):
             if isinstance(event, Answer):
@@ -217,7 +265,7 @@ class Pipeline:
     def stream(
         self,
         question: str,
-        history: Sequence[str] = (),
+        history: Sequence[str | Turn | dict[str, Any]] = (),
         *,
         retriever: str | None = None,
         generator: str | None = None,
@@ -264,11 +312,23 @@ class Pipeline:
             fallback_reason=draft.fallback_reason,
             notices=tuple(notices) + draft.notices,
             retrieval_query=request.retrieval_query,
+            short_answer=draft.short_answer,
         )
 
     def with_settings(self, **changes: Any) -> Pipeline:
         """A pipeline sharing this one's index and model, with some settings changed."""
         return Pipeline(replace(self.settings, **changes), self.index, self.embedder)
+
+
+def as_turn(answer: Answer) -> Turn:
+    """An answer as an earlier turn of its conversation."""
+    return Turn(
+        question=answer.question,
+        answer=answer.text,
+        short_answer=answer.short_answer,
+        sentences=tuple(c.sentence for c in answer.citations),
+        chunk_ids=tuple(c.chunk_id for c in answer.citations),
+    )
 
 
 def _ms(since: float) -> float:

@@ -119,6 +119,22 @@ class TokenVectors:
 
 
 @dataclass(frozen=True)
+class Turn:
+    """An earlier turn of a conversation: the user's question and, when known, what the
+    answer established (its short answer, its text and the sentences it quoted)."""
+
+    question: str
+    answer: str = ""
+    short_answer: str = ""
+    sentences: tuple[str, ...] = ()  # the supporting sentences of its citations
+    chunk_ids: tuple[str, ...] = ()  # the passages it cited
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.answer)
+
+
+@dataclass(frozen=True)
 class Query:
     """What a retriever searches with: the text, its vector and word pieces from one
     embedding pass, and the passages the conversation points to."""
@@ -168,6 +184,7 @@ class GenerationRequest:
     retrieval_query: str = ""  # the question, plus history context for follow-ups
     history: tuple[str, ...] = ()
     question_tokens: TokenVectors | None = None  # of ``question`` alone, for late interaction
+    shown: frozenset[str] = frozenset()  # sentences earlier turns quoted: not quoted again
     # the passages ranked just below ``hits``, fetched only when the answerer asks for them
     # (a rule looking for a name or role none of ``hits`` gives): ``deeper()``
     more: Callable[[], tuple[Hit, ...]] | None = field(default=None, compare=False, repr=False)
@@ -197,6 +214,7 @@ class Draft:
     fallback_reason: str | None = None
     notices: tuple[str, ...] = ()
     timings_ms: dict[str, float] = field(default_factory=dict)
+    short_answer: str = ""  # the span that is the thing asked, when the answerer found one
 
 
 @dataclass(frozen=True)
@@ -215,6 +233,7 @@ class Answer:
     fallback_reason: str | None = None  # why an LLM answer was replaced by the extractive one
     notices: tuple[str, ...] = ()  # one-line notes for the user (question trimmed, ...)
     retrieval_query: str = ""  # what was searched (the question, plus context for follow-ups)
+    short_answer: str = ""  # the span of a quoted sentence that is the thing asked, or ""
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape of ``rag ask --json`` and the app's API."""
@@ -228,6 +247,7 @@ class Answer:
             "verified": self.verified,
             "fallback_reason": self.fallback_reason,
             "confidence": round(self.confidence, 4),
+            "short_answer": self.short_answer,
             "notices": list(self.notices),
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }

@@ -19,7 +19,7 @@ import unicodedata
 
 import Stemmer
 
-from rag.lexicon import STOPWORDS
+from rag.lexicon import AUXILIARIES, STOPWORDS
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 # capitalised words not opening a sentence or a quotation, run together: proper names
@@ -73,3 +73,29 @@ def proper_names(text: str) -> list[str]:
     ['Madison', 'Yura', 'Igor']
     """
     return _PROPER.findall(text)
+
+
+CAPTION_WORDS = 14
+
+
+def is_caption(sentence: str) -> bool:
+    """A short line naming someone or something, with no finite verb: a photo caption or
+    a headline ("Sean Baker and DP Drew Daniels on the set of ANORA."), not a statement.
+
+    >>> is_caption("Sean Baker and the cast during the filming of Anora.")
+    True
+    >>> is_caption("4 Time Oscar winner: writer-director Sean Baker")
+    True
+    >>> is_caption("He attended film school at NYU."), is_caption("“Mikey!,” he exclaims.")
+    (False, False)
+    """
+    found = words(sentence)
+    if not found or len(found) > CAPTION_WORDS or sentence.lstrip()[:1] in '“"‘':
+        return False
+    if not proper_names(sentence) or re.search(
+        r"\w+self\b|[’']s\s+(?!\w+\s+(?:of|and)\b)", sentence
+    ):
+        return False  # a caption names someone; "himself" and "there's" mean a clause
+    return not any(
+        w in AUXILIARIES or (len(w) > 4 and w.endswith("ed")) or w.endswith("n't") for w in found
+    )

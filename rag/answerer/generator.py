@@ -25,20 +25,26 @@ LLM generators do, and fall back to this one).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
+from rag.answerer.compose import Composition, compose
 from rag.answerer.features import Candidate, Features
+from rag.answerer.intent import intent
 from rag.answerer.model import Models, load_models, sigmoid
 from rag.answerer.question import Question, analyse
 from rag.answerer.rules import NameRule, QuantityRule, Requirement, RoleRule
+from rag.answerer.topic import TopicGate
+from rag.conversation import corpus_names
 from rag.generators.base import Resources, number_citations, stream_once
-from rag.lexicon import NOT_FOUND
+from rag.lexicon import CAPABILITIES, NOT_FOUND, NOTHING_MORE, OFF_TOPIC
 from rag.schema import Citation, Delta, Draft, GenerationRequest
 
 EXTRA_MARGIN = 1.0  # a further sentence joins when its score is within this of the best (logit)
 REDUNDANT_COS = 0.9  # ... and says something the ones before it do not
 RELATED = 3
+OPEN_THRESHOLD = 0.5  # share of the threshold an open question's confidence must reach
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,7 @@ class ExtractiveGenerator:
         self.features = Features(resources.index)
         self.requirements = (NameRule(), RoleRule(self.features.sentence_terms))
         self.quantity = QuantityRule()
+        self.topic = TopicGate(resources.embedder)
 
     @property
     def threshold(self) -> float:
@@ -69,9 +76,16 @@ class ExtractiveGenerator:
         configured = self.settings.abstain_threshold
         return self.models.threshold if configured is None else configured
 
+    @functools.cached_property
+    def names(self) -> dict[str, str]:
+        """The corpus's proper names, folded (``rag.conversation.corpus_names``)."""
+        return corpus_names(s.text for s in self.index.sentences)
+
     def warm_up(self) -> None:
         """Compute the corpus statistics now rather than on the first question."""
         self.features.idf  # noqa: B018 - computed and cached on first access
+        self.names  # noqa: B018
+        self.topic.score(self.embedder.embed_query("warm up"))
 
     def _complete(self, request: GenerationRequest) -> GenerationRequest:
         if request.question_tokens is not None:
@@ -159,12 +173,19 @@ class ExtractiveGenerator:
         candidates: list[Candidate],
         deeper: list[Candidate] | None = None,
         question: Question | None = None,
+        open_question: bool = False,
     ) -> Decision:
-        """Whether to answer, and from which sentences: the confidence model, then each rule."""
+        """Whether to answer, and from which sentences: the confidence model, then each rule.
+
+        An open question (a summary, a list) is answered from weaker evidence: the
+        model was fitted on questions with one right sentence, and what is it about
+        has none (``OPEN_THRESHOLD`` of the threshold).
+        """
         question = question or analyse(request.question)
         quotable, unmet = self.constrain(request, candidates, question, deeper)
         confidence = self.confidence(request, candidates)
-        if not candidates or confidence < self.threshold:
+        threshold = self.threshold * (OPEN_THRESHOLD if open_question else 1.0)
+        if not candidates or confidence < threshold:
             return Decision(candidates, True, confidence)
         if unmet is not None:
             return Decision(candidates, True, confidence, (unmet,))
@@ -174,9 +195,18 @@ class ExtractiveGenerator:
         return Decision(quotable, False, confidence)
 
     def generate(self, request: GenerationRequest) -> Draft:
+        ask = intent(request.question)
+        if ask.kind == "chat":  # small talk or a question about the app: what it can do
+            return Draft(text=CAPABILITIES, citations=(), abstained=True)
+        if self.topic.off_topic(request.query_vector):
+            return Draft(text=OFF_TOPIC, citations=(), abstained=True)
         question = analyse(request.question)
         candidates = self.candidates(request, question)
-        decision = self.decide(request, candidates, question=question)
+        if request.shown and candidates:  # a follow-up: nothing an earlier turn quoted
+            candidates = [c for c in candidates if c.sentence.text not in request.shown]
+            if not candidates:
+                return Draft(text=NOTHING_MORE, citations=(), abstained=True)
+        decision = self.decide(request, candidates, question=question, open_question=ask.open)
         if decision.abstain:
             return Draft(
                 text=NOT_FOUND,
@@ -186,17 +216,38 @@ class ExtractiveGenerator:
                 related=tuple(self.related(request, candidates)),
                 notices=decision.notices,
             )
-        chosen = self.select(decision.quotable)
+        composition = compose(
+            question, ask, decision.quotable, self.select, self.index.sentence_vectors, self.names
+        )
+        return self.render(composition, decision.confidence)
+
+    def render(self, composition: Composition, confidence: float) -> Draft:
+        """The composition as answer text with ``[n]`` markers, numbered by first appearance."""
         citations = number_citations(
             [
-                (c.hit, c.sentence.start, c.sentence.end, c.sentence.text, sigmoid(c.score))
-                for c in chosen
+                (
+                    q.candidate.hit,
+                    q.candidate.sentence.start,
+                    q.candidate.sentence.end,
+                    q.candidate.sentence.text,
+                    sigmoid(q.candidate.score),
+                )
+                for q in composition.quotes
             ]
         )
         number = {c.chunk_id: c.n for c in citations}
-        text = " ".join(f"{c.sentence.text} [{number[c.hit.chunk.id]}]" for c in chosen)
+        pieces = [f"{q.text} [{number[q.candidate.hit.chunk.id]}]" for q in composition.quotes]
+        lead = composition.lead
+        if composition.style == "list":
+            text = "\n".join([*([lead] if lead else []), *(f"- {p}" for p in pieces)])
+        else:
+            text = (f"{lead} — " if lead else "") + " ".join(pieces)
         return Draft(
-            text=text, citations=tuple(citations), abstained=False, confidence=decision.confidence
+            text=text,
+            citations=tuple(citations),
+            abstained=False,
+            confidence=confidence,
+            short_answer=lead,
         )
 
     def related(self, request: GenerationRequest, candidates: list[Candidate]) -> list[Citation]:
