@@ -26,7 +26,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
-from rag.errors import RagError
+from rag.errors import GoldSetError, RagError
 from rag.settings import PROJECT_ROOT, Settings
 
 log = logging.getLogger("rag")
@@ -155,8 +155,6 @@ def _gold_paths(args: argparse.Namespace) -> list[Path]:
         return list(args.gold)
     present = [p for p in DEFAULT_GOLD if p.is_file()]
     if not present:
-        from rag.errors import GoldSetError
-
         raise GoldSetError(f"no gold file: {DEFAULT_GOLD[0]} is missing; pass one with --gold FILE")
     return present
 

@@ -3,6 +3,7 @@ replayed through the real pipeline, and the `rag eval` / `rag calibrate` gold-fi
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from rag.evaluation import (
 )
 from rag.report import question_table, results_markdown, write_report
 from rag.schema import Answer
+from tests.conftest import GOLD
 
 
 def _row(**fields) -> str:
@@ -418,3 +420,35 @@ def test_default_gold_files_and_calibration_gold(tmp_path, monkeypatch):
     parser = cli.build_parser()
     assert parser.parse_args(["calibrate"]).gold == cli.PROJECT_ROOT / "eval" / "gold.jsonl"
     assert parser.parse_args(["eval", "--gold", "a", "--gold", "b"]).gold == [Path("a"), Path("b")]
+
+
+def test_compare_writes_the_results_page(tmp_path, settings, monkeypatch):
+    from rag import cli
+
+    rows = [line for line in GOLD.read_text().splitlines() if line.strip()][:3]
+    small = tmp_path / "small.jsonl"
+    small.write_text("\n".join(rows) + "\n")
+    monkeypatch.setenv("RAG_CORPUS_DIR", str(settings.corpus_dir))
+    monkeypatch.setenv("RAG_INDEX_DIR", str(settings.index_dir))
+    # two extractive rows: the LLM rows are the same code path, only slower
+    monkeypatch.setattr(
+        cli, "_eval_configs", lambda a, s: [("bm25", "extractive"), ("hybrid", "extractive")]
+    )
+    page = tmp_path / "docs" / "results.md"
+    argv = [
+        "eval",
+        "--compare",
+        "--gold",
+        str(small),
+        "--out",
+        str(tmp_path / "r"),
+        "--results",
+        str(page),
+    ]
+    assert cli.main(argv) == 0
+    text = page.read_text()
+    assert f"Command: `rag {' '.join(argv)}`" in text
+    digest = hashlib.sha256(small.read_bytes()).hexdigest()
+    assert f"`small.jsonl`: sha256 `{digest}`" in text
+    assert "| bm25 | extractive |" in text and "| hybrid | extractive |" in text
+    assert (tmp_path / "r" / "bm25+extractive" / "report.json").is_file()
