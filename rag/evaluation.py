@@ -4,7 +4,7 @@ what a chat user sees, and latency.
 Gold files are read by ``rag.gold`` (format there).  ``evaluate`` sends each
 question through ``Pipeline.ask`` as a chat would: a question with ``history`` is
 the last turn of a conversation, so each earlier turn is asked first, in order,
-with the turns before it as history (``Replay``; each distinct turn is asked once
+with the turns before it as history (``rag.replay``; each distinct turn is asked once
 and cached by its conversation so far).  It computes:
 
 - retrieval over answerable questions with evidence: hit@1/3/5, MRR@10, nDCG@10,
@@ -40,7 +40,6 @@ What this module does not do: read gold files (``gold``), write files or plots
 from __future__ import annotations
 
 import math
-import random
 import re
 import statistics
 from collections.abc import Callable, Iterable, Sequence
@@ -49,15 +48,22 @@ from typing import Any
 
 from rag.chunking import normalise_space
 from rag.gold import KINDS, OFFTOPIC, GoldItem, kinds_found, load_gold, load_golds
+from rag.replay import CONTAMINATION_SEED, Replay, distractors
 from rag.schema import Answer
 from rag.text import fold
 from rag.verify import split_answer
 
-__all__ = ["KINDS", "GoldItem", "load_gold", "load_golds"]  # re-exported for older callers
+__all__ = [
+    "CONTAMINATION_SEED",
+    "KINDS",
+    "GoldItem",
+    "Replay",
+    "distractors",
+    "load_gold",
+    "load_golds",
+]
 
 FIRST_WORDS = 25  # answer_first: the gold answer must come within this many words
-CONTAMINATION_SEED = 29  # fixed: the same distractors for the same question id every run
-CONTAMINATION_TURNS = 2  # unrelated questions asked before the standalone one
 
 # ---------------------------------------------------------------- answer scoring
 
@@ -238,54 +244,6 @@ def repeats_earlier(answer: Answer, earlier: Sequence[Answer]) -> bool:
     )
 
 
-# ---------------------------------------------------------------- replaying conversations
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One turn a chat user saw: the question and the answer the pipeline gave."""
-
-    question: str
-    answer: Answer
-
-
-def ask_turn(pipeline: Any, question: str, earlier: Sequence[Turn], **options: Any) -> Answer:
-    """Ask one turn with the earlier turns as history.
-
-    The one place that says what a conversation's history is: today ``Pipeline.ask``
-    takes the earlier user questions, oldest first.
-    """
-    return pipeline.ask(question, [t.question for t in earlier], **options)
-
-
-class Replay:
-    """Asks conversations turn by turn as a chat would, each distinct turn once.
-
-    ``turns(("Who plays Ani?", "what else has she been in"))`` asks the first question
-    with no history, then the second with the first as history, and returns both
-    ``Turn``s; a later conversation that starts the same way reuses those answers.
-    """
-
-    def __init__(self, pipeline: Any, **options: Any) -> None:
-        self.pipeline = pipeline
-        self.options = options
-        self._cache: dict[tuple[str, ...], Answer] = {}  # key: the conversation so far
-
-    def turns(self, conversation: Sequence[str]) -> list[Turn]:
-        done: list[Turn] = []
-        for i, question in enumerate(conversation):
-            key = tuple(conversation[: i + 1])  # (history..., question)
-            if key not in self._cache:
-                self._cache[key] = ask_turn(self.pipeline, question, done, **self.options)
-            done.append(Turn(question, self._cache[key]))
-        return done
-
-    @property
-    def asked(self) -> int:
-        """How many distinct turns were asked."""
-        return len(self._cache)
-
-
 # ---------------------------------------------------------------- running
 
 
@@ -385,25 +343,6 @@ def score_question(
     if item.history:
         result.repeat = repeats_earlier(answer, earlier)
     return result
-
-
-def distractors(
-    item: GoldItem, gold: Sequence[GoldItem], seed: int = CONTAMINATION_SEED
-) -> tuple[GoldItem, ...]:
-    """Two standalone questions of ``item``'s gold file, other than it and not from a
-    conversation it starts, drawn with a generator seeded by ``seed`` and the item's id.
-    """
-    related = {t for g in gold if item.question in g.turns for t in g.turns}
-    pool: dict[str, GoldItem] = {}  # by question text, in file order
-    for g in gold:
-        if not g.history and g.source == item.source and g.question not in related:
-            pool.setdefault(g.question, g)
-    if len(pool) < CONTAMINATION_TURNS:
-        return ()
-    # a str seed is hashed the same way in every run (PYTHONHASHSEED plays no part)
-    return tuple(
-        random.Random(f"{seed}:{item.id}").sample(list(pool.values()), CONTAMINATION_TURNS)
-    )
 
 
 def evaluate(
