@@ -369,6 +369,7 @@ _BARS: tuple[Metric, ...] = (
     ("answer first", ("answer", "answer_first")),
     ("coverage", ("answer", "coverage")),
     ("abstain recall", ("abstention", "recall")),
+    ("repeats", ("conversation", "repeats", "share")),
     ("contamination", ("conversation", "contamination", "share")),
 )
 
@@ -391,7 +392,7 @@ def _plots(report: dict[str, Any], metrics_png: Path, words_png: Path, latency_p
         return float(v) if isinstance(v, int | float) else None
 
     width = 0.8 / len(_BARS)
-    colours = ("#8b1e2d", "#d08c2b", "#2d8b57", "#2d4f8b", "#7a4f9c")
+    colours = ("#8b1e2d", "#d08c2b", "#2d8b57", "#2d4f8b", "#9c9c9c", "#7a4f9c")
     fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(kinds) + 2), 3.6))
     for i, ((label, path), colour) in enumerate(zip(_BARS, colours, strict=True)):
         xs, ys = [], []
@@ -400,11 +401,16 @@ def _plots(report: dict[str, Any], metrics_png: Path, words_png: Path, latency_p
             if v is not None:
                 xs.append(x + (i - (len(_BARS) - 1) / 2) * width)
                 ys.append(v)
-        ax.bar(xs, ys, width, label=label, color=colour)
+        if xs:  # a metric no kind measures gets no legend entry
+            ax.bar(xs, ys, width, label=label, color=colour)
     ax.set_xticks(range(len(kinds)), kinds, rotation=30, ha="right", fontsize=8)
-    ax.set_ylim(0, 1)
-    ax.set_title("Answer metrics by question kind (a missing bar: not measured)")
-    ax.legend(fontsize=7, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.32))
+    ax.set_ylim(0, 1.18)
+    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    ax.set_title(
+        "By question kind (no bar: not measured; repeats, contamination: lower is better)",
+        fontsize=9,
+    )
+    ax.legend(fontsize=7, ncols=6, loc="upper center", frameon=False)
     fig.tight_layout()
     fig.savefig(metrics_png, dpi=110)
     plt.close(fig)
