@@ -126,6 +126,7 @@ class Support:
     flipped: bool = False  # it denies what the passage states, or states what it denies
     misquotation: tuple[str, ...] = ()  # quoted text the passage does not say word for word
     unstated: tuple[str, ...] = ()  # content words the passage has neither as such nor in meaning
+    misattributed: tuple[str, ...] = ()  # a relative clause's words the passage says of another
 
     @property
     def failed(self) -> tuple[str, ...]:
@@ -141,6 +142,7 @@ class Support:
             "polarity": self.flipped,
             "quotation": bool(self.misquotation),
             "unstated": bool(self.unstated),
+            "attribution": bool(self.misattributed),
         }
         return tuple(name for name, broken in rules.items() if broken)
 
@@ -497,6 +499,69 @@ def moved(claim: str, sentences: Sequence[str]) -> list[str]:
     return out
 
 
+_RELATIVE = frozenset(["who", "which", "where", "whose"])
+
+
+def _clauses_with_names(text: str) -> list[tuple[list[str], set[str]]]:
+    """Each clause's words and the names it is about: its own, and for a relative clause
+    ("..., who directed it") the name it hangs on (the one just before it)."""
+    names = names_in(text)
+    out: list[tuple[list[str], set[str]]] = []
+    current: list[str] = []
+    opener = ""
+    last_name = ""
+
+    def close() -> None:
+        nonlocal last_name
+        if current:
+            own = {n for n in names if _holds(current, n)}
+            about = own | ({last_name} if opener in _RELATIVE and last_name else set())
+            out.append((list(current), about))
+            # a "who" right after a name means that name; after "a single mother", no name
+            ending = [n for n in names if current[-len(words(n)) :] == words(n)]
+            last_name = ending[0] if ending else ""
+
+    for token in tokens(text):
+        if token in _BOUNDARY or token in _CLAUSE_WORDS:
+            close()
+            current, opener = (
+                [],
+                token if token in _CLAUSE_WORDS else opener if token == "," else "",
+            )
+        elif token != "-":
+            current.append(token)
+    close()
+    return out
+
+
+def misattributed(claim: str, sentences: Sequence[str], asked: Collection[str] = ()) -> list[str]:
+    """Words of a relative clause that the passage says of another name, never of its own.
+
+    >>> misattributed("Ani is played by Mikey Madison, who also directed the film.",
+    ...               ["Anora, directed by Sean Baker, centers on Ani, played by Mikey Madison."])
+    ['directed / Mikey Madison']
+    """
+    passage = []
+    for sentence in sentences:
+        parts = _clauses_with_names(sentence)
+        for i, (ws, names) in enumerate(parts):  # an appositive next to it counts: ", Toros,"
+            near = [n for _, other in parts[max(i - 1, 0) : i + 2] for n in other]
+            passage.append((ws, names | set(near)))
+    out = []
+    for clause, about in _clauses_with_names(claim):
+        own = {n for n in names_in(claim) if _holds(clause, n)}
+        if not about or own:  # only relative clauses that lean on a name before them
+            continue
+        for word in clause:
+            stems = terms(word)
+            if not stems or word in asked or word in NUMBER_WORDS:
+                continue
+            homes = [names for ws, names in passage if any(_has(stems[0], terms(w)) for w in ws)]
+            if homes and all(names and not names & about for names in homes):
+                out.append(f"{word} / {', '.join(sorted(about))}")
+    return out
+
+
 def negated_terms(text: str, window: int = NEGATED_WINDOW) -> list[tuple[str, ...]]:
     """For each negation in ``text``, the content words it denies (the next ``window`` words).
 
@@ -720,25 +785,37 @@ class Verifier:
             tuple(moved(claim, texts)),
             polarity_flipped(claim, near or [best.text]),
             tuple(misquotation(claim, texts)),
-            self._unstated(claim, sentences, pieces),
+            self._unstated(claim, sentences, pieces, set(words(question))),
+            tuple(misattributed(claim, texts, set(words(question)))),
         )
 
     def _unstated(
-        self, claim: str, sentences: Sequence[Sentence], pieces: TokenVectors | None
+        self,
+        claim: str,
+        sentences: Sequence[Sentence],
+        pieces: TokenVectors | None,
+        asked: Collection[str] = (),
     ) -> tuple[str, ...]:
         """Claim words the sentences it is about neither have nor paraphrase closely enough.
 
-        One word may be a looser paraphrase (``PARAPHRASE_LOOSE``), the rest must reach
-        ``PARAPHRASE_MIN``; without the claim's word pieces, every word must be there.
+        One word may be a looser paraphrase (``PARAPHRASE_LOOSE``) if its clause has another
+        content word, the rest must reach ``PARAPHRASE_MIN``; the question's own words are
+        the asker's, not claims; without the claim's word pieces, every word must be there.
         """
-        lacking = unstated(claim, [s.text for s in sentences])
+        lacking = [w for w in unstated(claim, [s.text for s in sentences]) if w not in asked]
         if pieces is None or not lacking:
             return tuple(lacking)
         ids = [s.id for s in sentences]
         scored = sorted(((self.paraphrased(w, pieces, ids), w) for w in lacking), reverse=True)
         weak = [(score, w) for score, w in scored if score < PARAPHRASE_MIN]
         if len(weak) == 1 and weak[0][0] >= PARAPHRASE_LOOSE:
-            return ()
+            # the loose one must lean on a stated word of its own clause: a clause made of
+            # nothing but an unstated word ("..., which Ani pays for") is an added fact
+            word = weak[0][1]
+            clause = next((seg for seg in _segments(claim) if word in seg), [])
+            named = {w for name in names_in(claim) for w in words(name)}
+            if any(w != word and w not in named and terms(w) for w in clause):
+                return ()
         return tuple(w for _, w in weak)
 
     def check(
