@@ -90,6 +90,22 @@ RELEVANCE_MIN = 0.25
 PARAPHRASE_MIN = 0.5
 PARAPHRASE_LOOSE = 0.3
 
+# The rules look at the same few words and sentences many times over: memoised helpers.
+@functools.lru_cache(maxsize=1 << 16)
+def _terms(text: str) -> tuple[str, ...]:
+    return tuple(terms(text))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(words(text))
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _fold(text: str) -> str:
+    return fold(text)
+
+
 _MARKER_GROUP = r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]"
 _MARKER = re.compile(_MARKER_GROUP)
 _NUMBER = re.compile(r"\d+")
@@ -184,7 +200,7 @@ def split_answer(text: str) -> list[Claim]:
         start = 0
         for match in _END.finditer(line):
             before = line[start : match.start()].split()
-            last = fold(before[-1]) if before else ""
+            last = _fold(before[-1]) if before else ""
             if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha()) or "." in last:
                 continue  # "Dr.", an initial ("D.") or "U.S." does not end a sentence
             pieces.append(line[start : match.end()])
@@ -217,11 +233,16 @@ def names_in(text: str) -> list[str]:
         tokens = match.group(0).split()
         if not text[: match.start()].strip(" \"“‘'("):
             tokens.pop(0)
-        while tokens and words(tokens[0]) and words(tokens[0])[0] in STOPWORDS:
+        while tokens and _words(tokens[0]) and _words(tokens[0])[0] in STOPWORDS:
             tokens.pop(0)
         if tokens:
             out.append(" ".join(tokens))
     return out
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(names_in(text))
 
 
 def focused(claim_terms: set[str], question_terms: set[str], sentences: Sequence[str]) -> bool:
@@ -236,7 +257,7 @@ def focused(claim_terms: set[str], question_terms: set[str], sentences: Sequence
     if not answer:  # it only restates the question ("Baker did not make a film about ...")
         return False
     for sentence in sentences:
-        found = set(terms(sentence))
+        found = set(_terms(sentence))
         if 2 * len(answer & found) >= len(answer) and (not asked or asked & found):
             return True
     return False
@@ -271,9 +292,9 @@ def stated_together(numbers: Sequence[str], names: Sequence[str], sentences: Seq
         return True
     for sentence in sentences:
         found_numbers = set(_NUMBER.findall(sentence))
-        found_words = set(words(sentence))
+        found_words = set(_words(sentence))
         if all(n in found_numbers for n in numbers) and all(
-            set(words(name)) & found_words for name in names
+            set(_words(name)) & found_words for name in names
         ):
             return True
     return False
@@ -294,13 +315,13 @@ def misquoted(claim: str, sentences: Sequence[str]) -> bool:
     ...           ["He re-teamed with his director of photography, Drew Daniels."])
     False
     """
-    claim_words = words(claim)
-    claim_names = {w for name in names_in(claim) for w in words(name)}
+    claim_words = _words(claim)
+    claim_names = {w for name in _names(claim) for w in _words(name)}
     if not claim_names:
         return False
     for sentence in sentences:
-        sentence_words = words(sentence)
-        sentence_names = {w for name in names_in(sentence) for w in words(name)}
+        sentence_words = _words(sentence)
+        sentence_names = {w for name in _names(sentence) for w in _words(name)}
         ops = difflib.SequenceMatcher(None, claim_words, sentence_words, autojunk=False)
         codes = ops.get_opcodes()
         for at, (tag, i1, i2, j1, j2) in enumerate(codes):
@@ -326,13 +347,14 @@ COUNT_AFTER_PASSAGE = 3  # ... which must be among the content words of the pass
 NEGATED_WINDOW = 3  # a negation denies the first content words of the next three
 
 
-def tokens(text: str) -> list[str]:
+@functools.lru_cache(maxsize=1 << 14)
+def tokens(text: str) -> tuple[str, ...]:
     """Folded words (possessive 's dropped) and punctuation marks, in order.
 
     >>> tokens("Baker’s 10-minute scene, “Contempt.”")
-    ['baker', '10', '-', 'minute', 'scene', ',', '"', 'contempt', '.', '"']
+    ('baker', '10', '-', 'minute', 'scene', ',', '"', 'contempt', '.', '"')
     """
-    return [t[:-2] if t.endswith("'s") else t for t in _TOKEN.findall(fold(text))]
+    return tuple(t[:-2] if t.endswith("'s") else t for t in _TOKEN.findall(_fold(text)))
 
 
 def _is_word(token: str) -> bool:
@@ -351,7 +373,7 @@ def _following(toks: Sequence[str], at: int, n: int) -> list[str]:
 
 
 def _content(ws: Sequence[str]) -> list[str]:
-    return [t for w in ws for t in terms(w)]
+    return [t for w in ws for t in _terms(w)]
 
 
 def same_term(a: str, b: str) -> bool:
@@ -466,8 +488,8 @@ def _segments(text: str) -> list[list[str]]:
 
 
 def _holds(segment: Sequence[str], name: str) -> bool:
-    ws = words(name)
-    return any(list(segment[i : i + len(ws)]) == ws for i in range(len(segment) - len(ws) + 1))
+    ws = _words(name)
+    return any(tuple(segment[i : i + len(ws)]) == ws for i in range(len(segment) - len(ws) + 1))
 
 
 def _numbers(segment: Sequence[str]) -> set[int]:
@@ -487,7 +509,7 @@ def moved(claim: str, sentences: Sequence[str]) -> list[str]:
     passage = [seg for s in sentences for seg in _segments(s)]
     for segment in _segments(claim):
         values = _numbers(segment) - set(YEARS)
-        for name in names_in(claim):
+        for name in _names(claim):
             if not _holds(segment, name):
                 continue
             homes = [seg for seg in passage if _holds(seg, name)]
@@ -505,7 +527,7 @@ _RELATIVE = frozenset(["who", "which", "where", "whose"])
 def _clauses_with_names(text: str) -> list[tuple[list[str], set[str]]]:
     """Each clause's words and the names it is about: its own, and for a relative clause
     ("..., who directed it") the name it hangs on (the one just before it)."""
-    names = names_in(text)
+    names = _names(text)
     out: list[tuple[list[str], set[str]]] = []
     current: list[str] = []
     opener = ""
@@ -518,7 +540,7 @@ def _clauses_with_names(text: str) -> list[tuple[list[str], set[str]]]:
             about = own | ({last_name} if opener in _RELATIVE and last_name else set())
             out.append((list(current), about))
             # a "who" right after a name means that name; after "a single mother", no name
-            ending = [n for n in names if current[-len(words(n)) :] == words(n)]
+            ending = [n for n in names if tuple(current[-len(_words(n)) :]) == _words(n)]
             last_name = ending[0] if ending else ""
 
     for token in tokens(text):
@@ -549,14 +571,14 @@ def misattributed(claim: str, sentences: Sequence[str], asked: Collection[str] =
             passage.append((ws, names | set(near)))
     out = []
     for clause, about in _clauses_with_names(claim):
-        own = {n for n in names_in(claim) if _holds(clause, n)}
+        own = {n for n in _names(claim) if _holds(clause, n)}
         if not about or own:  # only relative clauses that lean on a name before them
             continue
         for word in clause:
-            stems = terms(word)
+            stems = _terms(word)
             if not stems or word in asked or word in NUMBER_WORDS:
                 continue
-            homes = [names for ws, names in passage if any(_has(stems[0], terms(w)) for w in ws)]
+            homes = [names for ws, names in passage if any(_has(stems[0], _terms(w)) for w in ws)]
             if homes and all(names and not names & about for names in homes):
                 out.append(f"{word} / {', '.join(sorted(about))}")
     return out
@@ -597,7 +619,7 @@ def polarity_flipped(claim: str, sentences: Sequence[str]) -> bool:
     """
     claimed = negated_terms(claim)
     stated = [n for s in sentences for n in negated_terms(s)]
-    claim_terms = set(terms(claim))
+    claim_terms = set(_terms(claim))
     for denied in claimed:
         if not any(_has(denied[0], passage) or _has(passage[0], denied) for passage in stated):
             return True
@@ -618,10 +640,10 @@ def misquotation(claim: str, sentences: Sequence[str]) -> list[str]:
     ...              ["I felt like the luckiest actress in the world."])
     ['i felt like the unluckiest actress']
     """
-    passage = " " + " ".join(w for s in sentences for w in words(s)) + " "
+    passage = " " + " ".join(w for s in sentences for w in _words(s)) + " "
     out = []
-    for quoted in _QUOTED.findall(fold(claim)):
-        ws = words(quoted)
+    for quoted in _QUOTED.findall(_fold(claim)):
+        ws = _words(quoted)
         if len(ws) >= QUOTE_MIN_WORDS and f" {' '.join(ws)} " not in passage:
             out.append(" ".join(ws))
     return out
@@ -635,11 +657,11 @@ def unstated(claim: str, sentences: Sequence[str]) -> list[str]:
     >>> unstated("Anora came out in January 2023.", ["Anora began production in January 2023."])
     ['came']
     """
-    found = {t for s in sentences for t in terms(s)}
-    named = {w for name in names_in(claim) for w in words(name)}  # the name rule's business
+    found = {t for s in sentences for t in _terms(s)}
+    named = {w for name in _names(claim) for w in _words(name)}  # the name rule's business
     out = []
-    for word in dict.fromkeys(words(claim)):
-        stems = terms(word)
+    for word in dict.fromkeys(_words(claim)):
+        stems = _terms(word)
         if not stems or word.isdigit() or word in NUMBER_WORDS or word in named:
             continue
         if not _has(stems[0], found):
@@ -674,7 +696,7 @@ def _find(ids: np.ndarray, run: Sequence[int]) -> int:
 
 
 def _phrase(text: str) -> str:
-    return " " + " ".join(words(text)) + " "
+    return " " + " ".join(_words(text)) + " "
 
 
 class Verifier:
@@ -736,14 +758,14 @@ class Verifier:
         sentences = [self.index.sentences[i] for i in body]
         cosines = self.index.sentence_vectors[np.asarray(body, dtype=np.int64)] @ vector
         passage_text = " ".join(s.text for s in sentences)
-        claim_terms = set(terms(claim))
-        passage_terms = set(terms(passage_text))
+        claim_terms = set(_terms(claim))
+        passage_terms = set(_terms(passage_text))
         lexical = len(claim_terms & passage_terms) / len(claim_terms) if claim_terms else 0.0
         semantic = float(np.max(cosines))
         # the span shown to the reader: the sentence closest in meaning and words
         per_sentence = [
             float(cos)
-            + (len(claim_terms & set(terms(s.text))) / len(claim_terms) if claim_terms else 0.0)
+            + (len(claim_terms & set(_terms(s.text))) / len(claim_terms) if claim_terms else 0.0)
             for s, cos in zip(sentences, cosines, strict=True)
         ]
         best = sentences[int(np.argmax(per_sentence))]
@@ -751,42 +773,42 @@ class Verifier:
         # did Anora come out in the UK?" lends the answer no "UK"); any other name must also
         # have a word in the passage itself
         missing: list[str] = []
-        passage_words = set(words(passage_text))
-        asked_words = set(words(question))
-        for name in names_in(claim):
+        passage_words = set(_words(passage_text))
+        asked_words = set(_words(question))
+        for name in _names(claim):
             in_article = any(_phrase(name) in self._articles.get(c.source, "") for c in chunks)
-            here = set(words(name)) & passage_words or set(words(name)) <= asked_words
+            here = set(_words(name)) & passage_words or set(_words(name)) <= asked_words
             if not in_article or not here:
                 missing.append(name)
         score = SEMANTIC_WEIGHT * semantic + (1 - SEMANTIC_WEIGHT) * lexical
         texts = [s.text for s in sentences]
         # the question's names are context for where a fact stands, not facts to place
-        given = set(words(question)) | set(_NUMBER.findall(question))
+        given = set(_words(question)) | set(_NUMBER.findall(question))
         together = all(
             stated_together(
                 [n for n in _NUMBER.findall(clause) if n not in given],
-                [n for n in names_in(clause) if not set(words(n)) <= given],
+                [n for n in _names(clause) if not set(_words(n)) <= given],
                 texts,
             )
             for clause in clauses(claim)
         )
         # the passage sentences the claim is about: polarity is judged against these
-        near = [t for t in texts if 2 * len(claim_terms & set(terms(t))) >= len(claim_terms)]
+        near = [t for t in texts if 2 * len(claim_terms & set(_terms(t))) >= len(claim_terms)]
         return Support(
             round(score, 4),
             round(semantic, 4),
             round(lexical, 4),
             best,
             tuple(dict.fromkeys(missing)),
-            focused(claim_terms, set(terms(question)), texts),
+            focused(claim_terms, set(_terms(question)), texts),
             together,
             misquoted(claim, texts),
             tuple(miscounted(claim, texts)),
             tuple(moved(claim, texts)),
             polarity_flipped(claim, near or [best.text]),
             tuple(misquotation(claim, texts)),
-            self._unstated(claim, sentences, pieces, set(words(question))),
-            tuple(misattributed(claim, texts, set(words(question)))),
+            self._unstated(claim, sentences, pieces, set(_words(question))),
+            tuple(misattributed(claim, texts, set(_words(question)))),
         )
 
     def _unstated(
@@ -813,8 +835,8 @@ class Verifier:
             # nothing but an unstated word ("..., which Ani pays for") is an added fact
             word = weak[0][1]
             clause = next((seg for seg in _segments(claim) if word in seg), [])
-            named = {w for name in names_in(claim) for w in words(name)}
-            if any(w != word and w not in named and terms(w) for w in clause):
+            named = {w for name in _names(claim) for w in _words(name)}
+            if any(w != word and w not in named and _terms(w) for w in clause):
                 return ()
         return tuple(w for _, w in weak)
 
@@ -833,12 +855,12 @@ class Verifier:
         if not claims:
             return []
         vectors, pieces = self.embedder.embed_with_tokens([c.text for c in claims])
-        asked = set(terms(question))
+        asked = set(_terms(question))
         out = []
         for claim, vector, piece in zip(claims, vectors, pieces, strict=True):
             on_topic = (
                 query_vector is None
-                or bool(asked & set(terms(claim.text)))
+                or bool(asked & set(_terms(claim.text)))
                 or float(vector @ query_vector) >= RELEVANCE_MIN
             )
             valid = tuple(n for n in claim.markers if 1 <= n <= len(sources))
