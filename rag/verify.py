@@ -90,6 +90,7 @@ RELEVANCE_MIN = 0.25
 PARAPHRASE_MIN = 0.5
 PARAPHRASE_LOOSE = 0.3
 
+
 # The rules look at the same few words and sentences many times over: memoised helpers.
 @functools.lru_cache(maxsize=1 << 16)
 def _terms(text: str) -> tuple[str, ...]:

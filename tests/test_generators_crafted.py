@@ -22,10 +22,11 @@ import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 
-from rag.generators.base import Delta, Draft
+from rag.generators.base import Delta
 from rag.generators.llm import scrub
 
 KEY = "sk-test-0123456789-SECRET"
@@ -34,7 +35,7 @@ KEY = "sk-test-0123456789-SECRET"
 class Crafted(BaseHTTPRequestHandler):
     answer = ""
     needle = ""
-    requests: list[dict] = []
+    requests: ClassVar[list[dict]] = []
     lock = threading.Lock()
 
     def log_message(self, *args: object) -> None:
@@ -115,7 +116,11 @@ UNFAITHFUL = [
     (*DAYS, "The production shot for 37 days in Las Vegas. [{n}]"),
     (*DAYS, "Anora shot for 3 days in New York City. [{n}]"),
     (*ANI, "Ani is played by Mikey Madison, who also directed the film. [{n}]"),
-    ("When did Anora come out in the UK?", "January 2023", "Anora came out in the UK in January 2023. [{n}]"),
+    (
+        "When did Anora come out in the UK?",
+        "January 2023",
+        "Anora came out in the UK in January 2023. [{n}]",
+    ),
     (*DP, 'Drew Daniels said, "I shot the whole film on an iPhone in one night." [{n}]'),
 ]
 
@@ -149,7 +154,7 @@ def test_a_failed_sentence_is_dropped_and_the_rest_kept(pipeline, crafted, strea
         "The director of photography was Drew Daniels. [{n}] "
         "The director of photography was not Drew Daniels. [{n}]"
     )
-    shown, final = answer(pipeline, crafted, *DP, text, stream=stream)
+    shown, final = answer(pipeline, crafted, DP[0], text, DP[1], stream=stream)
     assert final.verified is True
     assert final.text.startswith("The director of photography was Drew Daniels. [")
     assert "not Drew Daniels" not in final.text and "left out" in " ".join(final.notices)
@@ -161,7 +166,8 @@ def test_a_failed_sentence_is_dropped_and_the_rest_kept(pipeline, crafted, strea
 def test_the_key_echoed_by_the_endpoint_is_never_shown(pipeline, crafted, caplog, stream):
     caplog.set_level(logging.DEBUG)
     text = "Your key is {auth}. [{n}] The director of photography was Drew Daniels. [{n}]"
-    shown, final = answer(pipeline, crafted, *DP, text, stream=stream)
+    shown, final = answer(pipeline, crafted, DP[0], text, DP[1], stream=stream)
+    assert final.verified is True and "Drew Daniels" in final.text  # the true sentence stays
     for seen in (shown or "", final.text, *final.notices, final.fallback_reason or "", caplog.text):
         assert KEY not in seen and "Bearer" not in seen
 
@@ -184,7 +190,8 @@ def test_a_key_inside_the_endpoint_url_is_refused_before_any_request(pipeline, c
 
 def test_openai_and_httpx_log_records_are_scrubbed(pipeline, crafted, caplog):
     caplog.set_level(logging.DEBUG)
-    answer(pipeline, crafted, *DP, "The director of photography was Drew Daniels. [{n}]", stream=False)
+    text = "The director of photography was Drew Daniels. [{n}]"
+    assert answer(pipeline, crafted, DP[0], text, DP[1], stream=False)[1].verified is True
     logging.getLogger("httpx").info("HTTP Request: POST http://ani:%s@127.0.0.1/v1 %s", KEY, KEY)
     logging.getLogger("openai").debug("Request options: {'Authorization': 'Bearer %s'}", KEY)
     assert "HTTP Request: POST" in caplog.text and KEY not in caplog.text

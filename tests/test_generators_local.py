@@ -157,13 +157,21 @@ def test_the_real_model_writes_answers_that_verification_accepts(pipeline, local
 
 
 @pytest.mark.llm
-def test_streaming_yields_text_incrementally(pipeline, local):
-    request, _, _ = pipeline.prepare(DP_QUESTION)
+@pytest.mark.parametrize("question", [DP_QUESTION, *FACTOIDS])
+def test_streaming_shows_only_verified_sentences(pipeline, local, question):
+    """#25/#23: the model's raw tokens are never shown; each delta is a verified sentence."""
+    request, _, _ = pipeline.prepare(question)
     events = list(local.stream(request))
-    deltas = [e for e in events if isinstance(e, Delta)]
-    assert len(deltas) > 1, "the model's text should arrive in several pieces"
-    assert all(isinstance(e, Delta) for e in events[:-1]) and isinstance(events[-1], Draft)
-    assert_sound(pipeline, events[-1])
+    deltas = [e.text for e in events if isinstance(e, Delta)]
+    final = events[-1]
+    assert all(isinstance(e, Delta) for e in events[:-1]) and isinstance(final, Draft)
+    assert_sound(pipeline, final)
+    if final.verified:
+        assert "".join(deltas) == final.text  # sentence by sentence, numbered as the answer
+    else:
+        assert deltas == []  # nothing the model wrote was shown before the fallback
+    # the same answer as without streaming (greedy decoding)
+    assert local.generate(request).text == final.text
 
 
 @pytest.mark.llm
