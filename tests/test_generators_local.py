@@ -112,17 +112,23 @@ def local(pipeline) -> LocalLLMGenerator:
 
 
 @pytest.mark.llm
-def test_director_of_photography_is_answered_in_the_models_words_and_verified(pipeline, local):
+def test_director_of_photography_is_answered_in_the_models_words_or_quoted(pipeline, local):
+    """SmolLM2 answers "The director of photography was the man named Drew Daniels. [1]": the
+    passage never says "man" or "named", so since #25 (added details) the sentence is dropped
+    and the quoted answer stands; a model that keeps to the passage is shown in its words."""
     answer = pipeline.ask(DP_QUESTION, generator="local")
     assert answer.generator == "local"
     assert_sound(pipeline, answer)
-    assert answer.verified is True, answer.fallback_reason
-    assert "Drew Daniels" in answer.text and not answer.notices
-    # the model's own sentence, not the article's, cited to the sentence that says it
-    assert (
-        answer.text.split(" [")[0] not in pipeline.index.documents[answer.citations[0].source].text
-    )
-    assert "Drew Daniels" in answer.citations[0].sentence
+    assert "Drew Daniels" in answer.text and "Drew Daniels" in answer.citations[0].sentence
+    if answer.verified:
+        assert not answer.notices
+        # the model's own sentence, not the article's, cited to the sentence that says it
+        source = pipeline.index.documents[answer.citations[0].source].text
+        assert answer.text.split(" [")[0] not in source
+    else:
+        assert answer.fallback_reason == (
+            "no sentence of the model's answer was supported by the passage it cited"
+        )
     assert answer.timings_ms["llm"] > 0
 
 
