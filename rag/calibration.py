@@ -276,3 +276,143 @@ def recentred_bias(bias: float, fitted: float, configured: float) -> float:
     -1.749
     """
     return bias + logit(configured) - logit(fitted)
+
+
+# ---------------------------------------------------------------- the verifier's claim set
+
+CLAIM_LABELS = ("faithful", "unfaithful")
+HELD_OUT_FOLDS = 2  # claims about one gold question in every other hash bucket are held out
+
+
+@dataclass(frozen=True)
+class ClaimItem:
+    """One labelled claim of ``eval/claims.jsonl``: a sentence cited to the passage holding
+    ``evidence``, asked as ``question``."""
+
+    id: str
+    gold: str  # the gold question it was written from (claims of one question share a split)
+    question: str
+    evidence: str
+    claim: str
+    label: str  # "faithful" | "unfaithful"
+    category: str  # "faithful" or the kind of unfaithfulness ("negation", "number_unit", ...)
+
+    @property
+    def held_out(self) -> bool:
+        return _fold(self.gold, HELD_OUT_FOLDS) == 0
+
+
+def load_claims(path: Any) -> list[ClaimItem]:
+    """The claim set; a malformed line raises ``ValueError`` naming the line and the fix."""
+    import json
+    from pathlib import Path
+
+    items = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            item = ClaimItem(**{k: str(row[k]) for k in ClaimItem.__dataclass_fields__})
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ValueError(
+                f"{path}:{n}: not a claim line ({type(exc).__name__}: {exc}); each line needs "
+                f"{', '.join(ClaimItem.__dataclass_fields__)}"
+            ) from None
+        if item.label not in CLAIM_LABELS:
+            raise ValueError(f"{path}:{n}: label {item.label!r} is not one of {CLAIM_LABELS}")
+        items.append(item)
+    return items
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    item: ClaimItem
+    passed: bool  # the verifier kept the sentence
+    status: str  # CheckedClaim.status, or "no passage" when the evidence is in no passage
+    rules: tuple[str, ...] = ()  # the verifier's rules the claim broke (``Support.failed``)
+
+
+@dataclass
+class ClaimReport:
+    results: list[ClaimResult]
+
+    def rates(self, held_out: bool | None = None) -> dict[str, tuple[int, int]]:
+        """Per category: (passed, total); ``held_out`` None = all claims."""
+        out: dict[str, tuple[int, int]] = {}
+        for r in self.results:
+            if held_out is not None and r.item.held_out != held_out:
+                continue
+            passed, total = out.get(r.item.category, (0, 0))
+            out[r.item.category] = (passed + r.passed, total + 1)
+        return dict(sorted(out.items(), key=lambda kv: (kv[0] != "faithful", kv[0])))
+
+    def describe(self, *, failures: bool = False) -> str:
+        lines = ["Verifier on the claim set: share of claims kept (passed / total)"]
+        columns = {"all": None, "tuning": False, "held-out": True}
+        tables = {name: self.rates(split) for name, split in columns.items()}
+        lines.append(f"  {'category':<20}" + "".join(f"{name:>16}" for name in columns))
+
+        def cell(pair: tuple[int, int] | None) -> str:
+            if not pair or not pair[1]:
+                return f"{'-':>16}"
+            return f"{pair[0] / pair[1]:>9.1%} {pair[0]:>2}/{pair[1]:<3}"
+
+        for category in tables["all"]:
+            lines.append(
+                f"  {category:<20}" + "".join(cell(tables[c].get(category)) for c in columns)
+            )
+        for name in ("unfaithful", "faithful"):
+            row = ""
+            for c in columns:
+                pairs = [
+                    v for k, v in tables[c].items() if (k == "faithful") == (name == "faithful")
+                ]
+                row += cell((sum(p for p, _ in pairs), sum(t for _, t in pairs)))
+            lines.append(f"  {name + ' (all)':<20}" + row)
+        if failures:
+            lines.append("\nWrongly kept (unfaithful) and wrongly dropped (faithful):")
+            for r in self.results:
+                if r.passed == (r.item.label == "unfaithful"):
+                    why = ", ".join(r.rules) or r.status
+                    tag = "KEPT" if r.passed else f"DROPPED ({why})"
+                    split = "held-out" if r.item.held_out else "tuning"
+                    lines.append(
+                        f"  {r.item.id} [{r.item.category}, {split}] {tag}: {r.item.claim}"
+                    )
+        return "\n".join(lines)
+
+
+def _passage_of(pipeline: Any, evidence: str) -> Any:
+    """The indexed passage whose text holds ``evidence`` (folded, spaces squeezed), or None."""
+    from rag.text import fold
+
+    def norm(text: str) -> str:
+        return " ".join(fold(text).split())
+
+    needle = norm(evidence)
+    return next((c for c in pipeline.index.chunks if needle in norm(c.text)), None)
+
+
+def check_claims(pipeline: Any, claims: Sequence[ClaimItem]) -> ClaimReport:
+    """Run every claim, cited ``[1]`` to the passage holding its evidence, through the verifier
+    the LLM generators use (``rag.verify.Verifier.check``)."""
+    from rag.schema import Hit
+    from rag.verify import Verifier, split_answer
+
+    verifier = Verifier(pipeline.embedder, pipeline.index)
+    results = []
+    for item in claims:
+        chunk = _passage_of(pipeline, item.evidence)
+        if chunk is None:
+            results.append(ClaimResult(item, False, "no passage"))
+            continue
+        query_vector = pipeline.embedder.embed_query(item.question)
+        checked = verifier.check(
+            split_answer(f"{item.claim} [1]"), [Hit(chunk, 1.0, 1)], item.question, query_vector
+        )
+        status = checked[0].status if len(checked) == 1 else "split"
+        support = checked[0].supports.get(1) if checked else None
+        rules = support.failed if support is not None else ()
+        results.append(ClaimResult(item, status == "supported", status, rules))
+    return ClaimReport(results)

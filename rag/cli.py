@@ -27,7 +27,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
-from rag.errors import GoldSetError, RagError
+from rag.errors import ConfigError, GoldSetError, RagError
 from rag.settings import PROJECT_ROOT, Settings
 
 log = logging.getLogger("rag")
@@ -239,6 +239,16 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from rag.evaluation import load_gold
     from rag.pipeline import load_pipeline
 
+    if args.claims is not None:  # the LLM answer verifier, not the extractive answerer
+        from rag.calibration import check_claims, load_claims
+
+        try:
+            claims = load_claims(args.claims)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read the claim set: {exc}") from None
+        pipe = load_pipeline(_settings(args), progress=sys.stderr.isatty())
+        print(check_claims(pipe, claims).describe(failures=args.failures))
+        return 0
     gold = load_gold(args.gold)
     pipe = load_pipeline(_settings(args), progress=sys.stderr.isatty())
     source = Path(args.gold)
@@ -347,6 +357,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--write",
         action="store_true",
         help="store the fitted models and threshold in rag/answerer/models.json",
+    )
+    p.add_argument(
+        "--claims",
+        type=Path,
+        nargs="?",
+        const=PROJECT_ROOT / "eval" / "claims.jsonl",
+        help="instead, report the LLM answer verifier's pass rate per category on a labelled "
+        "claim set (default eval/claims.jsonl)",
+    )
+    p.add_argument(
+        "--failures", action="store_true", help="with --claims: list every misjudged claim"
     )
     common(p)
     p.set_defaults(func=cmd_calibrate)
