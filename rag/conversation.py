@@ -278,6 +278,33 @@ def corpus_names(texts: Iterable[str]) -> dict[str, str]:
     return {key: spelling[key] for key in found}
 
 
+_GENERIC = re.compile(r"\b(?:it|its|this|the\s+(?:film|movie|story)|this\s+(?:film|movie))\b", re.I)
+
+
+def corpus_subject(titles: Iterable[str]) -> str:
+    """The capitalised word most titles hold: what the articles are about.
+
+    >>> corpus_subject(["Anora – a raw portrayal", "Anora Production Notes", "Peeling Back Anora"])
+    'Anora'
+    """
+    counts: Counter[str] = Counter()
+    for title in titles:
+        counts.update(
+            {w for w in re.findall(r"\b[A-Z][a-z]{2,}\b", title) if w.lower() not in STOPWORDS}
+        )
+    best = counts.most_common(1)
+    return best[0][0] if best and best[0][1] > 1 else ""
+
+
+def refers_to_subject(question: str, names: Mapping[str, str]) -> bool:
+    """Does the question speak of "it" / "the film" and name nothing else?
+
+    >>> refers_to_subject("whats it about", {}), refers_to_subject("who plays toros", {})
+    (True, False)
+    """
+    return bool(_GENERIC.search(question)) and not _names_in(question, names)
+
+
 def _referent(turns: Sequence[Turn], names: Mapping[str, str]) -> str:
     """Whom a pronoun stands for: the person the previous answer named when the previous
     question asked for one, else the name the previous question (or the one before) used."""

@@ -33,7 +33,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from rag.conversation import MAX_CONTEXT_TURNS, MAX_TURNS, corpus_names, resolve
+from rag.conversation import (
+    MAX_CONTEXT_TURNS,
+    MAX_TURNS,
+    corpus_names,
+    corpus_subject,
+    refers_to_subject,
+    resolve,
+)
 from rag.embedding import Embedder, get_embedder
 from rag.generators.base import Generator, Resources, make_generator
 from rag.index import LoadedIndex, ensure_index
@@ -131,6 +138,9 @@ class Pipeline:
         )
         history = [t.question for t in turns]
         query_text = resolved.question
+        if not resolved.follow_up and self.subject and refers_to_subject(text, self.names):
+            # "whats it about", "where was the movie shot": the film the articles are about
+            query_text = f"{query_text} {self.subject}"
         trimmed = self.embedder.truncate(query_text)
         if len(trimmed) < len(query_text) and not notices:
             notices.append(
@@ -176,6 +186,11 @@ class Pipeline:
     def names(self) -> dict[str, str]:
         """The corpus's proper names, folded, for finding them in lower-case questions."""
         return corpus_names(s.text for s in self.index.sentences)
+
+    @functools.cached_property
+    def subject(self) -> str:
+        """What the corpus is about: the capitalised word most of its titles share ("Anora")."""
+        return corpus_subject(doc.title for doc in self.index.documents.values())
 
     def turns(self, history: Sequence[str | Turn | dict[str, Any]] | None) -> list[Turn]:
         """Earlier turns, oldest first, from questions or turns (``Turn`` or its dict form);
