@@ -32,7 +32,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from rag.lexicon import ANAPHORA, PERSON_NOUNS, PERSONAL, STOPWORDS
+from rag.lexicon import ANAPHORA, PERSON_NOUNS, PERSONAL, ROLE_VERBS, STOPWORDS
 from rag.schema import Turn
 from rag.text import proper_names, terms, words
 
@@ -294,6 +294,28 @@ def corpus_subject(titles: Iterable[str]) -> str:
         )
     best = counts.most_common(1)
     return best[0][0] if best and best[0][1] > 1 else ""
+
+
+_ROLE_VERB = re.compile(
+    rf"^\s*who\s+(?:was\s+it\s+that\s+|actually\s+)?({'|'.join(ROLE_VERBS)})\s+"
+    r"(?:it|this|that|the\s+(?:film|movie)|this\s+(?:film|movie))\s*\??\s*$",
+    re.I,
+)
+
+
+def role_question(question: str, subject: str) -> str | None:
+    """ "who shot it?" as the role question it is ("Who was the cinematographer of Anora?").
+
+    >>> role_question("who filmed it", "Anora")
+    'Who was the cinematographer of Anora?'
+    >>> role_question("who directed vampyros lesbos", "Anora") is None
+    True
+    """
+    m = _ROLE_VERB.match(question)
+    if m is None:
+        return None
+    of = f" of {subject}" if subject else ""
+    return f"Who was the {ROLE_VERBS[m.group(1).lower()]}{of}?"
 
 
 def refers_to_subject(question: str, names: Mapping[str, str]) -> bool:

@@ -165,3 +165,20 @@ OFF_TOPIC_PROTOTYPES = (
     "shopping, prices and travel bookings",
     "news and politics",
 )
+
+# Who did a film-making job, asked with its verb: "who shot it?" asks for the
+# cinematographer, "who cut it?" for the editor.  Read only when the object is the film.
+ROLE_VERBS = {
+    "shot": "cinematographer",
+    "filmed": "cinematographer",
+    "photographed": "cinematographer",
+    "lensed": "cinematographer",
+    "edited": "editor",
+    "cut": "editor",
+    "wrote": "screenwriter",
+    "scored": "composer",
+    "directed": "director",
+    "produced": "producer",
+    "cast": "casting director",
+    "designed": "production designer",
+}

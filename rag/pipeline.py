@@ -40,6 +40,7 @@ from rag.conversation import (
     corpus_subject,
     refers_to_subject,
     resolve,
+    role_question,
 )
 from rag.embedding import Embedder, get_embedder
 from rag.generators.base import Generator, Resources, make_generator
@@ -138,7 +139,11 @@ class Pipeline:
         )
         history = [t.question for t in turns]
         query_text = resolved.question
-        if not resolved.follow_up and self.subject and refers_to_subject(text, self.names):
+        role = None if resolved.follow_up else role_question(text, self.subject)
+        if role is not None:  # "who shot it?": the cinematographer
+            resolved = replace(resolved, question=role, rewritten=True)
+            query_text = role
+        elif not resolved.follow_up and self.subject and refers_to_subject(text, self.names):
             # "whats it about", "where was the movie shot": the film the articles are about
             query_text = f"{query_text} {self.subject}"
         trimmed = self.embedder.truncate(query_text)

@@ -34,6 +34,7 @@ import numpy as np
 from rag.answerer.cues import has_cue
 from rag.answerer.features import Candidate
 from rag.answerer.intent import Intent
+from rag.answerer.model import sigmoid
 from rag.answerer.patterns import AGE, DATE, DURATION, MONEY, NUMBER, PLACE, RUNTIME_UNIT, UNIT
 from rag.answerer.question import Question
 from rag.lexicon import OPENING_PRONOUNS, STOPWORDS
@@ -47,6 +48,7 @@ ITEM_WORDS = 45  # ... and, in a summary or list, each sentence to this
 MMR_LAMBDA = 0.7  # relevance against novelty when picking a summary's sentences
 MMR_FLOOR = 4.0  # a sentence this many logits below the best is not relevant enough
 RESTATE_MARGIN = 2.0
+LEAD_PROBABILITY = 0.5  # a name or place leads only from a sentence the ranker believes in
 NEAR_CHARS = 24  # a name or place this close to a word of the question is what it asks for  # a sentence holding what was asked beats one within this that does not
 
 
@@ -218,7 +220,8 @@ def compose(
         return Composition("", quotes, "list" if ask.kind == "list" else "prose")
     first = _answering(question, pool)
     chosen = select([first, *(c for c in pool if c is not first)])
-    lead = short_answer(question, first.sentence.text, names) or ""
+    sure = question.kind not in ("name", "place") or sigmoid(first.score) >= LEAD_PROBABILITY
+    lead = (short_answer(question, first.sentence.text, names) or "") if sure else ""
     if ask.kind == "choice":
         lead = _choice(ask.options, chosen)
     # a long quoted paragraph is cut only around a short answer it holds: without one,
@@ -259,8 +262,8 @@ def pick_diverse(
     (maximal marginal relevance), in the articles' order when ``in_order``."""
     if not pool:
         return []
-    top = pool[0].score
-    relevant = [c for c in pool if c.score >= top - MMR_FLOOR][:30]
+    top = max(c.score for c in pool)
+    relevant = sorted((c for c in pool if c.score >= top - MMR_FLOOR), key=lambda c: -c.score)[:30]
     picked: list[Candidate] = []
     used = 0
     while relevant and len(picked) < limit:

@@ -39,7 +39,8 @@ from rag.answerer.topic import TopicGate
 from rag.conversation import corpus_names
 from rag.generators.base import Resources, number_citations, stream_once
 from rag.lexicon import CAPABILITIES, NOT_FOUND, NOTHING_MORE, OFF_TOPIC
-from rag.schema import Citation, Delta, Draft, GenerationRequest
+from rag.schema import Citation, Delta, Draft, GenerationRequest, Hit
+from rag.text import is_caption
 
 EXTRA_MARGIN = 1.0  # a further sentence joins when its score is within this of the best (logit)
 REDUNDANT_COS = 0.9  # ... and says something the ones before it do not
@@ -159,12 +160,13 @@ class ExtractiveGenerator:
         requirement = self.requirement(question)
         if requirement is None or not candidates:
             return candidates, None
-        kept = [c for c in candidates if requirement.holds(c)]
+        kept = [c for c in candidates if requirement.holds(c) and not is_caption(c.sentence.text)]
         if not kept:
             if deeper is None:
                 more = request.deeper()
                 deeper = self.candidates(request, question, more) if more else []
-            kept = [c for c in deeper if requirement.holds(c)]
+            kept = [c for c in deeper if requirement.holds(c) and not is_caption(c.sentence.text)]
+            kept = kept or [c for c in candidates if requirement.holds(c)]  # a caption, at worst
         return (kept, None) if kept else (candidates, requirement.note)
 
     def decide(
@@ -201,6 +203,8 @@ class ExtractiveGenerator:
         if self.topic.off_topic(request.query_vector):
             return Draft(text=OFF_TOPIC, citations=(), abstained=True)
         question = analyse(request.question)
+        if ask.synopsis:  # what the whole film is about: the articles' opening paragraphs
+            request = replace(request, hits=self.ledes(request))
         candidates = self.candidates(request, question)
         if request.shown and candidates:  # a follow-up: nothing an earlier turn quoted
             candidates = [c for c in candidates if c.sentence.text not in request.shown]
@@ -220,6 +224,26 @@ class ExtractiveGenerator:
             question, ask, decision.quotable, self.select, self.index.sentence_vectors, self.names
         )
         return self.render(composition, decision.confidence)
+
+    def ledes(self, request: GenerationRequest) -> tuple[Hit, ...]:
+        """The passages opening each article (news and press notes summarise first),
+        ranked by their cosine to the question, in place of the retrieved ones."""
+        chunks = self.index.chunks
+        first: dict[str, int] = {}
+        for position, chunk in enumerate(chunks):
+            first.setdefault(chunk.source, position)
+        ledes = [p for p in first.values()]
+        vectors = self.index.chunk_vectors
+        ranked = sorted(ledes, key=lambda p: -float(vectors[p] @ request.query_vector))
+        return tuple(
+            Hit(
+                chunk=chunks[p],
+                score=0.0,
+                rank=i + 1,
+                scores={"dense": float(vectors[p] @ request.query_vector)},
+            )
+            for i, p in enumerate(ranked)
+        )
 
     def render(self, composition: Composition, confidence: float) -> Draft:
         """The composition as answer text with ``[n]`` markers, numbered by first appearance."""

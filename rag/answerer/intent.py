@@ -10,7 +10,8 @@
 - ``list``: a question asking for several things: a plural head noun after the
   wh-word ("which films inspired it", "what awards ..."), a "list" / "all the" /
   "name some", or the cast or characters;
-- ``summary``: an open question: *why*, *how* (not *how many / much / long / old*),
+- ``summary``: an open question (a ``synopsis`` when it asks what the whole film is
+  about: answered from the articles' opening paragraphs, where articles summarise): *why*, *how* (not *how many / much / long / old*),
   "what is it about", "what happens", "what is X like", "tell me about", "describe",
   "explain", "what do people think ...", a comparison;
 - ``fact``: anything else (a *who / when / where / which / what* of one thing).
@@ -72,10 +73,19 @@ def _parallel(question: str, second: str) -> tuple[str, str]:
     return first, second
 
 
+_SYNOPSIS = re.compile(
+    r"\bwhat(?:'s|’s|s|\s+is|\s+was)?\s+(?:it|this|that|the\s+(?:film|movie|story)|anora"
+    r"|this\s+(?:film|movie))\s+(?:all\s+)?about\b|\b(?:plot|synopsis|storyline|premise)\b"
+    r"|\bwhat\s+happens\s+in\s+(?:it|the\s+(?:film|movie)|anora)\s*\??\s*$",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class Intent:
     kind: str  # "fact", "list", "summary", "yesno", "choice" or "chat"
     options: tuple[str, ...] = ()  # the two alternatives of an either/or question
+    synopsis: bool = False  # a summary of the whole film ("what is it about?")
 
     @property
     def open(self) -> bool:
@@ -87,7 +97,9 @@ def intent(text: str) -> Intent:
     """The kind of answer the question wants.
 
     >>> intent("is ani a stripper or an escort?")
-    Intent(kind='choice', options=('stripper', 'escort'))
+    Intent(kind='choice', options=('stripper', 'escort'), synopsis=False)
+    >>> intent("whats it about").synopsis
+    True
     >>> [intent(q).kind for q in ("whats it about", "who is in the cast", "did it win anything")]
     ['summary', 'list', 'yesno']
     >>> [intent(q).kind for q in ("hi", "what can you do?", "Who was the DP?", "how many days?")]
@@ -101,6 +113,8 @@ def intent(text: str) -> Intent:
         return Intent("choice", _parallel(q, choice.group(2)))
     if _LIST.search(q):
         return Intent("list")
+    if _SYNOPSIS.search(q):
+        return Intent("summary", synopsis=True)
     if _OPEN.search(q):
         return Intent("summary")
     if _YESNO.match(q):
