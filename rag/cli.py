@@ -296,7 +296,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("index", help="build the search index from the corpus")
     common(p, answering=False)
-    p.add_argument("--verbose", action="store_true", help="list every line the cleaner dropped")
+    # SUPPRESS: without the flag here, `rag -v index` keeps the -v given before the command
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="list every line the cleaner dropped (as `rag -v index` does)",
+    )
     p.add_argument(
         "--check", action="store_true", help="only report the index state (exit 1 unless ok)"
     )
