@@ -156,6 +156,14 @@ _OUTSIDE = re.compile(
     r"\b(?:him|them|her(?=\s*(?:$|[?.!,]|\b(?:to|in|on|at|with|for|about|from|and|or|as|like|was|is)\b)))",
     re.I,
 )
+_DEMONSTRATIVE = re.compile(
+    r"\b(?:that|those|these)\s+(?!is\b|was\b|are\b|were\b|the\b|a\b|an\b|he\b|she\b|it\b|they\b)"
+    r"[a-z][\w-]*(?:\s+[a-z][\w-]*)?\s+(?:scene|scenes|sequence|shot|film|movie|character|role|"
+    r"part|place|places|book|moment|line|one|ones|guy|woman|man|actor|actress)\b"
+    r"|\b(?:that|those|these)\s+(?:scene|scenes|sequence|shot|film|movie|character|role|part|place"
+    r"|places|book|moment|line|one|ones|guy|woman|man|actor|actress)\b",
+    re.I,
+)
 _SINGULAR = re.compile(r"\b(he|him|his|she|her|hers)\b", re.I)
 
 
@@ -194,6 +202,12 @@ def is_follow_up(question: str, turns: Sequence[Turn], names: Mapping[str, str])
     if _MORE.search(question) and not own_names:
         return True
     pronoun = _PRONOUN.search(question)
+    if _DEMONSTRATIVE.search(question):
+        return True  # "that sequence", "those scenes": something said before
+    if pronoun and pronoun.group(1).lower() in ("they", "them", "their"):
+        pronoun = None  # "what lenses did they use": the film-makers, unless on a sub-topic
+        if not own_names and _on_sub_topic(turns, names):
+            return True
     if pronoun and (_OUTSIDE.search(question) or not _names_in(question[: pronoun.start()], names)):
         return True  # no name before it for it to stand for ("had he used ... with Baker")
     return bool(said & _THING) and not own_names and _on_sub_topic(turns, names)

@@ -132,6 +132,21 @@ def cited_claims(text: str) -> dict[int, list[str]]:
     return claims
 
 
+def quoted_parts(claim: str, answer: Answer) -> list[str]:
+    """What a cited piece of an extractive answer quotes: without its list bullet, the
+    short answer leading it ("Drew Daniels — ...") and the "…" marking a cut.
+
+    >>> from rag.schema import Answer
+    >>> quoted_parts("Drew Daniels — The DP was Drew Daniels. … He shot it.",
+    ...              Answer("q", "", False, (), "extractive", {}, short_answer="Drew Daniels"))
+    ['The DP was Drew Daniels.', 'He shot it.']
+    """
+    claim = claim.strip().removeprefix("- ")
+    if answer.short_answer:
+        claim = claim.removeprefix(f"{answer.short_answer} — ")
+    return [p.strip() for p in claim.split("…") if p.strip()]
+
+
 # ---------------------------------------------------------------- ranking metrics
 
 
@@ -327,7 +342,8 @@ def score_question(
     for citation in answer.citations:
         passage = fold(normalise_space(citation.text))
         verbatim = any(
-            fold(normalise_space(claim)) in passage for claim in claims.get(citation.n, [])
+            all(fold(normalise_space(part)) in passage for part in quoted_parts(claim, answer))
+            for claim in claims.get(citation.n, [])
         )
         result.citation_ok.append(verbatim or contains_evidence(citation.text, item.evidence))
     if item.answerable and not answer.abstained:

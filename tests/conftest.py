@@ -110,7 +110,9 @@ def assert_every_claim_cited(answer) -> None:
 
     A verified model answer is its own words, so every sentence must cite.  Otherwise the
     answer is the extractive quote: verbatim sentences of the cited passages, each followed
-    by its marker (a quoted paragraph is one sentence of the article, cited once at its end).
+    by its marker (a quoted paragraph is one sentence of the article, cited once at its end),
+    after at most a short answer that is a span of the first ("Drew Daniels — ..."), as list
+    items ("- ..."), and cut inside a long paragraph only where "…" says so.
     """
     from rag.verify import split_answer
 
@@ -119,10 +121,20 @@ def assert_every_claim_cited(answer) -> None:
         claims = split_answer(answer.text)
         assert claims and all(c.markers and set(c.markers) <= numbers for c in claims), answer.text
         return
-    quoted = re.findall(r"(.+?)\s*\[(\d+)\]\s*", answer.text)
-    assert quoted and "".join(re.findall(r".+?\s*\[\d+\]\s*", answer.text)) == answer.text
+    text = answer.text
+    lead = getattr(answer, "short_answer", "")
+    if lead:
+        assert text.startswith(f"{lead} — ") or text.startswith(f"{lead}\n"), text
+        text = text[len(lead) + 3 :] if text.startswith(f"{lead} — ") else text[len(lead) + 1 :]
+    quoted = re.findall(r"(.+?)\s*\[(\d+)\]\s*", text, re.DOTALL)
+    assert quoted and "".join(re.findall(r".+?\s*\[\d+\]\s*", text, re.DOTALL)) == text
     passages = {c.n: " ".join(c.text.split()) for c in answer.citations}
-    assert all(" ".join(q.split()) in passages[int(n)] for q, n in quoted), answer.text
+    for q, n in quoted:
+        parts = [p for p in q.strip().removeprefix("- ").split("…") if p.strip()]
+        assert parts and all(" ".join(p.split()) in passages[int(n)] for p in parts), answer.text
+    if lead and lead != "Both":
+        first = quoted[0][0]
+        assert lead in first or lead.lower() in getattr(answer, "question", "").lower(), lead
 
 
 def check_citations(pipeline, answer) -> None:
