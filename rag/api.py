@@ -394,10 +394,10 @@ class Api:
             except ConfigError as exc:
                 return ApiError(400, str(exc), code="invalid_value").response()
             except RagError as exc:  # the index or a model could not be used: the fix is ours
-                log.error("API call %s failed: %s", request.url.path, exc)
+                log.error("API call %s failed: %s", quote(request.url.path, 80), exc)
                 return ApiError(500, str(exc), type="server_error").response()
             except Exception:
-                log.exception("API call %s failed", request.url.path)
+                log.exception("API call %s failed", quote(request.url.path, 80))
                 return ApiError(500, FAILED, type="server_error").response()
 
         return endpoint

@@ -169,3 +169,9 @@ def test_good_values_are_answered_alike_by_every_endpoint(app_url: str):
     kind, chat = chat_ask(base, values)
     assert kind == "complete"
     assert chat["choices"][0]["message"]["content"].startswith(answers[0][1]["answer"])
+
+
+def test_the_api_key_is_a_setting_that_is_never_shown():
+    settings = Settings.load(env={"RAG_API_KEY": "k3y-never-shown"})
+    assert settings.api_key == "k3y-never-shown"
+    assert settings.public_dict()["api_key"] == "***" and "k3y" not in repr(settings)

@@ -18,8 +18,9 @@ import openai
 import pytest
 from openai import OpenAI
 
-from rag.api import ApiError, Gate
+from rag.api import ApiError, Gate, models
 from rag.evaluation import load_gold
+from rag.settings import Settings
 from tests.conftest import GOLD, launch_app
 
 DP = "Who was the director of photography?"
@@ -49,6 +50,13 @@ def test_models_are_named_from_the_generator_registry(client: OpenAI):
     assert client.models.retrieve("anora-local").id == "anora-local"
     with pytest.raises(openai.NotFoundError):
         client.models.retrieve("gpt-4o")
+
+
+def test_anora_openai_is_listed_only_with_an_endpoint():
+    plain = Settings.load(env={})
+    assert models(plain) == {"anora": "extractive", "anora-local": "local"}
+    remote = plain.replace(llm_base_url="http://127.0.0.1:9/v1")
+    assert models(remote)["anora-openai"] == "openai"
 
 
 def test_a_chat_completion_is_the_cited_answer_with_its_sources(client: OpenAI):
