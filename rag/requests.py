@@ -75,8 +75,8 @@ def quote(value: Any, limit: int = QUOTE_CHARS) -> str:
 
     >>> quote("extractive")
     "'extractive'"
-    >>> quote("x" * 1_000_000)
-    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx… (1,000,000 characters)"
+    >>> quote("x" * 1_000_000, limit=10)
+    "'xxxxxxxx… (1,000,000 characters)"
     """
     shown = repr(value)
     if len(shown) <= limit:

@@ -18,8 +18,9 @@ import openai
 import pytest
 from openai import OpenAI
 
-from rag.api import ApiError, Gate, models
+from rag.api import Gate
 from rag.evaluation import load_gold
+from rag.openai_format import ApiError, models
 from rag.settings import Settings
 from tests.conftest import GOLD, launch_app
 
@@ -50,6 +51,16 @@ def test_models_are_named_from_the_generator_registry(client: OpenAI):
     assert client.models.retrieve("anora-local").id == "anora-local"
     with pytest.raises(openai.NotFoundError):
         client.models.retrieve("gpt-4o")
+
+
+def test_the_format_and_check_doctests_hold():
+    import doctest
+
+    import rag.openai_format
+    import rag.requests
+
+    assert doctest.testmod(rag.openai_format).failed == 0
+    assert doctest.testmod(rag.requests).failed == 0
 
 
 def test_anora_openai_is_listed_only_with_an_endpoint():
