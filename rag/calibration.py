@@ -16,13 +16,13 @@ features ``ExtractiveGenerator`` computes (no answer is generated), and fits:
 Every number it prints is cross-validated: questions are split into ``folds``
 groups by a hash of their id, each group is scored by models fitted on the
 others, so the figures estimate performance on questions the models never saw.
-It prints the fitted constants to paste into ``rag/generators/extractive.py``
-and ``rag/settings.py`` (or, to keep the configured threshold, the answer
-model's bias shifted so that threshold makes the same decisions); it changes
-no file itself.
+``Calibration.models()`` is the result as the answerer's ``Models`` (weights,
+threshold, the gold file's hash, the cross-validated figures); ``rag calibrate
+--write`` writes it to ``rag/answerer/models.json``, which the answerer checks on
+load.  Without ``--write`` nothing is changed.
 
-What this module does not do: choose features (``extractive``) or run the whole
-evaluation (``evaluation``).
+What this module does not do: choose features (``rag.answerer.features``) or run
+the whole evaluation (``evaluation``).
 """
 
 from __future__ import annotations
@@ -35,13 +35,9 @@ from typing import Any
 
 import numpy as np
 
+from rag.answerer import AnswerFeatures, Candidate, ExtractiveGenerator, SentenceFeatures, analyse
+from rag.answerer.model import LinearModel, Models
 from rag.evaluation import GoldItem, is_correct
-from rag.generators.extractive import (
-    ANSWER_FEATURES,
-    SENTENCE_FEATURES,
-    Candidate,
-    ExtractiveGenerator,
-)
 
 
 def fit_logistic(
@@ -79,6 +75,7 @@ class QuestionData:
     labels: np.ndarray  # per candidate: contains a gold answer
     request: Any
     reserve: list[Candidate]  # of the passages below the first k, for a name or role asked
+    question: Any = None  # the analysed question (``rag.answerer.Question``)
 
 
 def _fold(item_id: str, folds: int) -> int:
@@ -92,8 +89,9 @@ class Calibration:
     answer_weights: np.ndarray
     answer_bias: float
     threshold: float
-    configured_threshold: float | None = None  # settings.abstain_threshold, if known
+    configured_threshold: float | None = None  # settings.abstain_threshold, if set
     cv: dict[str, float] = field(default_factory=dict)
+    fitted_on: dict[str, Any] = field(default_factory=dict)  # the gold file: name, sha256
     sweep: list[tuple[float, float, float, float]] = field(default_factory=list)
 
     def describe(self) -> str:
@@ -107,19 +105,37 @@ class Calibration:
             "abstain precision, abstain recall"
         )
         lines += [f"  {t:.2f}  {a:.3f}  {p:.3f}  {r:.3f}" for t, a, p, r in self.sweep]
-        lines.append("\nPaste into rag/generators/extractive.py:")
-        lines.append(f"SENTENCE_WEIGHTS = {fmt(self.sentence_weights)}  # {SENTENCE_FEATURES}")
-        lines.append(f"SENTENCE_BIAS = {self.sentence_bias:.3f}")
-        lines.append(f"ANSWER_WEIGHTS = {fmt(self.answer_weights)}  # {ANSWER_FEATURES}")
-        lines.append(f"ANSWER_BIAS = {self.answer_bias:.3f}")
-        lines.append(f"and into rag/settings.py: abstain_threshold = {self.threshold:.2f}")
+        lines.append("\nFitted on all questions:")
+        lines.append(
+            f"  sentence weights {fmt(self.sentence_weights)}, bias {self.sentence_bias:.3f}"
+        )
+        lines.append(f"    ({', '.join(SentenceFeatures.names())})")
+        lines.append(f"  answer weights {fmt(self.answer_weights)}, bias {self.answer_bias:.3f}")
+        lines.append(f"    ({', '.join(AnswerFeatures.names())})")
+        lines.append(f"  abstain threshold {self.threshold:.3f}")
         kept = self.configured_threshold
         if kept is not None and abs(kept - self.threshold) > 1e-9:
             lines.append(
-                f"or, keeping abstain_threshold = {kept:.2f}, the same decisions with "
-                f"ANSWER_BIAS = {recentred_bias(self.answer_bias, self.threshold, kept):.3f}"
+                f"  (RAG_ABSTAIN_THRESHOLD={kept:.2f} is set and overrides it; the same "
+                "decisions at that setting need answer bias "
+                f"{recentred_bias(self.answer_bias, self.threshold, kept):.3f})"
             )
+        lines.append("`rag calibrate --write` stores these in rag/answerer/models.json.")
         return "\n".join(lines)
+
+    def models(self) -> Models:
+        """The fit as the answerer's models file holds it."""
+        return Models(
+            sentence=LinearModel(
+                SentenceFeatures.names(), np.asarray(self.sentence_weights), self.sentence_bias
+            ),
+            answer=LinearModel(
+                AnswerFeatures.names(), np.asarray(self.answer_weights), self.answer_bias
+            ),
+            threshold=self.threshold,
+            fitted_on=self.fitted_on,
+            cross_validated=self.cv,
+        )
 
 
 def collect(pipeline: Any, gold: Sequence[GoldItem]) -> list[QuestionData]:
@@ -130,24 +146,20 @@ def collect(pipeline: Any, gold: Sequence[GoldItem]) -> list[QuestionData]:
         request, _, _ = pipeline.prepare(item.question, list(item.history))
         if request is None:
             continue
-        candidates = generator.candidates(request)
+        question = analyse(request.question)
+        candidates = generator.candidates(request, question)
         labels = np.array(
             [item.answerable and is_correct(c.sentence.text, item.answers) for c in candidates],
             dtype=float,
         )
-        reserve = (
-            generator.candidates(replace(request, hits=request.reserve, reserve=()))
-            if generator.requirement(item.question) is not None and request.reserve
-            else []
-        )
-        data.append(QuestionData(item, candidates, labels, request, reserve))
+        deeper = request.deeper() if generator.requirement(question) is not None else ()
+        reserve = generator.candidates(request, question, deeper) if deeper else []
+        data.append(QuestionData(item, candidates, labels, request, reserve, question))
     return data
 
 
 def _rescore(candidates: Sequence[Candidate], weights: np.ndarray, bias: float) -> list[Candidate]:
-    rescored = [
-        replace(c, score=float(weights @ np.asarray(c.features)) + bias) for c in candidates
-    ]
+    rescored = [replace(c, score=float(weights @ c.features.vector()) + bias) for c in candidates]
     return sorted(rescored, key=lambda c: -c.score)
 
 
@@ -160,17 +172,23 @@ def _answer_rows(
     for q in data:
         ranked = _rescore(q.candidates, weights, bias)
         deeper = _rescore(q.reserve, weights, bias)
-        quotable, unmet = generator.constrain(q.request, ranked, deeper)
-        rows.append(generator.answer_features(q.request, ranked))
+        quotable, unmet = generator.constrain(q.request, ranked, q.question, deeper)
+        rows.append(generator.answer_features(q.request, ranked).vector())
         chosen = generator.select(quotable) if quotable else []
         text = " ".join(c.sentence.text for c in chosen)
         correct.append(q.item.answerable and is_correct(text, q.item.answers))
-        missing.append(unmet is not None or generator.missing_kind(q.request, quotable) is not None)
+        missing.append(
+            unmet is not None or generator.quantity.missing(q.question, chosen) is not None
+        )
     return np.asarray(rows, dtype=float), correct, missing
 
 
 def calibrate(
-    pipeline: Any, gold: Sequence[GoldItem], folds: int = 5, l2: float = 1.0
+    pipeline: Any,
+    gold: Sequence[GoldItem],
+    folds: int = 5,
+    l2: float = 1.0,
+    fitted_on: dict[str, Any] | None = None,
 ) -> Calibration:
     generator = ExtractiveGenerator(pipeline.resources)
     data = collect(pipeline, gold)
@@ -178,12 +196,12 @@ def calibrate(
 
     def sentence_model(train: Sequence[QuestionData]) -> tuple[np.ndarray, float]:
         usable = [q for q in train if q.candidates and q.item.answerable]
-        x = np.vstack([np.asarray([c.features for c in q.candidates]) for q in usable])
+        x = np.vstack([np.asarray([c.features.vector() for c in q.candidates]) for q in usable])
         y = np.concatenate([q.labels for q in usable])
         return fit_logistic(x, y, l2)
 
     # cross-validated sentence ranking, and out-of-fold answer features
-    top1, rows = [], np.zeros((len(data), len(ANSWER_FEATURES)))
+    top1, rows = [], np.zeros((len(data), len(AnswerFeatures.names())))
     correct, missing = [False] * len(data), [False] * len(data)
     for k in range(folds):
         train = [q for q, f in zip(data, fold_of, strict=True) if f != k]
@@ -226,6 +244,7 @@ def calibrate(
         answer_bias=ab,
         threshold=best[0],
         configured_threshold=pipeline.settings.abstain_threshold,
+        fitted_on=dict(fitted_on or {}),
         sweep=sweep,
         cv={
             "sentence top-1 accuracy (answerable)": float(np.mean(top1)) if top1 else 0.0,
@@ -257,3 +276,143 @@ def recentred_bias(bias: float, fitted: float, configured: float) -> float:
     -1.749
     """
     return bias + logit(configured) - logit(fitted)
+
+
+# ---------------------------------------------------------------- the verifier's claim set
+
+CLAIM_LABELS = ("faithful", "unfaithful")
+HELD_OUT_FOLDS = 2  # claims about one gold question in every other hash bucket are held out
+
+
+@dataclass(frozen=True)
+class ClaimItem:
+    """One labelled claim of ``eval/claims.jsonl``: a sentence cited to the passage holding
+    ``evidence``, asked as ``question``."""
+
+    id: str
+    gold: str  # the gold question it was written from (claims of one question share a split)
+    question: str
+    evidence: str
+    claim: str
+    label: str  # "faithful" | "unfaithful"
+    category: str  # "faithful" or the kind of unfaithfulness ("negation", "number_unit", ...)
+
+    @property
+    def held_out(self) -> bool:
+        return _fold(self.gold, HELD_OUT_FOLDS) == 0
+
+
+def load_claims(path: Any) -> list[ClaimItem]:
+    """The claim set; a malformed line raises ``ValueError`` naming the line and the fix."""
+    import json
+    from pathlib import Path
+
+    items = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            item = ClaimItem(**{k: str(row[k]) for k in ClaimItem.__dataclass_fields__})
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ValueError(
+                f"{path}:{n}: not a claim line ({type(exc).__name__}: {exc}); each line needs "
+                f"{', '.join(ClaimItem.__dataclass_fields__)}"
+            ) from None
+        if item.label not in CLAIM_LABELS:
+            raise ValueError(f"{path}:{n}: label {item.label!r} is not one of {CLAIM_LABELS}")
+        items.append(item)
+    return items
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    item: ClaimItem
+    passed: bool  # the verifier kept the sentence
+    status: str  # CheckedClaim.status, or "no passage" when the evidence is in no passage
+    rules: tuple[str, ...] = ()  # the verifier's rules the claim broke (``Support.failed``)
+
+
+@dataclass
+class ClaimReport:
+    results: list[ClaimResult]
+
+    def rates(self, held_out: bool | None = None) -> dict[str, tuple[int, int]]:
+        """Per category: (passed, total); ``held_out`` None = all claims."""
+        out: dict[str, tuple[int, int]] = {}
+        for r in self.results:
+            if held_out is not None and r.item.held_out != held_out:
+                continue
+            passed, total = out.get(r.item.category, (0, 0))
+            out[r.item.category] = (passed + r.passed, total + 1)
+        return dict(sorted(out.items(), key=lambda kv: (kv[0] != "faithful", kv[0])))
+
+    def describe(self, *, failures: bool = False) -> str:
+        lines = ["Verifier on the claim set: share of claims kept (passed / total)"]
+        columns = {"all": None, "tuning": False, "held-out": True}
+        tables = {name: self.rates(split) for name, split in columns.items()}
+        lines.append(f"  {'category':<20}" + "".join(f"{name:>16}" for name in columns))
+
+        def cell(pair: tuple[int, int] | None) -> str:
+            if not pair or not pair[1]:
+                return f"{'-':>16}"
+            return f"{pair[0] / pair[1]:>9.1%} {pair[0]:>2}/{pair[1]:<3}"
+
+        for category in tables["all"]:
+            lines.append(
+                f"  {category:<20}" + "".join(cell(tables[c].get(category)) for c in columns)
+            )
+        for name in ("unfaithful", "faithful"):
+            row = ""
+            for c in columns:
+                pairs = [
+                    v for k, v in tables[c].items() if (k == "faithful") == (name == "faithful")
+                ]
+                row += cell((sum(p for p, _ in pairs), sum(t for _, t in pairs)))
+            lines.append(f"  {name + ' (all)':<20}" + row)
+        if failures:
+            lines.append("\nWrongly kept (unfaithful) and wrongly dropped (faithful):")
+            for r in self.results:
+                if r.passed == (r.item.label == "unfaithful"):
+                    why = ", ".join(r.rules) or r.status
+                    tag = "KEPT" if r.passed else f"DROPPED ({why})"
+                    split = "held-out" if r.item.held_out else "tuning"
+                    lines.append(
+                        f"  {r.item.id} [{r.item.category}, {split}] {tag}: {r.item.claim}"
+                    )
+        return "\n".join(lines)
+
+
+def _passage_of(pipeline: Any, evidence: str) -> Any:
+    """The indexed passage whose text holds ``evidence`` (folded, spaces squeezed), or None."""
+    from rag.text import fold
+
+    def norm(text: str) -> str:
+        return " ".join(fold(text).split())
+
+    needle = norm(evidence)
+    return next((c for c in pipeline.index.chunks if needle in norm(c.text)), None)
+
+
+def check_claims(pipeline: Any, claims: Sequence[ClaimItem]) -> ClaimReport:
+    """Run every claim, cited ``[1]`` to the passage holding its evidence, through the verifier
+    the LLM generators use (``rag.verify.Verifier.check``)."""
+    from rag.schema import Hit
+    from rag.verify import Verifier, split_answer
+
+    verifier = Verifier(pipeline.embedder, pipeline.index)
+    results = []
+    for item in claims:
+        chunk = _passage_of(pipeline, item.evidence)
+        if chunk is None:
+            results.append(ClaimResult(item, False, "no passage"))
+            continue
+        query_vector = pipeline.embedder.embed_query(item.question)
+        checked = verifier.check(
+            split_answer(f"{item.claim} [1]"), [Hit(chunk, 1.0, 1)], item.question, query_vector
+        )
+        status = checked[0].status if len(checked) == 1 else "split"
+        support = checked[0].supports.get(1) if checked else None
+        rules = support.failed if support is not None else ()
+        results.append(ClaimResult(item, status == "supported", status, rules))
+    return ClaimReport(results)

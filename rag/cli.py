@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
 import json
 import logging
 import os
+import shlex
 import sys
 import textwrap
 import time
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
-from rag.errors import RagError
+from rag.errors import ConfigError, GoldSetError, RagError
 from rag.settings import PROJECT_ROOT, Settings
 
 log = logging.getLogger("rag")
@@ -143,18 +145,36 @@ def _eval_configs(args: argparse.Namespace, settings: Settings) -> list[tuple[st
     return configs
 
 
+DEFAULT_GOLD = (PROJECT_ROOT / "eval" / "gold.jsonl", PROJECT_ROOT / "eval" / "chat.jsonl")
+CALIBRATION_GOLD = DEFAULT_GOLD[0]  # the answerer's models are fitted on the quiz set alone
+RESULTS = PROJECT_ROOT / "docs" / "results.md"
+
+
+def _gold_paths(args: argparse.Namespace) -> list[Path]:
+    """``--gold`` files as given, else every default gold file that exists."""
+    if args.gold:
+        return list(args.gold)
+    present = [p for p in DEFAULT_GOLD if p.is_file()]
+    if not present:
+        raise GoldSetError(f"no gold file: {DEFAULT_GOLD[0]} is missing; pass one with --gold FILE")
+    return present
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from rag.evaluation import build_report, evaluate, load_gold
-    from rag.pipeline import load_pipeline
-    from rag.report import compare_table, summary_table, write_report
+    from rag.evaluation import CONTAMINATION_SEED, build_report, evaluate, load_golds
+    from rag.report import compare_table, results_markdown, summary_table, write_report
 
-    gold = load_gold(args.gold)  # a bad line stops everything before any work
+    paths = _gold_paths(args)
+    gold = load_golds(paths)  # a bad line stops everything before any work
+    from rag.pipeline import load_pipeline
+
     settings = _settings(args)
     pipe = load_pipeline(settings, progress=sys.stderr.isatty())
     pipe.warm_up()
     out_root = args.out or PROJECT_ROOT / "reports" / datetime.now().strftime("%Y-%m-%d-%H%M%S")
+    files = [{"path": str(p), "sha256": _sha256(p)} for p in paths]
     reports = []
     for retriever, generator in _eval_configs(args, settings):
         label = f"{retriever}+{generator}"
@@ -168,13 +188,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
             progress=functools.partial(
                 tqdm, desc=label, unit="q", file=sys.stderr, disable=args.json
             ),
+            contamination=not args.no_contamination,
         )
         config = {
-            "gold": str(args.gold),
+            "gold": [str(p) for p in paths],
+            "gold_files": files,
             "retriever": retriever,
             "generator": generator,
             "k": settings.top_k,
-            "abstain_threshold": settings.abstain_threshold,
+            "abstain_threshold": pipe.generator("extractive").threshold,  # type: ignore[attr-defined]
+            "contamination_seed": None if args.no_contamination else CONTAMINATION_SEED,
             "seconds": round(time.perf_counter() - started, 2),
             "settings": settings.public_dict(),
         }
@@ -183,17 +206,32 @@ def cmd_eval(args: argparse.Namespace) -> int:
         write_report(report, Path(out_dir))
         reports.append(report)
         if not args.json:
+            kinds = ", ".join(f"{k} {n}" for k, n in report["kinds"].items())
             print(
-                f"\n{label}: {report['n_questions']} questions in {config['seconds']} s "
-                f"-> {out_dir}/report.md"
+                f"\n{label}: {report['n_questions']} questions ({kinds}) in "
+                f"{config['seconds']} s -> {out_dir}/report.md"
             )
             print(summary_table(report))
+    if args.compare:
+        (Path(out_root) / "compare.md").write_text(compare_table(reports) + "\n")
+        command = "rag " + shlex.join(getattr(args, "argv", None) or sys.argv[1:])
+        page = Path(args.results)
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(
+            results_markdown(reports, command=command, date=datetime.now(UTC), files=files)
+        )
     if args.json:
         print(json.dumps(reports if args.compare else reports[0], indent=2, ensure_ascii=False))
     elif args.compare:
         print("\n" + compare_table(reports))
-        (Path(out_root) / "compare.md").write_text(compare_table(reports) + "\n")
+        print(f"\nwrote {args.results}")
     return 0
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
@@ -201,9 +239,31 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from rag.evaluation import load_gold
     from rag.pipeline import load_pipeline
 
+    if args.claims is not None:  # the LLM answer verifier, not the extractive answerer
+        from rag.calibration import check_claims, load_claims
+
+        try:
+            claims = load_claims(args.claims)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read the claim set: {exc}") from None
+        pipe = load_pipeline(_settings(args), progress=sys.stderr.isatty())
+        print(check_claims(pipe, claims).describe(failures=args.failures))
+        return 0
     gold = load_gold(args.gold)
     pipe = load_pipeline(_settings(args), progress=sys.stderr.isatty())
-    print(calibrate(pipe, gold, folds=args.folds).describe())
+    source = Path(args.gold)
+    fitted_on = {
+        "gold": source.name,
+        "sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
+        "questions": len(gold),
+        "date": datetime.now().strftime("%Y-%m-%d"),
+    }
+    result = calibrate(pipe, gold, folds=args.folds, fitted_on=fitted_on)
+    print(result.describe())
+    if args.write:
+        from rag.answerer.model import write_models
+
+        print(f"wrote {write_models(result.models())}")
     return 0
 
 
@@ -236,7 +296,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("index", help="build the search index from the corpus")
     common(p, answering=False)
-    p.add_argument("--verbose", action="store_true", help="list every line the cleaner dropped")
+    # SUPPRESS: without the flag here, `rag -v index` keeps the -v given before the command
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="list every line the cleaner dropped (as `rag -v index` does)",
+    )
     p.add_argument(
         "--check", action="store_true", help="only report the index state (exit 1 unless ok)"
     )
@@ -254,29 +321,70 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.set_defaults(func=cmd_chat)
 
-    default_gold = PROJECT_ROOT / "eval" / "gold.jsonl"
-    p = sub.add_parser("eval", help="score the pipeline on a gold Q&A file")
-    p.add_argument("--gold", type=Path, default=default_gold)
+    p = sub.add_parser("eval", help="score the pipeline on gold Q&A files")
+    p.add_argument(
+        "--gold",
+        type=Path,
+        action="append",
+        metavar="FILE",
+        help="score this gold file (repeatable); default: eval/gold.jsonl and, "
+        "when present, eval/chat.jsonl, together",
+    )
     p.add_argument("--out", type=Path, help="report folder (default reports/DATE)")
     p.add_argument("--json", action="store_true", help="print report.json to stdout")
     p.add_argument(
         "--compare",
         action="store_true",
-        help="dense vs bm25 vs hybrid, and each available generator",
+        help="dense vs bm25 vs hybrid, and each available generator; also writes --results",
+    )
+    p.add_argument(
+        "--results",
+        type=Path,
+        default=RESULTS,
+        help="where --compare writes its results page (default docs/results.md)",
+    )
+    p.add_argument(
+        "--no-contamination",
+        action="store_true",
+        help="skip re-asking standalone questions after unrelated ones (faster)",
     )
     common(p)
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("calibrate", help="choose the abstention threshold on a gold file")
-    p.add_argument("--gold", type=Path, default=default_gold)
+    p.add_argument(
+        "--gold",
+        type=Path,
+        default=CALIBRATION_GOLD,
+        metavar="FILE",
+        help="the gold file to fit on (default eval/gold.jsonl only)",
+    )
     p.add_argument("--folds", type=int, default=5)
+    p.add_argument(
+        "--write",
+        action="store_true",
+        help="store the fitted models and threshold in rag/answerer/models.json",
+    )
+    p.add_argument(
+        "--claims",
+        type=Path,
+        nargs="?",
+        const=PROJECT_ROOT / "eval" / "claims.jsonl",
+        help="instead, report the LLM answer verifier's pass rate per category on a labelled "
+        "claim set (default eval/claims.jsonl)",
+    )
+    p.add_argument(
+        "--failures", action="store_true", help="with --claims: list every misjudged claim"
+    )
     common(p)
     p.set_defaults(func=cmd_calibrate)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv  # the exact command, for the pages it writes
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="rag: %(message)s"
     )

@@ -28,43 +28,18 @@ itself, or resolve pronouns that stand for anything but the person asked for las
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
+from rag.lexicon import ANAPHORA, PERSON_NOUNS, PERSONAL, ROLE_VERBS, STOPWORDS
+from rag.schema import Turn
 from rag.text import proper_names, terms, words
 
 MAX_CONTEXT_TURNS = 2
 MIN_OWN_TERMS = 2
-ANAPHORA = frozenset(
-    [
-        "he",
-        "him",
-        "his",
-        "she",
-        "her",
-        "hers",
-        "they",
-        "them",
-        "their",
-        "theirs",
-        "it",
-        "its",
-        "this",
-        "that",
-        "these",
-        "those",
-        "there",
-        "then",
-        "such",
-        "same",
-        "former",
-        "latter",
-        "one",
-    ]
-)
-PERSONAL = frozenset(["he", "him", "his", "himself", "she", "her", "hers", "herself"])
 _ASKS_FOR_PERSON = re.compile(
-    r"^\s*(?:who\b|(?:which|what)\s+(?:\w+\s+)?(?:actor|actress|performer|person|man|woman"
-    r"|director|filmmaker|producer|writer|composer|designer|editor|star|consultant)s?\b)",
+    rf"^\s*(?:who\b|(?:which|what)\s+(?:\w+\s+)?(?:{'|'.join(PERSON_NOUNS)})s?\b)",
     re.IGNORECASE,
 )
 _NAMES_PERSON = re.compile(r"^\s*(?i:who)(?:'s|\s+(?:is|was|are|were))\s+[A-Z]")
@@ -159,3 +134,222 @@ def contextualize(question: str, history: Sequence[str], referent: Sequence[str]
         if len(context) >= MAX_CONTEXT_TURNS or not needs_context(turn):
             break
     return " ".join([question, *context])
+
+
+# ---------------------------------------------------------------- resolving a turn
+
+MAX_TURNS = 6  # earlier turns read at most (the newest); older ones are another topic
+_ELLIPSIS = re.compile(r"^\s*(?:and|what\s+about|how\s+about|also|or)\b\s*(.*?)\s*\??\s*$", re.I)
+_MORE = re.compile(
+    r"^\s*(?:tell\s+me\s+more|more|go\s+on|anything\s+else|what\s+else|and\s+then|keep\s+going)"
+    r"\b\W*$|\b(?:else|more|another|other\s+(?:things?|ones?))\b",
+    re.I,
+)
+_BARE_WH = re.compile(
+    r"^\s*(why|how|when|where|who|how\s+old|how\s+long|how\s+many)\s*\??\s*$", re.I
+)
+_THING = frozenset(["it", "its", "this", "that", "one", "ones", "there", "then"])
+_PRONOUN = re.compile(r"\b(he|him|his|she|her|hers|they|them|their)\b", re.I)
+# a pronoun that cannot stand for a name the question itself gives: an object ("did Madison
+# compare him", "working with her") is someone else than the clause's subject
+_OUTSIDE = re.compile(
+    r"\b(?:him|them|her(?=\s*(?:$|[?.!,]|\b(?:to|in|on|at|with|for|about|from|and|or|as|like|was|is)\b)))",
+    re.I,
+)
+_SINGULAR = re.compile(r"\b(he|him|his|she|her|hers)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A question made self-contained: what is searched and answered in its place."""
+
+    question: str  # the question with its references filled in (or as typed)
+    follow_up: bool  # it needed the conversation
+    more: bool = False  # it asks for more than earlier turns showed
+    referent: str = ""  # the name a pronoun or ellipsis stood for
+    needs_answer: bool = False  # resolving it would read the previous turn's answer
+    rewritten: bool = False  # ``question`` reads as a question of its own (not text + history)
+
+
+def _names_in(text: str, names: Mapping[str, str]) -> list[str]:
+    """The corpus names ``text`` mentions, in any case ("igor", "mikey madison"), longest first."""
+    folded = " " + " ".join(words(text)) + " "
+    found = [canon for key, canon in names.items() if f" {key} " in folded]
+    return sorted(dict.fromkeys(found), key=len, reverse=True)
+
+
+def is_follow_up(question: str, turns: Sequence[Turn], names: Mapping[str, str]) -> bool:
+    """Does the question need the conversation?  Only an ellipsis ("and igor?", "how
+    old?", "why?"), a request for more ("what else has she been in"), a personal
+    pronoun when the question names no one, or "it"/"that"/"there" while the
+    conversation is on something other than the film; every other question is
+    answered exactly as in a new chat.
+    """
+    if not turns:
+        return False
+    said = set(words(question))
+    own_names = _names_in(question, names)
+    if _ELLIPSIS.match(question) or _BARE_WH.match(question):
+        return True
+    if _MORE.search(question) and not own_names:
+        return True
+    pronoun = _PRONOUN.search(question)
+    if pronoun and (_OUTSIDE.search(question) or not _names_in(question[: pronoun.start()], names)):
+        return True  # no name before it for it to stand for ("had he used ... with Baker")
+    return bool(said & _THING) and not own_names and _on_sub_topic(turns, names)
+
+
+def _on_sub_topic(turns: Sequence[Turn], names: Mapping[str, str]) -> bool:
+    """Whether the last turn was itself a follow-up, so the conversation is on something
+    narrower than the film and "it" may stand for that.  After a question that stands
+    on its own, "it" is the film the articles are about."""
+    return is_follow_up(turns[-1].question, turns[:-1], names)
+
+
+def resolve(question: str, turns: Sequence[Turn], names: Mapping[str, str]) -> Resolved:
+    """The question with what it refers to filled in from ``turns`` (oldest first).
+
+    ``names`` maps each corpus name, folded ("mark eydelshteyn"), to its spelling.
+
+    >>> names = {"toros": "Toros", "igor": "Igor", "karagulian": "Karagulian"}
+    >>> resolve("and igor?", [Turn("who plays toros")], names).question
+    'who plays Igor'
+    >>> resolve("what else has he been in", [Turn("who plays toros", short_answer="Karagulian")],
+    ...         names).question
+    'what else has Karagulian been in'
+    >>> resolve("who shot it", [Turn("who plays toros")], names).follow_up
+    False
+    """
+    turns = list(turns)[-MAX_TURNS:]
+    if not is_follow_up(question, turns, names):
+        return Resolved(question, False)
+    last = turns[-1]
+    more = bool(_MORE.search(question))
+    ellipsis = _ELLIPSIS.match(question)
+    if ellipsis and ellipsis.group(1):
+        fragment = ellipsis.group(1)
+        new = _names_in(fragment, names)
+        old = _names_in(last.question, names)
+        if new and old:  # "who plays toros" -> "and igor?": who plays Igor
+            pattern = re.compile(r"\b" + r"\s+".join(map(re.escape, old[0].split())) + r"\b", re.I)
+            rewrite = pattern.sub(new[0], last.question.rstrip(" ?"), count=1)
+            return Resolved(rewrite, True, more, new[0], rewritten=True)
+        return Resolved(f"{last.question.rstrip(' ?')} {fragment}", True, more, "")
+    bare = _BARE_WH.match(question)
+    if bare:
+        who = _referent(turns, names)
+        return Resolved(
+            f"{bare.group(1)} {who or last.question}".strip(),
+            True,
+            more,
+            who,
+            needs_answer=not last.answered and asks_for_person(last.question),
+            rewritten=bool(who),
+        )
+    who = _referent(turns, names)
+    answered = asks_for_person(last.question) and bool(last.answered or last.short_answer)
+    if who and more and _SINGULAR.search(question):  # "what else has she been in"
+        return Resolved(_substitute(question, who), True, True, who, rewritten=True)
+    if answered and _PRONOUN.search(question):
+        # "him" after "Who plays Ivan?": searched by the names the answer gave, beside the
+        # question (the articles may call him by a name the question never uses)
+        quoted = last.answer.removeprefix(f"{last.short_answer} — ").lstrip("- ")
+        found = answer_names(quoted, f"{last.question} {question}") or [who]
+        if any(found):
+            return Resolved(" ".join([question, *found]), True, more, found[0])
+    if _SINGULAR.search(question) and asks_for_person(last.question) and not last.answered:
+        return Resolved(question, True, more, "", needs_answer=True)
+    if more and not _PRONOUN.search(question):  # "tell me more": about what was asked last
+        return Resolved(f"{question.rstrip(' ?')} {last.question}", True, True, "")
+    return Resolved(contextualize(question, [t.question for t in turns]), True, more, "")
+
+
+def corpus_names(texts: Iterable[str]) -> dict[str, str]:
+    """Every proper name the texts use, folded to its spelling ("mikey madison" -> "Mikey
+    Madison"), and each word of a longer name that the texts also use alone."""
+    found: Counter[str] = Counter()
+    spelling: dict[str, str] = {}
+    for text in texts:
+        for name in proper_names(text):
+            key = " ".join(words(name))
+            if key and key not in STOPWORDS and len(key) > 2:
+                found[key] += 1
+                spelling.setdefault(key, name)
+    return {key: spelling[key] for key in found}
+
+
+_GENERIC = re.compile(r"\b(?:it|its|this|the\s+(?:film|movie|story)|this\s+(?:film|movie))\b", re.I)
+
+
+def corpus_subject(titles: Iterable[str]) -> str:
+    """The capitalised word most titles hold: what the articles are about.
+
+    >>> corpus_subject(["Anora – a raw portrayal", "Anora Production Notes", "Peeling Back Anora"])
+    'Anora'
+    """
+    counts: Counter[str] = Counter()
+    for title in titles:
+        counts.update(
+            {w for w in re.findall(r"\b[A-Z][a-z]{2,}\b", title) if w.lower() not in STOPWORDS}
+        )
+    best = counts.most_common(1)
+    return best[0][0] if best and best[0][1] > 1 else ""
+
+
+_ROLE_VERB = re.compile(
+    rf"^\s*who\s+(?:was\s+it\s+that\s+|actually\s+)?({'|'.join(ROLE_VERBS)})\s+"
+    r"(?:it|this|that|the\s+(?:film|movie)|this\s+(?:film|movie))\s*\??\s*$",
+    re.I,
+)
+
+
+def role_question(question: str, subject: str) -> str | None:
+    """ "who shot it?" as the role question it is ("Who was the cinematographer of Anora?").
+
+    >>> role_question("who filmed it", "Anora")
+    'Who was the cinematographer of Anora?'
+    >>> role_question("who directed vampyros lesbos", "Anora") is None
+    True
+    """
+    m = _ROLE_VERB.match(question)
+    if m is None:
+        return None
+    of = f" of {subject}" if subject else ""
+    return f"Who was the {ROLE_VERBS[m.group(1).lower()]}{of}?"
+
+
+def refers_to_subject(question: str, names: Mapping[str, str]) -> bool:
+    """Does the question speak of "it" / "the film" and name nothing else?
+
+    >>> refers_to_subject("whats it about", {}), refers_to_subject("who plays toros", {})
+    (True, False)
+    """
+    return bool(_GENERIC.search(question)) and not _names_in(question, names)
+
+
+def _referent(turns: Sequence[Turn], names: Mapping[str, str]) -> str:
+    """Whom a pronoun stands for: the person the previous answer named when the previous
+    question asked for one, else the name the previous question (or the one before) used."""
+    for turn in reversed(list(turns)[-2:]):
+        if asks_for_person(turn.question) and (turn.answered or turn.short_answer):
+            found = turn.short_answer or next(iter(answer_names(turn.answer, turn.question)), "")
+            if found:
+                return found
+        named = _names_in(turn.question, names)
+        if named:
+            return named[0]
+    return ""
+
+
+def _substitute(question: str, name: str) -> str:
+    """The first personal pronoun replaced by ``name`` ("his" by "Name's").
+
+    >>> _substitute("what else has she been in", "Mikey Madison")
+    'what else has Mikey Madison been in'
+    """
+
+    def swap(m: re.Match[str]) -> str:
+        word = m.group(1).lower()
+        return f"{name}'s" if word in ("his", "hers", "their") else name
+
+    return _SINGULAR.sub(swap, question, count=1)

@@ -23,14 +23,16 @@ Cleaning rules, applied line by line (``rag index --verbose`` lists each drop):
    sentences are cut, never in the stored text.
 
 Loading accepts ``.txt`` and ``.md``; other files, hidden files, empty files,
-binary files, files that are not UTF-8, files over ``MAX_FILE_BYTES`` and
-symlinks pointing outside the folder are skipped with a one-line warning naming
-the file.  What this module does not do: split sentences or chunk (see
-``chunking``).
+binary files, files that are not UTF-8, files over ``MAX_FILE_BYTES``, symlinks
+pointing outside the folder, broken symlinks, symlink loops and files the system
+refuses to read are skipped with a one-line warning naming the file: one bad
+entry never stops the others from loading.  What this module does not do: split
+sentences or chunk (see ``chunking``).
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import re
@@ -99,16 +101,25 @@ def load_corpus(corpus_dir: Path) -> tuple[list[Document], list[Skipped]]:
             f"corpus folder not found: {corpus_dir} (create it and put .txt or .md articles in it,"
             " or point RAG_CORPUS_DIR / --corpus at one)"
         )
-    root = corpus_dir.resolve()
+    try:
+        root = corpus_dir.resolve(strict=True)
+        entries = sorted(corpus_dir.iterdir())
+    except (OSError, RuntimeError) as exc:
+        raise CorpusError(f"cannot read the corpus folder {corpus_dir}: {_why(exc)}") from None
     documents: list[Document] = []
     skipped: list[Skipped] = []
-    for path in sorted(corpus_dir.iterdir()):
-        reason = _reject_reason(path, root)
+    for path in entries:
+        try:
+            reason = _reject_reason(path, root)
+        except (OSError, RuntimeError) as exc:  # the entry changed or vanished meanwhile
+            reason = _why(exc)
         if reason is None:
             try:
                 doc = read_document(path)
             except CorpusError as exc:
                 reason = str(exc)
+            except OSError as exc:
+                reason = _why(exc)
             else:
                 if doc.blocks:
                     documents.append(doc)
@@ -128,7 +139,10 @@ def _reject_reason(path: Path, root: Path) -> str | None:
     if path.name.startswith("."):
         return ""  # hidden files (.gitkeep, .DS_Store) are not articles
     if path.is_symlink():
-        target = path.resolve()
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError) as exc:  # Python 3.11 raises RuntimeError for a loop
+            return _why(exc)
         if not target.is_relative_to(root):
             return f"symlink pointing outside the corpus folder ({target}) is not followed"
     if path.is_dir():
@@ -143,6 +157,21 @@ def _reject_reason(path: Path, root: Path) -> str | None:
     if size > MAX_FILE_BYTES:
         return f"too large ({size / 2**20:.0f} MiB; the limit is {MAX_FILE_BYTES // 2**20} MiB)"
     return None
+
+
+def _why(exc: OSError | RuntimeError) -> str:
+    """A short reason for a file-system error, naming a symlink loop as such.
+
+    >>> _why(OSError(40, "Too many levels of symbolic links"))
+    'symlink loop (the link points back to itself through other links)'
+    >>> _why(FileNotFoundError(2, "No such file or directory"))
+    'broken symlink or vanished file (No such file or directory)'
+    """
+    if isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == errno.ELOOP:
+        return "symlink loop (the link points back to itself through other links)"
+    if isinstance(exc, FileNotFoundError):
+        return f"broken symlink or vanished file ({exc.strerror})"
+    return f"unreadable ({exc.strerror or exc})"
 
 
 def read_document(path: Path) -> Document:
@@ -172,7 +201,7 @@ def clean(text: str, source: str) -> tuple[str, list[Block], list[DroppedLine]]:
 
     Returns the title, the kept blocks (offsets into ``text``) and the dropped lines.
 
-    >>> title, blocks, dropped = clean("Anora\\n\\nMovie\\n\\nIt won. © Studio\\n", "a.txt")
+    >>> title, blocks, dropped = clean("Anora\\n\\nMovie\\n\\nIt won the Palme. © Neon\\n", "a.txt")
     >>> title, [b.kind for b in blocks], [d.reason for d in dropped]
     ('Anora', ['paragraph'], ['section label', 'photo credit'])
     """

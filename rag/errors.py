@@ -23,6 +23,10 @@ class IndexStateError(RagError):
     """The index folder is missing, stale, foreign or corrupted."""
 
 
+class IndexWriteError(IndexStateError):
+    """A new index could not be written (disk full, read-only folder); the old one is intact."""
+
+
 class GoldSetError(RagError, ValueError):
     """A gold Q&A file has a bad line."""
 

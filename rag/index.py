@@ -3,8 +3,9 @@
 The index folder is plain files a person can open:
 
 - ``manifest.json``: format version, embedding model (name, fingerprint,
-  dimension), chunking parameters, the SHA-256 of every corpus file, the FAISS
-  index type, counts, build time and duration;
+  dimension), chunking parameters, the SHA-256 of every corpus file, the size and
+  SHA-256 of every other file of the index, the FAISS index type, counts, build
+  time and duration;
 - ``chunks.jsonl``, ``sentences.jsonl``, ``documents.jsonl`` (the original
   articles, so citations can be opened even if the corpus moves);
 - ``chunk_vectors.npy``, ``sentence_vectors.npy`` (float32, normalised,
@@ -18,11 +19,27 @@ The index folder is plain files a person can open:
   come from bench/scale.py, see docs/benchmarks.md);
 - ``README.md``: what these files are, for humans.
 
-Writes are atomic: a build goes to a sibling temporary folder which then replaces
-the old one by rename, under a lock file, so a crash (even ``kill -9``) leaves
-the previous index whole.  ``check_index`` tells whether the folder is ``ok``,
-``missing``, ``stale`` (corpus or chunking changed), ``foreign`` (another model
-or dimension) or ``corrupt``; ``ensure_index`` rebuilds in every case but ``ok``.
+Writes are atomic: a build goes to a sibling temporary folder
+(``index.tmp-PID-…``) which then replaces the old one by rename, under a lock
+file, so a crash (even ``kill -9``) leaves the previous index whole.  A failed
+write (disk full, read-only folder) removes its temporary folder, leaves the old
+index as it was and raises ``IndexWriteError``, one line for the user.  The next
+build removes the leftovers of builds whose process is gone (``index.old-PID``,
+``index.tmp-PID-…``).
+
+Integrity: ``check_index`` and ``load_index`` hash every file and compare it with
+the manifest, and check that the vectors are finite and unit length, so an index
+edited, shuffled or damaged after its build is ``corrupt``, never served.  The
+hashes guard against accidents and tampering with the files alone; whoever can
+rewrite the whole folder (manifest included) or the corpus is trusted
+(docs/reliability.md).
+
+``check_index`` tells whether the folder is ``ok``, ``missing``, ``stale`` (corpus
+or chunking changed), ``foreign`` (another model or dimension) or ``corrupt``,
+and changes nothing on disk.  ``ensure_index`` (what start-up calls) puts back a
+previous index left by a build killed mid-swap, if it verifies; rebuilds in every
+case but ``ok``; and, when a stale index cannot be rebuilt (disk full, corpus
+unreadable), keeps serving it with a warning.
 
 What this module does not do: rank results for a question (``retrieval``).
 """
@@ -30,10 +47,14 @@ What this module does not do: rank results for a question (``retrieval``).
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
+import hashlib
+import io
 import json
 import logging
 import os
+import re
 import shutil
 import statistics
 import tempfile
@@ -50,14 +71,14 @@ import numpy as np
 from rag.chunking import CHUNKER_VERSION, TIKTOKEN_ENCODING, chunk_documents
 from rag.corpus import Skipped, load_corpus
 from rag.embedding import Embedder, get_embedder, model_identity
-from rag.errors import CorpusError, IndexStateError
+from rag.errors import CorpusError, IndexStateError, IndexWriteError, RagError
 from rag.late import TokenIndex
 from rag.schema import CONTEXT_HEADER_STYLE, Chunk, Document, DroppedLine, Sentence
 from rag.settings import Settings
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: word-piece vectors for late interaction
+FORMAT_VERSION = 3  # 2: word-piece vectors for late interaction; 3: SHA-256 of every file
 # HNSW for large indexes, chosen by bench/scale.py (docs/benchmarks.md): at 10^6 chunks it
 # answers in 0.24 ms p50 at recall@10 0.958, where exact search takes 59 ms; exact search
 # passes 2 ms p50 near 30k chunks, hence settings.approx_index_min_chunks.
@@ -76,6 +97,12 @@ REQUIRED_FILES = (
     "token_offsets.npy",
     "chunks.faiss",
 )
+# every file but the manifest has its size and SHA-256 in the manifest
+HASHED_FILES = (*REQUIRED_FILES[1:], "README.md")
+# |norm - 1| allowed for a stored vector: float32 rows are normalised to ~1e-7,
+# float16 word-piece rows to ~1e-4 (measured on the real index)
+UNIT_NORM_TOLERANCE = {"chunk_vectors.npy": 1e-3, "sentence_vectors.npy": 1e-3}
+UNIT_NORM_TOLERANCE_FLOAT16 = 5e-3
 
 State = Literal["ok", "missing", "stale", "foreign", "corrupt"]
 
@@ -176,9 +203,18 @@ def build_index(
         [s.text for s in sentences], progress=progress
     )
     dim = int(chunk_vectors.shape[1])
+    tokens = TokenIndex.from_sentences(sentence_tokens, dim)
+    problem = vector_problem(
+        {
+            "chunk_vectors.npy": chunk_vectors,
+            "sentence_vectors.npy": sentence_vectors,
+            "token_vectors.npy": tokens.vectors,
+        }
+    )
+    if problem:
+        raise IndexStateError(f"the embedder produced bad vectors ({problem}); no index written")
     index_type = "hnsw" if len(chunks) >= settings.approx_index_min_chunks else "flat"
     faiss_index = make_faiss_index(chunk_vectors, index_type)
-    tokens = TokenIndex.from_sentences(sentence_tokens, dim)
     seconds = time.perf_counter() - started
     manifest = {
         "format_version": FORMAT_VERSION,
@@ -196,18 +232,34 @@ def build_index(
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "build_seconds": round(seconds, 3),
     }
-    with _locked(settings.index_dir):
-        _write_atomically(
-            settings.index_dir,
-            manifest,
-            documents,
-            chunks,
-            sentences,
-            chunk_vectors,
-            sentence_vectors,
-            tokens,
-            faiss_index,
+    try:
+        with _locked(settings.index_dir):
+            _restore_previous(settings.index_dir)  # so a failed write still leaves one
+            for leftover in _leftovers(settings.index_dir):
+                shutil.rmtree(leftover, ignore_errors=True)
+            _write_atomically(
+                settings.index_dir,
+                manifest,
+                documents,
+                chunks,
+                sentences,
+                chunk_vectors,
+                sentence_vectors,
+                tokens,
+                faiss_index,
+            )
+    except OSError as exc:
+        code = errno.errorcode.get(exc.errno or 0, "")
+        previous = (
+            "the previous index is unchanged"
+            if (settings.index_dir / "manifest.json").is_file()
+            else "no index was written"
         )
+        raise IndexWriteError(
+            f"could not write the index to {settings.index_dir}: {exc.strerror or exc}"
+            f"{f' ({code})' if code else ''}; {previous}; free some space (or fix the "
+            "folder's permissions) and run `rag index` again"
+        ) from None
     counts = [c.n_tokens for c in chunks]
     return BuildReport(
         n_documents=len(documents),
@@ -265,9 +317,8 @@ def _write_atomically(
     faiss_index: Any,
 ) -> None:
     parent = index_dir.parent
-    for leftover in parent.glob(f"{index_dir.name}.tmp-*"):
-        shutil.rmtree(leftover, ignore_errors=True)  # from a build that crashed
-    tmp = Path(tempfile.mkdtemp(prefix=f"{index_dir.name}.tmp-", dir=parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f"{index_dir.name}.tmp-{os.getpid()}-", dir=parent))
+    old = parent / f"{index_dir.name}.old-{os.getpid()}"
     try:
         _write_jsonl(tmp / "chunks.jsonl", (asdict(c) for c in chunks))
         _write_jsonl(tmp / "sentences.jsonl", (asdict(s) for s in sentences))
@@ -292,30 +343,147 @@ def _write_atomically(
         np.save(tmp / "token_offsets.npy", tokens.offsets, allow_pickle=False)
         faiss.write_index(faiss_index, str(tmp / "chunks.faiss"))
         (tmp / "README.md").write_text(_readme(manifest))
+        manifest = {**manifest, "files": {name: _file_digest(tmp / name) for name in HASHED_FILES}}
         # the manifest goes last: a folder without one is never taken for an index
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         for path in tmp.iterdir():
             with open(path, "rb") as handle:
                 os.fsync(handle.fileno())
-        old = parent / f"{index_dir.name}.old-{os.getpid()}"
         if index_dir.exists():
             os.rename(index_dir, old)
         os.rename(tmp, index_dir)
-        shutil.rmtree(old, ignore_errors=True)
     except BaseException:
+        if old.exists() and not index_dir.exists():
+            os.rename(old, index_dir)  # the swap failed half-way: put the old index back
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    shutil.rmtree(old, ignore_errors=True)  # a kill here leaves old-PID for the next build
 
 
-def _restore_interrupted_swap(index_dir: Path) -> None:
-    """If a crash fell between the two renames, put the previous index back."""
+def _file_digest(path: Path) -> dict[str, Any]:
+    with open(path, "rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    return {"bytes": path.stat().st_size, "sha256": digest}
+
+
+def _owner_pid(leftover: Path, index_dir: Path) -> int | None:
+    """The PID in ``index.old-PID`` / ``index.tmp-PID-…`` (None for other names).
+
+    >>> _owner_pid(Path("x/index.old-24311"), Path("x/index"))
+    24311
+    >>> _owner_pid(Path("x/index.tmp-77-k2j4"), Path("x/index"))
+    77
+    >>> _owner_pid(Path("x/index.tmp-k2j4"), Path("x/index")) is None
+    True
+    """
+    found = re.fullmatch(rf"{re.escape(index_dir.name)}\.(?:old|tmp)-(\d+)(?:-.*)?", leftover.name)
+    return int(found.group(1)) if found else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def _leftovers(index_dir: Path) -> list[Path]:
+    """``index.old-*`` and ``index.tmp-*`` folders whose build is over: its process is gone,
+    or is this one (a build of this process is not running while we look), or unnamed."""
+    found = []
+    for path in (
+        *index_dir.parent.glob(f"{index_dir.name}.old-*"),
+        *index_dir.parent.glob(f"{index_dir.name}.tmp-*"),
+    ):
+        pid = _owner_pid(path, index_dir)
+        if pid is None or pid == os.getpid() or not _alive(pid):
+            found.append(path)
+    return sorted(found)
+
+
+def _restorable(index_dir: Path) -> Path | None:
+    """A previous index a killed build left as ``index.old-PID`` that verifies, newest first;
+    None if the index folder exists or no leftover verifies.  Reads, never writes."""
     if index_dir.exists():
-        return
-    for old in sorted(index_dir.parent.glob(f"{index_dir.name}.old-*")):
-        if (old / "manifest.json").is_file():
-            os.rename(old, index_dir)
-            log.warning("restored the previous index from %s (a build was interrupted)", old.name)
-            return
+        return None
+    candidates = [p for p in _leftovers(index_dir) if ".old-" in p.name and p.is_dir()]
+    for old in sorted(candidates, key=lambda p: p.stat().st_mtime, reverse=True):
+        if _folder_problem(old) is None:
+            return old
+    return None
+
+
+def _restore_previous(index_dir: Path) -> bool:
+    """Put back a previous index that a build killed between its two renames left behind,
+    if it verifies.  The caller holds the lock."""
+    old = _restorable(index_dir)
+    if old is None:
+        return False
+    os.rename(old, index_dir)
+    log.warning("restored the previous index from %s (a build was interrupted)", old.name)
+    return True
+
+
+def _folder_problem(folder: Path) -> str | None:
+    """Why ``folder`` is not a whole index of this format, or None (every file hashed)."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+    except (OSError, ValueError) as exc:
+        return f"manifest.json is unreadable ({exc})"
+    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+        return "not an index of this format"
+    return _hash_problem(folder, manifest)
+
+
+def _hash_problem(folder: Path, manifest: dict[str, Any]) -> str | None:
+    """Does every file match the size and SHA-256 the manifest recorded at build time?"""
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        return "the manifest lists no file hashes"
+    for name in HASHED_FILES:
+        expected = files.get(name) or {}
+        try:
+            found = _file_digest(folder / name)
+        except OSError as exc:
+            return f"{name} is unreadable ({exc.strerror or exc})"
+        if found != expected:
+            return _mismatch(name, found["bytes"], expected)
+    return None
+
+
+def _mismatch(name: str, size: int, expected: dict[str, Any]) -> str:
+    if size != expected.get("bytes"):
+        return f"{name} holds {size} bytes, the manifest says {expected.get('bytes')}"
+    return f"{name} does not match its SHA-256 in the manifest (changed since the build)"
+
+
+def vector_problem(arrays: dict[str, np.ndarray]) -> str | None:
+    """Are these stored vectors (file name -> rows) finite and unit length?
+
+    >>> vector_problem({"chunk_vectors.npy": np.array([[0.6, 0.8]], dtype=np.float32)})
+    >>> vector_problem({"chunk_vectors.npy": np.array([[0.0, 2.0]], dtype=np.float32)})
+    'chunk_vectors.npy holds vectors that are not unit length (norms 2.000 to 2.000)'
+    """
+    for name, rows in arrays.items():
+        if not len(rows):
+            continue
+        tolerance = UNIT_NORM_TOLERANCE.get(name, UNIT_NORM_TOLERANCE_FLOAT16)
+        worst_low, worst_high = np.inf, -np.inf
+        for start in range(0, len(rows), 65_536):  # bounded memory for large indexes
+            block = np.asarray(rows[start : start + 65_536], dtype=np.float32)
+            if not np.isfinite(block).all():
+                return f"{name} holds non-finite values (NaN or infinity)"
+            norms = np.linalg.norm(block, axis=1)
+            worst_low, worst_high = min(worst_low, norms.min()), max(worst_high, norms.max())
+        if worst_low < 1 - tolerance or worst_high > 1 + tolerance:
+            return (
+                f"{name} holds vectors that are not unit length "
+                f"(norms {worst_low:.3f} to {worst_high:.3f})"
+            )
+    return None
 
 
 def _write_jsonl(path: Path, rows: Iterator[dict[str, Any]] | Any) -> None:
@@ -344,11 +512,21 @@ def _readme(manifest: dict[str, Any]) -> str:
 
 
 def check_index(settings: Settings) -> IndexStatus:
-    """Is the index folder usable for these settings and this corpus?  Reads no vectors."""
+    """Is the index folder usable for these settings and this corpus?
+
+    Hashes every file (a few milliseconds for this corpus) and reads the vectors through
+    mmap; writes nothing, restores nothing, removes nothing.
+    """
     index_dir = settings.index_dir
-    _restore_interrupted_swap(index_dir)
     if not (index_dir / "manifest.json").exists():
-        return IndexStatus("missing", f"no index in {index_dir}")
+        previous = _restorable(index_dir)
+        hint = (
+            f" ({previous.name} holds a previous index that verifies: the next `rag index` "
+            "or start puts it back)"
+            if previous
+            else ""
+        )
+        return IndexStatus("missing", f"no index in {index_dir}{hint}")
     try:
         manifest = json.loads((index_dir / "manifest.json").read_text())
         if not isinstance(manifest, dict):
@@ -364,6 +542,9 @@ def check_index(settings: Settings) -> IndexStatus:
     missing = [name for name in REQUIRED_FILES if not (index_dir / name).is_file()]
     if missing:
         return IndexStatus("corrupt", f"missing files: {', '.join(missing)}")
+    problem = _hash_problem(index_dir, manifest)
+    if problem:
+        return IndexStatus("corrupt", problem)
     identity = model_identity(settings.embed_model)
     built_with = manifest.get("model") or {}
     if built_with.get("fingerprint") != identity["fingerprint"]:
@@ -397,9 +578,12 @@ def check_index(settings: Settings) -> IndexStatus:
     )
 
 
+_UNIT_VECTOR_FILES = ("chunk_vectors.npy", "sentence_vectors.npy", "token_vectors.npy")
+
+
 def _shape_problem(index_dir: Path, manifest: dict[str, Any]) -> str | None:
-    """Do the vector files and the FAISS index hold what the manifest says?  Memory-mapped,
-    so a truncated file is caught without reading the vectors."""
+    """Do the vector files and the FAISS index hold what the manifest says, finite unit
+    vectors?  Memory-mapped, so a truncated file is caught without loading it whole."""
     dim = (manifest.get("model") or {}).get("dim")
     expected = {
         "chunk_vectors.npy": (manifest.get("n_chunks"), dim),
@@ -409,10 +593,14 @@ def _shape_problem(index_dir: Path, manifest: dict[str, Any]) -> str | None:
         "token_offsets.npy": ((manifest.get("n_sentences") or 0) + 1,),
     }
     try:
+        arrays = {}
         for name, shape in expected.items():
-            found = np.load(index_dir / name, mmap_mode="r", allow_pickle=False).shape
-            if found != shape:
-                return f"{name} holds {found}, the manifest says {shape}"
+            arrays[name] = np.load(index_dir / name, mmap_mode="r", allow_pickle=False)
+            if arrays[name].shape != shape:
+                return f"{name} holds {arrays[name].shape}, the manifest says {shape}"
+        problem = vector_problem({name: arrays[name] for name in _UNIT_VECTOR_FILES})
+        if problem:
+            return problem
         ntotal = faiss.read_index(str(index_dir / "chunks.faiss"), faiss.IO_FLAG_MMAP).ntotal
     except (OSError, ValueError, RuntimeError) as exc:
         return f"unreadable vectors ({type(exc).__name__}: {str(exc)[:120]})"
@@ -422,14 +610,22 @@ def _shape_problem(index_dir: Path, manifest: dict[str, Any]) -> str | None:
 
 
 def load_index(index_dir: Path) -> LoadedIndex:
-    """Read an index folder; any unreadable or inconsistent file raises ``IndexStateError``."""
-    _restore_interrupted_swap(index_dir)
+    """Read an index folder; any unreadable, edited or inconsistent file raises
+    ``IndexStateError``.  Each file is read once: hashed, compared with the manifest, then
+    parsed from the same bytes.  Changes nothing on disk."""
     try:
         manifest = json.loads((index_dir / "manifest.json").read_text())
-        chunks = [_chunk(row) for row in _read_jsonl(index_dir / "chunks.jsonl")]
-        sentences = [Sentence(**row) for row in _read_jsonl(index_dir / "sentences.jsonl")]
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+            raise IndexStateError(
+                f"index in {index_dir} lists no file hashes (format "
+                f"{manifest.get('format_version') if isinstance(manifest, dict) else '?'}, "
+                f"this code writes {FORMAT_VERSION}); run `rag index` to rebuild it"
+            )
+        read = _VerifiedReader(index_dir, manifest["files"])
+        chunks = [_chunk(row) for row in read.jsonl("chunks.jsonl")]
+        sentences = [Sentence(**row) for row in read.jsonl("sentences.jsonl")]
         documents = {}
-        for row in _read_jsonl(index_dir / "documents.jsonl"):
+        for row in read.jsonl("documents.jsonl"):
             documents[row["source"]] = Document(
                 source=row["source"],
                 title=row["title"],
@@ -437,12 +633,17 @@ def load_index(index_dir: Path) -> LoadedIndex:
                 sha256=row["sha256"],
                 blocks=(),
             )
-        chunk_vectors = np.load(index_dir / "chunk_vectors.npy", allow_pickle=False)
-        sentence_vectors = np.load(index_dir / "sentence_vectors.npy", allow_pickle=False)
-        token_vectors = np.load(index_dir / "token_vectors.npy", allow_pickle=False)
-        token_ids = np.load(index_dir / "token_ids.npy", allow_pickle=False)
-        token_offsets = np.load(index_dir / "token_offsets.npy", allow_pickle=False)
-        faiss_index: Any = faiss.read_index(str(index_dir / "chunks.faiss"))
+        chunk_vectors = read.npy("chunk_vectors.npy")
+        sentence_vectors = read.npy("sentence_vectors.npy")
+        token_vectors = read.npy("token_vectors.npy")
+        token_ids = read.npy("token_ids.npy")
+        token_offsets = read.npy("token_offsets.npy")
+        faiss_index: Any = faiss.deserialize_index(
+            np.frombuffer(read.raw("chunks.faiss"), dtype=np.uint8)
+        )
+        read.raw("README.md")  # hashed like the others: nothing in the folder was edited
+    except IndexStateError:
+        raise
     except FileNotFoundError as exc:
         raise IndexStateError(
             f"index in {index_dir} is incomplete: {exc.filename} is missing; "
@@ -474,6 +675,15 @@ def load_index(index_dir: Path) -> LoadedIndex:
             f"word-piece vectors {token_vectors.shape}, ids {token_ids.shape} and offsets "
             f"{token_offsets.shape} do not fit {len(sentences)} sentences"
         )
+    problem = vector_problem(
+        {
+            "chunk_vectors.npy": chunk_vectors,
+            "sentence_vectors.npy": sentence_vectors,
+            "token_vectors.npy": token_vectors,
+        }
+    )
+    if problem:
+        problems.append(problem)
     if problems:
         raise IndexStateError(
             f"index in {index_dir} is inconsistent ({'; '.join(problems)}); "
@@ -499,21 +709,62 @@ def _chunk(row: dict[str, Any]) -> Chunk:
     return Chunk(**row)
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+class _VerifiedReader:
+    """Reads index files whole, each checked against its size and SHA-256 in the manifest."""
+
+    def __init__(self, folder: Path, files: dict[str, Any]) -> None:
+        self.folder = folder
+        self.files = files
+
+    def raw(self, name: str) -> bytes:
+        data = (self.folder / name).read_bytes()
+        expected = self.files.get(name) or {}
+        if len(data) != expected.get("bytes") or hashlib.sha256(data).hexdigest() != expected.get(
+            "sha256"
+        ):
+            raise IndexStateError(
+                f"index in {self.folder} is corrupted ({_mismatch(name, len(data), expected)}); "
+                "run `rag index` to rebuild it"
+            )
+        return data
+
+    def npy(self, name: str) -> np.ndarray:
+        return np.load(io.BytesIO(self.raw(name)), allow_pickle=False)
+
+    def jsonl(self, name: str) -> list[dict[str, Any]]:
+        text = self.raw(name).decode("utf-8")
+        return [json.loads(line) for line in text.split("\n") if line.strip()]
 
 
 def ensure_index(
     settings: Settings, embedder: Embedder | None = None, *, progress: bool = False
 ) -> LoadedIndex:
-    """Load the index, rebuilding it first (with one log line) if it is not ``ok``."""
+    """Load the index, rebuilding it first (with one log line) if it is not ``ok``.
+
+    A previous index a killed build left behind is put back first, if it verifies.  When
+    a ``stale`` index cannot be rebuilt (disk full, corpus unreadable) but still verifies,
+    it is served, with a warning: an old answer beats no app.
+    """
+    index_dir = settings.index_dir
+    if not index_dir.exists() and _restorable(index_dir):
+        with _locked(index_dir):
+            _restore_previous(index_dir)
     status = check_index(settings)
     if status.ok:
         try:
-            return load_index(settings.index_dir)
+            return load_index(index_dir)
         except IndexStateError as exc:
             status = IndexStatus("corrupt", str(exc))
     log.warning("index %s: %s; rebuilding it", status.state, status.reason)
-    build_index(settings, embedder, progress=progress)
-    return load_index(settings.index_dir)
+    try:
+        build_index(settings, embedder, progress=progress)
+    except RagError as exc:
+        if status.state != "stale":
+            raise
+        try:
+            previous = load_index(index_dir)
+        except IndexStateError:
+            raise exc from None
+        log.warning("could not rebuild the index (%s); serving the stale index as it is", exc)
+        return previous
+    return load_index(index_dir)

@@ -24,6 +24,7 @@ What this module does not do: print or render anything.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -32,19 +33,20 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from rag.conversation import MAX_CONTEXT_TURNS, answer_names, contextualize, refers_to_answer
-from rag.embedding import Embedder, get_embedder
-from rag.generators.base import (
-    Delta,
-    Draft,
-    GenerationRequest,
-    Generator,
-    Resources,
-    make_generator,
+from rag.conversation import (
+    MAX_CONTEXT_TURNS,
+    MAX_TURNS,
+    corpus_names,
+    corpus_subject,
+    refers_to_subject,
+    resolve,
+    role_question,
 )
+from rag.embedding import Embedder, get_embedder
+from rag.generators.base import Generator, Resources, make_generator
 from rag.index import LoadedIndex, ensure_index
-from rag.retrieval import Query, Retriever, make_retriever
-from rag.schema import Answer, Hit
+from rag.retrieval import Retriever, make_retriever
+from rag.schema import Answer, Delta, Draft, GenerationRequest, Hit, Query, Turn
 from rag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -102,15 +104,12 @@ class Pipeline:
         """Load the model and build the default retriever now rather than on the first question."""
         self.embedder.embed_query_with_tokens("warm up")
         self.retriever()
-        generator = self.generator()
-        warm = getattr(generator, "warm_up", None)
-        if callable(warm):  # an LLM loads its model (or client) now, not on the first question
-            warm()
+        self.generator().warm_up()  # an LLM loads its model (or client) now
 
     def prepare(
         self,
         question: str,
-        history: Sequence[str] = (),
+        history: Sequence[str | Turn | dict[str, Any]] = (),
         *,
         retriever: str | None = None,
         k: int | None = None,
@@ -124,23 +123,29 @@ class Pipeline:
         text, notices = clean_question(question, self.settings.max_question_chars)
         if not text:
             return None, [EMPTY_QUESTION], timings
-        history = [clean_question(h, self.settings.max_question_chars)[0] for h in history or ()]
-        history = [h for h in history if h]
-        referent: list[str] = []
+        turns = self.turns(history)
+        resolved = resolve(text, turns, self.names)
         follows: tuple[int, ...] = ()
-        if refers_to_answer(text, history):
-            # "him" after "Who plays Ivan?" is the actor the answer names, not Ivan
-            earlier = self.ask(
-                history[-1],
-                history[-1 - MAX_CONTEXT_TURNS : -1],  # bounded: at most two turns deep
-                retriever=retriever,
-                generator="extractive",
-                k=k,
-            )
-            if not earlier.abstained:
-                referent = answer_names(earlier.text, f"{history[-1]} {text}")
-                follows = self.following(c.chunk_id for c in earlier.citations)
-        query_text = contextualize(text, history, referent)
+        if resolved.follow_up and turns and (resolved.needs_answer or resolved.more):
+            # what the previous answer established ("him" after "Who plays Ivan?" is the
+            # actor it named), when the caller passed questions only: answered again,
+            # extractively, at most MAX_CONTEXT_TURNS deep
+            turns[-1] = self.recall(turns[-1], turns[-1 - MAX_CONTEXT_TURNS : -1], retriever, k)
+            resolved = resolve(text, turns, self.names)
+        if resolved.follow_up and resolved.referent and turns[-1].chunk_ids:
+            follows = self.following(turns[-1].chunk_ids)
+        shown = (
+            frozenset(s for t in turns for s in t.sentences) if resolved.follow_up else frozenset()
+        )
+        history = [t.question for t in turns]
+        query_text = resolved.question
+        role = None if resolved.follow_up else role_question(text, self.subject)
+        if role is not None:  # "who shot it?": the cinematographer
+            resolved = replace(resolved, question=role, rewritten=True)
+            query_text = role
+        elif not resolved.follow_up and self.subject and refers_to_subject(text, self.names):
+            # "whats it about", "where was the movie shot": the film the articles are about
+            query_text = f"{query_text} {self.subject}"
         trimmed = self.embedder.truncate(query_text)
         if len(trimmed) < len(query_text) and not notices:
             notices.append(
@@ -150,29 +155,81 @@ class Pipeline:
         mark = time.perf_counter()
         vector, tokens = self.embedder.embed_query_with_tokens(trimmed)
         # a follow-up's search query carries its history; the answerer matches the question
+        asked = resolved.question if resolved.rewritten else text
         question_tokens = (
             tokens
-            if trimmed == text
-            else self.embedder.embed_query_with_tokens(self.embedder.truncate(text))[1]
+            if trimmed == asked
+            else self.embedder.embed_query_with_tokens(self.embedder.truncate(asked))[1]
         )
         timings["embed"] = _ms(mark)
         mark = time.perf_counter()
         k = k or self.settings.top_k
-        # twice as deep: the answerer may look past the first k for a name or role (``reserve``)
         query = Query(query_text, vector, tokens, follows)
-        ranked = self.retriever(retriever).retrieve(query, 2 * k)
-        hits, reserve = ranked[:k], ranked[k:]
+        backend = self.retriever(retriever)
+        hits = backend.retrieve(query, k)
         timings["retrieve"] = _ms(mark)
+
+        @functools.cache
+        def deeper() -> tuple[Hit, ...]:
+            # asked for only when a rule of the answerer needs a name or role none of the
+            # first k passages gives; the fused ranking's first k do not depend on its depth
+            return tuple(backend.retrieve(query, 2 * k)[k:])
+
         request = GenerationRequest(
-            question=text,
+            question=resolved.question if resolved.rewritten else text,
             hits=tuple(hits),
             query_vector=vector,
             retrieval_query=query_text,
             history=tuple(history),
             question_tokens=question_tokens,
-            reserve=tuple(reserve),
+            shown=shown,
+            more=deeper,
         )
         return request, notices, timings
+
+    @functools.cached_property
+    def names(self) -> dict[str, str]:
+        """The corpus's proper names, folded, for finding them in lower-case questions."""
+        return corpus_names(s.text for s in self.index.sentences)
+
+    @functools.cached_property
+    def subject(self) -> str:
+        """What the corpus is about: the capitalised word most of its titles share ("Anora")."""
+        return corpus_subject(doc.title for doc in self.index.documents.values())
+
+    def turns(self, history: Sequence[str | Turn | dict[str, Any]] | None) -> list[Turn]:
+        """Earlier turns, oldest first, from questions or turns (``Turn`` or its dict form);
+        the newest ``MAX_TURNS`` kept, each bounded like a question."""
+        limit = self.settings.max_question_chars
+        out: list[Turn] = []
+        for item in list(history or ())[-MAX_TURNS:]:
+            if isinstance(item, Turn):
+                turn = item
+            elif isinstance(item, dict):
+                turn = Turn(
+                    question=str(item.get("question", "")),
+                    answer=str(item.get("answer", ""))[: 4 * limit],
+                    short_answer=str(item.get("short_answer", ""))[:200],
+                    sentences=tuple(str(x) for x in item.get("sentences", ()))[:10],
+                    chunk_ids=tuple(str(x) for x in item.get("chunk_ids", ()))[:10],
+                )
+            else:
+                turn = Turn(question=str(item))
+            question = clean_question(turn.question, limit)[0]
+            if question:
+                out.append(replace(turn, question=question))
+        return out
+
+    def recall(
+        self, turn: Turn, before: Sequence[Turn], retriever: str | None, k: int | None
+    ) -> Turn:
+        """The turn with the answer the extractive answerer gives it (after ``before``)."""
+        if turn.answered:
+            return turn
+        earlier = self.ask(
+            turn.question, list(before), retriever=retriever, generator="extractive", k=k
+        )
+        return as_turn(earlier) if not earlier.abstained else turn
 
     def following(self, chunk_ids: Iterable[str]) -> tuple[int, ...]:
         """The positions of the passages right after these, in the same article, once each."""
@@ -191,7 +248,7 @@ class Pipeline:
     def retrieve(
         self,
         question: str,
-        history: Sequence[str] = (),
+        history: Sequence[str | Turn | dict[str, Any]] = (),
         *,
         retriever: str | None = None,
         k: int | None = None,
@@ -202,13 +259,21 @@ class Pipeline:
     def ask(
         self,
         question: str,
-        history: Sequence[str] = (),
+        history: Sequence[str | Turn | dict[str, Any]] = (),
         *,
         retriever: str | None = None,
         generator: str | None = None,
         k: int | None = None,
     ) -> Answer:
-        """Answer one question (with earlier user turns as ``history``, oldest first)."""
+        """Answer one question, after the earlier turns of its conversation (oldest first).
+
+        ``history`` items are the earlier questions as strings, or earlier turns as
+        ``Turn`` objects or dicts with ``question`` and, optionally, ``answer``,
+        ``short_answer``, ``sentences`` (the quoted sentences) and ``chunk_ids``: with
+        those, nothing is answered twice to resolve a pronoun ("him" after "Who plays
+        Ivan?") and nothing already quoted is quoted again.  The newest ``MAX_TURNS``
+        are read; a question that does not need them is answered as in a new chat.
+        """
         answer: Answer | None = None
         for event in self.stream(question, history, retriever=retriever, generator=generator, k=k):
             if isinstance(event, Answer):
@@ -220,7 +285,7 @@ class Pipeline:
     def stream(
         self,
         question: str,
-        history: Sequence[str] = (),
+        history: Sequence[str | Turn | dict[str, Any]] = (),
         *,
         retriever: str | None = None,
         generator: str | None = None,
@@ -267,11 +332,23 @@ class Pipeline:
             fallback_reason=draft.fallback_reason,
             notices=tuple(notices) + draft.notices,
             retrieval_query=request.retrieval_query,
+            short_answer=draft.short_answer,
         )
 
     def with_settings(self, **changes: Any) -> Pipeline:
         """A pipeline sharing this one's index and model, with some settings changed."""
         return Pipeline(replace(self.settings, **changes), self.index, self.embedder)
+
+
+def as_turn(answer: Answer) -> Turn:
+    """An answer as an earlier turn of its conversation."""
+    return Turn(
+        question=answer.question,
+        answer=answer.text,
+        short_answer=answer.short_answer,
+        sentences=tuple(c.sentence for c in answer.citations),
+        chunk_ids=tuple(c.chunk_id for c in answer.citations),
+    )
 
 
 def _ms(since: float) -> float:

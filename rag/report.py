@@ -1,9 +1,13 @@
-"""Write an evaluation report: ``report.json``, ``report.md`` and two PNG plots.
+"""Write an evaluation report: ``report.json``, ``report.md`` and three PNG plots.
 
-``report.md`` holds the tables a person reads (overall metrics, per-kind metrics,
-and the questions answered wrongly); the plots are accuracy by question kind
-and the latency histogram.  ``summary_table`` is the short table ``rag eval``
-prints, and ``compare_table`` the side-by-side table of ``rag eval --compare``.
+``report.md`` holds the tables a person reads: overall metrics, what a chat user
+sees (answer first, coverage, length, repeats, contamination, off-topic refusal),
+per-kind metrics, one skimmable row per question with its verdicts, the questions
+missed, and a Notes section the reader fills in.  The plots are the answer metrics
+by question kind, answer length by kind, and the latency histogram.
+``summary_table`` is the short table ``rag eval`` prints, ``compare_table`` the
+side-by-side table of ``rag eval --compare``, and ``results_markdown`` the page
+``--compare`` writes to ``docs/results.md``.
 
 What this module does not do: compute metrics (``evaluation``).
 """
@@ -12,27 +16,119 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-HEADLINE = (
-    ("hit@5", "retrieval", "hit@5"),
-    ("MRR@10", "retrieval", "mrr@10"),
-    ("accuracy", "answer", "accuracy"),
-    ("F1", "answer", "f1"),
-    ("cite P", "citation", "precision"),
-    ("cite R", "citation", "recall"),
-    ("abstain P", "abstention", "precision"),
-    ("abstain R", "abstention", "recall"),
-    ("p50 ms", "latency_ms", "p50"),
-    ("p95 ms", "latency_ms", "p95"),
+Metric = tuple[str, tuple[str, ...]]  # column name, path in report.json
+
+HEADLINE: tuple[Metric, ...] = (
+    ("hit@5", ("retrieval", "hit@5")),
+    ("MRR@10", ("retrieval", "mrr@10")),
+    ("accuracy", ("answer", "accuracy")),
+    ("F1", ("answer", "f1")),
+    ("answer first", ("answer", "answer_first")),
+    ("coverage", ("answer", "coverage")),
+    ("cite P", ("citation", "precision")),
+    ("cite R", ("citation", "recall")),
+    ("abstain P", ("abstention", "precision")),
+    ("abstain R", ("abstention", "recall")),
+    ("off-topic refused", ("abstention", "offtopic_refusal")),
+    ("contamination", ("conversation", "contamination", "share")),
+    ("p50 ms", ("latency_ms", "p50")),
+    ("p95 ms", ("latency_ms", "p95")),
 )
 
+RESULTS: tuple[Metric, ...] = (
+    ("hit@5", ("retrieval", "hit@5")),
+    ("MRR@10", ("retrieval", "mrr@10")),
+    ("accuracy", ("answer", "accuracy")),
+    ("answer_first", ("answer", "answer_first")),
+    ("coverage", ("answer", "coverage")),
+    ("contamination", ("conversation", "contamination", "share")),
+    ("offtopic_refusal", ("abstention", "offtopic_refusal")),
+    ("abstain P", ("abstention", "precision")),
+    ("abstain R", ("abstention", "recall")),
+    ("p50 ms", ("latency_ms", "p50")),
+)
 
-def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.3f}" if value <= 1.0 else f"{value:.1f}"
-    return str(value)
+BY_KIND: tuple[Metric, ...] = (
+    ("n", ("n_questions",)),
+    ("hit@5", ("retrieval", "hit@5")),
+    ("accuracy", ("answer", "accuracy")),
+    ("answer first", ("answer", "answer_first")),
+    ("coverage", ("answer", "coverage")),
+    ("median words", ("answer", "median_words")),
+    ("max words", ("answer", "max_words")),
+    ("cite P", ("citation", "precision")),
+    ("abstain R", ("abstention", "recall")),
+    ("false abstain", ("abstention", "false_abstain_rate")),
+    ("off-topic refused", ("abstention", "offtopic_refusal")),
+    ("repeats", ("conversation", "repeats", "share")),
+    ("contamination", ("conversation", "contamination", "share")),
+    ("p50 ms", ("latency_ms", "p50")),
+)
+
+CHAT: tuple[Metric, ...] = (
+    ("answer first", ("answer", "answer_first")),
+    ("n", ("answer", "n_answer_first")),
+    ("coverage", ("answer", "coverage")),
+    ("n points", ("answer", "n_points")),
+    ("median words", ("answer", "median_words")),
+    ("max words", ("answer", "max_words")),
+    ("repeats", ("conversation", "repeats", "count")),
+    ("turns", ("conversation", "repeats", "n")),
+    ("contamination", ("conversation", "contamination", "share")),
+    ("re-asked", ("conversation", "contamination", "n")),
+    ("off-topic refused", ("abstention", "offtopic_refusal")),
+    ("off-topic", ("abstention", "n_offtopic")),
+)
+
+ANSWER_WORDS = 30  # how much of each answer the per-question table shows
+
+
+def value(report: dict[str, Any], path: Sequence[str]) -> Any:
+    """The value at ``path`` in a report (None when a group is absent)."""
+    out: Any = report
+    for key in path:
+        if not isinstance(out, dict) or key not in out:
+            return None
+        out = out[key]
+    return out
+
+
+# a metric whose questions are absent from a report is shown as '–', not 0.000
+_COUNTS: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("retrieval",): ("retrieval", "n"),
+    ("answer", "accuracy"): ("answer", "n"),
+    ("answer", "f1"): ("answer", "n"),
+    ("citation", "precision"): ("citation", "n_citations"),
+    ("abstention", "precision"): ("n_questions",),
+    ("abstention", "recall"): ("abstention", "n_unanswerable"),
+}
+
+
+def shown(report: dict[str, Any], path: Sequence[str]) -> Any:
+    """``value``, or None when no question of the report measures it."""
+    for prefix, count in _COUNTS.items():
+        if tuple(path[: len(prefix)]) == prefix and not value(report, count):
+            return None
+    if tuple(path) == ("abstention", "false_abstain_rate") and not (
+        (value(report, ("n_questions",)) or 0)
+        - (value(report, ("abstention", "n_unanswerable")) or 0)
+    ):
+        return None
+    return value(report, path)
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, bool):
+        return "✓" if v else "✗"
+    if isinstance(v, float):
+        return f"{v:.3f}" if v <= 1.0 else f"{v:.1f}"
+    return str(v)
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -41,45 +137,57 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
+def _metrics_table(
+    reports: Sequence[dict[str, Any]], metrics: Sequence[Metric], lead: Sequence[str] = ()
+) -> str:
+    rows = []
+    for r in reports:
+        rows.append([*(r["config"][c] for c in lead), *(shown(r, path) for _, path in metrics)])
+    return markdown_table([*lead, *(name for name, _ in metrics)], rows)
+
+
 def summary_table(report: dict[str, Any]) -> str:
     """One row of headline metrics."""
-    return markdown_table(
-        [name for name, _, _ in HEADLINE], [[report[group][key] for _, group, key in HEADLINE]]
-    )
+    return _metrics_table([report], HEADLINE)
 
 
 def compare_table(reports: Sequence[dict[str, Any]]) -> str:
     """One row per configuration, the headline metrics side by side."""
-    rows = [
-        [
-            r["config"]["retriever"],
-            r["config"]["generator"],
-            *[r[group][key] for _, group, key in HEADLINE],
-        ]
-        for r in reports
-    ]
-    return markdown_table(["retriever", "generator", *[n for n, _, _ in HEADLINE]], rows)
+    return _metrics_table(reports, HEADLINE, ("retriever", "generator"))
 
 
 def kind_table(report: dict[str, Any]) -> str:
-    rows = []
-    for kind, part in report["by_kind"].items():
-        rows.append(
-            [
-                kind,
-                part["n_questions"],
-                part["retrieval"]["hit@5"],
-                part["answer"]["accuracy"],
-                part["answer"]["f1"],
-                part["citation"]["precision"],
-                part["abstention"]["recall"],
-                part["abstention"]["false_abstain_rate"],
-                part["latency_ms"]["p50"],
-            ]
-        )
-    return markdown_table(
-        ["kind", "n", "hit@5", "accuracy", "F1", "cite P", "abstain R", "false abstain", "p50 ms"],
-        rows,
+    rows = [
+        [kind, *(shown(part, path) for _, path in BY_KIND)]
+        for kind, part in report["by_kind"].items()
+    ]
+    return markdown_table(["kind", *(name for name, _ in BY_KIND)], rows)
+
+
+def results_markdown(
+    reports: Sequence[dict[str, Any]],
+    *,
+    command: str,
+    date: datetime,
+    files: Sequence[dict[str, str]],
+) -> str:
+    """``docs/results.md``: what ``rag eval --compare`` measured, with how to re-run it."""
+    gold = "\n".join(f"- `{Path(f['path']).name}`: sha256 `{f['sha256']}`" for f in files)
+    n = reports[0]["n_questions"] if reports else 0
+    return "\n\n".join(
+        [
+            "# Results",
+            "Written by `rag eval --compare`; do not edit by hand, re-run the command.",
+            f"Date: {date.strftime('%Y-%m-%d %H:%M UTC')}  \nCommand: `{command}`",
+            f"Gold files ({n} questions):\n\n{gold}",
+            _metrics_table(reports, RESULTS, ("retriever", "generator")),
+            "answer_first: the gold answer in the first sentence, within 25 words "
+            "(answerable questions without points); coverage: share of key points "
+            "covered (questions with points); contamination: share of standalone "
+            "questions whose answer changes after two unrelated earlier questions; "
+            "offtopic_refusal: share of off-topic questions declined; '–': no such "
+            "question in the gold files.\n",
+        ]
     )
 
 
@@ -90,21 +198,77 @@ def write_report(report: dict[str, Any], out_dir: Path) -> list[Path]:
         out_dir / "report.json",
         out_dir / "report.md",
         out_dir / "accuracy_by_kind.png",
+        out_dir / "words_by_kind.png",
         out_dir / "latency_hist.png",
     ]
     paths[0].write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     paths[1].write_text(_markdown(report))
-    _plots(report, paths[2], paths[3])
+    _plots(report, *paths[2:])
     return paths
+
+
+def _missed(q: dict[str, Any]) -> bool:
+    return (q["answerable"] and bool(q["gold_answers"]) and not q["correct"]) or (
+        not q["answerable"] and not q["abstained"]
+    )
+
+
+def _verdicts(q: dict[str, Any]) -> list[Any]:
+    """correct, answer first, coverage (covered/points), abstention right, flags."""
+    correct = q["correct"] if q["answerable"] and q["gold_answers"] else None
+    coverage = None
+    if q["coverage"] is not None:
+        points = len(q["points"])
+        coverage = f"{round(q['coverage'] * points)}/{points}"
+    flags = []
+    if q.get("repeat"):
+        flags.append("repeat")
+    if q.get("contamination", {}).get("changed"):
+        flags.append("changes after 2 others")
+    return [
+        correct,
+        q["answer_first"],
+        coverage,
+        q["abstained"] != q["answerable"],
+        ", ".join(flags),
+    ]
+
+
+def question_table(report: dict[str, Any]) -> str:
+    """One row per question: what was asked, the start of the answer, and each verdict."""
+    rows = [
+        [
+            q["id"],
+            q["kind"],
+            _short(q["question"], 90),
+            " → ".join(_words(h, 6) for h in q["history"]),
+            _words(q["answer"], ANSWER_WORDS),
+            *_verdicts(q),
+        ]
+        for q in report["per_question"]
+    ]
+    return markdown_table(
+        [
+            "id",
+            "kind",
+            "question",
+            "history",
+            f"answer (first {ANSWER_WORDS} words)",
+            "correct",
+            "answer first",
+            "coverage",
+            "abstained right",
+            "flags",
+        ],
+        rows,
+    )
 
 
 def _markdown(report: dict[str, Any]) -> str:
     config = report["config"]
-    wrong = [
-        q
-        for q in report["per_question"]
-        if (q["answerable"] and not q["correct"]) or (not q["answerable"] and not q["abstained"])
-    ]
+    gold = config.get("gold", [])
+    gold = [gold] if isinstance(gold, str) else gold
+    wrong = [q for q in report["per_question"] if _missed(q)]
     rows = [
         [
             q["id"],
@@ -115,49 +279,72 @@ def _markdown(report: dict[str, Any]) -> str:
         ]
         for q in wrong
     ]
-    return "\n\n".join(
-        [
-            "# Anora Q&A evaluation",
-            f"Gold file `{config['gold']}`, {report['n_questions']} questions; retriever "
-            f"`{config['retriever']}`, generator `{config['generator']}`, k={config['k']}.",
-            "## Headline\n\n" + summary_table(report),
-            "## Retrieval (answerable questions)\n\n"
-            + markdown_table(list(report["retrieval"]), [list(report["retrieval"].values())]),
-            "## Answers, citations, abstention\n\n"
+    files = ", ".join(f"`{g}`" for g in gold) or "(none recorded)"
+    parts = [
+        "# Anora Q&A evaluation",
+        f"Gold files {files}: {report['n_questions']} questions; retriever "
+        f"`{config.get('retriever')}`, generator `{config.get('generator')}`, "
+        f"k={config.get('k')}.",
+        "## Headline\n\n" + summary_table(report),
+        "## Retrieval (answerable questions with evidence)\n\n"
+        + markdown_table(list(report["retrieval"]), [list(report["retrieval"].values())]),
+        "## Answers, citations, abstention\n\n"
+        + markdown_table(
+            [
+                "accuracy",
+                "F1",
+                "mean words",
+                "cite precision",
+                "cite recall",
+                "abstain P",
+                "abstain R",
+                "false abstain rate",
+            ],
+            [
+                [
+                    report["answer"]["accuracy"],
+                    report["answer"]["f1"],
+                    report["answer"]["mean_words"],
+                    report["citation"]["precision"],
+                    report["citation"]["recall"],
+                    report["abstention"]["precision"],
+                    report["abstention"]["recall"],
+                    report["abstention"]["false_abstain_rate"],
+                ]
+            ],
+        ),
+        "## What a chat user sees\n\n"
+        + _metrics_table([report], CHAT)
+        + "\n\nanswer first: the gold answer in the answer's first sentence, within its "
+        "first 25 words (answerable questions without points; an abstention is a miss). "
+        "coverage: mean share of key points covered (questions with points). "
+        "repeats: turns whose answer repeats an earlier turn's answer in the same "
+        "conversation. contamination: standalone questions asked again after two "
+        "unrelated ones whose answer changed. Words: answers to answerable questions.",
+        "## By kind\n\n" + kind_table(report),
+    ]
+    if "by_gold" in report:
+        parts.append(
+            "## By gold file\n\n"
             + markdown_table(
+                ["file", *(name for name, _ in BY_KIND)],
                 [
-                    "accuracy",
-                    "F1",
-                    "mean words",
-                    "cite precision",
-                    "cite recall",
-                    "abstain P",
-                    "abstain R",
-                    "false abstain rate",
+                    [name, *(shown(part, path) for _, path in BY_KIND)]
+                    for name, part in report["by_gold"].items()
                 ],
-                [
-                    [
-                        report["answer"]["accuracy"],
-                        report["answer"]["f1"],
-                        report["answer"]["mean_words"],
-                        report["citation"]["precision"],
-                        report["citation"]["recall"],
-                        report["abstention"]["precision"],
-                        report["abstention"]["recall"],
-                        report["abstention"]["false_abstain_rate"],
-                    ]
-                ],
-            ),
-            "## By kind\n\n" + kind_table(report),
-            f"## Missed ({len(wrong)})\n\n"
-            + (
-                markdown_table(["id", "kind", "question", "gold", "answer"], rows)
-                if rows
-                else "None."
-            ),
-            "![accuracy by kind](accuracy_by_kind.png)\n\n![latency](latency_hist.png)\n",
-        ]
-    )
+            )
+        )
+    parts += [
+        "## Notes\n\n_To fill in by the person who read the answers: read at least 30 "
+        "answers in the table below as a user would, and write here what you saw (what a "
+        "user gets, what the verdicts miss). The numbers are a proxy for that reading._",
+        "## Every question\n\n" + question_table(report),
+        f"## Missed ({len(wrong)})\n\n"
+        + (markdown_table(["id", "kind", "question", "gold", "answer"], rows) if rows else "None."),
+        "![answer metrics by kind](accuracy_by_kind.png)\n\n"
+        "![answer length by kind](words_by_kind.png)\n\n![latency](latency_hist.png)\n",
+    ]
+    return "\n\n".join(parts)
 
 
 def _short(text: str, limit: int = 160) -> str:
@@ -165,28 +352,81 @@ def _short(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _plots(report: dict[str, Any], accuracy_png: Path, latency_png: Path) -> None:
+def _words(text: str, limit: int) -> str:
+    """The first ``limit`` words, table-safe.
+
+    >>> _words("one two | three four", 3)
+    'one two \\\\| …'
+    """
+    words = text.split()
+    head = " ".join(words[:limit]).replace("|", "\\|")
+    return head + " …" if len(words) > limit else head
+
+
+# the bars of the answer-metrics plot: label, path within a kind's summary
+_BARS: tuple[Metric, ...] = (
+    ("accuracy", ("answer", "accuracy")),
+    ("answer first", ("answer", "answer_first")),
+    ("coverage", ("answer", "coverage")),
+    ("abstain recall", ("abstention", "recall")),
+    ("repeats", ("conversation", "repeats", "share")),
+    ("contamination", ("conversation", "contamination", "share")),
+)
+
+
+def _plots(report: dict[str, Any], metrics_png: Path, words_png: Path, latency_png: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     kinds = list(report["by_kind"])
-    values = [
-        report["by_kind"][k]["abstention"]["recall"]
-        if k == "unanswerable"
-        else report["by_kind"][k]["answer"]["accuracy"]
-        for k in kinds
-    ]
-    fig, ax = plt.subplots(figsize=(6, 3.2))
-    ax.bar(kinds, values, color="#8b1e2d")
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("accuracy (unanswerable: abstain recall)")
-    ax.set_title("Answer accuracy by question kind")
-    for x, v in enumerate(values):
-        ax.text(x, v + 0.02, f"{v:.2f}", ha="center", fontsize=8)
+    parts = [report["by_kind"][k] for k in kinds]
+
+    def measured(part: dict[str, Any], label: str, path: Sequence[str]) -> float | None:
+        if label == "accuracy" and not value(part, ("answer", "n")):
+            return None
+        if label == "abstain recall" and not value(part, ("abstention", "n_unanswerable")):
+            return None
+        v = value(part, path)
+        return float(v) if isinstance(v, int | float) else None
+
+    width = 0.8 / len(_BARS)
+    colours = ("#8b1e2d", "#d08c2b", "#2d8b57", "#2d4f8b", "#9c9c9c", "#7a4f9c")
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(kinds) + 2), 3.6))
+    for i, ((label, path), colour) in enumerate(zip(_BARS, colours, strict=True)):
+        xs, ys = [], []
+        for x, part in enumerate(parts):
+            v = measured(part, label, path)
+            if v is not None:
+                xs.append(x + (i - (len(_BARS) - 1) / 2) * width)
+                ys.append(v)
+        if xs:  # a metric no kind measures gets no legend entry
+            ax.bar(xs, ys, width, label=label, color=colour)
+    ax.set_xticks(range(len(kinds)), kinds, rotation=30, ha="right", fontsize=8)
+    ax.set_ylim(0, 1.18)
+    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    ax.set_title(
+        "By question kind (no bar: not measured; repeats, contamination: lower is better)",
+        fontsize=9,
+    )
+    ax.legend(fontsize=7, ncols=6, loc="upper center", frameon=False)
     fig.tight_layout()
-    fig.savefig(accuracy_png, dpi=110)
+    fig.savefig(metrics_png, dpi=110)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(kinds) + 2), 3.2))
+    medians = [value(p, ("answer", "median_words")) or 0 for p in parts]
+    maxima = [value(p, ("answer", "max_words")) or 0 for p in parts]
+    xs = list(range(len(kinds)))
+    ax.bar([x - 0.2 for x in xs], medians, 0.4, label="median", color="#2d4f8b")
+    ax.bar([x + 0.2 for x in xs], maxima, 0.4, label="max", color="#d08c2b")
+    ax.set_xticks(xs, kinds, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("words (markers removed)")
+    ax.set_title("Answer length by question kind")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(words_png, dpi=110)
     plt.close(fig)
 
     latencies = [q["timings_ms"].get("total", 0.0) for q in report["per_question"]]

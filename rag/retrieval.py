@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 import bm25s
@@ -40,7 +39,7 @@ import numpy as np
 
 from rag.errors import ConfigError
 from rag.index import LoadedIndex
-from rag.schema import Chunk, Hit, TokenVectors
+from rag.schema import Chunk, Hit, Query, TokenVectors
 from rag.text import terms
 from rag.thesaurus import expand
 
@@ -49,14 +48,6 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs each index build
 RRF_K = 60
 CANDIDATES = 30  # each list fused by ``hybrid`` is this deep
 DUPLICATE_OVERLAP = 0.5  # share of a passage's sentences already returned that makes it a duplicate
-
-
-@dataclass(frozen=True)
-class Query:
-    text: str
-    vector: np.ndarray  # (dim,), normalised
-    tokens: TokenVectors | None = None  # its word pieces, for late interaction (hybrid)
-    follows: tuple[int, ...] = ()  # chunk positions the conversation points to (hybrid)
 
 
 class Retriever(Protocol):

@@ -1,9 +1,10 @@
 """The small frozen dataclasses that pass between pipeline stages.
 
 Read top to bottom, they are the pipeline: a ``Document`` is cut into
-``Sentence``s and ``Chunk``s, a retriever returns ``Hit``s, and a generator turns
-hits into an ``Answer`` with ``Citation``s.  ``TokenVectors`` carry a text's
-word-piece vectors from the embedder to late-interaction scoring.  Offsets (``start``/``end``) are
+``Sentence``s and ``Chunk``s; ``TokenVectors`` carry a text's word-piece vectors
+from the embedder to late-interaction scoring; a retriever answers a ``Query``
+with ``Hit``s; a generator turns a ``GenerationRequest`` into ``Delta`` pieces and
+a ``Draft`` with ``Citation``s, which the pipeline wraps into an ``Answer``.  Offsets (``start``/``end``) are
 always character offsets into the *original* article text, so a citation can
 point at the exact span a reader can open.
 
@@ -13,6 +14,7 @@ No behaviour lives here beyond JSON conversion.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -117,6 +119,33 @@ class TokenVectors:
 
 
 @dataclass(frozen=True)
+class Turn:
+    """An earlier turn of a conversation: the user's question and, when known, what the
+    answer established (its short answer, its text and the sentences it quoted)."""
+
+    question: str
+    answer: str = ""
+    short_answer: str = ""
+    sentences: tuple[str, ...] = ()  # the supporting sentences of its citations
+    chunk_ids: tuple[str, ...] = ()  # the passages it cited
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.answer)
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a retriever searches with: the text, its vector and word pieces from one
+    embedding pass, and the passages the conversation points to."""
+
+    text: str
+    vector: np.ndarray  # (dim,) float32, L2-normalised
+    tokens: TokenVectors | None = None  # word-piece vectors, for late interaction
+    follows: tuple[int, ...] = ()  # chunk positions the conversation points to (hybrid)
+
+
+@dataclass(frozen=True)
 class Hit:
     """A retrieved chunk with its fused score and the per-retriever scores behind it."""
 
@@ -146,6 +175,49 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class GenerationRequest:
+    """What a generator answers: the question, its passages and its embedding."""
+
+    question: str
+    hits: tuple[Hit, ...]
+    query_vector: np.ndarray  # (dim,) float32, L2-normalised, of ``retrieval_query``
+    retrieval_query: str = ""  # the question, plus history context for follow-ups
+    history: tuple[str, ...] = ()
+    question_tokens: TokenVectors | None = None  # of ``question`` alone, for late interaction
+    shown: frozenset[str] = frozenset()  # sentences earlier turns quoted: not quoted again
+    # the passages ranked just below ``hits``, fetched only when the answerer asks for them
+    # (a rule looking for a name or role none of ``hits`` gives): ``deeper()``
+    more: Callable[[], tuple[Hit, ...]] | None = field(default=None, compare=False, repr=False)
+
+    def deeper(self) -> tuple[Hit, ...]:
+        """The next passages of the ranking (the pipeline fetches them once, on demand)."""
+        return self.more() if self.more is not None else ()
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A piece of streamed answer text."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A generator's answer before the pipeline adds timings."""
+
+    text: str
+    citations: tuple[Citation, ...]
+    abstained: bool
+    confidence: float = 0.0
+    related: tuple[Citation, ...] = ()
+    verified: bool | None = None
+    fallback_reason: str | None = None
+    notices: tuple[str, ...] = ()
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    short_answer: str = ""  # the span that is the thing asked, when the answerer found one
+
+
+@dataclass(frozen=True)
 class Answer:
     """What ``Pipeline.ask`` returns.  ``citations`` lists only what ``text`` cites."""
 
@@ -161,6 +233,7 @@ class Answer:
     fallback_reason: str | None = None  # why an LLM answer was replaced by the extractive one
     notices: tuple[str, ...] = ()  # one-line notes for the user (question trimmed, ...)
     retrieval_query: str = ""  # what was searched (the question, plus context for follow-ups)
+    short_answer: str = ""  # the span of a quoted sentence that is the thing asked, or ""
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape of ``rag ask --json`` and the app's API."""
@@ -174,6 +247,7 @@ class Answer:
             "verified": self.verified,
             "fallback_reason": self.fallback_reason,
             "confidence": round(self.confidence, 4),
+            "short_answer": self.short_answer,
             "notices": list(self.notices),
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }

@@ -50,8 +50,9 @@ class Settings:
     retriever: str = "hybrid"
     generator: str = "extractive"
     top_k: int = 5
-    # extractive answers: confidence below this abstains (calibrated with `rag calibrate`)
-    abstain_threshold: float = 0.30
+    # extractive answers: confidence below this abstains; None = the threshold that
+    # `rag calibrate --write` stored beside the fitted models (rag/answerer/models.json)
+    abstain_threshold: float | None = None
     max_answer_sentences: int = 3
     # questions longer than this many characters are trimmed before anything else
     max_question_chars: int = 2000

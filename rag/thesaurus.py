@@ -15,8 +15,8 @@ sentence naming the "DP" covers a question's "cinematographer" without the
 expansion diluting the other words).
 
 What this module does not do: guess synonyms (expanding a question's unknown words
-to their nearest corpus words by embedding was measured and dropped; see the
-README), or expand the dense and late-interaction queries, which embed the
+to their nearest corpus words by embedding was measured and dropped; see
+docs/experiments.md), or expand the dense and late-interaction queries, which embed the
 question's own words.
 """
 
@@ -26,21 +26,10 @@ import functools
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 
+from rag.lexicon import FILM_SYNONYMS
 from rag.text import terms
 
-# Each tuple: expressions that, in an article about a film, mean the same thing.
-GROUPS: tuple[tuple[str, ...], ...] = (
-    ("cinematographer", "cinematography", "director of photography", "DP", "DoP", "lenser"),
-    ("screenwriter", "screenplay", "script"),
-    ("editor", "edited", "film editing"),
-    ("composer", "soundtrack", "film score"),
-    ("production designer", "production design", "set designer", "art director"),
-    ("costume designer", "costumes", "wardrobe"),
-    ("casting director", "casting"),
-    ("premiere", "premiered", "debut", "debuted"),
-    ("Oscar", "Academy Award"),
-    ("box office", "gross", "ticket sales"),
-)
+GROUPS = FILM_SYNONYMS  # data: rag/lexicon.py
 
 
 @functools.cache

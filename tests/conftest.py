@@ -123,3 +123,15 @@ def assert_every_claim_cited(answer) -> None:
     assert quoted and "".join(re.findall(r".+?\s*\[\d+\]\s*", answer.text)) == answer.text
     passages = {c.n: " ".join(c.text.split()) for c in answer.citations}
     assert all(" ".join(q.split()) in passages[int(n)] for q, n in quoted), answer.text
+
+
+def check_citations(pipeline, answer) -> None:
+    """Every marker points at a listed citation; every citation is cited and maps back."""
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
+    assert markers == {c.n for c in answer.citations}
+    for c in answer.citations:
+        doc = pipeline.index.documents[c.source]
+        start, end = c.span
+        assert " ".join(doc.text[start:end].split()) == c.sentence
+        assert c.sentence in c.text and 0 <= c.score <= 1
+        assert c.chunk_id in pipeline.index.chunk_by_id

@@ -161,3 +161,30 @@ def test_bom_is_accepted(tmp_path: Path):
     path = tmp_path / "bom.txt"
     path.write_bytes("\ufeffTitle\n\nBody sentence here.\n".encode())
     assert read_document(path).title == "Title"
+
+
+def test_symlink_loops_and_broken_links_are_skipped_with_a_reason(tmp_path, caplog):
+    # reliability issue #23: `ln -s b.txt a.txt; ln -s a.txt b.txt` raised
+    # RuntimeError("Symlink loop") out of load_corpus, and so out of every entry point
+    folder = write_corpus(tmp_path / "c", {"good.txt": "Good\n\nA real paragraph.\n"})
+    (folder / "a.txt").symlink_to("b.txt")
+    (folder / "b.txt").symlink_to("a.txt")
+    (folder / "self.md").symlink_to("self.md")
+    (folder / "dangling.txt").symlink_to("gone.txt")
+    with caplog.at_level(logging.WARNING):
+        documents, skipped = load_corpus(folder)
+    assert [d.source for d in documents] == ["good.txt"]
+    reasons = {s.path.name: s.reason for s in skipped}
+    assert set(reasons) == {"a.txt", "b.txt", "self.md", "dangling.txt"}
+    assert all(reasons[n].startswith("symlink loop") for n in ("a.txt", "b.txt", "self.md"))
+    assert reasons["dangling.txt"].startswith("broken symlink")
+    for name, reason in reasons.items():
+        assert f"skipping {name}: {reason}" in caplog.text
+
+
+def test_the_corpus_doctests_hold():
+    import doctest
+
+    import rag.corpus
+
+    assert doctest.testmod(rag.corpus).failed == 0

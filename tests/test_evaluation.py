@@ -138,11 +138,6 @@ def test_abstention_metrics_by_hand():
             "line 2: field 'answers' must be a list",
         ),
         (
-            '{"id": "x", "question": "q", "answers": ["a"], "evidence": [], "answerable": true, '
-            '"kind": "trivia"}',
-            "line 2: field 'kind' is 'trivia'",
-        ),
-        (
             '{"id": "q1", "question": "q", "answers": ["a"], "evidence": [], "answerable": true, '
             '"kind": "factoid"}',
             "line 2: field 'id' repeats 'q1'",
@@ -223,8 +218,23 @@ def test_rag_eval_end_to_end_on_a_few_questions(tmp_path, settings):
         "by_kind",
         "per_question",
     }
-    assert "## By kind" in (out / "report.md").read_text()
-    for png in ("accuracy_by_kind.png", "latency_hist.png"):
+    assert report["config"]["gold"] == [str(small)]  # --gold: that file alone
+    chosen = [json.loads(r) for r in rows[:4] + picked]
+    assert report["kinds"] == {
+        k: sum(c["kind"] == k for c in chosen) for k in KINDS if any(c["kind"] == k for c in chosen)
+    }
+    assert {"answer_first", "coverage", "median_words", "max_words"} <= set(report["answer"])
+    assert report["answer"]["coverage"] is None  # the old format has no points
+    assert set(report["conversation"]) == {"repeats", "contamination"}
+    assert report["conversation"]["repeats"]["n"] == 2
+    standalone = [c for c in chosen if c["answerable"] and not c.get("history")]
+    assert report["conversation"]["contamination"]["n"] == len(standalone)
+    assert report["abstention"]["offtopic_refusal"] is None
+    old_keys = {"id", "kind", "question", "history", "answer", "abstained", "correct", "f1"}
+    assert all(old_keys <= set(q) for q in report["per_question"])
+    page = (out / "report.md").read_text()
+    assert "## By kind" in page and "## Every question" in page and "## Notes" in page
+    for png in ("accuracy_by_kind.png", "words_by_kind.png", "latency_hist.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -329,12 +329,14 @@ def test_anything_else_falls_back_to_the_extractive_answer(pipeline, dp_request,
     assert_citations_are_sound(pipeline, draft)
 
 
-def test_stream_yields_raw_pieces_then_the_checked_draft(pipeline, dp_request):
-    reply = "The director of photography was Drew Daniels. [1]"
+def test_stream_yields_only_verified_sentences_then_the_checked_draft(pipeline, dp_request):
+    """#25/#23: the model's raw pieces are never shown, only sentences that passed."""
+    reply = "The director of photography was Drew Daniels. [1] It was shot on a submarine. [1]"
     events = list(generator(pipeline, reply).stream(dp_request))
     deltas = [e for e in events if isinstance(e, Delta)]
-    assert len(deltas) > 1 and "".join(d.text for d in deltas) == reply
+    assert "".join(d.text for d in deltas) == "The director of photography was Drew Daniels. [1]"
     assert isinstance(events[-1], Draft) and events[-1].verified is True
+    assert events[-1].text == "".join(d.text for d in deltas)
 
 
 def test_stream_falls_back_when_the_backend_fails(pipeline, dp_request):

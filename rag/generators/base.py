@@ -7,8 +7,10 @@ into an ``Answer``.  ``stream()`` yields ``Delta`` text pieces and ends with the
 final ``Draft``; the UI renders deltas as they come and replaces them with the
 verified draft at the end.
 
-Backends are registered by name in ``GENERATORS`` (name -> factory); an unknown
-name raises a ``ConfigError`` listing the valid ones.  Construction is cheap;
+Backends are registered by name in ``GENERATORS`` (name -> "module:Class", imported
+on first use, so no import cycle runs through here); an unknown name raises a
+``ConfigError`` listing the valid ones.  The seam types (``GenerationRequest``,
+``Draft``, ``Delta``) live in ``rag.schema``.  Construction is cheap;
 heavy set-up (loading a model) happens lazily on first use.
 
 This module does no retrieval and no I/O.
@@ -16,54 +18,18 @@ This module does no retrieval and no I/O.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-import numpy as np
-
 from rag.errors import ConfigError
-from rag.schema import Citation, Hit, TokenVectors
+from rag.schema import Citation, Delta, Draft, GenerationRequest, Hit
 
 if TYPE_CHECKING:
     from rag.embedding import Embedder
     from rag.index import LoadedIndex
     from rag.settings import Settings
-
-
-@dataclass(frozen=True)
-class GenerationRequest:
-    question: str
-    hits: tuple[Hit, ...]
-    query_vector: np.ndarray  # (dim,) float32, L2-normalised, of ``retrieval_query``
-    retrieval_query: str = ""  # the question, plus history context for follow-ups
-    history: tuple[str, ...] = ()
-    question_tokens: TokenVectors | None = None  # of ``question`` alone, for late interaction
-    # the passages ranked just below ``hits``, read only when none of ``hits`` holds the
-    # kind of fact the question asks for (a name, a role: ``ExtractiveGenerator.constrain``)
-    reserve: tuple[Hit, ...] = ()
-
-
-@dataclass(frozen=True)
-class Draft:
-    """A generator's answer before the pipeline adds timings."""
-
-    text: str
-    citations: tuple[Citation, ...]
-    abstained: bool
-    confidence: float = 0.0
-    related: tuple[Citation, ...] = ()
-    verified: bool | None = None
-    fallback_reason: str | None = None
-    notices: tuple[str, ...] = ()
-    timings_ms: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Delta:
-    """A piece of streamed answer text."""
-
-    text: str
 
 
 @dataclass(frozen=True)
@@ -79,47 +45,35 @@ class Resources:
 class Generator(Protocol):
     name: str
 
+    def warm_up(self) -> None:
+        """Heavy set-up (loading a model, corpus statistics) now, not on the first question."""
+        ...
+
     def generate(self, request: GenerationRequest) -> Draft: ...
 
     def stream(self, request: GenerationRequest) -> Iterator[Delta | Draft]: ...
 
 
-GeneratorFactory = Callable[[Resources], Generator]
-
-
-def _extractive(resources: Resources) -> Generator:
-    from rag.generators.extractive import ExtractiveGenerator
-
-    return ExtractiveGenerator(resources)
-
-
-def _local(resources: Resources) -> Generator:
-    from rag.generators.local import LocalLLMGenerator
-
-    return LocalLLMGenerator(resources)
-
-
-def _openai(resources: Resources) -> Generator:
-    from rag.generators.openai_compat import OpenAIGenerator
-
-    return OpenAIGenerator(resources)
-
-
-GENERATORS: dict[str, GeneratorFactory] = {
-    "extractive": _extractive,
-    "local": _local,
-    "openai": _openai,
+# Backends by dotted path ("module:Class"), imported only when asked for, so this module
+# never imports the modules that import it.  Each class takes ``Resources``.
+GENERATORS: dict[str, str] = {
+    "extractive": "rag.answerer.generator:ExtractiveGenerator",
+    "local": "rag.generators.local:LocalLLMGenerator",
+    "openai": "rag.generators.openai_compat:OpenAIGenerator",
 }
 
 
 def make_generator(name: str, resources: Resources) -> Generator:
     """Build the named generator; an unknown name lists the valid ones."""
     try:
-        factory = GENERATORS[name]
+        target = GENERATORS[name]
     except KeyError:
+        shown = name if len(name) <= 40 else name[:40] + "..."
         raise ConfigError(
-            f"unknown generator {name!r}; choose one of: {', '.join(GENERATORS)}"
+            f"unknown generator {shown!r}; choose one of: {', '.join(GENERATORS)}"
         ) from None
+    module, _, attribute = target.partition(":")
+    factory: Callable[[Resources], Generator] = getattr(importlib.import_module(module), attribute)
     return factory(resources)
 
 

@@ -135,6 +135,8 @@ class LocalChatBackend:
 
     def __init__(self, settings: Settings, *, constrained: bool = True) -> None:
         self.settings = settings
+        # the model never sees a key, but whatever it writes is scrubbed of the configured one
+        self.secrets = tuple(k for k in (settings.llm_api_key,) if k)
         self.constrained = constrained  # decode with ``citation_grammar``
         # one core is left for the embedder and the web server: with every core busy,
         # llama.cpp's threads spin and a token took up to 100x longer (measured)

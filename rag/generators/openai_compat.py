@@ -13,6 +13,13 @@ limit), other HTTP errors, and malformed or empty replies.  The API key never
 appears in a message: messages are built from status codes, never from response
 bodies, and are scrubbed of the key as a last guard.
 
+Credentials belong in ``RAG_LLM_API_KEY``, never in the URL: a base URL with
+user info (``http://user:key@host``) or a query string (``?api-key=...``, which
+the client would also splice into the request path) is refused with one line
+saying so, before any request.  As a second guard, the ``openai`` and ``httpx``
+loggers (which print every request URL at INFO) get a filter that scrubs the
+key and anything shaped like a credential from their records.
+
 Time limits (``RAG_LLM_TIMEOUT``): the call runs in a thread through ``llm.pump``,
 so even a server that accepts the connection and then stalls, or trickles bytes,
 cannot hold a request past ``timeout`` overall (one-shot), or ``timeout`` without
@@ -32,7 +39,7 @@ from urllib.parse import urlsplit
 
 from rag.errors import GeneratorError
 from rag.generators.base import Resources
-from rag.generators.llm import LLMGenerator, Message, pump
+from rag.generators.llm import LLMGenerator, Message, pump, scrub
 from rag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -54,6 +61,52 @@ def display_url(url: str) -> str:
     host = parts.hostname or ""
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{host}{port}{parts.path}".rstrip("/")
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` may not be used as the endpoint (it carries credentials), or None.
+
+    >>> url_problem("http://ani:sk-1@127.0.0.1:7898/v1")
+    'it has a user name or password before the host'
+    >>> url_problem("http://127.0.0.1:7898/v1?api-key=sk-1"), url_problem("http://h:1/v1")
+    ('it has a query string (?...)', None)
+    """
+    parts = urlsplit(url)
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        return "it has a user name or password before the host"
+    if parts.query or "?" in url:
+        return "it has a query string (?...)"
+    return None
+
+
+class SecretFilter(logging.Filter):
+    """Scrubs the configured key and credential-shaped strings from a logger's records."""
+
+    def __init__(self) -> None:
+        super().__init__("rag-secrets")
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a record whose arguments do not format: leave it to logging
+            return True
+        clean = scrub(message, sorted(self.secrets))
+        if clean != message:
+            record.msg, record.args = clean, ()
+        return True
+
+
+_FILTER = SecretFilter()
+
+
+def guard_loggers(secrets: Sequence[str]) -> None:
+    """Make the ``openai`` and ``httpx`` loggers scrub ``secrets`` (idempotent)."""
+    _FILTER.secrets.update(s for s in secrets if s)
+    for name in ("openai", "httpx", "httpcore"):
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
 
 
 def describe(exc: BaseException, *, where: str, timeout: float, model: str) -> str:
@@ -96,6 +149,12 @@ class OpenAIChatBackend:
         self._lock = threading.Lock()
 
     @property
+    def secrets(self) -> tuple[str, ...]:
+        """What must never be shown: the key, and any password written into the URL."""
+        password = urlsplit(self.settings.llm_base_url or "").password
+        return tuple(s for s in (self.settings.llm_api_key, password) if s)
+
+    @property
     def where(self) -> str:
         return display_url(self.settings.llm_base_url or "")
 
@@ -108,6 +167,13 @@ class OpenAIChatBackend:
                 "OpenAI-compatible URL such as http://127.0.0.1:8080/v1 "
                 "(and RAG_LLM_API_KEY if it needs a key)"
             )
+        problem = url_problem(self.settings.llm_base_url)
+        if problem:
+            raise GeneratorError(
+                f"RAG_LLM_BASE_URL is refused: {problem}. Put the key in RAG_LLM_API_KEY "
+                f"and use a plain URL such as {self.where}"
+            )
+        guard_loggers(self.secrets)
         with self._lock:
             if self._client is None:
                 from openai import OpenAI
@@ -131,8 +197,7 @@ class OpenAIChatBackend:
         return GeneratorError(self._scrub(message))
 
     def _scrub(self, text: str) -> str:
-        key = self.settings.llm_api_key
-        return text.replace(key, "***") if key else text
+        return scrub(text, self.secrets)
 
     def _run(
         self,

@@ -1,0 +1,298 @@
+"""Compose the answer a question's intent wants, from verbatim sentences.
+
+- a **fact** leads with the short answer, the span of the best sentence that is the
+  thing asked (``short_answer``: the name, date, count, span of time, sum, age or
+  place the question's wh-phrase asks for), then the sentences it comes from;
+  when the best sentence only restates the question and a close one holds what
+  was asked, that one is quoted first;
+- a **summary** (an open question, a comparison) quotes two to five sentences from
+  different passages, picked by maximal marginal relevance (each sentence's score
+  against its similarity to those already picked), at most ``SUMMARY_WORDS``
+  words, in the articles' order, none opening with a pronoun whose sentence
+  before it is not quoted;
+- a **list** quotes up to ``LIST_ITEMS`` such sentences as bullet points;
+- an **either/or** question leads with what the evidence says ("Both", or the one
+  option its best sentence holds), a **yes/no** one with the evidence.
+
+Captions and headlines (``rag.text.is_caption``) are never quoted.  Long quoted
+paragraphs are clipped at a sentence boundary inside them (marked "…"), keeping
+the part that holds the short answer.  The lead and the list punctuation are the
+only words of the answerer's own, and the lead is always a span of a quoted
+sentence or an option the question itself named.
+
+What this module does not do: decide whether to answer (``generator``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.answerer.cues import has_cue
+from rag.answerer.features import Candidate
+from rag.answerer.intent import Intent
+from rag.answerer.model import sigmoid
+from rag.answerer.patterns import AGE, DATE, DURATION, MONEY, NUMBER, PLACE, RUNTIME_UNIT, UNIT
+from rag.answerer.question import Question
+from rag.lexicon import OPENING_PRONOUNS, STOPWORDS
+from rag.text import is_caption, terms, words
+
+SUMMARY_WORDS = 120
+SUMMARY_SENTENCES = 5
+LIST_ITEMS = 5
+FACT_WORDS = 60  # a quoted sentence longer than this is clipped around its answer
+ITEM_WORDS = 45  # ... and, in a summary or list, each sentence to this
+MMR_LAMBDA = 0.7  # relevance against novelty when picking a summary's sentences
+MMR_FLOOR = 4.0  # a sentence this many logits below the best is not relevant enough
+RESTATE_MARGIN = 2.0
+LEAD_PROBABILITY = 0.5  # a name or place leads only from a sentence the ranker believes in
+NEAR_CHARS = 24  # a name or place this close to a word of the question is what it asks for  # a sentence holding what was asked beats one within this that does not
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A sentence as the answer shows it: maybe clipped ("… part …"), with its candidate."""
+
+    candidate: Candidate
+    text: str
+
+
+@dataclass(frozen=True)
+class Composition:
+    lead: str  # the short answer ("Drew Daniels"), "Both", an option, or ""
+    quotes: tuple[Quote, ...]
+    style: str  # "prose" or "list"
+
+
+_CAPITALISED = re.compile(
+    r"[A-Z][\w’'.-]*(?:\s+(?:(?:of|the|and|de|del|la|von|van)\s+)?[A-Z0-9][\w’'.-]*)*"
+)
+_PIECES = re.compile(r"(?<=[.!?])[”\"’)]?\s+(?=[“\"‘(]?[A-Z0-9])")
+
+
+def short_answer(
+    question: Question, sentence: str, names: Mapping[str, str] | None = None
+) -> str | None:
+    """The span of ``sentence`` that is the thing asked, when the question's kind says
+    what that is and the sentence holds one.
+
+    >>> from rag.answerer.question import analyse
+    >>> short_answer(analyse("Who was the director of photography?"), "The director of photography was Drew Daniels.")
+    'Drew Daniels'
+    >>> short_answer(analyse("How many days did they shoot?"), "They shot for 37 days in New York.")
+    '37 days'
+    >>> short_answer(analyse("In what year did it win?"), "It won the Palme d’Or in 2024.")
+    '2024'
+    """
+    kind = question.kind
+    if kind == "name":
+        return _name(question.text, sentence, names or {})
+    pattern = {
+        "money": MONEY,
+        "age": AGE,
+        "place": PLACE,
+        "duration": RUNTIME_UNIT if question.runtime else DURATION,
+        "date": UNIT[question.calendar] if question.calendar else DATE,
+    }.get(kind or "")
+    if kind in ("count", "number"):
+        asked = {w.lower() for w in re.findall(r"[\w.,]+", question.text)}
+        for m in NUMBER.finditer(sentence):
+            if m.group(0).lower() in asked or re.fullmatch(r"1[89]\d\d|20\d\d", m.group(0)):
+                continue
+            after = re.match(r"(?:[-\s]+[\w’'-]+){0,3}", sentence[m.end() :])
+            tail = after.group(0) if after else ""
+            if question.counted:  # stop right after the counted noun
+                pieces = re.findall(r"[-\s]+[\w’'-]+", tail)
+                for i, piece in enumerate(pieces):
+                    if question.counted & set(terms(piece)):
+                        return (m.group(0) + "".join(pieces[: i + 1])).strip()
+                continue
+            return (m.group(0) + (re.findall(r"[-\s]+[\w’'-]+", tail) or [""])[0]).strip()
+        return None
+    if pattern is None:
+        return None
+    m = pattern.search(sentence)
+    if m is None:
+        return None
+    span = m.group(0)
+    if kind == "place":  # "in Brighton Beach": the capitalised run after the preposition
+        run = _CAPITALISED.match(sentence, m.end() - len(span.split()[-1]))
+        span = run.group(0) if run else span.split(maxsplit=1)[-1]
+        if not _near_question(question.text, sentence, m.start()):
+            return None
+    if kind == "date":  # a month with its day and year: "January 2023", "May 25, 2024"
+        around = re.match(r"(?:\s+\d{1,2}(?:st|nd|rd|th)?,?)?(?:\s+\d{4})?", sentence[m.end() :])
+        span += around.group(0) if around else ""
+    return span.strip(" ,.")
+
+
+def _name(question: str, sentence: str, names: Mapping[str, str]) -> str | None:
+    """The capitalised run of the sentence the question does not hold, nearest its words.
+
+    A run holding a name the question asks about is that name ("Ivan Zakharov" for
+    "who plays Ivan?"), not the answer.
+    """
+    asked = set(words(question))
+    asked_names = {w for key in names for w in key.split() if w in asked and key in asked}
+    asked_terms = set(terms(question))
+    tokens = [(m.start(), set(terms(m.group(0)))) for m in re.finditer(r"[\w’'-]+", sentence)]
+    anchors = [pos for pos, ts in tokens if ts & asked_terms]
+    best: tuple[float, str] | None = None
+    for m in _CAPITALISED.finditer(sentence):
+        run = m.group(0).rstrip(".")
+        parts = run.split()
+        if asked_names & set(words(run)):
+            continue
+        while parts and (parts[0].lower() in STOPWORDS or parts[0].lower() in asked):
+            parts = parts[1:]  # "The", "Says", or a word of the question
+        while parts and parts[-1].lower() in ("of", "the", "and"):
+            parts = parts[:-1]
+        if not parts or all(w.lower().strip("’'s") in asked for w in parts):
+            continue
+        if len(parts) == 1 and m.start() == 0 and parts[0] == run.split()[0]:
+            continue  # a lone capitalised word opening the sentence
+        distance = min((abs(m.start() - a) for a in anchors), default=len(sentence))
+        if best is None or distance < best[0]:
+            best = (distance, " ".join(parts))
+    if best is None or best[0] > NEAR_CHARS:
+        return None  # a name far from every word of the question may be anyone's
+    return best[1]
+
+
+def _near_question(question: str, sentence: str, at: int) -> bool:
+    """Whether a word of the question stands within ``NEAR_CHARS`` of ``at``."""
+    asked = set(terms(question))
+    return any(
+        abs(m.start() - at) <= NEAR_CHARS and asked & set(terms(m.group(0)))
+        for m in re.finditer(r"[\w’'-]+", sentence)
+    )
+
+
+def clip(text: str, budget: int, keep: str | None = None) -> str:
+    """The sentence, or the run of its inner sentences within ``budget`` words that holds
+    ``keep``, marked with "…" where cut.
+
+    >>> clip("One two. Three four five. Six.", 4, keep="Six")
+    '… Three four five. Six.'
+    """
+    if len(text.split()) <= budget:
+        return text
+    pieces = _PIECES.split(text)
+    if len(pieces) == 1:
+        return text  # one long sentence: shown whole rather than cut mid-clause
+    start = 0
+    if keep:
+        start = next((i for i, p in enumerate(pieces) if keep in p), 0)
+    end = start + 1
+    count = len(pieces[start].split())
+    while end < len(pieces) and count + len(pieces[end].split()) <= budget:
+        count += len(pieces[end].split())
+        end += 1
+    while start > 0 and count + len(pieces[start - 1].split()) <= budget:
+        start -= 1
+        count += len(pieces[start].split())
+    shown = " ".join(pieces[start:end])
+    return ("… " if start > 0 else "") + shown + (" …" if end < len(pieces) else "")
+
+
+def _quotable(candidates: Sequence[Candidate]) -> list[Candidate]:
+    kept = [c for c in candidates if not is_caption(c.sentence.text)]
+    return kept or list(candidates)
+
+
+def compose(
+    question: Question,
+    ask: Intent,
+    quotable: Sequence[Candidate],
+    select: Callable[[list[Candidate]], list[Candidate]],
+    vectors: np.ndarray,
+    names: Mapping[str, str] | None = None,
+) -> Composition:
+    """The answer for ``ask``'s intent, from ``quotable`` (best first)."""
+    pool = _quotable(quotable)
+    if ask.kind in ("summary", "list"):
+        limit = LIST_ITEMS if ask.kind == "list" else SUMMARY_SENTENCES
+        picked = pick_diverse(pool, vectors, limit, ask.kind == "summary")
+        quotes = tuple(Quote(c, clip(c.sentence.text, ITEM_WORDS)) for c in picked)
+        return Composition("", quotes, "list" if ask.kind == "list" else "prose")
+    first = _answering(question, pool)
+    chosen = select([first, *(c for c in pool if c is not first)])
+    sure = question.kind not in ("name", "place") or sigmoid(first.score) >= LEAD_PROBABILITY
+    lead = (short_answer(question, first.sentence.text, names) or "") if sure else ""
+    if ask.kind == "choice":
+        lead = _choice(ask.options, chosen)
+    # a long quoted paragraph is cut only around a short answer it holds: without one,
+    # where the answer sits in it is not known, and it is shown whole
+    quotes = tuple(
+        Quote(c, clip(c.sentence.text, FACT_WORDS, lead) if i == 0 and lead else c.sentence.text)
+        for i, c in enumerate(chosen)
+    )
+    return Composition(lead, quotes, "prose")
+
+
+def _answering(question: Question, pool: Sequence[Candidate]) -> Candidate:
+    """The best sentence, unless it lacks what was asked and a close one holds it."""
+    best = pool[0]
+    if question.kind is None or has_cue(question, best.sentence.text):
+        return best
+    for c in pool[1:]:
+        if c.score < best.score - RESTATE_MARGIN:
+            break
+        if has_cue(question, c.sentence.text) and short_answer(question, c.sentence.text):
+            return c
+    return best
+
+
+def _choice(options: Sequence[str], chosen: Sequence[Candidate]) -> str:
+    """ "Both" when the best sentence holds both options, the option it holds, or ""."""
+    text = set(terms(chosen[0].sentence.text))
+    held = [o for o in options if set(terms(o)) and set(terms(o)) <= text]
+    if len(held) == 2:
+        return "Both"
+    return held[0] if held else ""
+
+
+def pick_diverse(
+    pool: Sequence[Candidate], vectors: np.ndarray, limit: int, in_order: bool
+) -> list[Candidate]:
+    """Up to ``limit`` relevant, mutually different sentences within ``SUMMARY_WORDS``
+    (maximal marginal relevance), in the articles' order when ``in_order``."""
+    if not pool:
+        return []
+    top = max(c.score for c in pool)
+    relevant = sorted((c for c in pool if c.score >= top - MMR_FLOOR), key=lambda c: -c.score)[:30]
+    picked: list[Candidate] = []
+    used = 0
+    while relevant and len(picked) < limit:
+
+        def gain(c: Candidate) -> float:
+            novelty = max(
+                (float(vectors[c.sentence.id] @ vectors[p.sentence.id]) for p in picked),
+                default=0.0,
+            )
+            return MMR_LAMBDA * (c.score - top) / MMR_FLOOR - (1 - MMR_LAMBDA) * novelty
+
+        best = max(relevant, key=gain)
+        relevant.remove(best)
+        size = min(len(best.sentence.text.split()), ITEM_WORDS)
+        if used + size > SUMMARY_WORDS:
+            continue
+        picked.append(best)
+        used += size
+    if in_order:
+        picked.sort(key=lambda c: (c.sentence.source, c.sentence.id))
+        ids = {c.sentence.id for c in picked}
+        picked = [
+            c
+            for c in picked
+            if not _opens_with_pronoun(c.sentence.text) or c.sentence.id - 1 in ids
+        ] or picked[:1]
+    return picked
+
+
+def _opens_with_pronoun(text: str) -> bool:
+    first = re.match(r"[“\"‘']?([A-Za-z]+)", text)
+    return bool(first) and first.group(1).lower() in OPENING_PRONOUNS  # type: ignore[union-attr]

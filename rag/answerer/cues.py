@@ -1,0 +1,123 @@
+"""Whether a sentence holds what a question asks for.
+
+``has_cue`` says whether a sentence holds the kind of thing the question's
+wh-phrase asks for (a number before the counted noun, a date in the unit named,
+a sum, a name the question does not hold, ...): a feature of the sentence ranker
+and the test of the quantity rule.  ``gives_name`` says whether a sentence gives
+the name a *what is X called* question asks for, beside what it names.
+
+What this module does not do: score or choose sentences (``features``,
+``generator``), or parse the question (``question``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from rag.answerer.patterns import AGE, DATE, DURATION, MONEY, NUMBER, PLACE, RUNTIME_UNIT, UNIT
+from rag.answerer.question import NameAsk, Question
+from rag.text import proper_names, terms
+
+_COUNT_WINDOW = 3  # "4 Time Oscar winner", "eight independent feature films"
+
+
+def _numbers(sentence: str, question: str) -> Iterator[re.Match[str]]:
+    """The numbers in the sentence that the question does not already hold."""
+    asked = {w.lower() for w in re.findall(r"[\w.,]+", question)}
+    return (m for m in NUMBER.finditer(sentence) if m.group(0).lower() not in asked)
+
+
+def has_cue(question: Question, sentence: str) -> bool:
+    """Whether the sentence holds the kind of thing the question asks for.
+
+    >>> from rag.answerer.question import analyse
+    >>> has_cue(analyse("How many days did they shoot in Las Vegas?"), "They shot for 3 days.")
+    True
+    >>> has_cue(analyse("In what year was it made?"), "It was made in the 1970s.")
+    False
+    """
+    kind, text = question.kind, question.text
+    if kind == "number":
+        return any(True for _ in _numbers(sentence, text))
+    if kind == "count":
+        unit = question.counted
+        for m in _numbers(sentence, text):
+            if re.fullmatch(r"1[89]\d\d|20\d\d", m.group(0)):
+                continue  # a year, not a count
+            after = sentence[m.end() :].split()[:_COUNT_WINDOW]
+            if not unit or unit & set(terms(" ".join(after))):
+                return True
+        return False
+    if kind == "money":
+        return bool(MONEY.search(sentence))
+    if kind == "duration":
+        if question.runtime:
+            return bool(RUNTIME_UNIT.search(sentence))
+        return bool(DURATION.search(sentence))
+    if kind == "age":
+        return bool(AGE.search(sentence))
+    if kind == "date":
+        return bool((UNIT[question.calendar] if question.calendar else DATE).search(sentence))
+    if kind == "name":
+        asked = set(text.lower().split())
+        return any(name.lower() not in asked for name in proper_names(sentence))
+    if kind == "place":
+        return bool(PLACE.search(sentence))
+    return False
+
+
+_WORD = re.compile(r"[A-Za-zÀ-ÿ][\w’'-]*")
+# a name right after the noun: "Karagulian's character, Toros", "a Russian named Igor"
+# ... or said of it: "the mascot was a parrot named Zorblax", "the club is called Heat"
+_NAME_AFTER = re.compile(
+    r"(?:[’']s)?\s*[,:–—-]?\s*"
+    r"(?:(?:is|was|are|were)\s+(?:(?:a|an|the)\s+)?(?:[\w-]+\s+){0,2}?(?:named|called)\s+"
+    r"|(?:is|was)\s+|(?:named|called|dubbed)\s+)?"
+    r"[“\"‘']?([A-Z][\w’'-]*)"
+)
+_QUOTED = re.compile(r"[“\"]([A-Z][^”\"]{0,80})[”\"]")
+
+
+def _is_title(quoted: str) -> bool:
+    """A quotation that reads as a title: every word longer than three letters
+    capitalised ("The Taking of Pelham One Two Three"), unlike quoted speech."""
+    words = re.findall(r"[A-Za-zÀ-ÿ][\w’'-]*", quoted)
+    return 0 < len(words) <= 10 and all(w[0].isupper() for w in words if len(w) > 3)
+
+
+def gives_name(ask: NameAsk, sentence: str, question: str) -> bool:
+    """Whether the sentence gives the name asked for, next to what it names.
+
+    A person's surname follows their name ("Ivan Zakharov"); a thing's name stands
+    beside the noun, after it ("her sister, Nadia", "a Russian named Igor", "the
+    mascot was a parrot named Zorblax") or right before it ("the Headquarters
+    club"); a title may also be quoted anywhere in the sentence ("the memoir
+    “Modern Whore”").  A name the question already holds is not an answer, nor is
+    a possessor ("Ani's character").
+    """
+    asked = {w.lower().strip("’'") for w in _WORD.findall(question.replace("’s", ""))}
+
+    def new(word: str) -> bool:
+        return word.lower().strip("’'") not in asked
+
+    if ask.person:
+        pattern = rf"\b{re.escape(ask.of)}[’'”\"]?\s+([A-Z][\w’'-]*)"
+        return any(new(m.group(1)) for m in re.finditer(pattern, sentence))
+    if ask.what == "title" and any(_is_title(m.group(1)) for m in _QUOTED.finditer(sentence)):
+        return True
+    head = terms(ask.of)
+    words = list(_WORD.finditer(sentence))
+    for i, word in enumerate(words):
+        if not head or terms(word.group(0).removesuffix("’s").removesuffix("'s")) != head:
+            continue
+        after = _NAME_AFTER.match(sentence, word.end())
+        if after is not None and new(after.group(1)):
+            return True
+        if i > 1:  # the word before, unless it opens the sentence or owns the noun
+            before = words[i - 1].group(0)
+            gap = sentence[words[i - 1].end() : word.start()]
+            beside = gap.strip() in ("", "”", '"') and not re.search(r"[’']s$", before)
+            if beside and before[0].isupper() and new(before):
+                return True
+    return False

@@ -1,0 +1,291 @@
+"""The default generator: quote the one to three sentences that best answer the question.
+
+No model beyond the embedder, nothing invented: every sentence of the answer is a
+verbatim sentence of a retrieved passage, followed by the ``[n]`` of that passage.
+
+``ExtractiveGenerator`` reads as its steps, each a public method that the LLM
+generators and ``rag calibrate`` call too:
+
+1. ``candidates``: every sentence of the retrieved passages, described by its
+   ``SentenceFeatures`` and scored by the sentence ranker (``models.json``);
+2. ``decide``: the answerability model turns the evidence into a 0-1
+   confidence, and below the threshold the answer abstains; then each rule
+   (``rules``): a name or role asked for must be in the quoted sentences
+   (looked for in the next passages too, ``request.deeper()``), and a quantity
+   or date asked for must be there, else abstain with a note saying what is
+   missing;
+3. ``select``: the best sentence, plus up to two close, non-redundant ones;
+4. ``generate``: those sentences, cited; or, when abstaining, the closest
+   passages as related (``related``).
+
+What this module does not do: retrieve (the pipeline passes the hits), parse the
+question (``question``), compute features (``features``) or write new prose (the
+LLM generators do, and fall back to this one).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+from rag.answerer.compose import Composition, compose
+from rag.answerer.features import Candidate, Features
+from rag.answerer.intent import intent
+from rag.answerer.model import Models, load_models, sigmoid
+from rag.answerer.question import Question, analyse
+from rag.answerer.rules import NameRule, QuantityRule, Requirement, RoleRule
+from rag.answerer.topic import TopicGate
+from rag.conversation import corpus_names
+from rag.generators.base import Resources, number_citations, stream_once
+from rag.lexicon import CAPABILITIES, NOT_FOUND, NOTHING_MORE, OFF_TOPIC
+from rag.schema import Citation, Delta, Draft, GenerationRequest, Hit
+from rag.text import is_caption
+
+EXTRA_MARGIN = 1.0  # a further sentence joins when its score is within this of the best (logit)
+REDUNDANT_COS = 0.9  # ... and says something the ones before it do not
+RELATED = 3
+OPEN_THRESHOLD = 0.5  # share of the threshold an open question's confidence must reach
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the answerer does with a question: quote from ``quotable``, or abstain."""
+
+    quotable: list[Candidate]  # best first; when abstaining, every candidate
+    abstain: bool
+    confidence: float
+    notices: tuple[str, ...] = ()  # why, when a rule rather than weak evidence abstains
+
+
+class ExtractiveGenerator:
+    name = "extractive"
+
+    def __init__(self, resources: Resources, models: Models | None = None) -> None:
+        self.settings = resources.settings
+        self.index = resources.index
+        self.embedder = resources.embedder
+        self.models = models or load_models()
+        self.features = Features(resources.index)
+        self.requirements = (NameRule(), RoleRule(self.features.sentence_terms))
+        self.quantity = QuantityRule()
+        self.topic = TopicGate(resources.embedder)
+
+    @property
+    def threshold(self) -> float:
+        """The confidence below which it abstains: the setting, else the models file's."""
+        configured = self.settings.abstain_threshold
+        return self.models.threshold if configured is None else configured
+
+    @functools.cached_property
+    def names(self) -> dict[str, str]:
+        """The corpus's proper names, folded (``rag.conversation.corpus_names``)."""
+        return corpus_names(s.text for s in self.index.sentences)
+
+    def warm_up(self) -> None:
+        """Compute the corpus statistics now rather than on the first question."""
+        self.features.idf  # noqa: B018 - computed and cached on first access
+        self.names  # noqa: B018
+        self.topic.score(self.embedder.embed_query("warm up"))
+
+    def _complete(self, request: GenerationRequest) -> GenerationRequest:
+        if request.question_tokens is not None:
+            return request
+        # a request built by hand, not by the pipeline
+        tokens = self.embedder.embed_query_with_tokens(request.question)[1]
+        return replace(request, question_tokens=tokens)
+
+    def candidates(
+        self, request: GenerationRequest, question: Question | None = None, hits=None
+    ) -> list[Candidate]:
+        """Every non-heading sentence of the retrieved passages, scored, best first."""
+        request = self._complete(request)
+        question = question or analyse(request.question)
+        model = self.models.sentence
+        out = [
+            Candidate(sentence, hit, features, model.logit(features.vector()))
+            for sentence, hit, features in self.features.candidates(request, question, hits)
+        ]
+        out.sort(key=lambda c: -c.score)
+        return out
+
+    def answer_features(self, request: GenerationRequest, candidates: list[Candidate]):
+        """The evidence for answering at all (``AnswerFeatures``)."""
+        best = sigmoid(candidates[0].score) if candidates else 0.0
+        return self.features.answer(request, candidates, best)
+
+    def confidence(self, request: GenerationRequest, candidates: list[Candidate]) -> float:
+        features = self.answer_features(request, candidates)
+        return sigmoid(self.models.answer.logit(features.vector()))
+
+    def select(self, candidates: list[Candidate]) -> list[Candidate]:
+        """The best sentence, plus up to ``max_answer_sentences - 1`` close, non-redundant ones."""
+        best = candidates[0]
+        chosen = [best]
+        vectors = self.index.sentence_vectors
+        for candidate in candidates[1:]:
+            if len(chosen) >= self.settings.max_answer_sentences:
+                break
+            if candidate.score < best.score - EXTRA_MARGIN:
+                break
+            if all(
+                float(vectors[candidate.sentence.id] @ vectors[c.sentence.id]) < REDUNDANT_COS
+                for c in chosen
+            ):
+                chosen.append(candidate)
+        return chosen
+
+    def requirement(self, question: Question) -> Requirement | None:
+        """What a quoted sentence must hold (a name or role asked for), or None."""
+        for rule in self.requirements:
+            requirement = rule.requirement(question)
+            if requirement is not None:
+                return requirement
+        return None
+
+    def constrain(
+        self,
+        request: GenerationRequest,
+        candidates: list[Candidate],
+        question: Question,
+        deeper: list[Candidate] | None = None,
+    ) -> tuple[list[Candidate], str | None]:
+        """The sentences an answer may quote, and a note when none holds what was asked.
+
+        With a name or role asked for, the best sentences of the retrieved passages
+        that hold it, else of the passages ranked just below them (scored here from
+        ``request.deeper()`` unless the caller passes ``deeper``), else none.
+        Other questions keep every candidate.
+        """
+        requirement = self.requirement(question)
+        if requirement is None or not candidates:
+            return candidates, None
+        kept = [c for c in candidates if requirement.holds(c) and not is_caption(c.sentence.text)]
+        if not kept:
+            if deeper is None:
+                more = request.deeper()
+                deeper = self.candidates(request, question, more) if more else []
+            kept = [c for c in deeper if requirement.holds(c) and not is_caption(c.sentence.text)]
+            kept = kept or [c for c in candidates if requirement.holds(c)]  # a caption, at worst
+        return (kept, None) if kept else (candidates, requirement.note)
+
+    def decide(
+        self,
+        request: GenerationRequest,
+        candidates: list[Candidate],
+        deeper: list[Candidate] | None = None,
+        question: Question | None = None,
+        open_question: bool = False,
+    ) -> Decision:
+        """Whether to answer, and from which sentences: the confidence model, then each rule.
+
+        An open question (a summary, a list) is answered from weaker evidence: the
+        model was fitted on questions with one right sentence, and what is it about
+        has none (``OPEN_THRESHOLD`` of the threshold).
+        """
+        question = question or analyse(request.question)
+        quotable, unmet = self.constrain(request, candidates, question, deeper)
+        confidence = self.confidence(request, candidates)
+        threshold = self.threshold * (OPEN_THRESHOLD if open_question else 1.0)
+        if not candidates or confidence < threshold:
+            return Decision(candidates, True, confidence)
+        if unmet is not None:
+            return Decision(candidates, True, confidence, (unmet,))
+        missing = self.quantity.missing(question, self.select(quotable) if quotable else [])
+        if missing is not None:
+            return Decision(candidates, True, confidence, (missing,))
+        return Decision(quotable, False, confidence)
+
+    def generate(self, request: GenerationRequest) -> Draft:
+        ask = intent(request.question)
+        if ask.kind == "chat":  # small talk or a question about the app: what it can do
+            return Draft(text=CAPABILITIES, citations=(), abstained=True)
+        if self.topic.off_topic(request.query_vector):
+            return Draft(text=OFF_TOPIC, citations=(), abstained=True)
+        question = analyse(request.question)
+        if ask.synopsis:  # what the whole film is about: the articles' opening paragraphs
+            request = replace(request, hits=self.ledes(request))
+        candidates = self.candidates(request, question)
+        if request.shown and candidates:  # a follow-up: nothing an earlier turn quoted
+            candidates = [c for c in candidates if c.sentence.text not in request.shown]
+            if not candidates:
+                return Draft(text=NOTHING_MORE, citations=(), abstained=True)
+        decision = self.decide(request, candidates, question=question, open_question=ask.open)
+        if decision.abstain:
+            return Draft(
+                text=NOT_FOUND,
+                citations=(),
+                abstained=True,
+                confidence=decision.confidence,
+                related=tuple(self.related(request, candidates)),
+                notices=decision.notices,
+            )
+        composition = compose(
+            question, ask, decision.quotable, self.select, self.index.sentence_vectors, self.names
+        )
+        return self.render(composition, decision.confidence)
+
+    def ledes(self, request: GenerationRequest) -> tuple[Hit, ...]:
+        """The passages opening each article (news and press notes summarise first),
+        ranked by their cosine to the question, in place of the retrieved ones."""
+        chunks = self.index.chunks
+        first: dict[str, int] = {}
+        for position, chunk in enumerate(chunks):
+            first.setdefault(chunk.source, position)
+        ledes = [p for p in first.values()]
+        vectors = self.index.chunk_vectors
+        ranked = sorted(ledes, key=lambda p: -float(vectors[p] @ request.query_vector))
+        return tuple(
+            Hit(
+                chunk=chunks[p],
+                score=0.0,
+                rank=i + 1,
+                scores={"dense": float(vectors[p] @ request.query_vector)},
+            )
+            for i, p in enumerate(ranked)
+        )
+
+    def render(self, composition: Composition, confidence: float) -> Draft:
+        """The composition as answer text with ``[n]`` markers, numbered by first appearance."""
+        citations = number_citations(
+            [
+                (
+                    q.candidate.hit,
+                    q.candidate.sentence.start,
+                    q.candidate.sentence.end,
+                    q.candidate.sentence.text,
+                    sigmoid(q.candidate.score),
+                )
+                for q in composition.quotes
+            ]
+        )
+        number = {c.chunk_id: c.n for c in citations}
+        pieces = [f"{q.text} [{number[q.candidate.hit.chunk.id]}]" for q in composition.quotes]
+        lead = composition.lead
+        if composition.style == "list":
+            text = "\n".join([*([lead] if lead else []), *(f"- {p}" for p in pieces)])
+        else:
+            text = (f"{lead} — " if lead else "") + " ".join(pieces)
+        return Draft(
+            text=text,
+            citations=tuple(citations),
+            abstained=False,
+            confidence=confidence,
+            short_answer=lead,
+        )
+
+    def related(self, request: GenerationRequest, candidates: list[Candidate]) -> list[Citation]:
+        """The closest passages, each with its best sentence, for an abstained answer."""
+        best: dict[str, Candidate] = {}
+        for c in candidates:
+            best.setdefault(c.hit.chunk.id, c)
+        picked = [best[h.chunk.id] for h in request.hits if h.chunk.id in best][:RELATED]
+        return number_citations(
+            [
+                (c.hit, c.sentence.start, c.sentence.end, c.sentence.text, sigmoid(c.score))
+                for c in picked
+            ]
+        )
+
+    def stream(self, request: GenerationRequest) -> Iterator[Delta | Draft]:
+        return stream_once(self.generate, request)

@@ -1,0 +1,125 @@
+"""What kind of answer a question wants, from the grammar of English.
+
+``intent(text)`` returns an ``Intent``:
+
+- ``chat``: small talk ("hi", "thanks") or a question about the app ("what can you
+  do?"): answered with what the app can do, never searched;
+- ``choice``: an either/or question ("is ani a stripper or an escort?", "was it
+  shot on film or digital?"): its two ``options``;
+- ``yesno``: a question opening with an auxiliary verb ("did it win anything?");
+- ``list``: a question asking for several things: a plural head noun after the
+  wh-word ("which films inspired it", "what awards ..."), a "list" / "all the" /
+  "name some", or the cast or characters;
+- ``summary``: an open question (a ``synopsis`` when it asks what the whole film is
+  about: answered from the articles' opening paragraphs, where articles summarise): *why*, *how* (not *how many / much / long / old*),
+  "what is it about", "what happens", "what is X like", "tell me about", "describe",
+  "explain", "what do people think ...", a comparison;
+- ``fact``: anything else (a *who / when / where / which / what* of one thing).
+
+What this module does not do: decide whether the articles answer (``generator``),
+or look at anything but the question's words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.lexicon import ABOUT_APP, SMALL_TALK
+
+_AUX = r"(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|isn't|wasn't|didn't|doesn't|aren't|weren't)"
+_YESNO = re.compile(rf"^\s*{_AUX}\b", re.IGNORECASE)
+_CHOICE = re.compile(
+    rf"^\s*(?:{_AUX}|which|what)\b.*?\b(?:an?\s+|the\s+|on\s+|in\s+)?([\w'’-]+(?:\s+[\w'’-]+)?)"
+    r"\s+or\s+(?:an?\s+|the\s+|on\s+|in\s+)?([\w'’-]+(?:\s+[\w'’-]+)?)\s*\??\s*$",
+    re.IGNORECASE,
+)
+_OPEN = re.compile(
+    r"\bwhy\b|^\s*(?:how\s+(?!many\b|much\b|long\b|old\b|far\b|often\b|tall\b|big\b)"
+    r"|tell\s+me\s+(?:about|more)\b|describe\b|explain\b|summari[sz]e\b|talk\s+about\b)"
+    r"|\bwhat(?:'s|’s|s|\s+is|\s+was|\s+are|\s+were)?\s+(?:the\s+)?(?:film|movie|story|plot|it|this|anora)?"
+    r"\s*(?:about|like)\s*\??\s*$"
+    r"|\bwhat\s+(?:happens|happened|is\s+going\s+on)\b|\bwhat\s+kind\s+of\b|\btheor(?:y|ies)\b"
+    r"|\bwhat\b.*\b(?:look|looks|looked|is|was|are|were)\s+like\s*\??\s*$"
+    r"|\bwhat\s+do(?:es)?\s+(?:people|fans|critics|viewers|audiences|reviewers|the\s+\w+)\s+"
+    r"(?:think|say|make|mean)\b"
+    r"|\bwhat\s+(?:does|did)\s+.+\s+mean\b|\bmeaning\s+of\b|\bthemes?\b|\bending\b|\bplot\b"
+    r"|\bdifference\s+between\b|^\s*how\s+(?:does|do|did|is|are|was|were)\b.*\bcompare"
+    r"|\bdifferent\s+(?:from|than|to)\b|\bversus\b|\bvs\.?\b",
+    re.IGNORECASE,
+)
+_LIST = re.compile(
+    r"\blist\b|\ball\s+(?:the|of\s+the|his|her|their)\b|\bname\s+(?:some|all|the)\b|\bcast\b"
+    r"|\bcharacters\b|\bwho\s+(?:else\s+)?(?:is|was|are|were)\s+in\s+(?:it|the\s+(?:film|movie|cast))\b"
+    r"|\bwho\s+(?:stars|starred|acted)\b",
+    re.IGNORECASE,
+)
+_WH_PLURAL = re.compile(
+    r"\b(?:what|which)\s+(?!(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would)\b)"
+    r"(?:other\s+|[a-z]+\s+)?([a-z]{3,}(?:ies|[^s'’]s))\b(?!['’])",
+    re.IGNORECASE,
+)
+_NOT_PLURAL = frozenset(("does", "was", "has", "this", "its", "thus", "always", "series", "news"))
+
+
+_LEADING = re.compile(r"^(?:(?:an?|the|on|in|at|to|with|by)\s+)+", re.IGNORECASE)
+
+
+def _parallel(question: str, second: str) -> tuple[str, str]:
+    """The two options of "... A or B?", A as long as B (parallel structure)."""
+    second = _LEADING.sub("", second.strip(" ?"))
+    before = question[: question.lower().rindex(" or ")].split()
+    first = _LEADING.sub("", " ".join(before[-len(second.split()) :]))
+    return first, second
+
+
+_SYNOPSIS = re.compile(
+    r"\bwhat(?:'s|’s|s|\s+is|\s+was)?\s+(?:it|this|that|the\s+(?:film|movie|story)|anora"
+    r"|this\s+(?:film|movie))\s+(?:all\s+)?about\b|\b(?:plot|synopsis|storyline|premise)\b"
+    r"|\bwhat\s+happens\s+in\s+(?:it|the\s+(?:film|movie)|anora)\s*\??\s*$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Intent:
+    kind: str  # "fact", "list", "summary", "yesno", "choice" or "chat"
+    options: tuple[str, ...] = ()  # the two alternatives of an either/or question
+    synopsis: bool = False  # a summary of the whole film ("what is it about?")
+
+    @property
+    def open(self) -> bool:
+        """Answered by several sentences rather than one fact."""
+        return self.kind in ("summary", "list")
+
+
+def intent(text: str) -> Intent:
+    """The kind of answer the question wants.
+
+    >>> intent("is ani a stripper or an escort?")
+    Intent(kind='choice', options=('stripper', 'escort'), synopsis=False)
+    >>> intent("whats it about").synopsis
+    True
+    >>> [intent(q).kind for q in ("whats it about", "who is in the cast", "did it win anything")]
+    ['summary', 'list', 'yesno']
+    >>> [intent(q).kind for q in ("hi", "what can you do?", "Who was the DP?", "how many days?")]
+    ['chat', 'chat', 'fact', 'fact']
+    """
+    q = " ".join(text.split())
+    if SMALL_TALK.match(q) or ABOUT_APP.match(q):
+        return Intent("chat")
+    choice = _CHOICE.match(q)
+    if choice:
+        return Intent("choice", _parallel(q, choice.group(2)))
+    if _LIST.search(q):
+        return Intent("list")
+    if _SYNOPSIS.search(q):
+        return Intent("summary", synopsis=True)
+    if _OPEN.search(q):
+        return Intent("summary")
+    if _YESNO.match(q):
+        return Intent("yesno")
+    plural = _WH_PLURAL.search(q)
+    if plural and plural.group(1).lower() not in _NOT_PLURAL:
+        return Intent("list")
+    return Intent("fact")

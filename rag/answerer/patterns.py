@@ -1,0 +1,83 @@
+"""The regular expressions the answerer reads questions and sentences with.
+
+Each names one kind of thing a question can ask for, or a sentence can hold: a
+number, a date, a span of time, a sum of money, an age, a place, the calendar
+unit a question names, a film's running time.  They are data: ``question`` and
+``cues`` read them; nothing else here runs.
+
+What this module does not do: decide anything (``cues``, ``rules``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.lexicon import PERSON_NOUNS
+
+NUM = (
+    r"\d+(?:[.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen"
+    r"|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen|half|several|a few"
+)
+NUMBER = re.compile(rf"\b(?:{NUM})\b", re.IGNORECASE)
+DATE = re.compile(
+    r"\b(?:1[89]\d\d|20\d\d|\d\d[’']?s|january|february|march|april|may|june|july|august"
+    r"|september|october|november|december|spring|summer|autumn|winter)\b",
+    re.IGNORECASE,
+)
+DURATION = re.compile(
+    rf"\b(?:{NUM}|an?|over a|half an?)(?:[-\s]+[a-z]+)?[-\s]+"
+    r"(?:second|minute|hour|day|night|week|month|year|decade)s?\b",
+    re.IGNORECASE,
+)
+MONEY = re.compile(
+    r"[$€£]\s?\d|\b(?:dollars?|euros?|bucks|pounds sterling)\b|\b\d+(?:\.\d+)?\s?(?:m|bn|k)\b",
+    re.IGNORECASE,
+)
+AGE = re.compile(
+    rf"\b(?:{NUM})[-\s]+years?[-\s]+old\b|\baged?\s+(?:of\s+)?\d{{1,3}}\b|\b(?:teen(?:age)?|\d0s)\b"
+    r"|\bat (?:the age of )?\d{1,2}\b",
+    re.IGNORECASE,
+)
+# a capitalised word that is not the first of its sentence or quotation: a proper noun
+CAPITAL = re.compile(r"(?<![.!?“\"]\s)(?<!^)(?<!“)\b[A-Z][\w’'-]+")
+PLACE = re.compile(r"\b(?:in|at|on|from|near|to)\s+(?:the\s+)?[A-Z][a-z]+")
+# a wh-word that opens the question or one of its clauses (not "... the night when she ...")
+WH = re.compile(
+    r"(?:^|[,;:]\s*|\b(?:and|but|so|then|in|on|at|for|to|by|from|with|of|about|since|until)\s+)"
+    r"(who|whom|whose|what|which|when|where|how|why)\b"
+)
+TIME_NOUN = r"(?:year|month|date|day|decade|season|century|era)"
+PLACE_NOUN = (
+    r"(?:city|town|country|state|place|location|restaurant|hotel|venue|street|neighbou?rhood"
+    r"|borough|club|bar|island|region)"
+)
+# a question naming the calendar unit it wants; "when" may be answered by an event instead
+# ("when he was a student at NYU")
+CALENDAR = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?(year|month|date|decade|century)s?\b")
+MONTH = (
+    r"(?:january|february|march|april|may|june|july|august|september|october|november|december"
+    r"|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?"
+)
+YEAR = r"(?:1[89]\d\d|20\d\d)"
+# what answers a question that names its unit: "in what year" wants a year, not "the 1970s"
+UNIT = {
+    "year": re.compile(rf"\b{YEAR}\b"),
+    "month": re.compile(rf"\b{MONTH}\b", re.IGNORECASE),
+    "date": re.compile(
+        rf"\b{MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH}"
+        r"|\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b",
+        re.IGNORECASE,
+    ),
+    "decade": re.compile(
+        rf"\b(?:{YEAR}|(?:1[89]|20)?\d0[’']?s|(?:twen|thir|for|fif|six|seven|eigh|nine)ties)\b",
+        re.IGNORECASE,
+    ),
+    "century": re.compile(rf"\b(?:{YEAR}|\d{{1,2}}(?:st|nd|rd|th)[-\s]+century)\b", re.IGNORECASE),
+}
+# a film's running time is given in minutes or hours, never in shooting days
+RUNTIME = re.compile(r"\b(?:running time|runtime|run time)\b", re.IGNORECASE)
+RUNTIME_UNIT = re.compile(
+    rf"\b(?:{NUM}|an?)(?:[-\s]+and[-\s]+an?[-\s]+half)?[-\s]+(?:minutes?|mins?|hours?|hrs?)\b",
+    re.IGNORECASE,
+)
+PERSON_NOUN = rf"(?:{'|'.join(PERSON_NOUNS)})"

@@ -1,0 +1,260 @@
+"""What a question asks for, worked out once per request.
+
+``analyse(text)`` returns a frozen ``Question``: the kind of thing its opening
+wh-phrase asks for (``kind``: a name, a place, a date, a count, a span of time, a
+sum, an age, a number), what a *how many* question counts, the calendar unit it
+names ("in what year"), whether it asks a film's running time, and, when it asks
+what something is called or who holds a role, what (``name``, ``role``).  Every
+later stage of the answerer reads this object instead of re-parsing the text.
+
+What this module does not do: look at sentences (``cues``) or decide anything
+(``rules``, ``generator``).  It reads English grammar, not this corpus.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.answerer.patterns import CALENDAR, PERSON_NOUN, PLACE_NOUN, RUNTIME, TIME_NOUN, WH
+from rag.text import terms
+
+
+def question_type(question: str) -> str | None:
+    """The kind of thing the question asks for, from its opening wh-phrase.
+
+    >>> question_type("How many days did they shoot?"), question_type("Who shot it?")
+    ('count', 'name')
+    >>> question_type("What is Ivan's surname?"), question_type("What's the title of her book?")
+    ('name', 'name')
+    >>> question_type("Where does Ani work when she meets Ivan?")
+    'place'
+    """
+    q = question.lower().replace("’", "'")
+    if re.search(
+        r"\b(?:budget|box[- ]office|gross(?:ed)?|salary|price|cost|paid|pay)\b", q
+    ) and re.search(r"\bhow much\b|\bwhat (?:was|is|were)\b", q):
+        return "money"
+    if re.search(r"\b(?:running time|runtime|run time)\b", q):
+        return "duration"
+    m = WH.search(q)
+    if m is None:
+        return "name" if re.search(r"\b(?:called|named)\b", q) else None
+    wh, rest = m.group(1), q[m.end() :]
+    if wh in ("who", "whom", "whose"):
+        return "name"
+    if wh == "when":
+        return "date"
+    if wh == "where":
+        return "place"
+    if wh == "how":
+        if re.match(r"\s+many\b", rest):
+            return "count"
+        if re.match(r"\s+much\s+(?:money|did .* (?:cost|pay|earn|offer|make))", rest):
+            return "money"
+        if re.match(r"\s+much\s+(?:time|daylight)\b|\s+long\b", rest):
+            return "duration"
+        if re.match(r"\s+old\b", rest):
+            return "age"
+        if re.match(r"\s+much\b|\s+far\b", rest):
+            return "number"
+        return None
+    if wh in ("what", "which"):
+        if re.match(rf"\s+(?:\w+\s+)?{TIME_NOUN}s?\b", rest):
+            return "date"
+        if re.match(rf"\s+(?:\w+\s+)?{PLACE_NOUN}\b", rest):
+            return "place"
+        if re.match(rf"\s+(?:\w+\s+)?{PERSON_NOUN}s?\b", rest) or re.match(
+            r"(?:'s| is| was)?\s+(?:the\s+)?(?:\w+\s+)?(?:name|title|surname)\b", rest
+        ):
+            return "name"
+        if re.match(r"\s+(?:number|percentage|amount)\b", rest):
+            return "number"
+        if re.search(r"\b(?:surname|called|named)\b", rest):
+            return "name"
+    return None
+
+
+def counted_terms(question: str) -> frozenset[str]:
+    """The terms of what a *how many* question counts ("how many Gotham Awards" -> gotham, award).
+
+    Empty when it names nothing ("And how many in Vegas?") or counts a part of
+    something it names ("How many of the 37 shooting days ...").
+
+    >>> sorted(counted_terms("How many Oscar nominations did she receive?"))
+    ['nomin', 'oscar']
+    """
+    m = re.search(r"\bhow many\s+((?:[\w’'-]+\s+){0,2}[\w’'-]+)", question, re.IGNORECASE)
+    if m is None or re.match(
+        r"(?:of|in|at|on|for|did|do|does|has|have|had|are|were|is|was)\b", m.group(1), re.IGNORECASE
+    ):
+        return frozenset()
+    head = re.split(
+        r"\s+(?:did|do|does|has|have|had|are|were|is|was|will|can|could|would)\b",
+        m.group(1),
+        maxsplit=1,
+        flags=re.IGNORECASE,
+    )[0]
+    return frozenset(terms(head))
+
+
+@dataclass(frozen=True)
+class NameAsk:
+    """A question asking what something is called ("What is Ivan's surname?")."""
+
+    of: str  # whose: the person ("Ivan"), or the noun named ("sister", "club", "book")
+    what: str  # "surname", "last name", "name" or "title", as the question says it
+    person: bool  # a person's own name: it stands right after theirs ("Ivan Zakharov")
+
+    def describe(self) -> str:
+        return f"{self.of}'s {self.what}" if self.person else f"the {self.of}'s {self.what}"
+
+
+# a surname, which follows the first name it is asked of ("Ivan's surname": Ivan Zakharov)
+_PERSON_NAME = re.compile(
+    r"\b([A-Za-z][\w-]*)'s\s+((?:sur|maiden\s+|last\s+|family\s+|full\s+)name)\b"
+    r"|\b((?:sur|maiden\s+|last\s+|family\s+|full\s+)name)\s+of\s+([A-Z][\w-]*)"
+)
+_NAME_OF = re.compile(r"\b(name|title)\s+of\s+(.+)", re.IGNORECASE)
+_CALLED = re.compile(
+    r"\bwhat(?:'s|\s+is|\s+was|\s+are|\s+were)\s+(.+?)\s+(?:called|named)\b", re.IGNORECASE
+)
+_OWN_NAME = re.compile(r"\b([a-z][\w-]*)'s\s+(name|title)\b", re.IGNORECASE)
+# words that end the noun phrase whose name is asked ("the character | played by ...")
+_PHRASE_END = frozenset(
+    (
+        *("of", "in", "at", "on", "by", "for", "from", "with", "to", "about"),
+        *("who", "whom", "whose", "that", "which", "where", "when", "why", "how"),
+        *("is", "was", "are", "were", "did", "does", "do", "has", "had", "have"),
+        *("will", "would", "can", "could"),
+        *("she", "he", "they", "it", "i", "you", "we", "her", "his", "their", "its", "him", "them"),
+    )
+)
+_DETERMINERS = frozenset(
+    ("the", "a", "an", "this", "that", "these", "those", "her", "his", "their", "its", "my")
+)
+
+
+def _head_noun(phrase: str) -> str | None:
+    """The last word of the noun phrase that opens ``phrase``, past determiners and
+    possessors: "the character played by ..." -> character, "Ani's sister" -> sister."""
+    head = None
+    for word in re.findall(r"[\w'-]+", phrase.lower()):
+        if word in _DETERMINERS or word.endswith("'s"):
+            if head is not None:
+                break
+            continue
+        if word in _PHRASE_END or (head is not None and re.fullmatch(r"\w+(?:ed|ing)", word)):
+            break
+        head = word
+    return head
+
+
+def asked_name(question: str) -> NameAsk | None:
+    """What the question asks the name of, when it asks what something is called.
+
+    >>> asked_name("What is Ivan's surname?")
+    NameAsk(of='Ivan', what='surname', person=True)
+    >>> asked_name("What is the name of the character played by Karren Karagulian?")
+    NameAsk(of='character', what='name', person=False)
+    >>> asked_name("What's the title of the book she wrote?").of, asked_name("Who is he?")
+    ('book', None)
+    """
+    q = question.replace("’", "'").replace("‘", "'")
+    m = _PERSON_NAME.search(q)
+    if m is not None:
+        of, what = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        return NameAsk(of=of, what=" ".join(what.lower().split()), person=True)
+    m = _NAME_OF.search(q)
+    if m is not None:
+        head = _head_noun(m.group(2))
+        return NameAsk(of=head, what=m.group(1).lower(), person=False) if head else None
+    m = _CALLED.search(q)
+    if m is not None:
+        words = [w for w in re.findall(r"[\w'-]+", m.group(1).lower())]
+        if words and words[-1] not in _PHRASE_END and not words[-1].endswith("'s"):
+            return NameAsk(of=words[-1], what="name", person=False)
+    m = _OWN_NAME.search(q)
+    if m is not None and not re.match(r"[A-Z]", m.group(1)):
+        return NameAsk(of=m.group(1).lower(), what=m.group(2).lower(), person=False)
+    return None
+
+
+@dataclass(frozen=True)
+class RoleAsk:
+    """A question asking who plays or holds a role ("Who plays Ivan's mother?")."""
+
+    role: str  # as the question words it: "Ivan's mother", "the costume designer"
+    terms: frozenset[str]  # what a sentence saying who it is must mention
+
+
+_PLAYS = re.compile(
+    r"^\s*(?:who|which\s+(?:actor|actress|performer|star))\s+"
+    r"(?:plays|played|portrays|portrayed|voices|voiced)\s+(.+)",
+    re.IGNORECASE,
+)
+_HOLDS = re.compile(r"^\s*who\s+(?:is|was|were|are)\s+((?:the\s+)?[a-z].*)", re.IGNORECASE)
+# a role ends before what it is of or where: "the production designer | of Anora"
+_ROLE_END = re.compile(
+    r"\s+(?:in|on|for|at|during|that|who|whom|which|whose|when|where|while|with|to|from|by)\b.*"
+)
+
+
+def asked_role(question: str) -> RoleAsk | None:
+    """The role a *who plays X* / *who was the X* question asks about.
+
+    >>> role = asked_role("Who plays Ivan's mother in Anora?")
+    >>> role.role, sorted(role.terms)
+    ("Ivan's mother", ['ivan', 'mother'])
+    >>> asked_role("Who was the production designer of Anora?").role
+    'the production designer of Anora'
+    >>> sorted(asked_role("Who was the production designer of Anora?").terms)
+    ['design', 'product']
+    >>> asked_role("Who is Samantha Quan?"), asked_role("Where did the actor who plays Toros go?")
+    (None, None)
+    """
+    q = question.replace("’", "'").strip().rstrip("?").strip()
+    m = _PLAYS.match(q)
+    if m is None:
+        m = _HOLDS.match(q)
+        # "who is" a role ("the costume designer"), not a person ("Samantha Quan")
+        if m is None or not re.match(r"(?:the\s+)?[a-z]", m.group(1)):
+            return None
+    role = _ROLE_END.sub("", m.group(1)).strip()
+    role = re.sub(r"^(?:some|one|many|most|all|each|any|several)\s+of\s+", "", role)
+    held = frozenset(terms(re.split(r"\s+of\s+", role)[0]))  # "president | of the jury"
+    if re.match(r"[a-z]", role) and role.split()[0] not in _DETERMINERS:
+        role = f"the {role}"  # "Who was president of ...": the president of ...
+    return RoleAsk(role=role, terms=held) if held else None
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question, analysed: built by ``analyse`` once per request."""
+
+    text: str
+    kind: str | None  # ``question_type``
+    counted: frozenset[str]  # ``counted_terms``: what a *how many* question counts
+    calendar: str | None  # the calendar unit it names: "year", "month", "date", ...
+    runtime: bool  # it asks a film's running time (minutes or hours, not shooting days)
+    name: NameAsk | None  # it asks what something is called
+    role: RoleAsk | None  # it asks who plays or holds a role
+
+
+def analyse(text: str) -> Question:
+    """The question's kind and what it asks for.
+
+    >>> q = analyse("In what year did Anora win the Palme d'Or?")
+    >>> q.kind, q.calendar, q.name, q.role
+    ('date', 'year', None, None)
+    """
+    named = CALENDAR.search(text.lower())
+    return Question(
+        text=text,
+        kind=question_type(text),
+        counted=counted_terms(text),
+        calendar=named.group(1) if named else None,
+        runtime=bool(RUNTIME.search(text)),
+        name=asked_name(text),
+        role=asked_role(text),
+    )

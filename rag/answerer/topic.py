@@ -1,0 +1,54 @@
+"""Is a question about what the articles are about at all?
+
+The embedder places a question nearer a few plain descriptions of what the
+articles cover ("the actors, the cast and their roles", "how the movie was shot")
+or nearer descriptions of what people also ask a chat box ("the weather
+forecast", "a recipe for cooking food"); both sets are data in ``rag.lexicon``.
+``TopicGate.score`` is the best cosine to the first set minus the best to the
+second: below ``OFF_TOPIC_BELOW`` the question is off-topic and is declined with
+a short message saying what the app answers, before any passage is quoted.
+
+The cut was read off both gold files' standalone questions: every off-topic
+question that scores below it is one (8 of 13 chat off-topic rows; the rest are
+small talk, caught by ``intent``, or score between on-topic rows), and the closest
+on-topic question scores -0.16 (docs/experiments.md).
+
+What this module does not do: decide that an on-topic question is unanswerable
+(the answerability model and rules do).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from rag.lexicon import OFF_TOPIC_PROTOTYPES, ON_TOPIC_PROTOTYPES
+
+if TYPE_CHECKING:
+    from rag.embedding import Embedder
+
+OFF_TOPIC_BELOW = -0.2
+
+
+class TopicGate:
+    """Scores questions against the two sets of descriptions (embedded once, lazily)."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self._on: np.ndarray | None = None
+        self._off: np.ndarray | None = None
+
+    def _vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._on is None or self._off is None:
+            self._on = np.vstack([self.embedder.embed_query(t) for t in ON_TOPIC_PROTOTYPES])
+            self._off = np.vstack([self.embedder.embed_query(t) for t in OFF_TOPIC_PROTOTYPES])
+        return self._on, self._off
+
+    def score(self, vector: np.ndarray) -> float:
+        """How much nearer the articles' topics the question's vector is than other topics."""
+        on, off = self._vectors()
+        return float((on @ vector).max() - (off @ vector).max())
+
+    def off_topic(self, vector: np.ndarray) -> bool:
+        return self.score(vector) < OFF_TOPIC_BELOW

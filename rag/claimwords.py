@@ -1,0 +1,57 @@
+"""The closed-class words the answer verifier (``rag.verify``) needs, as data.
+
+Only grammar lives here, never facts about the corpus: the words that negate a
+clause, the idioms where a negation adds rather than denies ("not only ... but
+also"), and English number words.  Everything else the verifier decides from the
+passage itself (which words it states, which number counts what, which name
+stands in which clause).
+
+What this module does not do: any checking (``rag.verify``).
+"""
+
+from __future__ import annotations
+
+# words that deny the clause they stand in; every "n't" counts as "not" (``rag.text.terms``)
+NEGATIONS = frozenset(
+    ["not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "cannot"]
+)
+
+# a negation followed by one of these adds a fact instead of denying one ("not only X but Y")
+NEGATION_IDIOMS = frozenset(["only", "just", "merely", "simply"])
+
+# number words -> value.  "one" is left out: as a pronoun ("the one", "one of them", "one fan
+# theory") it is far commoner than as a count, and a count of one reads as "a" as often.
+NUMBER_WORDS = {
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "hundred": 100,
+    "dozen": 12,
+}
+TENS = frozenset(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"])
+UNITS_AFTER_TENS = {"one": 1, **{w: v for w, v in NUMBER_WORDS.items() if v < 10}}
+# a number in this range with no counted word after it is read as a year ("in 2024")
+YEARS = range(1800, 2100)

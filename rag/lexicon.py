@@ -1,0 +1,184 @@
+"""The project's word lists and text patterns, each defined once.
+
+Knowledge the code reads but does not compute lives here as data: English
+function words, pronouns, the nouns that name a person by their job, film-making
+synonyms, the citation-marker pattern and the sentence shown when the articles do
+not answer.  Modules import these names; none keeps a private copy.
+
+What this module does not do: tokenise, stem or match (``rag.text``,
+``rag.thesaurus``); every entry is plain data.
+"""
+
+from __future__ import annotations
+
+import re
+
+# English function words plus question words; content words (and negations) survive
+# ``rag.text.terms``.  "according", "besides", "despite", "will", "must" ... are here
+# because the corpus-rarity feature counted them as rare words (docs/experiments.md).
+# fmt: off
+STOPWORDS = frozenset((
+    "a", "about", "above", "according", "after", "again", "against", "all", "also",
+    "although", "am", "among", "amongst", "an", "and", "another", "any", "are", "as", "at",
+    "be", "because", "been", "before", "being", "below", "besides", "between", "both", "but",
+    "by", "can", "could", "d", "despite", "did", "do", "does", "doing", "down", "during",
+    "each", "either", "every", "few", "for", "from", "further", "had", "has", "have",
+    "having", "he", "he'd", "he'll", "he's", "her", "here", "here's", "hers", "herself",
+    "him", "himself", "his", "how", "how's", "i", "i'd", "i'll", "i'm", "i've", "if", "in",
+    "into", "is", "it", "it's", "its", "itself", "just", "let's", "ll", "m", "many", "me",
+    "might", "more", "most", "much", "must", "my", "myself", "neither", "of", "off", "on",
+    "once", "only", "or", "other", "ought", "our", "ours", "ourselves", "out", "over", "own",
+    "re", "s", "same", "shall", "she", "she'd", "she'll", "she's", "should", "so", "some",
+    "such", "t", "tell", "than", "that", "that's", "the", "their", "theirs", "them",
+    "themselves", "then", "there", "there's", "these", "they", "they'd", "they'll", "they're",
+    "they've", "this", "those", "though", "through", "to", "too", "toward", "towards",
+    "under", "until", "up", "upon", "us", "ve", "very", "via", "was", "we", "we'd", "we'll",
+    "we're", "we've", "were", "what", "what's", "when", "when's", "where", "where's",
+    "whether", "which", "while", "who", "who's", "whom", "whose", "why", "why's", "will",
+    "with", "within", "would", "yet", "you", "you'd", "you'll", "you're", "you've", "your",
+    "yours", "yourself", "yourselves"
+))
+# fmt: on
+
+# Words that stand for something named earlier in a conversation ...
+# fmt: off
+ANAPHORA = frozenset((
+    "he", "him", "his", "she", "her", "hers", "they", "them", "their", "theirs", "it", "its",
+    "this", "that", "these", "those", "there", "then", "such", "same", "former", "latter",
+    "one"
+))
+# fmt: on
+
+# ... of which these stand for a person.
+# fmt: off
+PERSONAL = frozenset((
+    "he", "him", "his", "himself", "she", "her", "hers", "herself"
+))
+# fmt: on
+
+# Nouns that name a person by what they do: "which actor ...", "what designer ...";
+# read by follow-up detection and by the answerer's question typing alike.
+# fmt: off
+PERSON_NOUNS = tuple((
+    "actor", "actress", "performer", "person", "man", "woman", "director", "filmmaker",
+    "producer", "writer", "composer", "designer", "editor", "star", "consultant"
+))
+# fmt: on
+
+# Film-making expressions that, in an article about a film, mean the same thing
+# (``rag.thesaurus``): written from film-making usage, not from any question.
+FILM_SYNONYMS: tuple[tuple[str, ...], ...] = (
+    ("cinematographer", "cinematography", "director of photography", "DP", "DoP", "lenser"),
+    ("screenwriter", "screenplay", "script"),
+    ("editor", "edited", "film editing"),
+    ("composer", "soundtrack", "film score"),
+    ("production designer", "production design", "set designer", "art director"),
+    ("costume designer", "costumes", "wardrobe"),
+    ("casting director", "casting"),
+    ("premiere", "premiered", "debut", "debuted"),
+    ("Oscar", "Academy Award"),
+    ("box office", "gross", "ticket sales"),
+)
+
+# A citation marker group as answers write it: "[1]", "[1, 3]", "[2; 4]".
+CITATION_MARKER = r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]"
+MARKER_RE = re.compile(CITATION_MARKER)
+
+# What the answerer says when the articles do not answer the question.
+NOT_FOUND = "I couldn't find that in the articles."
+# ... and when a follow-up asks for more than the earlier answers already quoted.
+NOTHING_MORE = "The articles say nothing more about that than what I quoted above."
+
+# Verbs that make a clause finite; a short line without one (and without a verb in
+# -ed) reads as a photo caption or a headline ("Sean Baker and the cast during the
+# filming of Anora."), which may help retrieval but is never quoted as an answer.
+# fmt: off
+AUXILIARIES = frozenset((
+    "is", "are", "was", "were", "be", "been", "being", "am", "has", "have", "had", "do", "does",
+    "did", "will", "would", "can", "could", "may", "might", "must", "shall", "should", "says",
+    "said", "say", "makes", "made", "gets", "got", "goes", "went", "takes", "took", "comes",
+    "came", "gives", "gave", "knows", "knew", "thinks", "thought", "sees", "saw", "finds",
+    "found", "tells", "told", "becomes", "became", "feels", "felt", "keeps", "kept", "seems",
+    "wants", "needs", "means", "meant", "won", "wins", "shot", "shoots", "began", "begins",
+    "run", "runs", "ran", "left", "leaves", "meets", "met", "plays", "stars", "directs", "writes",
+    "wrote", "puts", "brings", "brought", "remains", "explains", "recalls", "adds", "continues",
+    "notes", "comments", "exclaims",
+))
+# fmt: on
+
+# Words opening a sentence that stand for something the sentence before named; such a
+# sentence is not quoted alone in a summary unless the one before it is quoted too.
+# fmt: off
+OPENING_PRONOUNS = frozenset((
+    "he", "she", "they", "it", "this", "these", "those", "that", "his", "her", "their", "its",
+    "him", "them", "there", "such", "both",
+))
+# fmt: on
+
+# Small talk and questions about the app itself: answered with what it can do, never
+# searched.  Patterns over the whole, lower-cased question.
+SMALL_TALK = re.compile(
+    r"^\W*(?:hi+|hello|hey+(?:\s+there)?|yo|hiya|howdy|good\s+(?:morning|afternoon|evening)"
+    r"|thanks?(?:\s+you)?|thank\s+you|thx|ty|cheers|ok(?:ay)?|cool|great|nice|bye|goodbye"
+    r"|see\s+you|how\s+are\s+you(?:\s+doing)?|how's\s+it\s+going|what'?s\s+up|sup"
+    r"|tell\s+me\s+a\s+joke|lol|haha)\b[\w\s,.!?']{0,30}$",
+    re.IGNORECASE,
+)
+ABOUT_APP = re.compile(
+    r"^\W*(?:what\s+(?:can|do)\s+you\s+do|who\s+are\s+you|what\s+are\s+you|help|how\s+do\s+you"
+    r"\s+work|what\s+(?:can|should)\s+i\s+ask(?:\s+you)?|what\s+do\s+you\s+know)\b",
+    re.IGNORECASE,
+)
+CAPABILITIES = (
+    "I answer questions about the film *Anora* (Sean Baker, 2024) and how it was made, "
+    "from the articles I have, and cite the passages I quote. Try: “Who plays Ani?”, "
+    "“What is it about?”, “Where was it filmed?” or “Who was the director of photography?”"
+)
+OFF_TOPIC = (
+    "That's outside what I can answer: I only know the articles about the film *Anora* "
+    "(its story, cast and production). Ask me, for example, who plays Ani or where it was filmed."
+)
+
+# What the articles are about, and what people ask a chat box instead, in a few plain
+# phrases: the embedder places a question nearer one set or the other (``rag.answerer.topic``).
+# Written as general descriptions of the two kinds, not from any gold question.
+ON_TOPIC_PROTOTYPES = (
+    "a question about the film Anora",
+    "who made the movie and who acted in it",
+    "what happens in the story of the film",
+    "how the movie was shot, filmed and produced",
+    "the director Sean Baker and his films",
+    "the characters, the plot and the ending",
+    "awards, festivals and the film's release",
+    "the actors, the cast and their roles",
+    "the locations and sets where the film was made",
+)
+OFF_TOPIC_PROTOTYPES = (
+    "the weather forecast",
+    "a recipe for cooking food",
+    "restaurants, bars and places to eat nearby",
+    "sports results and games",
+    "writing computer code",
+    "arithmetic and math problems",
+    "greetings and small talk",
+    "general knowledge trivia about science and geography",
+    "shopping, prices and travel bookings",
+    "news and politics",
+)
+
+# Who did a film-making job, asked with its verb: "who shot it?" asks for the
+# cinematographer, "who cut it?" for the editor.  Read only when the object is the film.
+ROLE_VERBS = {
+    "shot": "cinematographer",
+    "filmed": "cinematographer",
+    "photographed": "cinematographer",
+    "lensed": "cinematographer",
+    "edited": "editor",
+    "cut": "editor",
+    "wrote": "screenwriter",
+    "scored": "composer",
+    "directed": "director",
+    "produced": "producer",
+    "cast": "casting director",
+    "designed": "production designer",
+}

@@ -1,0 +1,64 @@
+"""Sentence and answer features on the real index."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def test_sentence_features_see_the_next_sentence_and_new_names(pipeline):
+    from rag.answerer import ExtractiveGenerator
+
+    generator = ExtractiveGenerator(pipeline.resources)
+    request, _, _ = pipeline.prepare("What is Ani's surname?")
+    candidates = generator.candidates(request)
+
+    # next_lex is the question coverage of the sentence that follows in the article
+    by_id = {c.sentence.id: c for c in candidates}
+    pairs = [
+        (c, by_id[c.sentence.id + 1])
+        for c in candidates
+        if c.sentence.id + 1 in by_id
+        and by_id[c.sentence.id + 1].sentence.source == c.sentence.source
+    ]
+    assert pairs
+    assert all(c.features.next_lex == nxt.features.lex for c, nxt in pairs)
+
+    # the rarest proper noun the question does not use: the surname, once in the corpus
+    surname = next(c for c in candidates if "Mikheeva" in c.sentence.text)
+    assert surname.features.name == max(c.features.name for c in candidates) == 1.0
+    bare = [
+        c
+        for c in candidates
+        if "Ani" not in c.sentence.text
+        and not any(w[:1].isupper() for w in c.sentence.text.split()[1:])
+    ]
+    assert bare and all(c.features.name == 0.0 for c in bare)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["According to Baker, what is the ending about?", "Who was the cinematographer of Anora?"],
+)
+def test_function_words_and_synonyms_the_corpus_uses_are_not_unknown(pipeline, question):
+    # the share of question terms the corpus never uses counts against answering at all:
+    # "according" is not such a term, and "cinematographer" is said as "DP" in the articles
+    from rag.answerer import ExtractiveGenerator
+
+    generator = ExtractiveGenerator(pipeline.resources)
+    request, _, _ = pipeline.prepare(question)
+    assert generator.answer_features(request, generator.candidates(request)).oov == 0.0
+
+
+def test_answer_features_cover_the_question_near_the_best_sentence(pipeline):
+    from rag.answerer import ExtractiveGenerator
+
+    generator = ExtractiveGenerator(pipeline.resources)
+
+    def coverage(question: str) -> float:
+        request, _, _ = pipeline.prepare(question)
+        return generator.answer_features(request, generator.candidates(request)).best_ctx_lex
+
+    answered = coverage("Who was the director of photography on Anora?")
+    off_topic = coverage("What is the boiling point of water at sea level?")
+    assert 0.5 < answered <= 1.0
+    assert 0.0 <= off_topic < answered
