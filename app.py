@@ -1,9 +1,10 @@
 """Run the Anora Q&A web app: ``python app.py`` (or ``make run``).
 
 Thin by design: settings come from defaults and ``RAG_*`` variables (``RAG_HOST``,
-``RAG_PORT``, ``RAG_AUTH=user:password``, ``RAG_CONCURRENCY``, ...); the index is
-built first if it is missing or stale (with progress on the terminal); the UI is
-``rag.ui.build_app``, its queue limited to ``RAG_CONCURRENCY`` answers at a time.
+``RAG_PORT``, ``RAG_AUTH=user:password``, ``RAG_API_KEY``, ``RAG_CONCURRENCY``, ...);
+the index is built first if it is missing or stale (with progress on the terminal); the
+UI is ``rag.ui.build_app``, its queue limited to ``RAG_CONCURRENCY`` answers at a time,
+and its server also carries the HTTP API of ``rag.api`` (``/v1/...``, ``/api/ask``).
 A ``RagError`` at start-up, or a port already in use, becomes one line and exit status 2.
 """
 
@@ -83,6 +84,8 @@ def main() -> int:
         )
         return 2
     print(f"Anora Q&A is running on {url}" + (" (login required)" if auth else ""), flush=True)
+    locked = " (key required)" if settings.api_key or auth else ""
+    print(f"OpenAI-compatible API: {url.rstrip('/')}/v1{locked}; see docs/api.md", flush=True)
     print("Press Ctrl-C to stop.", flush=True)
     app.block_thread()
     return 0

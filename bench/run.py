@@ -1,7 +1,8 @@
 """``make bench``: run every benchmark and write ``docs/benchmarks.md``.
 
 Runs the end-to-end benchmark (``bench.e2e``: ask latency against the embedder
-floor, cold start, app start, index build) and the scale benchmark
+floor, cold start, app start, index build), the HTTP API overhead (``bench.api``:
+``/api/ask`` and ``/v1/chat/completions`` against in-process ``ask``) and the scale benchmark
 (``bench.scale``: flat vs HNSW FAISS and bm25s vs rank_bm25 from 10^3 to 10^6
 chunks), then joins their Markdown sections under one header.  ``--skip-scale``
 reuses the last scale results (the 10^6 run takes a while).
@@ -16,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench import e2e, scale
+from bench import api, e2e, scale
 from rag.settings import PROJECT_ROOT
 
 HEADER = """# Benchmarks
@@ -46,10 +47,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     e2e.main(["--out", str(args.out), "--command", "make bench (python -m bench.run)"])
+    api.main(["--out", str(args.out), "--command", "make bench (python -m bench.run)"])
     if not args.skip_scale:
         scale.main(["--out", str(args.out)])
     parts = [HEADER]
-    for name in ("benchmarks_e2e.md", "benchmarks_scale.md"):
+    for name in ("benchmarks_e2e.md", "benchmarks_api.md", "benchmarks_scale.md"):
         path = args.out / name
         if path.is_file():
             parts.append(path.read_text().strip() + "\n\n")

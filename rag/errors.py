@@ -33,3 +33,16 @@ class GoldSetError(RagError, ValueError):
 
 class GeneratorError(RagError):
     """An answer generator (local model, remote endpoint) failed; callers fall back."""
+
+
+class RequestError(RagError, ValueError):
+    """An API call sent a bad value: ``param`` names the field, ``code`` the kind of fault.
+
+    ``code`` is ``invalid_type`` (wrong JSON type), ``invalid_value`` (right type, not
+    accepted) or ``too_large`` (over a limit); HTTP endpoints map it to 422, 400 or 413.
+    """
+
+    def __init__(self, message: str, *, param: str | None = None, code: str = "invalid_value"):
+        super().__init__(message)
+        self.param = param
+        self.code = code

@@ -72,6 +72,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 7860
     auth: str | None = field(default=None, repr=False)  # "user:password"
+    # bearer token for the HTTP API (/v1/..., /api/ask); required when set, and when auth is
+    api_key: str | None = field(default=None, repr=False)
     concurrency: int = 4  # answers computed at once (the app's queue runs this many)
     queue_size: int = 64  # requests waiting beyond that; more are refused with "queue full"
     sessions: int = 500  # per-visitor UI states kept in memory (oldest dropped first, ~48 KiB each)
@@ -125,7 +127,7 @@ class Settings:
         out: dict[str, Any] = {}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if f.name in ("llm_api_key", "auth"):
+            if f.name in ("llm_api_key", "auth", "api_key"):
                 value = "***" if value else None
             elif isinstance(value, Path):
                 value = str(value)

@@ -3,8 +3,9 @@
 ``build_app(pipeline)`` returns a ``gr.Blocks`` with a streaming chat, a sources
 panel (one card per cited passage, the supporting sentence in ``<mark>``, the
 surrounding paragraph of the original article in a ``<details>``), a collapsed
-settings accordion (generator, retriever, number of passages) and one stable API
-endpoint, ``/ask``, that returns ``Answer.to_json()``.  ``launch_style()`` gives
+settings accordion (generator, retriever, number of passages) and one stable Gradio
+API endpoint, ``/ask``, that returns ``Answer.to_json()``; its server also carries the
+HTTP API of ``rag.api`` (OpenAI-compatible ``/v1/...`` and ``/api/ask``).  ``launch_style()`` gives
 the theme and CSS to pass to ``launch()`` (Gradio 6 takes them there).
 
 The ``render_*`` helpers are pure functions from answers to HTML strings, so they
@@ -26,8 +27,10 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from rag.errors import RagError
+from rag.api import Api, ApiBlocks
+from rag.errors import RagError, RequestError
 from rag.generators.base import Delta
+from rag.requests import available_generators, check_ask, quote
 from rag.schema import Answer, Citation, Document
 
 if TYPE_CHECKING:
@@ -260,7 +263,7 @@ def respond(
 def build_app(pipeline: "Pipeline") -> gr.Blocks:
     """The Blocks app over ``pipeline``, its queue configured from the pipeline's settings."""
     settings = pipeline.settings
-    generators = ["extractive", "local"] + (["openai"] if settings.llm_base_url else [])
+    generators = list(available_generators(settings))
     gen = settings.generator if settings.generator in generators else "extractive"
     ret = settings.retriever if settings.retriever in RETRIEVERS else "hybrid"
     top_k = min(max(settings.top_k, 1), 10)
@@ -276,23 +279,18 @@ def build_app(pipeline: "Pipeline") -> gr.Blocks:
 
         Returns the stable JSON of ``Answer.to_json()`` (the shape of ``rag ask --json``).
         """
-        if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
-            raise gr.Error(f"k must be a whole number of at least 1, got {k!r}")
-        if history is not None and (
-            isinstance(history, str) or not all(isinstance(h, str) for h in history)
-        ):
-            raise gr.Error("history must be a list of earlier questions (strings), oldest first")
-        try:
-            answer = pipeline.ask(question or "", list(history or []), retriever=retriever or None,
-                                  generator=generator or None, k=k)  # fmt: skip
+        try:  # the same checks as the HTTP API's (rag.requests)
+            req = check_ask(question, history, generator, retriever, k, settings=settings)
+            answer = pipeline.ask(req.question, req.history, retriever=req.retriever,
+                                  generator=req.generator, k=req.k)  # fmt: skip
             return answer.to_json()
-        except RagError as exc:
+        except (RequestError, RagError) as exc:
             raise gr.Error(str(exc)) from None
         except Exception:
-            log.exception("API question %r failed", question)
+            log.exception("API question %s failed", quote(question))
             raise gr.Error(FAILED) from None
 
-    with gr.Blocks(title=TITLE) as app:
+    with ApiBlocks(Api(pipeline), title=TITLE) as app:  # /v1/... and /api/ask: rag.api
         gr.HTML(f'<div class="hero"><h1>{TITLE}</h1><p>{TAGLINE}</p></div>', js_on_load=None)
         asked, sections = gr.State([]), gr.State([])
         with gr.Row(equal_height=False):
