@@ -137,7 +137,7 @@ class Pipeline:
         shown = (
             frozenset(s for t in turns for s in t.sentences) if resolved.follow_up else frozenset()
         )
-        history = [t.question for t in turns]
+        questions = tuple(t.question for t in turns)
         query_text = resolved.question
         role = None if resolved.follow_up else role_question(text, self.subject)
         if role is not None:  # "who shot it?": the cinematographer
@@ -180,7 +180,7 @@ class Pipeline:
             hits=tuple(hits),
             query_vector=vector,
             retrieval_query=query_text,
-            history=tuple(history),
+            history=questions,
             question_tokens=question_tokens,
             shown=shown,
             more=deeper,

@@ -114,9 +114,10 @@ def short_answer(
         return None
     if pattern is None:
         return None
-    m = pattern.search(sentence)
-    if m is None:
+    found = pattern.search(sentence)
+    if found is None:
         return None
+    m = found
     span = m.group(0)
     if kind == "place":  # "in Brighton Beach": the capitalised run after the preposition
         run = _CAPITALISED.match(sentence, m.end() - len(span.split()[-1]))
@@ -154,6 +155,8 @@ def _name(question: str, sentence: str, names: Mapping[str, str]) -> str | None:
             continue
         if len(parts) == 1 and m.start() == 0 and parts[0] == run.split()[0]:
             continue  # a lone capitalised word opening the sentence
+        if any(0 <= a - m.end() <= 1 for a in anchors):
+            continue  # "his Red Rocket director of photography": a modifier of the noun asked
         distance = min((abs(m.start() - a) for a in anchors), default=len(sentence))
         if best is None or distance < best[0]:
             best = (distance, " ".join(parts))
