@@ -110,7 +110,10 @@ def short_answer(
                     if question.counted & set(terms(piece)):
                         return (m.group(0) + "".join(pieces[: i + 1])).strip()
                 continue
-            return (m.group(0) + (re.findall(r"[-\s]+[\w’'-]+", tail) or [""])[0]).strip()
+            word = (re.findall(r"[-\s]+[\w’'-]+", tail) or [""])[0]
+            if word.strip(" -").lower() in STOPWORDS:
+                word = ""  # "half of": the number alone
+            return (m.group(0) + word).strip()
         return None
     if pattern is None:
         return None
