@@ -145,7 +145,7 @@ def test_a_crash_mid_build_leaves_the_previous_index_intact(index_copy, embedder
     def crash(*args, **kwargs):
         raise RuntimeError("simulated crash while writing")
 
-    monkeypatch.setattr("rag.index.faiss.write_index", crash)
+    monkeypatch.setattr("rag.index_build.faiss.write_index", crash)
     with pytest.raises(RuntimeError, match="simulated crash"):
         build_index(index_copy, embedder)
     assert (index_copy.index_dir / "manifest.json").read_text() == before
@@ -156,7 +156,7 @@ def test_a_crash_mid_build_leaves_the_previous_index_intact(index_copy, embedder
 # The real `rag index` in a child process, slowed down after the first file of the new
 # index is written (writing takes milliseconds, too quick to catch by polling), then killed.
 _SLOW_WRITER = (
-    "import sys, time, rag.index as index\n"
+    "import sys, time, rag.index_build as index\n"
     "write = index._write_jsonl\n"
     "def slow(*args, **kwargs):\n"
     "    write(*args, **kwargs)\n"
@@ -413,7 +413,7 @@ def test_the_next_build_removes_the_leftovers_of_dead_builds_only(tiny):
 # The real `rag index` in a child process, paused just after it moved the old index aside
 # (the moment the issue killed it: 8 leftover folders in 10 kills), then killed.
 _PAUSE_AFTER_MOVING_ASIDE = (
-    "import os, sys, time, rag.index as index\n"
+    "import os, sys, time, rag.index_build as index\n"
     "rename = os.rename\n"
     "def slow(src, dst):\n"
     "    rename(src, dst)\n"
@@ -465,7 +465,7 @@ def test_a_disk_full_build_keeps_the_old_index_and_leaves_no_temp_folder(tiny, m
     # fault injection for the unit (tests/test_cli_index.py fills a real tmpfs)
     before = (tiny.index_dir / "manifest.json").read_text()
     write_corpus(tiny.corpus_dir, {"extra.txt": "Extra\n\nA paragraph that forces a rebuild.\n"})
-    monkeypatch.setattr("rag.index.np.save", _no_space)
+    monkeypatch.setattr("rag.index_build.np.save", _no_space)
     with pytest.raises(IndexWriteError) as caught:
         build_index(tiny)
     message = str(caught.value)
@@ -485,7 +485,7 @@ def test_a_failed_swap_puts_the_old_index_back(tiny, monkeypatch):
             raise OSError(errno.EIO, "Input/output error")
         rename(src, dst)
 
-    monkeypatch.setattr("rag.index.os.rename", failing_second_rename)
+    monkeypatch.setattr("rag.index_build.os.rename", failing_second_rename)
     with pytest.raises(IndexWriteError, match="Input/output error"):
         build_index(tiny)
     assert (tiny.index_dir / "manifest.json").read_text() == before
@@ -495,7 +495,7 @@ def test_a_failed_swap_puts_the_old_index_back(tiny, monkeypatch):
 def test_a_stale_index_that_cannot_be_rebuilt_is_served_with_a_warning(tiny, monkeypatch, caplog):
     # the issue: `python app.py` with a stale but valid index on a full disk died
     write_corpus(tiny.corpus_dir, {"extra.txt": "Extra\n\nThe crew's mascot was Zorblax.\n"})
-    monkeypatch.setattr("rag.index.np.save", _no_space)
+    monkeypatch.setattr("rag.index_build.np.save", _no_space)
     with caplog.at_level(logging.WARNING):
         index = ensure_index(tiny)
     logged = warnings_of(caplog)
@@ -508,7 +508,7 @@ def test_a_stale_index_that_cannot_be_rebuilt_is_served_with_a_warning(tiny, mon
 
 def test_a_missing_index_that_cannot_be_built_is_one_clear_error(tiny, monkeypatch):
     shutil.rmtree(tiny.index_dir)
-    monkeypatch.setattr("rag.index.np.save", _no_space)
+    monkeypatch.setattr("rag.index_build.np.save", _no_space)
     with pytest.raises(IndexWriteError, match=r"No space left on device.*no index was written"):
         ensure_index(tiny)
 
@@ -517,5 +517,8 @@ def test_the_index_doctests_hold():
     import doctest
 
     import rag.index
+    import rag.index_build
+    import rag.manifest
 
-    assert doctest.testmod(rag.index).failed == 0
+    results = [doctest.testmod(m) for m in (rag.index, rag.index_build, rag.manifest)]
+    assert all(r.failed == 0 for r in results) and sum(r.attempted for r in results) >= 5
