@@ -32,7 +32,14 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from rag.lexicon import ANAPHORA, PERSON_NOUNS, PERSONAL, ROLE_VERBS, STOPWORDS
+from rag.lexicon import (
+    ANAPHORA,
+    PERSON_NOUNS,
+    PERSONAL,
+    REFERENT_NOUNS,
+    ROLE_VERBS,
+    STOPWORDS,
+)
 from rag.schema import Turn
 from rag.text import proper_names, terms, words
 
@@ -153,7 +160,7 @@ _PRONOUN = re.compile(r"\b(he|him|his|she|her|hers|they|them|their)\b", re.I)
 # a pronoun that cannot stand for a name the question itself gives: an object ("did Madison
 # compare him", "working with her") is someone else than the clause's subject
 _OUTSIDE = re.compile(
-    r"\b(?:him|them|her(?=\s*(?:$|[?.!,]|\b(?:to|in|on|at|with|for|about|from|and|or|as|like|was|is)\b)))",
+    r"\b(?:him\b|them\b|her(?=\s*(?:$|[?.!,]|\b(?:to|in|on|at|with|for|about|from|and|or|as|like|was|is)\b)))",
     re.I,
 )
 _DEMONSTRATIVE = re.compile(
@@ -162,6 +169,11 @@ _DEMONSTRATIVE = re.compile(
     r"part|place|places|book|moment|line|one|ones|guy|woman|man|actor|actress)\b"
     r"|\b(?:that|those|these)\s+(?:scene|scenes|sequence|shot|film|movie|character|role|part|place"
     r"|places|book|moment|line|one|ones|guy|woman|man|actor|actress)\b",
+    re.I,
+)
+_ASKS_FOR_WORK = re.compile(
+    r"^\s*(?:what|which)\b(?:\s+[\w'’-]+){0,6}?\s+(?:film|movie|feature|book|memoir|title|project"
+    r"|short|documentary|play|song)s?\b",
     re.I,
 )
 _SINGULAR = re.compile(r"\b(he|him|his|she|her|hers)\b", re.I)
@@ -182,8 +194,20 @@ class Resolved:
 def _names_in(text: str, names: Mapping[str, str]) -> list[str]:
     """The corpus names ``text`` mentions, in any case ("igor", "mikey madison"), longest first."""
     folded = " " + " ".join(words(text)) + " "
-    found = [canon for key, canon in names.items() if f" {key} " in folded]
-    return sorted(dict.fromkeys(found), key=len, reverse=True)
+    found = sorted(
+        dict.fromkeys(canon for key, canon in names.items() if f" {key} " in folded),
+        key=len,
+        reverse=True,
+    )
+    # a word of a longer name found ("Mark" of "Mark Eydelshteyn") is that name again
+    return [n for i, n in enumerate(found) if not any(n in longer for longer in found[:i])]
+
+
+def _people(text: str, names: Mapping[str, str]) -> int:
+    """How many people ``text`` names or describes ("Madison", "the lead actress")."""
+    said = words(text)
+    described = sum(1 for w in said if w in PERSON_NOUNS or w in REFERENT_NOUNS)
+    return len(_names_in(text, names)) + described
 
 
 def is_follow_up(question: str, turns: Sequence[Turn], names: Mapping[str, str]) -> bool:
@@ -201,16 +225,27 @@ def is_follow_up(question: str, turns: Sequence[Turn], names: Mapping[str, str])
         return True
     if _MORE.search(question) and not own_names:
         return True
-    pronoun = _PRONOUN.search(question)
     if _DEMONSTRATIVE.search(question):
         return True  # "that sequence", "those scenes": something said before
+    pronoun = _PRONOUN.search(question)
     if pronoun and pronoun.group(1).lower() in ("they", "them", "their"):
-        pronoun = None  # "what lenses did they use": the film-makers, unless on a sub-topic
-        if not own_names and _on_sub_topic(turns, names):
-            return True
-    if pronoun and (_OUTSIDE.search(question) or not _names_in(question[: pronoun.start()], names)):
-        return True  # no name before it for it to stand for ("had he used ... with Baker")
-    return bool(said & _THING) and not own_names and _on_sub_topic(turns, names)
+        # "what lenses did they use": the film-makers, unless the talk is on a sub-topic;
+        # "the group ... their trip": the group
+        if _people(question[: pronoun.start()], names):
+            return False
+        # ... or the people the last question named together ("Baker and Madison")
+        together = len(_names_in(turns[-1].question, names)) >= 2
+        return not own_names and (together or _on_sub_topic(turns, names))
+    if pronoun:
+        before = _people(question[: pronoun.start()], names)
+        # no one before it for it to stand for ("had he used ... with Baker"), or an object
+        # whose clause's subject is the one person named ("did Madison compare him")
+        return before == 0 or (before == 1 and bool(_OUTSIDE.search(question)))
+    if not (said & _THING) or own_names:
+        return False
+    # "it" is the film, unless the last question asked for another work ("What was Baker's
+    # first feature film?" -> "Which filmmaker influenced it?") or the talk is on a sub-topic
+    return bool(_ASKS_FOR_WORK.match(turns[-1].question)) or _on_sub_topic(turns, names)
 
 
 def _on_sub_topic(turns: Sequence[Turn], names: Mapping[str, str]) -> bool:

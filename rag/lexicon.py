@@ -65,6 +65,17 @@ PERSON_NOUNS = tuple((
 ))
 # fmt: on
 
+# Words that describe a person a later pronoun can stand for ("the oligarch's son ... his"),
+# besides PERSON_NOUNS; read by follow-up detection only.
+# fmt: off
+REFERENT_NOUNS = frozenset((
+    "son", "daughter", "mother", "father", "wife", "husband", "sister", "brother", "guy",
+    "girl", "boy", "lead", "character", "protagonist", "heroine", "hero", "group", "couple",
+    "family", "parents", "crew", "cast", "friend", "friends", "boss", "actors", "dancers",
+    "girlfriend", "boyfriend", "partner", "people", "fans", "critics", "viewers", "audience",
+))
+# fmt: on
+
 # Film-making expressions that, in an article about a film, mean the same thing
 # (``rag.thesaurus``): written from film-making usage, not from any question.
 FILM_SYNONYMS: tuple[tuple[str, ...], ...] = (
