@@ -142,7 +142,13 @@ class Pipeline:
                 follows = self.following(c.chunk_id for c in earlier.citations)
         query_text = contextualize(text, history, referent)
         trimmed = self.embedder.truncate(query_text)
-        if len(trimmed) < len(query_text) and not notices:
+        # a follow-up's query carries earlier questions: only a cut of the question itself
+        # is worth telling the user about
+        if (
+            len(trimmed) < len(query_text)
+            and not notices
+            and len(self.embedder.truncate(text)) < len(text)
+        ):
             notices.append(
                 "Your question is longer than the search model reads; only its beginning was used."
             )
