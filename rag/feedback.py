@@ -227,7 +227,8 @@ def summarise(records: Iterable[FeedbackRecord]) -> FeedbackSummary:
 def gold_candidates(records: Iterable[FeedbackRecord]) -> list[dict[str, Any]]:
     """Disliked answers as gold-file lines to review, one per distinct question and history.
 
-    ``answers`` and ``evidence`` are empty and ``answerable`` is null: a person decides.
+    ``answers`` and ``evidence`` are empty and ``answerable`` is null: a person decides
+    (and checks the guessed ``kind``).
     The answer that was disliked rides along under ``disliked_answer``.
     """
     out: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
@@ -241,7 +242,8 @@ def gold_candidates(records: Iterable[FeedbackRecord]) -> list[dict[str, Any]]:
             "answers": [],
             "evidence": [],
             "answerable": None,
-            "kind": "feedback",
+            "kind": "follow-up" if r.history else "factoid",  # a guess for the reviewer
+            "origin": "feedback",
             "history": list(r.history),
             "disliked_answer": r.answer,
             "generator": r.generator,

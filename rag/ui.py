@@ -24,7 +24,6 @@ HTML (``rag.ui_render`` does), or launch the server (``app.py`` does).
 """
 
 # No `from __future__ import annotations` here: gr.api() reads ask()'s annotations at run time.
-import functools
 import html
 import json
 import logging
@@ -228,6 +227,37 @@ def _produce(
         events.put(_DONE)
 
 
+class Stops:
+    """One stop flag per session's running answer: Stop sets it, the answer ends at once.
+
+    (Gradio's ``cancels`` only stops a handler at its next update; an answer waiting on a
+    model may not update for seconds.)
+    """
+
+    def __init__(self) -> None:
+        self._flags: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def begin(self, session: str) -> threading.Event:
+        with self._lock:
+            flag = self._flags[session] = threading.Event()
+            return flag
+
+    def end(self, session: str, flag: threading.Event) -> None:
+        with self._lock:
+            if self._flags.get(session) is flag:
+                del self._flags[session]
+
+    def stop(self, session: str) -> None:
+        with self._lock:
+            flag = self._flags.get(session)
+        if flag is not None:
+            flag.set()
+
+
+STOPS = Stops()
+
+
 def respond(
     pipeline: "Pipeline",
     question: str,
@@ -235,6 +265,7 @@ def respond(
     generator: str,
     retriever: str,
     k: float,
+    request: gr.Request = None,  # type: ignore[assignment]  # Gradio fills it in; tests pass none
 ) -> Iterator[tuple[Any, ...]]:
     """Stream the answer to ``question`` into the chat, then fill the sources panel.
 
@@ -253,7 +284,8 @@ def respond(
     yield [*chat, _say("assistant", render_status(status))], gr.skip(), gr.skip(), gr.skip()
 
     events: queue.Queue[Any] = queue.Queue()
-    stop = threading.Event()
+    session = str(getattr(request, "session_hash", None) or id(events))
+    stop = STOPS.begin(session)
     history = [t.answer.question for t in turns]
     options = {"generator": generator or None, "retriever": retriever or None, "k": int(k)}
     worker = threading.Thread(
@@ -264,6 +296,8 @@ def respond(
     worker.start()
     try:
         while True:
+            if stop.is_set():  # the user pressed Stop: the page already says so
+                return
             try:
                 event = events.get(timeout=0.1)
             except queue.Empty:
@@ -302,7 +336,8 @@ def respond(
                 failed = _say("assistant", f'<div class="error" role="alert">{shown_error}</div>')
                 yield [*chat, failed], gr.skip(), gr.skip(), gr.skip()
     finally:
-        stop.set()  # a cancelled answer (Stop) ends the worker at its next piece
+        stop.set()  # a cancelled answer ends the worker at its next piece
+        STOPS.end(session, stop)
     if answer is None:
         return
     if answer.question:
@@ -471,7 +506,8 @@ def build_app(pipeline: "Pipeline", feedback: FeedbackStore | None = None) -> gr
                 gr.Button(interactive=True),
             )
 
-        def stopped(question: str, turns_now: list[Turn]) -> tuple[Any, ...]:
+        def stopped(question: str, turns_now: list[Turn], request: gr.Request) -> tuple[Any, ...]:
+            STOPS.stop(request.session_hash or "")
             chat = chat_messages(turns_now)
             if question:
                 chat += [_say("user", render_user(question))]
@@ -484,7 +520,13 @@ def build_app(pipeline: "Pipeline", feedback: FeedbackStore | None = None) -> gr
                 gr.Button(interactive=True),
             )
 
-        chat_fn = functools.partial(respond, pipeline)
+        def chat_fn(
+            question: str, turns_now: list[Turn], gen: str, ret: str, k: float, request: gr.Request
+        ) -> Iterator[tuple[Any, ...]]:
+            # a plain function, not a partial: Gradio passes ``request`` only when it can
+            # read the annotation
+            yield from respond(pipeline, question, turns_now, gen, ret, k, request)
+
         reply = [chatbot, sources, turns, saved]
         done = [box, pending, stop, new]
 
@@ -513,8 +555,9 @@ def build_app(pipeline: "Pipeline", feedback: FeedbackStore | None = None) -> gr
 
         retried = chatbot.retry(retry, [turns], [*answering, turns], **fast)
         events.append(run_answer(retried))
-        stop.click(stopped, [pending, turns], [box, pending, chatbot, stop, new],
-                   cancels=events, **fast)  # fmt: skip
+        # no ``cancels``: a cancelled event stays "pending" in the page and the next question
+        # never starts; the stop flag ends the answer instead, and its chain finishes as usual
+        stop.click(stopped, [pending, turns], [box, pending, chatbot, stop, new], **fast)
 
         def like(data: gr.LikeData, turns_now: list[Turn]) -> None:
             record = _feedback_record(turns_now, data.index, data.liked)
@@ -527,7 +570,7 @@ def build_app(pipeline: "Pipeline", feedback: FeedbackStore | None = None) -> gr
                 raise gr.Error("Sorry, your feedback could not be saved.") from None
             gr.Info("Thank you: your feedback was saved.")
 
-        chatbot.like(like, [turns], None, **fast)
+        chatbot.like(like, [turns], None, **private)  # queued: its "thank you" needs the queue
 
         def new_chat(turns_now: list[Turn]) -> tuple[Any, ...]:
             return [], render_panel([]), [], "[]", turns_now, gr.Button(visible=bool(turns_now))

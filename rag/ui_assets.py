@@ -125,13 +125,13 @@ CSS = """
   --anora-accent: var(--primary-700); --anora-badge: var(--primary-700);
   --anora-mark-bg: var(--primary-100); --anora-mark-text: var(--neutral-900);
   --anora-card-bg: var(--background-fill-primary); --anora-card-border: var(--primary-200);
-  --anora-text: var(--body-text-color); --anora-muted: var(--body-text-color-subdued);
+  --anora-text: var(--body-text-color); --anora-muted: var(--neutral-600);
   --anora-note-bg: var(--background-fill-secondary);
 }
 .dark {
   --anora-accent: var(--primary-300); --anora-badge: var(--primary-700);
   --anora-mark-bg: var(--primary-800); --anora-mark-text: var(--neutral-50);
-  --anora-card-border: var(--primary-800);
+  --anora-card-border: var(--primary-800); --anora-muted: var(--neutral-300);
 }
 .hero { background: linear-gradient(110deg, var(--primary-950), var(--primary-800) 55%,
   var(--primary-700)); color: #fff; border-radius: 14px; padding: 12px 22px; }
