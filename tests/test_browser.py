@@ -305,7 +305,10 @@ def test_text_links_and_highlights_are_readable_in_both_themes(browser, url: str
     failing = {s: v for s, v in measured.items() if v["ratio"] < v["need"]}
     assert not failing, f"{theme}: contrast too low: {failing}"
     if theme == "dark":
-        page.locator("#sources .card details").first.evaluate("d => d.open = false")
+        page.evaluate("document.querySelectorAll('#sources details').forEach(d => d.open = false)")
+        page.get_by_text("Answer options").click()  # fold the options away again
+        page.evaluate("window.scrollTo(0, 0)")
+        page.wait_for_timeout(300)
         page.screenshot(path=str(DOCS / "screenshot-dark.png"))
     page.context.close()
 
@@ -500,11 +503,12 @@ def test_phone_sources_sit_under_each_answer_collapsed(browser, url: str):
     # the start of the answer is on screen, not its end
     first_line = page.locator("#chat [data-testid=user]").last
     expect(first_line).to_be_in_viewport()
+    page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(DOCS / "screenshot-phone.png"))
     page.locator("#chat a.cite").first.click()
     card = page.locator("#chat #isrc-1-1")
     expect(card).to_be_visible()
     expect(card).to_be_focused()
     expect(card.locator("blockquote mark")).to_contain_text("Drew Daniels")
-    page.wait_for_timeout(400)
-    page.screenshot(path=str(DOCS / "screenshot-phone.png"))
     page.context.close()

@@ -360,7 +360,7 @@ def test_chat_handler_shows_errors_briefly_and_logs_the_traceback(caplog):
     chat, panel, turns, _ = updates[-1]
     assert html.escape(str(fixable)) in chat[-1]["content"]
     assert turns == {"__type__": "update"} and panel == {"__type__": "update"}
-    with caplog.at_level(logging.ERROR, logger="rag.ui"):
+    with caplog.at_level(logging.ERROR, logger="rag.ui_chat"):
         chat, *_ = run_chat(BrokenPipeline(RuntimeError("boom")), "Who?")[-1]
     assert FAILED in chat[-1]["content"] and "boom" not in chat[-1]["content"]
     assert any(r.exc_info and "boom" in str(r.exc_info[1]) for r in caplog.records)
