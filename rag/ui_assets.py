@@ -33,7 +33,7 @@ if (!window.__anoraPage) {
       ev.preventDefault(); ev.stopPropagation();
       const id = (link.getAttribute('href') || '').slice(1);
       let card = document.getElementById(id);
-      if (narrow() || !card) {
+      if (narrow() || !card) {  // a phone, or an answer older than the panel keeps
         const inline = document.getElementById('i' + id);
         if (inline) { card = inline; const d = inline.closest('details'); if (d) d.open = true; }
       }

@@ -54,6 +54,7 @@ WRITING = "Writing the answer (each sentence is checked against its source)…"
 STATUS_AFTER_S = 0.3  # a phase that lasts longer than this gets its own status line
 LLM_GENERATORS = ("local", "openai")
 MAX_TURNS = 20  # turns one session keeps on the page and in its history
+PANEL_TURNS = 6  # answers whose cards the side panel shows (every reply carries the panel)
 MAX_SAVED_CHARS = 600_000  # the sessionStorage copy of a conversation stays under this
 FEEDBACK_OPTIONS = ("Like", "Dislike", "Wrong source", "Not what I asked")
 
@@ -153,7 +154,9 @@ def _say(role: str, content: str) -> dict[str, str]:
 
 
 def _panel(turns: Sequence[Turn]) -> str:
-    return render_panel([t.section_html for t in turns])
+    """The side panel: the newest ``PANEL_TURNS`` answers' cards (older ones are still
+    under their answers, where an old citation link finds them)."""
+    return render_panel([t.section_html for t in turns[-PANEL_TURNS:]])
 
 
 # ---------------------------------------------------------------- answering

@@ -100,7 +100,8 @@ class PageSession:
                 if message.get("msg") == "process_completed":
                     size = len(line)
                     assert message.get("success"), message
-                    break
+                if message.get("msg") == "close_stream":
+                    break  # read to the end, as the browser does: the server lets go
         self.quick(self.finish, [])
         return size
 
