@@ -20,6 +20,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 
 from rag.notices import user_notices
 from rag.schema import Answer, Citation, Document
@@ -30,6 +31,7 @@ SCORE_TIP = (
     "How closely this passage matches the question, as the search ranked it "
     "(higher is closer; not a probability)."
 )
+LEAN_CHARS = 160  # passage text either side of the sentence, in the cards under an answer
 TIP_CHARS = 220  # a citation's hover preview shows at most this much of its sentence
 
 _MARKER_GROUP = re.compile(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
@@ -224,9 +226,7 @@ def render_answer(
     inline = ""
     cited = () if answer.abstained else answer.citations
     if documents is not None and cited:
-        cards = "".join(
-            render_card(c, documents.get(c.source), f"isrc-{turn}-{c.n}") for c in cited
-        )
+        cards = "".join(render_card(c, None, f"isrc-{turn}-{c.n}", lean=True) for c in cited)
         inline = (
             f'<details class="inline-sources"><summary>Sources ({len(cited)})</summary>'
             f"{cards}</details>"
@@ -234,12 +234,17 @@ def render_answer(
     return f'<div class="answer">{body}</div>{render_notes(answer)}{inline}{copy}'
 
 
-def render_card(citation: Citation, document: Document | None, anchor: str | None) -> str:
+def render_card(
+    citation: Citation, document: Document | None, anchor: str | None, *, lean: bool = False
+) -> str:
     """One passage card: number, title, file, passage, and the article context.
 
     A numbered card can take focus (a citation link moves focus to it); the retrieval
-    score is in the file line's tooltip, explained.
+    score is in the file line's tooltip, explained.  A ``lean`` card (under an answer)
+    shows the supporting sentence with at most ``LEAN_CHARS`` of its passage either side.
     """
+    if lean:
+        citation = _lean(citation)
     ident = f' id="{anchor}" tabindex="-1"' if anchor else ""
     title = html.escape(citation.title)
     label = f'<span class="num">{citation.n}</span>' if anchor else ""
@@ -257,6 +262,16 @@ def render_card(citation: Citation, document: Document | None, anchor: str | Non
         f"<blockquote>{highlight(citation.text, citation.sentence)}</blockquote>"
         f"{context}</article>"
     )
+
+
+def _lean(citation: Citation) -> Citation:
+    words = citation.sentence.split()
+    m = re.search(r"\s+".join(map(re.escape, words)), citation.text) if words else None
+    if m is None:
+        return citation
+    lo, hi = max(0, m.start() - LEAN_CHARS), min(len(citation.text), m.end() + LEAN_CHARS)
+    text = ("…" if lo else "") + citation.text[lo:hi] + ("…" if hi < len(citation.text) else "")
+    return replace(citation, text=text)
 
 
 def render_sources(answer: Answer, turn: int, documents: Mapping[str, Document]) -> str:
