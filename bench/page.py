@@ -101,7 +101,9 @@ def run(questions: Sequence[str], repeats: int) -> dict[str, Any]:
         "enter_to_first_words_p95_ms": round(percentile(page_ms, 95), 1),
         "ask_p50_ms": round(percentile(ask_ms, 50), 1),
         "ask_p95_ms": round(percentile(ask_ms, 95), 1),
-        "page_overhead_p50_ms": round(statistics.median(p - a for p, a in zip(page_ms, ask_ms)), 1),
+        "page_overhead_p50_ms": round(
+            statistics.median(p - a for p, a in zip(page_ms, ask_ms, strict=True)), 1
+        ),
     }
 
 
