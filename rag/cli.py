@@ -78,10 +78,10 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def _print_answer(answer: Any, width: int = 88) -> None:
-    for notice in answer.notices:
-        print(f"note: {notice}")
-    if answer.fallback_reason:
-        print(f"note: {answer.fallback_reason}")
+    from rag.notices import user_notices
+
+    for notice in user_notices(answer):  # a fallback is one line, however it was noted
+        print(f"note: {notice.line()}")
     print(textwrap.fill(answer.text, width))
     sources = answer.related if answer.abstained else answer.citations
     if sources:
@@ -267,6 +267,27 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- feedback
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    """Summarise the page's thumbs; ``--export FILE`` writes disliked answers as gold candidates."""
+    import json
+
+    from rag.feedback import FeedbackStore, default_path, gold_candidates, summarise
+
+    store = FeedbackStore(args.file or default_path())
+    records = list(store.records())
+    print(summarise(records).describe())
+    if args.export:
+        rows = gold_candidates(records)
+        args.export.parent.mkdir(parents=True, exist_ok=True)
+        with args.export.open("w", encoding="utf-8") as out:
+            out.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+        print(f"wrote {len(rows)} gold candidates to review -> {args.export}")
+    return 0
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -378,6 +399,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common(p)
     p.set_defaults(func=cmd_calibrate)
+
+    p = sub.add_parser("feedback", help="summarise the web page's thumbs up and down")
+    p.add_argument("--file", type=Path, help="feedback file (default feedback/feedback.jsonl)")
+    p.add_argument(
+        "--export", type=Path, metavar="FILE", help="write disliked answers as gold candidates"
+    )
+    p.set_defaults(func=cmd_feedback)
     return parser
 
 

@@ -147,7 +147,13 @@ class Pipeline:
             # "whats it about", "where was the movie shot": the film the articles are about
             query_text = f"{query_text} {self.subject}"
         trimmed = self.embedder.truncate(query_text)
-        if len(trimmed) < len(query_text) and not notices:
+        # a follow-up's query carries earlier questions: only a cut of the question itself
+        # is worth telling the user about
+        if (
+            len(trimmed) < len(query_text)
+            and not notices
+            and len(self.embedder.truncate(text)) < len(text)
+        ):
             notices.append(
                 "Your question is longer than the search model reads; only its beginning was used."
             )

@@ -1,0 +1,143 @@
+"""Benchmark: from pressing Enter to the answer's first words on the page, in a real browser.
+
+Run ``python -m bench.page`` (Debian's Chromium through Playwright).  It serves the
+real app on a loopback port, opens one page, and for each gold question presses
+Enter in the box and times, inside the page, from the ``keydown`` to the first
+mutation that puts answer text (not the status line) in the chat.  Beside it, in the
+same process, it times ``Pipeline.ask`` for the same questions: the share of the
+page's time that is the answer itself.
+
+Writes ``bench_page.json`` and ``benchmarks_page.md`` into ``--out``.  Asserts nothing:
+the target (p50 at most 300 ms for the extractive default) is read from the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from bench.e2e import GOLD, machine
+from rag.evaluation import load_gold, percentile
+from rag.settings import PROJECT_ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+# resolves with ms from Enter to the first answer words in the chat
+FIRST_WORDS_JS = """() => new Promise((resolve) => {
+  const box = document.querySelector('#question textarea');
+  let t0 = null;
+  box.addEventListener('keydown', (e) => { if (e.key === 'Enter') t0 = performance.now(); },
+                       {capture: true, once: true});
+  const bots = () => document.querySelectorAll('#chat [data-testid=bot]');
+  const before = bots().length;
+  const seen = new MutationObserver(() => {
+    const all = bots(); const last = all[all.length - 1];
+    if (t0 === null || all.length <= before - 0 || !last) return;
+    const status = last.querySelector('.status');
+    const words = last.textContent.replace(status ? status.textContent : '', '').trim();
+    if (words) { seen.disconnect(); resolve(performance.now() - t0); }
+  });
+  seen.observe(document.querySelector('#chat'), {childList: true, subtree: true,
+                                                   characterData: true});
+})"""
+
+
+def run(questions: Sequence[str], repeats: int) -> dict[str, Any]:
+    from playwright.sync_api import expect, sync_playwright
+
+    from rag.pipeline import load_pipeline
+    from rag.ui import build_app, launch_style
+    from tests.conftest import free_port
+
+    pipeline = load_pipeline()
+    pipeline.warm_up()
+    app = build_app(pipeline)
+    _, url, _ = app.launch(
+        server_name="127.0.0.1",
+        server_port=free_port(),
+        prevent_thread_lock=True,
+        quiet=True,
+        **launch_style(),
+    )
+    page_ms: list[float] = []
+    ask_ms: list[float] = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.goto(url)
+            box = page.locator("#question textarea")
+            box.wait_for(timeout=60_000)
+            page.wait_for_timeout(500)
+            for _ in range(repeats):
+                for question in questions:
+                    page.get_by_role("button", name="New chat").click()
+                    expect(page.locator("#chat [data-testid=bot]")).to_have_count(0)
+                    box.fill(question)
+                    waiting = page.evaluate_handle(FIRST_WORDS_JS)
+                    box.press("Enter")
+                    page_ms.append(float(page.evaluate("p => p", waiting)))
+                    expect(box).to_be_enabled(timeout=60_000)
+                    started = time.perf_counter()
+                    pipeline.ask(question)
+                    ask_ms.append((time.perf_counter() - started) * 1000)
+            browser.close()
+    finally:
+        app.close()
+    return {
+        "machine": machine(),
+        "questions": len(questions),
+        "repeats": repeats,
+        "enter_to_first_words_p50_ms": round(percentile(page_ms, 50), 1),
+        "enter_to_first_words_p95_ms": round(percentile(page_ms, 95), 1),
+        "ask_p50_ms": round(percentile(ask_ms, 50), 1),
+        "ask_p95_ms": round(percentile(ask_ms, 95), 1),
+        "page_overhead_p50_ms": round(
+            statistics.median(p - a for p, a in zip(page_ms, ask_ms, strict=True)), 1
+        ),
+    }
+
+
+def markdown(r: dict[str, Any]) -> str:
+    m = r["machine"]
+    return (
+        "## The chat page: Enter to the answer's first words\n"
+        f"Machine: {m['cores']} cores, {m['cpu']}, Python {m['python']}. "
+        "Command: `python -m bench.page`. Extractive generator, hybrid retriever, one page, "
+        "Debian's Chromium headless; each question in a new chat.\n\n"
+        "| questions × repeats | Enter → first words p50 ms | p95 ms | "
+        "in-process ask p50 ms | p95 ms | page overhead p50 ms |\n|---|---|---|---|---|---|\n"
+        f"| {r['questions']} × {r['repeats']} | {r['enter_to_first_words_p50_ms']} | "
+        f"{r['enter_to_first_words_p95_ms']} | {r['ask_p50_ms']} | {r['ask_p95_ms']} | "
+        f"{r['page_overhead_p50_ms']} |\n\n"
+        "Target: p50 at most 300 ms. The overhead is the page's own steps (take the question "
+        "out of the box, queue the answer, stream it back, render it).\n"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.page", description=__doc__)
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "docs")
+    parser.add_argument("--questions", type=int, default=20, help="first N gold questions")
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args(argv)
+    gold = [g.question for g in load_gold(GOLD) if not g.history][: args.questions]
+    result = run(gold, args.repeats)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "bench_page.json").write_text(json.dumps(result, indent=2) + "\n")
+    (args.out / "benchmarks_page.md").write_text(markdown(result))
+    print(markdown(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
