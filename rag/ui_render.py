@@ -218,7 +218,10 @@ def render_answer(
     if answer.abstained:
         body = f'<span class="abstained">{html.escape(answer.text)}</span>'
     else:
-        body = answer_html(answer.text, turn, answer.citations)
+        body = answer_html(answer.text, turn, answer.citations).replace("\n", "<br>")
+        lead = html.escape(answer.short_answer)
+        if lead and body.startswith(f"{lead} — "):  # the short answer, then where it is said
+            body = f'<strong class="short-answer">{lead}</strong> — {body[len(lead) + 3 :]}'
     copy = (
         f'<button type="button" class="copy-answer" data-copy="{_attr(copy_text(answer))}" '
         f'aria-label="Copy answer {turn} with its sources">Copy</button>'
