@@ -278,10 +278,13 @@ def resolve(question: str, turns: Sequence[Turn], names: Mapping[str, str]) -> R
     if ellipsis and ellipsis.group(1):
         fragment = ellipsis.group(1)
         new = _names_in(fragment, names)
-        old = _names_in(last.question, names)
+        # the predicate of the last question that was not itself an ellipsis: after "how many
+        # days in Las Vegas?" and "and which hotel?", "and how many days in New York?"
+        base = next((t for t in reversed(turns[-2:]) if not _ELLIPSIS.match(t.question)), last)
+        old = _names_in(base.question, names)
         if new and old:  # "who plays toros" -> "and igor?": who plays Igor
             pattern = re.compile(r"\b" + r"\s+".join(map(re.escape, old[0].split())) + r"\b", re.I)
-            rewrite = pattern.sub(new[0], last.question.rstrip(" ?"), count=1)
+            rewrite = pattern.sub(new[0], base.question.rstrip(" ?"), count=1)
             return Resolved(rewrite, True, more, new[0], rewritten=True)
         return Resolved(f"{last.question.rstrip(' ?')} {fragment}", True, more, "")
     bare = _BARE_WH.match(question)

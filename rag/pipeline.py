@@ -326,7 +326,7 @@ class Pipeline:
         timings["generate"] = _ms(mark)
         timings["total"] = _ms(started)
         yield Answer(
-            question=request.question,
+            question=clean_question(question, self.settings.max_question_chars)[0],
             text=draft.text,
             abstained=draft.abstained,
             citations=draft.citations,

@@ -109,6 +109,7 @@ def answer_from_json(row: dict[str, Any]) -> Answer:
         verified=row.get("verified"),
         fallback_reason=row.get("fallback_reason"),
         notices=tuple(str(n) for n in row.get("notices") or ()),
+        short_answer=str(row.get("short_answer") or ""),
     )
 
 

@@ -12,7 +12,8 @@ def test_e2e_benchmark_smoke(tmp_path):
     data = json.loads((tmp_path / "bench_e2e.json").read_text())
     ask = data["ask"]["extractive"]
     assert ask["questions"] == 8 and ask["ask_p50_ms"] > 0 and ask["embed_p50_ms"] > 0
-    assert ask["ratio_p50"] == round(ask["ask_p50_ms"] / ask["embed_p50_ms"], 2)
+    # the ratio is of the unrounded medians; the milliseconds shown are rounded
+    assert abs(ask["ratio_p50"] - ask["ask_p50_ms"] / ask["embed_p50_ms"]) < 0.011
     assert data["cold_start"]["process_to_answer_s"] > 0
     assert data["index_build"]["texts_per_s"] > 0
     assert "| extractive |" in (tmp_path / "benchmarks_e2e.md").read_text()

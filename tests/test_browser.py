@@ -379,7 +379,7 @@ def test_copy_retry_and_thumbs(browser, url: str, feedback_file: Path):
     page.get_by_role("button", name="Copy answer 1 with its sources").click()
     expect(page.locator("button.copy-answer")).to_have_text("Copied")
     copied = page.evaluate("navigator.clipboard.readText()")
-    assert copied.startswith("To help him") and "Sources:\n[1] " in copied
+    assert copied.startswith("Drew Daniels — To help him") and "Sources:\n[1] " in copied
     assert "anora-production-notes.txt" in copied and "<" not in copied
 
     before = feedback_file.read_text().splitlines() if feedback_file.exists() else []

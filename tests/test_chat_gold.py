@@ -12,11 +12,11 @@ import re
 from collections import Counter, defaultdict
 
 import pytest
-from conftest import CORPUS, PROJECT_ROOT
 
 from rag.chunking import normalise_space
 from rag.evaluation import normalize_answer
 from rag.text import fold
+from tests.conftest import CORPUS, PROJECT_ROOT
 
 CHAT = PROJECT_ROOT / "eval" / "chat.jsonl"
 ANSWERABLE = {"chat-fact", "chat-open", "chat-list", "chat-yesno", "chat-compare", "chat-followup"}

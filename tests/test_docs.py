@@ -32,10 +32,7 @@ README_MAX_LINES = 200
 # an entry once its file is merged; nothing else may be linked without existing.
 PENDING = frozenset(
     {
-        "docs/api.md",  # the HTTP API reference
-        "docs/results.md",  # written by `rag eval --compare` and `make bench`
-        "eval/README.md",  # the gold set explained
-        "rag/answerer",  # the extractive answerer, moving out of rag/generators/extractive.py
+        "docs/results.md",  # written by `rag eval --compare` (not run on this round's code yet)
     }
 )
 

@@ -433,10 +433,9 @@ def planted_pipeline(tmp_path_factory):
     """The real corpus plus an article carrying a prompt injection, indexed for real."""
     import shutil
 
-    from conftest import CORPUS, write_corpus
-
     from rag.pipeline import load_pipeline
     from rag.settings import Settings
+    from tests.conftest import CORPUS, write_corpus
 
     root = tmp_path_factory.mktemp("planted")
     shutil.copytree(CORPUS, root / "corpus")

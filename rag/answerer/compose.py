@@ -26,7 +26,7 @@ What this module does not do: decide whether to answer (``generator``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +39,7 @@ from rag.answerer.patterns import AGE, DATE, DURATION, MONEY, NUMBER, PLACE, RUN
 from rag.answerer.question import Question
 from rag.lexicon import OPENING_PRONOUNS, STOPWORDS
 from rag.text import is_caption, terms, words
+from rag.thesaurus import alternatives
 
 SUMMARY_WORDS = 120
 SUMMARY_SENTENCES = 5
@@ -68,7 +69,7 @@ class Composition:
 
 
 _CAPITALISED = re.compile(
-    r"[A-Z][\w’'.-]*(?:\s+(?:(?:of|the|and|de|del|la|von|van)\s+)?[A-Z0-9][\w’'.-]*)*"
+    r"[A-Z][\w’'.-]*(?:\s+(?:(?:of|the|de|del|la|von|van)\s+)?[A-Z0-9][\w’'.-]*)*"
 )
 _PIECES = re.compile(r"(?<=[.!?])[”\"’)]?\s+(?=[“\"‘(]?[A-Z0-9])")
 
@@ -90,14 +91,30 @@ def short_answer(
     kind = question.kind
     if kind == "name":
         return _name(question.text, sentence, names or {})
-    pattern = {
-        "money": MONEY,
-        "age": AGE,
-        "place": PLACE,
-        "duration": RUNTIME_UNIT if question.runtime else DURATION,
-        "date": UNIT[question.calendar] if question.calendar else DATE,
-    }.get(kind or "")
     if kind in ("count", "number"):
+        spans = list(_counts(question, sentence))
+        if not spans:
+            return None
+        # the count nearest the question's own words: "3 days in Las Vegas" for "... in Vegas?"
+        return min(spans, key=lambda span: _distance(question, sentence, span[0]))[1]
+    return _pattern_span(question, sentence, kind)
+
+
+def _distance(question: Question, sentence: str, at: int) -> int:
+    """Characters from a count at ``at`` to the next word of the question after it, the
+    counted noun aside: what follows a count says what it is of ("37 days in New York")."""
+    asked = set(terms(question.text)) - question.counted
+    places = [
+        m.start()
+        for m in re.finditer(r"[\w’'-]+", sentence)
+        if m.start() > at and asked & set(terms(m.group(0)))
+    ]
+    return min((p - at for p in places), default=len(sentence))
+
+
+def _counts(question: Question, sentence: str) -> Iterator[tuple[int, str]]:
+    """(offset, span) of each number the question does not hold, with what it counts."""
+    if question.kind:
         asked = {w.lower() for w in re.findall(r"[\w.,]+", question.text)}
         for m in NUMBER.finditer(sentence):
             if m.group(0).lower() in asked or re.fullmatch(r"1[89]\d\d|20\d\d", m.group(0)):
@@ -108,13 +125,24 @@ def short_answer(
                 pieces = re.findall(r"[-\s]+[\w’'-]+", tail)
                 for i, piece in enumerate(pieces):
                     if question.counted & set(terms(piece)):
-                        return (m.group(0) + "".join(pieces[: i + 1])).strip()
+                        yield m.start(), (m.group(0) + "".join(pieces[: i + 1])).strip()
+                        break
                 continue
             word = (re.findall(r"[-\s]+[\w’'-]+", tail) or [""])[0]
             if word.strip(" -").lower() in STOPWORDS:
                 word = ""  # "half of": the number alone
-            return (m.group(0) + word).strip()
-        return None
+            yield m.start(), (m.group(0) + word).strip()
+
+
+def _pattern_span(question: Question, sentence: str, kind: str | None) -> str | None:
+    """The span of the pattern for ``kind`` (a sum, an age, a place, a span of time, a date)."""
+    pattern = {
+        "money": MONEY,
+        "age": AGE,
+        "place": PLACE,
+        "duration": RUNTIME_UNIT if question.runtime else DURATION,
+        "date": UNIT[question.calendar] if question.calendar else DATE,
+    }.get(kind or "")
     if pattern is None:
         return None
     found = pattern.search(sentence)
@@ -128,7 +156,9 @@ def short_answer(
         if not _near_question(question.text, sentence, m.start()):
             return None
     if kind == "date":  # a month with its day and year: "January 2023", "May 25, 2024"
-        around = re.match(r"(?:\s+\d{1,2}(?:st|nd|rd|th)?,?)?(?:\s+\d{4})?", sentence[m.end() :])
+        around = re.match(
+            r"(?:\s+\d{1,2}(?:st|nd|rd|th)?\b,?)?(?:\s+\d{4}\b)?", sentence[m.end() :]
+        )
         span += around.group(0) if around else ""
     return span.strip(" ,.")
 
@@ -142,6 +172,8 @@ def _name(question: str, sentence: str, names: Mapping[str, str]) -> str | None:
     asked = set(words(question))
     asked_names = {w for key in names for w in key.split() if w in asked and key in asked}
     asked_terms = set(terms(question))
+    # a film-making synonym of the question's words stands for them ("DP" for cinematography)
+    asked_terms |= {t for alts in alternatives(asked_terms).values() for alt in alts for t in alt}
     tokens = [(m.start(), set(terms(m.group(0)))) for m in re.finditer(r"[\w’'-]+", sentence)]
     anchors = [pos for pos, ts in tokens if ts & asked_terms]
     best: tuple[float, str] | None = None
@@ -150,7 +182,11 @@ def _name(question: str, sentence: str, names: Mapping[str, str]) -> str | None:
         parts = run.split()
         if asked_names & set(words(run)):
             continue
-        while parts and (parts[0].lower() in STOPWORDS or parts[0].lower() in asked):
+        while parts and (
+            parts[0].lower() in STOPWORDS
+            or parts[0].lower() in asked
+            or set(terms(parts[0])) & asked_terms
+        ):
             parts = parts[1:]  # "The", "Says", or a word of the question
         while parts and parts[-1].lower() in ("of", "the", "and"):
             parts = parts[:-1]
@@ -209,6 +245,18 @@ def _quotable(candidates: Sequence[Candidate]) -> list[Candidate]:
     return kept or list(candidates)
 
 
+def _caption_only(
+    question: Question, pool: Sequence[Candidate], best: Candidate, names: Mapping[str, str]
+) -> bool:
+    """Whether the best sentence is a caption holding the short answer that no other
+    candidate holds ("Sean Baker and DP Drew Daniels on the set"): then it is quoted, as the
+    only evidence there is, rather than a sentence that does not answer."""
+    if not is_caption(best.sentence.text):
+        return False
+    lead = short_answer(question, best.sentence.text, names)
+    return lead is not None and not any(lead in c.sentence.text for c in pool if c is not best)
+
+
 def compose(
     question: Question,
     ask: Intent,
@@ -224,6 +272,8 @@ def compose(
         picked = pick_diverse(pool, vectors, limit, ask.kind == "summary")
         quotes = tuple(Quote(c, clip(c.sentence.text, ITEM_WORDS)) for c in picked)
         return Composition("", quotes, "list" if ask.kind == "list" else "prose")
+    if quotable and _caption_only(question, pool, quotable[0], names or {}):
+        pool = [quotable[0], *pool]
     first = _answering(question, pool)
     chosen = select([first, *(c for c in pool if c is not first)])
     sure = question.kind not in ("name", "place") or sigmoid(first.score) >= LEAD_PROBABILITY
@@ -290,12 +340,12 @@ def pick_diverse(
         used += size
     if in_order:
         picked.sort(key=lambda c: (c.sentence.source, c.sentence.id))
-        ids = {c.sentence.id for c in picked}
-        picked = [
-            c
-            for c in picked
-            if not _opens_with_pronoun(c.sentence.text) or c.sentence.id - 1 in ids
-        ] or picked[:1]
+        # the answer opens with a sentence that names its subject: a later "She notes ..."
+        # reads after one that says who she is, the first cannot
+        opener = next((c for c in picked if not _opens_with_pronoun(c.sentence.text)), None)
+        if opener is not None and opener is not picked[0]:
+            picked.remove(opener)
+            picked.insert(0, opener)
     return picked
 
 

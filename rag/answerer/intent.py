@@ -40,7 +40,7 @@ _OPEN = re.compile(
     r"|\bwhat(?:'s|’s|s|\s+is|\s+was|\s+are|\s+were)?\s+(?:the\s+)?(?:film|movie|story|plot|it|this|anora)?"
     r"\s*(?:about|like)\s*\??\s*$"
     r"|\bwhat\s+(?:happens|happened|is\s+going\s+on)\b|\bwhat\s+kind\s+of\b|\btheor(?:y|ies)\b"
-    r"|\bwhat\b.*\b(?:look|looks|looked|is|was|are|were)\s+like\s*\??\s*$"
+    r"|\bwhat(?:'s|’s|s)?\s+(?:(?:is|was|are|were|does|do|did)\s+)?.*\blike\s*\??\s*$"
     r"|\bwhat\s+do(?:es)?\s+(?:people|fans|critics|viewers|audiences|reviewers|the\s+\w+)\s+"
     r"(?:think|say|make|mean)\b"
     r"|\bwhat\s+(?:does|did)\s+.+\s+mean\b|\bmeaning\s+of\b|\bthemes?\b|\bending\b|\bplot\b"

@@ -128,7 +128,9 @@ def test_rag_auth_guards_the_queue_and_every_other_api_route(secured_app: AppPro
         for method, path in PROTECTED:  # after a failed login, too: no half-session
             kwargs = {"json": body} if method == "POST" else {}
             response = client.request(method, secured_app.url + path, **kwargs)
-            assert response.status_code == 401, (method, path, response.status_code)
+            # 401, or 403 where the route is refused to everyone (uploads: the app has none)
+            assert response.status_code in (401, 403), (method, path, response.status_code)
+            assert response.status_code == 401 or path.endswith("/upload"), (method, path)
             assert "Drew Daniels" not in response.text
 
     with http_client() as client:
@@ -210,7 +212,7 @@ def check_markup_is_ours(fragment: str) -> None:
     for tag, attrs in parser.tags:
         assert tag in ALLOWED_TAGS, (tag, fragment[:300])
         for name, value in attrs:
-            assert name in ("class", "id", "href", "title"), (tag, name, fragment[:300])
+            assert name in ("class", "id", "href", "title", "aria-hidden", "role"), (tag, name)
             if name == "href":
                 assert re.fullmatch(r"#src-\d+-\d+", value or ""), value
             elif name != "title":  # a tooltip: any text, escaped

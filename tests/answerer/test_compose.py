@@ -1,0 +1,99 @@
+"""Composing answers: short answers, cuts, captions, summaries, lists, off-topic."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answerer.compose import SUMMARY_WORDS, clip, short_answer
+from rag.answerer.question import analyse
+from rag.lexicon import CAPABILITIES, OFF_TOPIC
+from rag.text import is_caption
+from tests.conftest import assert_every_claim_cited
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "span"),
+    [
+        (
+            "Who was the director of photography?",
+            "The director of photography was Drew Daniels.",
+            "Drew Daniels",
+        ),
+        ("How many days did they shoot?", "They shot for 37 days in New York.", "37 days"),
+        (
+            "When did production begin?",
+            "Production began in January 2023 in Brooklyn.",
+            "January 2023",
+        ),
+        (
+            "How many of his films are about sex work?",
+            "Sex work has figured in half of Baker’s films.",
+            "half",
+        ),
+    ],
+)
+def test_the_short_answer_is_the_span_asked_for(question, sentence, span):
+    assert short_answer(analyse(question), sentence) == span
+
+
+def test_no_short_answer_without_the_kind_asked_for_or_near_the_question():
+    assert short_answer(analyse("Why did he shoot on film?"), "He loves 35mm film.") is None
+    # a name far from every word of the question may be anyone's
+    far = (
+        "Drew Daniels was there. " + "It was a long and cold winter of work, " * 3 + "said the DP."
+    )
+    assert short_answer(analyse("Who was the costume designer?"), far) is None
+
+
+def test_a_long_quote_is_cut_around_its_answer_and_says_so():
+    text = "First part here. " * 20 + "The answer is Tatiana’s. " + "Last bit. " * 20
+    shown = clip(text.strip(), 12, keep="Tatiana’s")
+    assert "Tatiana’s" in shown and shown.startswith("…") and shown.endswith("…")
+    assert len(shown.split()) <= 14
+
+
+def test_captions_and_headlines_are_recognised():
+    assert is_caption("Sean Baker and DP Drew Daniels on the set of ANORA.")
+    assert not is_caption("He re-teamed with his director of photography, Drew Daniels.")
+
+
+def test_a_fact_leads_with_its_short_answer(pipeline):
+    answer = pipeline.ask("Who was the director of photography?")
+    assert answer.short_answer == "Drew Daniels"
+    assert_every_claim_cited(answer)
+    assert not any(is_caption(c.sentence) for c in answer.citations)
+
+
+def test_what_it_is_about_is_a_short_summary_of_several_sentences(pipeline):
+    answer = pipeline.ask("whats it about")
+    assert not answer.abstained and len(answer.text.split()) <= SUMMARY_WORDS + 10
+    assert answer.text.count("[") >= 2
+    assert "oligarch" in answer.text
+    assert_every_claim_cited(answer)
+
+
+def test_a_list_question_is_answered_as_a_list(pipeline):
+    answer = pipeline.ask("what awards have bakers films won")
+    assert not answer.abstained and answer.text.startswith("- ")
+    assert answer.text.count("\n- ") >= 1
+    assert_every_claim_cited(answer)
+
+
+def test_an_either_or_answer_leads_with_both_when_the_evidence_says_both(pipeline):
+    answer = pipeline.ask("is ani a stripper or an escort?")
+    assert answer.short_answer == "Both" and answer.text.startswith("Both — ")
+    assert_every_claim_cited(answer)
+
+
+@pytest.mark.parametrize(
+    ("question", "reply"),
+    [
+        ("hi", CAPABILITIES),
+        ("what can you do?", CAPABILITIES),
+        ("can u give me a borscht recipe", OFF_TOPIC),
+    ],
+)
+def test_small_talk_and_off_topic_get_a_short_reply_and_no_passages(pipeline, question, reply):
+    answer = pipeline.ask(question)
+    assert answer.abstained and answer.text == reply
+    assert answer.citations == () and answer.related == ()

@@ -1,0 +1,43 @@
+"""What kind of answer a question wants, from its grammar (no index needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answerer.intent import intent
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("hi", "chat"),
+        ("thanks, thats all", "chat"),
+        ("what can you do?", "chat"),
+        ("whats it about", "summary"),
+        ("how does it end", "summary"),
+        ("why is everything so red in this movie", "summary"),
+        ("what is igor like", "summary"),
+        ("how is anora different from bakers older films", "summary"),
+        ("who is in the cast", "list"),
+        ("Which films inspired the look of Anora?", "list"),
+        ("did it win anything", "yesno"),
+        ("is ani a stripper or an escort?", "choice"),
+        ("Who was the director of photography?", "fact"),
+        ("How many days did they shoot in Las Vegas?", "fact"),
+        ("What did Daniels borrow from Italian cinema?", "fact"),  # a name, not a plural
+        ("Which silent-era comedian did Madison compare him to?", "fact"),  # not a comparison
+    ],
+)
+def test_the_intent_comes_from_the_grammar(question, kind):
+    assert intent(question).kind == kind
+
+
+def test_an_either_or_question_has_parallel_options():
+    assert intent("is igor russian or armenian").options == ("russian", "armenian")
+    assert intent("did they use real places or build sets").options == ("real places", "build sets")
+    assert intent("is it set in LA or new york").options == ("LA", "new york")
+
+
+def test_what_the_film_is_about_is_a_synopsis():
+    assert intent("whats it about").synopsis and intent("what's the plot?").synopsis
+    assert not intent("what is igor like").synopsis

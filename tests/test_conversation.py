@@ -1,0 +1,104 @@
+"""Follow-ups resolved from what earlier turns established; standalone questions left alone."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from rag.conversation import is_follow_up, resolve, role_question
+from rag.schema import Turn
+from tests.conftest import GOLD
+
+NAMES = {
+    "toros": "Toros",
+    "igor": "Igor",
+    "madison": "Madison",
+    "mikey madison": "Mikey Madison",
+    "baker": "Baker",
+    "sean baker": "Sean Baker",
+}
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "expected"),
+    [
+        ("and igor?", ["who plays toros"], True),
+        ("how old?", ["who plays ani"], True),
+        ("what else has she been in", ["who plays ani"], True),
+        ("which silent-era comedian did madison compare him to?", ["who plays ivan"], True),
+        ("how does the look of that sequence compare?", ["how long is the party scene"], True),
+        ("who shot it", ["who plays toros"], False),  # "it" is the film
+        ("what lenses did they use", ["who plays toros"], False),  # the film-makers
+        ("how did mikey madison prepare for her role", ["who plays toros"], False),
+        ("What is Anora about?", ["Who was the director of photography?"], False),
+    ],
+)
+def test_a_question_is_a_follow_up_only_when_it_needs_the_conversation(question, history, expected):
+    assert is_follow_up(question, [Turn(h) for h in history], NAMES) is expected
+
+
+def test_an_ellipsis_inherits_the_predicate_and_a_pronoun_the_answer():
+    assert resolve("and igor?", [Turn("who plays toros")], NAMES).question == "who plays Igor"
+    turn = Turn("who plays ani", answer="Mikey Madison — ... [1]", short_answer="Mikey Madison")
+    resolved = resolve("what else has she been in", [turn], NAMES)
+    assert resolved.question == "what else has Mikey Madison been in" and resolved.more
+
+
+def test_who_shot_it_asks_for_the_cinematographer():
+    assert role_question("who shot it?", "Anora") == "Who was the cinematographer of Anora?"
+    assert role_question("who shot toros?", "Anora") is None
+
+
+def test_follow_ups_in_a_real_conversation(pipeline):
+    first = pipeline.ask("who plays toros")
+    second = pipeline.ask("and igor?", ["who plays toros"])
+    assert second.retrieval_query == "who plays Igor"
+    assert not second.abstained
+    # the earlier answer is passed with the turn: nothing it quoted is quoted again
+    from rag.pipeline import as_turn
+
+    director = pipeline.ask("who directed anora")
+    more = pipeline.ask("what else has he directed", [as_turn(director)])
+    assert "Sean Baker" in more.retrieval_query
+    shown = {c.sentence for c in director.citations}
+    assert not shown & {c.sentence for c in more.citations}
+    assert first.question == "who plays toros"
+
+
+def test_history_as_turn_dicts_is_read_and_bounded(pipeline):
+    long = [{"question": f"question {i}", "answer": "x" * 50_000} for i in range(50)]
+    turns = pipeline.turns(long)
+    assert len(turns) == 6 and all(
+        len(t.answer) <= 4 * pipeline.settings.max_question_chars for t in turns
+    )
+    assert pipeline.ask("Who was the director of photography?", long).short_answer == "Drew Daniels"
+
+
+# Standalone gold questions whose answer still changes after two unrelated questions,
+# measured: "it" after a question asking for another work, and "they" after one naming two
+# people, are read as follow-ups on purpose (the quiz follow-ups need it); see the issue note.
+KNOWN_AMBIGUOUS = frozenset({"c009", "c050", "c051", "c055", "c056", "c063", "q062", "q069"})
+
+
+@pytest.mark.slow
+def test_standalone_gold_questions_are_answered_as_in_a_new_chat(pipeline):
+    rows = [
+        json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+    chat = GOLD.with_name("chat.jsonl")
+    rows += [
+        json.loads(line) for line in chat.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+    standalone = [r for r in rows if not r["history"] and r["answerable"]]
+    rng = random.Random(29)
+    changed = []
+    for row in standalone:
+        others = [o["question"] for o in standalone if o["id"] != row["id"]]
+        earlier = rng.sample(others, 2)
+        alone = pipeline.ask(row["question"]).text
+        after = pipeline.ask(row["question"], earlier).text
+        if alone != after and row["id"] not in KNOWN_AMBIGUOUS:
+            changed.append((row["id"], earlier))
+    assert not changed, changed
