@@ -134,9 +134,8 @@ class Pipeline:
             resolved = resolve(text, turns, self.names)
         if resolved.follow_up and resolved.referent and turns[-1].chunk_ids:
             follows = self.following(turns[-1].chunk_ids)
-        shown = (
-            frozenset(s for t in turns for s in t.sentences) if resolved.follow_up else frozenset()
-        )
+        # a request for more ("what else ...") gets only what no earlier turn quoted
+        shown = frozenset(s for t in turns for s in t.sentences) if resolved.more else frozenset()
         questions = tuple(t.question for t in turns)
         query_text = resolved.question
         role = None if resolved.follow_up else role_question(text, self.subject)
