@@ -39,8 +39,19 @@ if TYPE_CHECKING:
 SHORT_WORDS = 8  # fewer words: a caption or an exclamation, rarely an answer alone
 
 
+class _Named:
+    """Named float fields read as a vector in field order (the models file's order)."""
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+
+    def vector(self) -> np.ndarray:
+        return np.asarray(dataclasses.astuple(self), dtype=np.float64)  # type: ignore[call-overload]
+
+
 @dataclass(frozen=True)
-class SentenceFeatures:
+class SentenceFeatures(_Named):
     """One candidate sentence, as the sentence ranker sees it (field order = model order)."""
 
     cos: float  # cosine of the sentence to the search query
@@ -56,16 +67,9 @@ class SentenceFeatures:
     next_lex: float  # coverage of the next sentence of the article
     name: float  # rarity of the rarest proper noun it adds to the query
 
-    @classmethod
-    def names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in dataclasses.fields(cls))
-
-    def vector(self) -> np.ndarray:
-        return np.asarray(dataclasses.astuple(self), dtype=np.float64)
-
 
 @dataclass(frozen=True)
-class AnswerFeatures:
+class AnswerFeatures(_Named):
     """The question's evidence as a whole, as the answerability model sees it."""
 
     best: float  # the best sentence's probability under the sentence ranker
@@ -74,13 +78,6 @@ class AnswerFeatures:
     chunk_cos: float  # the best passage cosine
     oov: float  # IDF-weighted share of query terms the corpus never uses
     best_ctx_lex: float  # coverage of the best sentence with its neighbours
-
-    @classmethod
-    def names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in dataclasses.fields(cls))
-
-    def vector(self) -> np.ndarray:
-        return np.asarray(dataclasses.astuple(self), dtype=np.float64)
 
 
 @dataclass(frozen=True)
