@@ -41,6 +41,8 @@ from rag.ui_chat import (  # noqa: F401  (re-exported for tests and callers)
     FEEDBACK_OPTIONS,
     MAX_TURNS,
     SEARCHING,
+    STOPPED,
+    STOPPED_NOTE,
     STOPS,
     Turn,
     _feedback_record,
@@ -79,7 +81,6 @@ TAGLINE = (
     "Ask about Sean Baker's <em>Anora</em>: every answer is drawn from a small set of "
     "articles and cites the passages it comes from."
 )
-STOPPED = "Stopped. Your question is back in the box: edit it or press Enter to ask again."
 PROMPT = "Ask about Anora…"
 BUSY_PROMPT = "Writing the answer… press Stop to end it"
 EXAMPLES = (
@@ -223,7 +224,7 @@ def build_app(pipeline: "Pipeline", feedback: FeedbackStore | None = None) -> gr
             chat = chat_messages(turns_now)
             if question:
                 chat += [_say("user", render_user(question))]
-                chat += [_say("assistant", f'<div class="note" role="status">{STOPPED}</div>')]
+                chat += [_say("assistant", STOPPED_NOTE)]
             return (
                 gr.Textbox(value=question, interactive=True, placeholder=PROMPT),
                 "",

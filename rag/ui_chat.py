@@ -170,6 +170,8 @@ class _Failed:
 
 
 _WARM, _DONE = object(), object()
+STOPPED = "Stopped. Your question is back in the box: edit it or press Enter to ask again."
+STOPPED_NOTE = f'<div class="note" role="status">{STOPPED}</div>'
 
 
 def _produce(
@@ -269,7 +271,10 @@ def respond(
     worker.start()
     try:
         while True:
-            if stop.is_set():  # the user pressed Stop: the page already says so
+            if stop.is_set():
+                # the user pressed Stop.  The Stop handler says so too, but an update of this
+                # stream may reach the page after it: the stream's last word is the same note
+                yield [*chat, _say("assistant", STOPPED_NOTE)], *(gr.skip(),) * 3
                 return
             try:
                 event = events.get(timeout=0.1)

@@ -6,6 +6,7 @@ import html
 import json
 import logging
 import re
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -18,6 +19,8 @@ from rag.ui import (
     FAILED,
     MAX_TURNS,
     NOT_FOUND,
+    STOPPED_NOTE,
+    STOPS,
     _feedback_record,
     answer_from_json,
     article_context,
@@ -364,3 +367,32 @@ def test_chat_handler_shows_errors_briefly_and_logs_the_traceback(caplog):
         chat, *_ = run_chat(BrokenPipeline(RuntimeError("boom")), "Who?")[-1]
     assert FAILED in chat[-1]["content"] and "boom" not in chat[-1]["content"]
     assert any(r.exc_info and "boom" in str(r.exc_info[1]) for r in caplog.records)
+
+
+class SlowPipeline(BrokenPipeline):
+    """Streams a piece of text, then a second one only after the stop flag had time to act."""
+
+    def __init__(self) -> None:
+        super().__init__(RuntimeError("unused"))
+
+    def stream(self, *args, **kwargs):
+        yield Delta("Half an answer")
+        time.sleep(1.0)
+        yield Delta(" and the rest")
+
+
+def test_stop_makes_the_stopped_note_the_streams_last_word():
+    # the Stop handler writes the note too, but an update of the stream may reach the page
+    # after it; so the stream itself ends with the same note and keeps no turn
+    request = SimpleNamespace(session_hash="stop-test")
+    stream = respond(SlowPipeline(), "Who shot it?", [], "extractive", "hybrid", 5, request)
+    updates = []
+    for update in stream:
+        updates.append(update)
+        if "Half an answer" in str(update[0][-1]["content"]):
+            STOPS.stop("stop-test")
+    chat, panel, turns, saved = updates[-1]
+    assert chat[-1]["content"] == STOPPED_NOTE and "Stopped." in STOPPED_NOTE
+    assert [m["role"] for m in chat] == ["user", "assistant"]
+    assert not any("the rest" in str(u[0][-1]["content"]) for u in updates)
+    assert turns == {"__type__": "update"}  # no half answer was kept
