@@ -89,6 +89,8 @@ def short_answer(
     '2024'
     """
     kind = question.kind
+    if question.cast is not None and question.cast.wants == "either":
+        return None  # "who is Samantha Quan?" asks what she is, not for a name
     if kind == "name":
         return _name(question.text, sentence, names or {})
     if kind in ("count", "number"):
@@ -264,8 +266,10 @@ def compose(
     select: Callable[[list[Candidate]], list[Candidate]],
     vectors: np.ndarray,
     names: Mapping[str, str] | None = None,
+    lead_for: Callable[[str], str | None] | None = None,
 ) -> Composition:
-    """The answer for ``ask``'s intent, from ``quotable`` (best first)."""
+    """The answer for ``ask``'s intent, from ``quotable`` (best first); ``lead_for`` gives
+    the short answer of a sentence when a rule knows it (the actor a credit names)."""
     pool = _quotable(quotable)
     if ask.kind in ("summary", "list"):
         limit = LIST_ITEMS if ask.kind == "list" else SUMMARY_SENTENCES
@@ -278,6 +282,8 @@ def compose(
     chosen = select([first, *(c for c in pool if c is not first)])
     sure = question.kind not in ("name", "place") or sigmoid(first.score) >= LEAD_PROBABILITY
     lead = (short_answer(question, first.sentence.text, names) or "") if sure else ""
+    if lead_for is not None:
+        lead = lead_for(first.sentence.text) or lead
     if ask.kind == "choice":
         lead = _choice(ask.options, chosen)
     # a long quoted paragraph is cut only around a short answer it holds: without one,
