@@ -237,6 +237,7 @@ class ExtractiveGenerator:
             self.index.sentence_vectors,
             self.names,
             lead_for=requirement.lead if requirement else None,
+            idf=self.features.idf,
         )
         return self.render(composition, decision.confidence)
 
