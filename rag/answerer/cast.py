@@ -116,3 +116,12 @@ class Cast:
 
     def is_actor(self, name: str) -> bool:
         return bool(self.roles_of(name))
+
+    def roster(self) -> list[list[Credit]]:
+        """The credits grouped by actor (any spelling: "Madison", "Mikey Madison"), the
+        most credited first: an article credits its lead more often than a supporting
+        player."""
+        groups: dict[str, list[Credit]] = {}
+        for credit in self.credits:
+            groups.setdefault(_folded(credit.actor)[-1], []).append(credit)
+        return sorted(groups.values(), key=lambda g: -len(g))

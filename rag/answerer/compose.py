@@ -334,6 +334,16 @@ def _shown(
     return focus(text, question.text, idf) if idf is not None else text
 
 
+def compose_roster(credited: Sequence[tuple[Candidate, str, str]]) -> Composition:
+    """The cast as a list, led by "Actor (Character), ...": each (sentence, actor,
+    character) of ``credited`` quoted, at most ``LIST_ITEMS``; both names of each lead
+    item are spans of the sentence quoted for it."""
+    shown = credited[:LIST_ITEMS]
+    lead = ", ".join(f"{actor} ({character})" for _, actor, character in shown)
+    quotes = tuple(Quote(c, clip(c.sentence.text, ITEM_WORDS)) for c, _, _ in shown)
+    return Composition(f"{lead}:", quotes, "list")
+
+
 def _answering(question: Question, pool: Sequence[Candidate]) -> Candidate:
     """The best sentence, unless it lacks what was asked and a close one holds it."""
     best = pool[0]

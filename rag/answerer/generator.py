@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from rag.answerer.cast import Cast
-from rag.answerer.compose import Composition, compose
+from rag.answerer.compose import Composition, compose, compose_roster
 from rag.answerer.features import Candidate, Features
 from rag.answerer.intent import intent
 from rag.answerer.model import Models, load_models, sigmoid
@@ -213,6 +213,11 @@ class ExtractiveGenerator:
         question = analyse(request.question)
         if ask.synopsis:  # what the whole film is about: the articles' opening paragraphs
             request = replace(request, hits=self.ledes(request))
+        if ask.roster and not request.shown:  # the cast: a sentence crediting each actor
+            credited = self.roster(request, question)
+            if credited:
+                confidence = self.confidence(request, [c for c, _, _ in credited])
+                return self.render(compose_roster(credited), confidence)
         candidates = self.candidates(request, question)
         if request.shown and candidates:  # a follow-up: nothing an earlier turn quoted
             candidates = [c for c in candidates if c.sentence.text not in request.shown]
@@ -240,6 +245,29 @@ class ExtractiveGenerator:
             idf=self.features.idf,
         )
         return self.render(composition, decision.confidence)
+
+    def roster(
+        self, request: GenerationRequest, question: Question
+    ) -> list[tuple[Candidate, str, str]]:
+        """For each actor the articles credit, the best-scored sentence crediting them
+        with the actor and character as it spells them, the most credited actor first
+        (``cast.Cast.roster``)."""
+        groups = self.cast.roster()
+        wanted = {c.sentence for group in groups for c in group}
+        hits = tuple(
+            Hit(chunk=chunk, score=0.0, rank=i + 1)
+            for i, chunk in enumerate(
+                c for c in self.index.chunks if wanted.intersection(c.sentence_ids)
+            )
+        )
+        scored = {c.sentence.id: c for c in self.candidates(request, question, hits)}
+        picked = []
+        for group in groups:
+            found = [(scored[c.sentence], c) for c in group if c.sentence in scored]
+            if found:
+                best, credit = max(found, key=lambda pair: pair[0].score)
+                picked.append((best, credit.actor, credit.character))
+        return picked
 
     def ledes(self, request: GenerationRequest) -> tuple[Hit, ...]:
         """The passages opening each article (news and press notes summarise first),

@@ -9,7 +9,7 @@
 - ``yesno``: a question opening with an auxiliary verb ("did it win anything?");
 - ``list``: a question asking for several things: a plural head noun after the
   wh-word ("which films inspired it", "what awards ..."), a "list" / "all the" /
-  "name some", or the cast or characters;
+  "name some", or the cast or characters (a ``roster``);
 - ``summary``: an open question (a ``synopsis`` when it asks what the whole film is
   about: answered from the articles' opening paragraphs, where articles summarise): *why*, *how* (not *how many / much / long / old*),
   "what is it about", "what happens", "what is X like", "tell me about", "describe",
@@ -48,10 +48,19 @@ _OPEN = re.compile(
     r"|\bdifferent\s+(?:from|than|to)\b|\bversus\b|\bvs\.?\b",
     re.IGNORECASE,
 )
+# the cast or its characters: answered by the sentences crediting each (``cast.Cast``)
+_ROSTER = re.compile(
+    r"\bin\s+the\s+cast\b|\b(?:list|name)\s+(?:the\s+|its\s+)?cast\b|\bthe\s+cast\s+of\b|\bcast\s+list\b"
+    r"|\bwho\s+(?:are|were|is|was|'s|’s)\s+(?:the\s+|in\s+the\s+)?cast\b|^\s*(?:the\s+)?cast\W*$"
+    r"|\bwho\s+(?:else\s+)?(?:is|was|are|were)\s+in\s+(?:it|the\s+(?:film|movie)|anora)\s*\??\s*$"
+    r"|\bwho\s+(?:stars|starred|appears|appeared|acts|acted)\s+in\b"
+    r"|\b(?:who|what)\s+(?:are|were)\s+the\s+(?:main\s+)?characters\b|\bmain\s+characters\b"
+    r"|\b(?:main\s+)?(?:actors|actresses|stars)\s+(?:in|of)\s+(?:it|the\s+(?:film|movie)|anora)\b",
+    re.IGNORECASE,
+)
 _LIST = re.compile(
     r"\blist\b|\ball\s+(?:the|of\s+the|his|her|their)\b|\bname\s+(?:some|all|the)\b|\bcast\b"
-    r"|\bcharacters\b|\bwho\s+(?:else\s+)?(?:is|was|are|were)\s+in\s+(?:it|the\s+(?:film|movie|cast))\b"
-    r"|\bwho\s+(?:stars|starred|acted)\b",
+    r"|\bcharacters\b",
     re.IGNORECASE,
 )
 _WH_PLURAL = re.compile(
@@ -86,6 +95,7 @@ class Intent:
     kind: str  # "fact", "list", "summary", "yesno", "choice" or "chat"
     options: tuple[str, ...] = ()  # the two alternatives of an either/or question
     synopsis: bool = False  # a summary of the whole film ("what is it about?")
+    roster: bool = False  # a list of the cast or the characters ("who is in it?")
 
     @property
     def open(self) -> bool:
@@ -96,8 +106,8 @@ class Intent:
 def intent(text: str) -> Intent:
     """The kind of answer the question wants.
 
-    >>> intent("is ani a stripper or an escort?")
-    Intent(kind='choice', options=('stripper', 'escort'), synopsis=False)
+    >>> intent("is ani a stripper or an escort?").options
+    ('stripper', 'escort')
     >>> intent("whats it about").synopsis
     True
     >>> [intent(q).kind for q in ("whats it about", "who is in the cast", "did it win anything")]
@@ -111,6 +121,8 @@ def intent(text: str) -> Intent:
     choice = _CHOICE.match(q)
     if choice:
         return Intent("choice", _parallel(q, choice.group(2)))
+    if _ROSTER.search(q):
+        return Intent("list", roster=True)
     if _LIST.search(q):
         return Intent("list")
     if _SYNOPSIS.search(q):

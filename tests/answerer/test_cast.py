@@ -92,3 +92,21 @@ def test_a_character_the_articles_never_credit_is_not_answered_from_a_mention(pi
     answer = pipeline.ask("who plays garnick")
     assert answer.abstained
     assert "The articles do not say who plays Garnick." in answer.notices
+
+
+def test_who_is_in_the_cast_lists_each_credited_actor_with_the_sentence_crediting_them(pipeline):
+    answer = pipeline.ask("who is in the cast")
+    lead, *items = answer.text.split("\n")
+    assert lead.startswith("Mikey Madison (Ani), ") and lead.endswith(":")
+    for actor in ("Eydelshteyn", "Karagulian", "Borisov"):
+        assert actor in lead
+    assert len(items) == len(answer.citations) == 4
+    # each item of the lead is stated by the sentence quoted for it
+    for item, citation in zip(lead.rstrip(":").split(", "), answer.citations, strict=True):
+        actor, character = item.rstrip(")").split(" (")
+        assert actor in citation.sentence and character in citation.sentence
+
+
+def test_what_the_cast_said_is_not_answered_with_the_cast_list(pipeline):
+    answer = pipeline.ask("What did the cast say about working with Baker?")
+    assert not answer.text.startswith("Mikey Madison (Ani)")
