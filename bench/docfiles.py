@@ -100,7 +100,7 @@ def write_script_only_html(path: Path) -> Path:
     """A page that is all script: the text is built in the browser, none is in the file."""
     path.write_text(
         "<!DOCTYPE html><html><head><title>Loading…</title>"
-        "<script src='/app.js'></script><script>window.__STATE__ = {\"film\": \"Anora\"};"
+        '<script src=\'/app.js\'></script><script>window.__STATE__ = {"film": "Anora"};'
         "</script></head><body><div id='root'></div><noscript></noscript>"
         "<script>render(document.getElementById('root'));</script></body></html>",
         encoding="utf-8",

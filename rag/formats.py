@@ -27,7 +27,6 @@ from __future__ import annotations
 import io
 import logging
 import re
-import statistics
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -146,7 +145,7 @@ def _reflow(page_text: str, page: int) -> list[Part]:
     lengths = [len(line) for line in lines if line]
     if not lengths:
         return []
-    typical = statistics.median(lengths)
+    typical = sorted(lengths)[round(0.9 * (len(lengths) - 1))]  # a full line's length
     parts: list[Part] = []
     current: list[str] = []
 

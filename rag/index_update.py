@@ -48,7 +48,7 @@ from rag.index import LoadedIndex, load_index
 from rag.index_build import IndexContents, _locked, build_index, write_index
 from rag.late import TokenIndex
 from rag.manifest import _chunking_params
-from rag.schema import Chunk, Document, Sentence
+from rag.schema import Chunk, Document, Sentence, TokenVectors
 from rag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -319,10 +319,14 @@ def _update(
     )
     embed_started = time.perf_counter()
     say(f"embedding {len(chunks)} passages and {len(sentences)} sentences")
-    chunk_vectors = embedder.embed([c.embed_text for c in chunks])
-    sentence_vectors, sentence_tokens = embedder.embed_with_tokens([s.text for s in sentences])
-    embed_seconds = time.perf_counter() - embed_started
     dim = int(old.chunk_vectors.shape[1])
+    chunk_vectors = np.zeros((0, dim), np.float32)
+    sentence_vectors = np.zeros((0, dim), np.float32)
+    sentence_tokens: list[TokenVectors] = []
+    if chunks:  # a removal embeds nothing
+        chunk_vectors = embedder.embed([c.embed_text for c in chunks])
+        sentence_vectors, sentence_tokens = embedder.embed_with_tokens([s.text for s in sentences])
+    embed_seconds = time.perf_counter() - embed_started
     added = _Part(
         chunks,
         sentences,
