@@ -11,6 +11,16 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
+_TYPOGRAPHY = str.maketrans(
+    {"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "..."}
+)
+
+
+def _latin1(text: str) -> str:
+    """fpdf2's built-in fonts cover Latin-1 only: typographic quotes and dashes become
+    ASCII, anything else outside Latin-1 a '?'."""
+    return text.translate(_TYPOGRAPHY).encode("latin-1", "replace").decode("latin-1")
+
 
 def write_pdf(
     path: Path,
@@ -33,7 +43,7 @@ def write_pdf(
             pdf.cell(0, 10, heading, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Helvetica", size=11)
         for paragraph in paragraphs:
-            pdf.multi_cell(0, 6, paragraph, new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 6, _latin1(paragraph), new_x="LMARGIN", new_y="NEXT")
             pdf.ln(4)
     pdf.output(str(path))
     return path

@@ -43,12 +43,13 @@ import numpy as np
 from rag.chunking import chunk_documents
 from rag.corpus import ACCEPTED_SUFFIXES, _reject_reason, read_document
 from rag.embedding import Embedder, get_embedder, model_identity
-from rag.errors import CorpusError, IndexStateError, RagError
+from rag.errors import CorpusError, IndexStateError
 from rag.index import LoadedIndex, load_index
-from rag.index_build import IndexContents, _locked, build_index, write_index
+from rag.index_build import _locked, build_index, write_index
+from rag.index_merge import Part, assemble
 from rag.late import TokenIndex
 from rag.manifest import _chunking_params
-from rag.schema import Chunk, Document, Sentence, TokenVectors
+from rag.schema import Document, TokenVectors
 from rag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -327,17 +328,17 @@ def _update(
         chunk_vectors = embedder.embed([c.embed_text for c in chunks])
         sentence_vectors, sentence_tokens = embedder.embed_with_tokens([s.text for s in sentences])
     embed_seconds = time.perf_counter() - embed_started
-    added = _Part(
+    added = Part(
         chunks,
         sentences,
         chunk_vectors.reshape(-1, dim),
         sentence_vectors.reshape(-1, dim),
         TokenIndex.from_sentences(sentence_tokens, dim),
     )
-    current = _Part(old.chunks, old.sentences, old.chunk_vectors, old.sentence_vectors, old.tokens)
+    current = Part(old.chunks, old.sentences, old.chunk_vectors, old.sentence_vectors, old.tokens)
     documents = {**{n: old.documents[n] for n in kept}, **new_docs}
     say("writing the index")
-    contents = _assemble(
+    contents = assemble(
         [documents[n] for n in sorted(documents)],
         {n: current for n in kept} | {n: added for n in new_docs},
     )
@@ -383,68 +384,6 @@ def _reusable(settings: Settings, embedder: Embedder) -> LoadedIndex | None:
     return index
 
 
-@dataclass(frozen=True)
-class _Part:
-    """Passages, sentences and vectors some documents come from (old index or new)."""
-
-    chunks: Sequence[Chunk]
-    sentences: Sequence[Sentence]
-    chunk_vectors: np.ndarray
-    sentence_vectors: np.ndarray
-    tokens: TokenIndex
-
-
-def _assemble(documents: list[Document], origin: dict[str, _Part]) -> IndexContents:
-    """Each document's passages and vectors, taken from where they are, in ``documents``'
-    order, sentence ids renumbered to positions in the new sentence table."""
-    by_source: dict[int, dict[str, list[int]]] = {}
-    sentence_rows: dict[int, dict[str, list[int]]] = {}
-    for part in {id(p): p for p in origin.values()}.values():
-        rows = by_source.setdefault(id(part), {})
-        for position, chunk in enumerate(part.chunks):
-            rows.setdefault(chunk.source, []).append(position)
-        srows = sentence_rows.setdefault(id(part), {})
-        for sentence in part.sentences:
-            srows.setdefault(sentence.source, []).append(sentence.id)
-    chunks: list[Chunk] = []
-    sentences: list[Sentence] = []
-    chunk_rows: list[np.ndarray] = []
-    sentence_vec_rows: list[np.ndarray] = []
-    piece_rows: list[np.ndarray] = []
-    piece_ids: list[np.ndarray] = []
-    lengths: list[int] = []
-    for doc in documents:
-        part = origin[doc.source]
-        renumber: dict[int, int] = {}
-        for sid in sentence_rows[id(part)].get(doc.source, []):
-            renumber[sid] = len(sentences)
-            sentences.append(replace(part.sentences[sid], id=len(sentences)))
-            a, b = int(part.tokens.offsets[sid]), int(part.tokens.offsets[sid + 1])
-            piece_rows.append(part.tokens.vectors[a:b])
-            piece_ids.append(part.tokens.ids[a:b])
-            lengths.append(b - a)
-            sentence_vec_rows.append(part.sentence_vectors[sid : sid + 1])
-        for position in by_source[id(part)].get(doc.source, []):
-            chunk = part.chunks[position]
-            ids = tuple(renumber[s] for s in chunk.sentence_ids)
-            chunks.append(replace(chunk, sentence_ids=ids))
-            chunk_rows.append(part.chunk_vectors[position : position + 1])
-    dim = int(next(iter(origin.values())).chunk_vectors.shape[1])
-    tokens = TokenIndex(
-        np.vstack(piece_rows) if piece_rows else np.zeros((0, dim), np.float32),
-        np.concatenate(piece_ids) if piece_ids else np.zeros(0, np.int64),
-        np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)]),
-    )
-    return IndexContents(
-        documents,
-        chunks,
-        sentences,
-        np.vstack(chunk_rows).astype(np.float32),
-        np.vstack(sentence_vec_rows).astype(np.float32),
-        tokens,
-    )
-
-
 # ---------------------------------------------------------------- files
 
 
@@ -481,15 +420,3 @@ def _restore(corpus: Path, backups: Mapping[str, bytes | None]) -> None:
                 target.write_bytes(data)
         except OSError as exc:  # pragma: no cover - the disk failed twice
             log.error("could not restore %s in the corpus: %s", name, exc)
-
-
-__all__ = [
-    "AddReport",
-    "Listed",
-    "RagError",
-    "Rejected",
-    "add_documents",
-    "list_documents",
-    "refresh_index",
-    "remove_document",
-]
