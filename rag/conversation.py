@@ -32,6 +32,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from rag.answerer.question import asked_cast
 from rag.lexicon import (
     ANAPHORA,
     PERSON_NOUNS,
@@ -41,15 +42,15 @@ from rag.lexicon import (
     STOPWORDS,
 )
 from rag.schema import Turn
-from rag.text import proper_names, terms, words
+from rag.text import corpus_names, proper_names, terms, words  # noqa: F401  (corpus_names re-exported)
 
 MAX_CONTEXT_TURNS = 2
 MIN_OWN_TERMS = 2
 _ASKS_FOR_PERSON = re.compile(
-    rf"^\s*(?:who\b|(?:which|what)\s+(?:\w+\s+)?(?:{'|'.join(PERSON_NOUNS)})s?\b)",
+    rf"^\s*(?:who(?:s|'s|’s)?\b|(?:which|what)\s+(?:\w+\s+)?(?:{'|'.join(PERSON_NOUNS)})s?\b)",
     re.IGNORECASE,
 )
-_NAMES_PERSON = re.compile(r"^\s*(?i:who)(?:'s|\s+(?:is|was|are|were))\s+[A-Z]")
+_NAMES_PERSON = re.compile(r"^\s*(?i:who)(?:'s|s|\s+(?:is|was|are|were))\s+[A-Z]")
 _CONTINUATION = re.compile(r"^\s*(and|but|also|what about|how about|so|then|or)\b", re.IGNORECASE)
 
 
@@ -302,6 +303,9 @@ def resolve(question: str, turns: Sequence[Turn], names: Mapping[str, str]) -> R
     answered = asks_for_person(last.question) and bool(last.answered or last.short_answer)
     if who and more and _SINGULAR.search(question):  # "what else has she been in"
         return Resolved(_substitute(question, who), True, True, who, rewritten=True)
+    if who and _SINGULAR.search(question) and asked_cast(_substitute(question, who)):
+        # "who does she play" after "whos the lead actress": who does Mikey Madison play
+        return Resolved(_substitute(question, who), True, more, who, rewritten=True)
     if answered and _PRONOUN.search(question):
         # "him" after "Who plays Ivan?": searched by the names the answer gave, beside the
         # question (the articles may call him by a name the question never uses)
@@ -314,20 +318,6 @@ def resolve(question: str, turns: Sequence[Turn], names: Mapping[str, str]) -> R
     if more and not _PRONOUN.search(question):  # "tell me more": about what was asked last
         return Resolved(f"{question.rstrip(' ?')} {last.question}", True, True, "")
     return Resolved(contextualize(question, [t.question for t in turns]), True, more, "")
-
-
-def corpus_names(texts: Iterable[str]) -> dict[str, str]:
-    """Every proper name the texts use, folded to its spelling ("mikey madison" -> "Mikey
-    Madison"), and each word of a longer name that the texts also use alone."""
-    found: Counter[str] = Counter()
-    spelling: dict[str, str] = {}
-    for text in texts:
-        for name in proper_names(text):
-            key = " ".join(words(name))
-            if key and key not in STOPWORDS and len(key) > 2:
-                found[key] += 1
-                spelling.setdefault(key, name)
-    return {key: spelling[key] for key in found}
 
 
 _GENERIC = re.compile(r"\b(?:it|its|this|the\s+(?:film|movie|story)|this\s+(?:film|movie))\b", re.I)

@@ -16,6 +16,8 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections import Counter
+from collections.abc import Iterable
 
 import Stemmer
 
@@ -99,3 +101,17 @@ def is_caption(sentence: str) -> bool:
     return not any(
         w in AUXILIARIES or (len(w) > 4 and w.endswith("ed")) or w.endswith("n't") for w in found
     )
+
+
+def corpus_names(texts: Iterable[str]) -> dict[str, str]:
+    """Every proper name the texts use, folded to its spelling ("mikey madison" -> "Mikey
+    Madison"), and each word of a longer name that the texts also use alone."""
+    found: Counter[str] = Counter()
+    spelling: dict[str, str] = {}
+    for text in texts:
+        for name in proper_names(text):
+            key = " ".join(words(name))
+            if key and key not in STOPWORDS and len(key) > 2:
+                found[key] += 1
+                spelling.setdefault(key, name)
+    return {key: spelling[key] for key in found}

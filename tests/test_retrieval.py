@@ -284,14 +284,9 @@ def test_the_passage_following_a_cited_one_is_the_next_of_the_same_article(pipel
     assert pipeline.following([chunks[last].id]) == ()  # the next passage is another article's
 
 
-@pytest.mark.xfail(
-    reason="retrieval still finds the passage (asserted first), but since this round's "
-    "composition the answer quotes another sentence of it; open in the #21 note",
-    strict=False,
-)
 def test_a_follow_up_about_the_person_just_named_looks_past_the_passage_naming_him(pipeline):
-    # the answer to "Which actor plays Igor?" quotes Madison's praise of "Yura"; what he said
-    # of her is in the next passage, which calls him "Borisov" and never "Yura" or "Igor"
+    # the answer to "Which actor plays Igor?" names him "Borisov" (the sentence crediting him);
+    # what he said of her is in a passage that never says "Igor"
     history = ["Which actor plays Igor?"]
     question = "What did he say Mikey was to him while they made the film?"
     hits = pipeline.retrieve(question, history, k=5)

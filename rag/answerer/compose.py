@@ -45,6 +45,7 @@ SUMMARY_WORDS = 120
 SUMMARY_SENTENCES = 5
 LIST_ITEMS = 5
 FACT_WORDS = 60  # a quoted sentence longer than this is clipped around its answer
+FOCUS_WORDS = 60  # ... or, with no short answer, from its inner sentence nearest the question
 ITEM_WORDS = 45  # ... and, in a summary or list, each sentence to this
 MMR_LAMBDA = 0.7  # relevance against novelty when picking a summary's sentences
 MMR_FLOOR = 4.0  # a sentence this many logits below the best is not relevant enough
@@ -89,6 +90,8 @@ def short_answer(
     '2024'
     """
     kind = question.kind
+    if question.cast is not None and question.cast.wants == "either":
+        return None  # "who is Samantha Quan?" asks what she is, not for a name
     if kind == "name":
         return _name(question.text, sentence, names or {})
     if kind in ("count", "number"):
@@ -240,6 +243,32 @@ def clip(text: str, budget: int, keep: str | None = None) -> str:
     return ("… " if start > 0 else "") + shown + (" …" if end < len(pieces) else "")
 
 
+def focus(text: str, question: str, idf: Mapping[str, float], budget: int = FOCUS_WORDS) -> str:
+    """A long quoted paragraph from its inner sentence sharing the most (IDF-weighted)
+    question words on, within ``budget`` words, marked with "…" where cut: what was
+    asked comes first, not the paragraph's preamble.  Shorter text, or text whose
+    opening sentence is already the best, is shown whole.
+
+    >>> idf = {"tape": 3.0, "film": 1.0, "audit": 2.0}
+    >>> focus("Life is easy. He is rich. So I did the tape naked in bed. Then I left.",
+    ...       "How did he film his audition tape?", idf, budget=11)
+    '… So I did the tape naked in bed. Then I left.'
+    """
+    pieces = _PIECES.split(text)
+    if len(text.split()) <= budget or len(pieces) == 1:
+        return text
+    asked = set(terms(question))
+    scores = [sum(idf.get(t, 0.0) for t in asked & set(terms(p))) for p in pieces]
+    best = max(range(len(pieces)), key=lambda i: (scores[i], -i))
+    if best == 0 or scores[best] <= 0:
+        return text  # the opening is as near the question as any: shown whole
+    end, count = best + 1, len(pieces[best].split())
+    while end < len(pieces) and count + len(pieces[end].split()) <= budget:
+        count += len(pieces[end].split())
+        end += 1
+    return "… " + " ".join(pieces[best:end]) + (" …" if end < len(pieces) else "")
+
+
 def _quotable(candidates: Sequence[Candidate]) -> list[Candidate]:
     kept = [c for c in candidates if not is_caption(c.sentence.text)]
     return kept or list(candidates)
@@ -264,8 +293,11 @@ def compose(
     select: Callable[[list[Candidate]], list[Candidate]],
     vectors: np.ndarray,
     names: Mapping[str, str] | None = None,
+    lead_for: Callable[[str], str | None] | None = None,
+    idf: Mapping[str, float] | None = None,
 ) -> Composition:
-    """The answer for ``ask``'s intent, from ``quotable`` (best first)."""
+    """The answer for ``ask``'s intent, from ``quotable`` (best first); ``lead_for`` gives
+    the short answer of a sentence when a rule knows it (the actor a credit names)."""
     pool = _quotable(quotable)
     if ask.kind in ("summary", "list"):
         limit = LIST_ITEMS if ask.kind == "list" else SUMMARY_SENTENCES
@@ -278,15 +310,28 @@ def compose(
     chosen = select([first, *(c for c in pool if c is not first)])
     sure = question.kind not in ("name", "place") or sigmoid(first.score) >= LEAD_PROBABILITY
     lead = (short_answer(question, first.sentence.text, names) or "") if sure else ""
+    if lead_for is not None:
+        lead = lead_for(first.sentence.text) or lead
     if ask.kind == "choice":
         lead = _choice(ask.options, chosen)
     # a long quoted paragraph is cut only around a short answer it holds: without one,
     # where the answer sits in it is not known, and it is shown whole
     quotes = tuple(
-        Quote(c, clip(c.sentence.text, FACT_WORDS, lead) if i == 0 and lead else c.sentence.text)
-        for i, c in enumerate(chosen)
+        Quote(c, _shown(c.sentence.text, i, lead, question, idf)) for i, c in enumerate(chosen)
     )
     return Composition(lead, quotes, "prose")
+
+
+def _shown(
+    text: str, i: int, lead: str, question: Question, idf: Mapping[str, float] | None
+) -> str:
+    """How a fact answer's ``i``-th sentence is quoted: the first clipped around its short
+    answer, or without one, focused on its inner sentence nearest the question."""
+    if i > 0:
+        return text
+    if lead:
+        return clip(text, FACT_WORDS, lead)
+    return focus(text, question.text, idf) if idf is not None else text
 
 
 def _answering(question: Question, pool: Sequence[Candidate]) -> Candidate:

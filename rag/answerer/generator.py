@@ -29,18 +29,18 @@ import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
+from rag.answerer.cast import Cast
 from rag.answerer.compose import Composition, compose
 from rag.answerer.features import Candidate, Features
 from rag.answerer.intent import intent
 from rag.answerer.model import Models, load_models, sigmoid
 from rag.answerer.question import Question, analyse
-from rag.answerer.rules import NameRule, QuantityRule, Requirement, RoleRule
+from rag.answerer.rules import CastRule, NameRule, QuantityRule, Requirement, RoleRule
 from rag.answerer.topic import TopicGate
-from rag.conversation import corpus_names
 from rag.generators.base import Resources, number_citations, stream_once
 from rag.lexicon import CAPABILITIES, NOT_FOUND, NOTHING_MORE, OFF_TOPIC
 from rag.schema import Citation, Delta, Draft, GenerationRequest, Hit
-from rag.text import is_caption
+from rag.text import corpus_names, is_caption
 
 EXTRA_MARGIN = 1.0  # a further sentence joins when its score is within this of the best (logit)
 REDUNDANT_COS = 0.9  # ... and says something the ones before it do not
@@ -67,7 +67,12 @@ class ExtractiveGenerator:
         self.embedder = resources.embedder
         self.models = models or load_models()
         self.features = Features(resources.index)
-        self.requirements = (NameRule(), RoleRule(self.features.sentence_terms))
+        self.cast = Cast(resources.index.sentences)
+        self.requirements = (
+            CastRule(self.cast, lambda: self.names),
+            NameRule(),
+            RoleRule(self.features.sentence_terms),
+        )
         self.quantity = QuantityRule()
         self.topic = TopicGate(resources.embedder)
 
@@ -79,7 +84,7 @@ class ExtractiveGenerator:
 
     @functools.cached_property
     def names(self) -> dict[str, str]:
-        """The corpus's proper names, folded (``rag.conversation.corpus_names``)."""
+        """The corpus's proper names, folded (``rag.text.corpus_names``)."""
         return corpus_names(s.text for s in self.index.sentences)
 
     def warm_up(self) -> None:
@@ -186,6 +191,9 @@ class ExtractiveGenerator:
         question = question or analyse(request.question)
         quotable, unmet = self.constrain(request, candidates, question, deeper)
         confidence = self.confidence(request, candidates)
+        requirement = self.requirement(question)
+        if requirement is not None and requirement.decisive and unmet is None and quotable:
+            return Decision(quotable, False, confidence)  # a sentence states what was asked
         threshold = self.threshold * (OPEN_THRESHOLD if open_question else 1.0)
         if not candidates or confidence < threshold:
             return Decision(candidates, True, confidence)
@@ -220,8 +228,16 @@ class ExtractiveGenerator:
                 related=tuple(self.related(request, candidates)),
                 notices=decision.notices,
             )
+        requirement = self.requirement(question)
         composition = compose(
-            question, ask, decision.quotable, self.select, self.index.sentence_vectors, self.names
+            question,
+            ask,
+            decision.quotable,
+            self.select,
+            self.index.sentence_vectors,
+            self.names,
+            lead_for=requirement.lead if requirement else None,
+            idf=self.features.idf,
         )
         return self.render(composition, decision.confidence)
 

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 from rag.answerer.patterns import CALENDAR, PERSON_NOUN, PLACE_NOUN, RUNTIME, TIME_NOUN, WH
+from rag.lexicon import STOPWORDS
 from rag.text import terms
 
 
@@ -229,6 +230,69 @@ def asked_role(question: str) -> RoleAsk | None:
 
 
 @dataclass(frozen=True)
+class CastAsk:
+    """A question about who plays whom: the name it gives and which side it wants."""
+
+    name: str  # as typed: "toros", "Mark Eydelshteyn"
+    wants: str  # "actor" (who plays Toros?), "character" (who does Borisov play?), or
+    # "either" (who is Mark Eydelshteyn?: a credit answers it when he is an actor)
+
+
+_IN_FILM = r"(?:\s+(?:in|on)\s+(?:the\s+)?(?:film|movie|anora|it))?"
+_NAME_ASKED = r"([a-z][\w'-]*(?:\s+[a-z][\w'-]*){0,2}?)"
+_CAST_ASKS = (
+    (
+        re.compile(
+            r"^(?:who|which\s+(?:actor|actress|performer|star)|who\s+is\s+the\s+(?:actor|actress)"
+            r"\s+(?:who|that))\s+(?:plays|played|portrays|portrayed|is\s+playing|was\s+playing)\s+"
+            rf"{_NAME_ASKED}{_IN_FILM}$"
+        ),
+        "actor",
+    ),
+    (re.compile(rf"^who\s+(?:is|was|'s)\s+{_NAME_ASKED}\s+played\s+by{_IN_FILM}$"), "actor"),
+    (re.compile(rf"^{_NAME_ASKED}\s+(?:is\s+)?played\s+by\s+(?:who|whom){_IN_FILM}$"), "actor"),
+    (
+        re.compile(
+            r"^(?:who|what\s+(?:character|role|part)|which\s+(?:character|role|part))\s+"
+            rf"(?:does|did|is)\s+{_NAME_ASKED}\s+(?:play|playing|portray){_IN_FILM}$"
+        ),
+        "character",
+    ),
+    (
+        re.compile(
+            rf"^{_NAME_ASKED}\s+(?:plays|played|is\s+playing)\s+(?:who|whom|what){_IN_FILM}$"
+        ),
+        "character",
+    ),
+    (re.compile(rf"^who(?:\s+is|\s+was|'s|s)\s+{_NAME_ASKED}{_IN_FILM}$"), "either"),
+)
+_NOT_A_NAME = frozenset(
+    ("the", "a", "an", "his", "her", "their", "its", "this", "that", "he", "she", "they", "it",
+     "him", "them", "you", "i", "we", "there", "who", "what", "one")
+)  # fmt: skip
+
+
+def asked_cast(question: str) -> CastAsk | None:
+    """The name a question about who plays whom gives, and which side it asks for.
+
+    >>> asked_cast("who plays toros"), asked_cast("Who does Yura Borisov play in Anora?")
+    (CastAsk(name='toros', wants='actor'), CastAsk(name='yura borisov', wants='character'))
+    >>> asked_cast("whos mark eydelshteyn").wants, asked_cast("Who plays Ivan's mother?")
+    ('either', None)
+    """
+    q = " ".join(question.lower().replace("’", "'").strip().rstrip("?!. ").split())
+    for pattern, wants in _CAST_ASKS:
+        m = pattern.match(q)
+        if m is None:
+            continue
+        name = m.group(1)
+        if name.split()[0] in _NOT_A_NAME or "'s" in name or name in STOPWORDS:
+            return None
+        return CastAsk(name=name, wants=wants)
+    return None
+
+
+@dataclass(frozen=True)
 class Question:
     """One question, analysed: built by ``analyse`` once per request."""
 
@@ -239,6 +303,7 @@ class Question:
     runtime: bool  # it asks a film's running time (minutes or hours, not shooting days)
     name: NameAsk | None  # it asks what something is called
     role: RoleAsk | None  # it asks who plays or holds a role
+    cast: CastAsk | None = None  # it asks who plays a character, or whom an actor plays
 
 
 def analyse(text: str) -> Question:
@@ -257,4 +322,5 @@ def analyse(text: str) -> Question:
         runtime=bool(RUNTIME.search(text)),
         name=asked_name(text),
         role=asked_role(text),
+        cast=asked_cast(text),
     )

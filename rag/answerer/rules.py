@@ -1,4 +1,4 @@
-"""The three rules that stand beside the answerability model.
+"""The rules that stand beside the answerability model.
 
 Each is a statement about English, not about this corpus, for a kind of fact a
 sentence either states or does not:
@@ -9,13 +9,16 @@ sentence either states or does not:
 - ``RoleRule``: a question asking who plays or holds a role is answered only by a
   sentence mentioning the role, in its words or a film-making synonym ("DP" for
   the cinematographer).
+- ``CastRule``: a question asking who plays a character (or whom an actor plays)
+  is answered only by a sentence crediting them (``cast.Cast``), led by the name
+  asked for; one about a character the articles never credit abstains.
 - ``QuantityRule``: a question asking for a count, a sum, a span of time, an age,
   or a date in a named unit abstains when none of the sentences the answer would
   quote holds one.  A bare *when* is not held to it (an event can answer it), nor
   *how much* of something uncounted.
 
-The first two are ``Requirement``s every quoted sentence must meet (looked for in
-the passages ranked just below the first ones too); the third is checked on the
+The first three are ``Requirement``s every quoted sentence must meet (looked for in
+the passages ranked just below the first ones too); the last is checked on the
 sentences chosen.  Together they fire on eleven unanswerable gold questions and
 on no answerable one (abstention recall 0.61 -> 0.91; docs/experiments.md).
 
@@ -25,9 +28,10 @@ What this module does not do: score sentences or decide on confidence
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from rag.answerer.cast import Cast, Credit
 from rag.answerer.cues import gives_name, has_cue
 from rag.answerer.features import Candidate
 from rag.answerer.question import Question
@@ -36,10 +40,64 @@ from rag.thesaurus import alternatives, covered
 
 @dataclass(frozen=True)
 class Requirement:
-    """What a quoted sentence must hold, and what the user is told when none does."""
+    """What a quoted sentence must hold, and what the user is told when none does.
+
+    ``lead`` gives the short answer a sentence holding it states; a ``decisive``
+    requirement is one only a sentence stating the very fact asked can meet (a credit),
+    so meeting it answers without the confidence model's say.
+    """
 
     holds: Callable[[Candidate], bool]
     note: str
+    lead: Callable[[str], str | None] | None = None
+    decisive: bool = False
+
+
+class CastRule:
+    """*Who plays Toros?* is answered by a sentence crediting Toros's actor
+    ("Karagulian’s character, Toros"), led by the actor's name; *who does Borisov play?*
+    by one crediting Borisov, led by the character's.  A character the articles name
+    but never credit ("Garnick") is not answered from a sentence merely naming him."""
+
+    def __init__(self, cast: Cast, names: Callable[[], Mapping[str, str]]) -> None:
+        self.cast = cast
+        self.names = names
+
+    def requirement(self, question: Question) -> Requirement | None:
+        ask = question.cast
+        if ask is None:
+            return None
+        # "who is Vanya?" asks what he is, not only who plays him: an actor's credit
+        # answers "who is", a character's does not
+        side = "actor" if ask.wants == "actor" else "character"
+        credits: list[Credit] = (
+            self.cast.actors_of(ask.name) if side == "actor" else self.cast.roles_of(ask.name)
+        )
+        if not credits:
+            folded = " ".join(ask.name.split())
+            if ask.wants == "either" or folded not in self.names():
+                return None
+            shown = self.names()[folded]
+            if ask.wants == "actor" and not self.cast.is_actor(ask.name):
+                note = f"The articles do not say who plays {shown}."
+            elif ask.wants == "character" and not self.cast.actors_of(ask.name):
+                note = f"The articles do not say {shown} plays anyone in the film."
+            else:
+                return None  # "who plays Mikey Madison?": not a question the credits answer
+            return Requirement(holds=lambda c: False, note=note)
+        by_sentence = {c.sentence: c for c in credits}
+        return Requirement(
+            holds=lambda c: c.sentence.id in by_sentence,
+            note="",
+            lead=(
+                None
+                if ask.wants == "either"  # "who is Mark Eydelshteyn?": the credit says it all
+                else lambda text: next(
+                    (getattr(c, side) for c in credits if getattr(c, side) in text), None
+                )
+            ),
+            decisive=True,
+        )
 
 
 class NameRule:

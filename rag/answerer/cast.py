@@ -1,0 +1,118 @@
+"""Who plays whom, as the articles' own sentences state it.
+
+Articles about a film credit its actors in a handful of English constructions,
+and ``Cast`` reads them once from every sentence of the index:
+
+- "Mark Eydelshteyn, who played Vanya", "Madison plays Ani";
+- "Ivan Zakharov, played by Mark Eydelshteyn", and with an apposition between,
+  "Ani, a stripper and escort from Brighton Beach, played by Mikey Madison";
+- "Karagulian’s character, Toros", "Madison’s portrayal of Ani";
+- "Igor doesn’t lose his temper and in Borisov’s hands, the character was ..."
+  (the character is the name the sentence opens with);
+- "Mikey Madison (Ani)", a cast list's parenthesis.
+
+Each match is a ``Credit``: the actor and the character as that sentence spells
+them, and the sentence's id, so an answer built on it quotes and cites the very
+sentence that states it.  A character the articles name but never credit
+("Garnick") has no credit, and "who plays Garnick?" is then not answered from a
+sentence that merely mentions him.
+
+What this module does not do: read questions (``question.CastAsk``) or decide what
+to quote (``rules.CastRule``).  It knows English constructions, not this film.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rag.lexicon import STOPWORDS
+from rag.schema import Sentence
+from rag.text import words
+
+# a name: one to three capitalised words ("Toros", "Mark Eydelshteyn")
+_N = r"[A-Z][\w’'-]*[a-z](?:\s+[A-Z][\w’'-]*[a-z]){0,2}"
+_S = r"(?:’s|'s)"
+_PLAY = r"(?:plays|played|portrays|portrayed|is\s+playing|was\s+playing)"
+# (pattern, which group is the actor, which the character)
+_CREDITS: tuple[tuple[re.Pattern[str], str, str], ...] = (
+    (re.compile(rf"(?P<a>{_N}),\s+who\s+{_PLAY}\s+(?P<c>{_N})"), "a", "c"),
+    (re.compile(rf"(?P<a>{_N})\s+{_PLAY}\s+(?P<c>{_N})"), "a", "c"),
+    (
+        re.compile(
+            rf"(?P<c>{_N}),\s+(?:(?:a|an|the)\s+[^,;()]{{1,80}},\s+)?(?:who\s+is\s+)?"
+            rf"(?:played|portrayed)\s+by\s+(?P<a>{_N})"
+        ),
+        "a",
+        "c",
+    ),
+    (re.compile(rf"(?P<a>{_N}){_S}\s+character,?\s+(?P<c>{_N})"), "a", "c"),
+    (
+        re.compile(rf"(?P<a>{_N}){_S}\s+(?:portrayal|performance|turn)\s+(?:of|as)\s+(?P<c>{_N})"),
+        "a",
+        "c",
+    ),
+    (re.compile(rf"(?P<a>{_N})\s+\((?:as\s+)?(?P<c>{_N})\)"), "a", "c"),
+)
+# "in Borisov’s hands, the character": the character is who the sentence is about
+_HANDS = re.compile(rf"\bin\s+(?P<a>{_N}){_S}\s+hands,?\s+the\s+(?:character|role)\b")
+_OPENING_NAME = re.compile(rf"^[“\"‘]?(?P<c>{_N})\b")
+
+
+@dataclass(frozen=True)
+class Credit:
+    """One sentence's statement that an actor plays a character."""
+
+    actor: str  # as the sentence spells it: "Karagulian", "Mark Eydelshteyn"
+    character: str  # "Toros", "Ivan Zakharov"
+    sentence: int  # the id of the sentence that says so
+
+
+def _folded(name: str) -> tuple[str, ...]:
+    return tuple(w for w in words(name) if w not in STOPWORDS)
+
+
+def _same(asked: str, name: str) -> bool:
+    """Whether ``asked`` ("ivan", "yura borisov") names the one called ``name``: one holds
+    all the other's words ("Ivan" of "Ivan Zakharov", "Yura Borisov" for "Borisov")."""
+    said, full = set(_folded(asked)), set(_folded(name))
+    return bool(said) and bool(full) and (said <= full or full <= said)
+
+
+def credits_in(sentence: Sentence) -> list[Credit]:
+    """The credits one sentence states, in the order its constructions match."""
+    text = sentence.text
+    found: list[Credit] = []
+    for pattern, actor, character in _CREDITS:
+        for m in pattern.finditer(text):
+            a, c = m.group(actor), m.group(character)
+            if not (set(_folded(a)) & set(_folded(c))) and _folded(a) and _folded(c):
+                found.append(Credit(a, c, sentence.id))
+    hands = _HANDS.search(text)
+    opening = _OPENING_NAME.match(text)
+    if hands and opening and not _same(opening.group("c"), hands.group("a")):
+        found.append(Credit(hands.group("a"), opening.group("c"), sentence.id))
+    return list(dict.fromkeys(found))
+
+
+class Cast:
+    """Every credit the corpus states, looked up by character or by actor."""
+
+    def __init__(self, sentences: Iterable[Sentence]) -> None:
+        self.credits: tuple[Credit, ...] = tuple(c for s in sentences for c in credits_in(s))
+        actors = {w for c in self.credits for w in _folded(c.actor)}
+        # a name credited as an actor somewhere is not a character elsewhere ("Madison’s
+        # portrayal" and "Madison plays Ani" agree; "Baker’s character" would not)
+        self.credits = tuple(c for c in self.credits if not set(_folded(c.character)) & actors)
+
+    def actors_of(self, character: str) -> list[Credit]:
+        """The credits naming who plays ``character`` (any spelling of part of the name)."""
+        return [c for c in self.credits if _same(character, c.character)]
+
+    def roles_of(self, actor: str) -> list[Credit]:
+        """The credits naming whom ``actor`` plays."""
+        return [c for c in self.credits if _same(actor, c.actor)]
+
+    def is_actor(self, name: str) -> bool:
+        return bool(self.roles_of(name))

@@ -1,0 +1,94 @@
+"""Who plays whom: credits read from sentences, and the answers built on them."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answerer.cast import Cast, credits_in
+from rag.answerer.question import CastAsk, asked_cast
+from rag.pipeline import as_turn
+from rag.schema import Sentence
+
+
+def _sentence(text: str, i: int = 0) -> Sentence:
+    return Sentence(id=i, source="t.txt", start=0, end=len(text), text=text)
+
+
+@pytest.mark.parametrize(
+    ("text", "actor", "character"),
+    [
+        ("Mark Eydelshteyn, who played Vanya, said he felt the need to defend him.", "Mark Eydelshteyn", "Vanya"),
+        ("She is introduced to Ivan Zakharov, played by Mark Eydelshteyn.", "Mark Eydelshteyn", "Ivan Zakharov"),
+        ("It centers on Ani, a stripper from Brighton Beach, played by Mikey Madison.", "Mikey Madison", "Ani"),
+        ("A home invasion overseen by Karagulian’s character, Toros, who acts on orders.", "Karagulian", "Toros"),
+        ("Madison’s portrayal of Ani brings a mix of resilience and vulnerability.", "Madison", "Ani"),
+        ("Igor doesn’t lose his temper and in Borisov’s hands, the character was funny.", "Borisov", "Igor"),
+        ("The cast includes Yura Borisov (Igor) and others.", "Yura Borisov", "Igor"),
+    ],
+)  # fmt: skip
+def test_each_construction_credits_the_actor_with_the_character(text, actor, character):
+    assert [(c.actor, c.character) for c in credits_in(_sentence(text))] == [(actor, character)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Meanwhile, Toros has dispatched his friend and associate Garnick to stand guard.",
+        "Baker conceived the character as a Russian-American dancer from Brighton Beach.",
+        "Madison describes Baker as a director who values actors’ input.",
+    ],
+)
+def test_a_sentence_naming_people_without_crediting_them_credits_no_one(text):
+    assert credits_in(_sentence(text)) == []
+
+
+def test_lookups_take_any_spelling_of_the_name():
+    cast = Cast(
+        [
+            _sentence("She meets Ivan Zakharov, played by Mark Eydelshteyn.", 0),
+            _sentence("Igor doesn’t flinch and in Borisov’s hands, the character was funny.", 1),
+        ]
+    )
+    assert [c.sentence for c in cast.actors_of("ivan")] == [0]
+    assert [c.character for c in cast.roles_of("yura borisov")] == ["Igor"]
+    assert cast.actors_of("garnick") == [] and cast.is_actor("Borisov")
+
+
+def test_questions_about_the_cast_name_the_side_they_want():
+    assert asked_cast("who plays toros") == CastAsk("toros", "actor")
+    assert asked_cast("Which actress played Ani in the film?") == CastAsk("ani", "actor")
+    assert asked_cast("mikey madison plays who?") == CastAsk("mikey madison", "character")
+    assert asked_cast("What role does Mark Eydelshteyn play?") == CastAsk(
+        "mark eydelshteyn", "character"
+    )
+    assert asked_cast("whos mark eydelshteyn") == CastAsk("mark eydelshteyn", "either")
+    for other in ("Who plays Ivan's mother?", "who is the director", "who does she play"):
+        assert asked_cast(other) is None
+
+
+# ---------------------------------------------------------------- the real corpus
+
+
+def test_who_plays_a_character_leads_with_the_actor_and_cites_the_credit(pipeline):
+    answer = pipeline.ask("who plays toros")
+    assert answer.short_answer == "Karagulian"
+    assert answer.text.startswith("Karagulian — ")
+    assert "Karagulian’s character, Toros" in answer.citations[0].sentence
+
+
+def test_an_ellipsis_after_a_cast_question_asks_about_the_next_character(pipeline):
+    first = pipeline.ask("who plays toros")
+    answer = pipeline.ask("and igor?", [as_turn(first)])
+    assert answer.short_answer == "Borisov"
+    assert "in Borisov’s hands" in answer.text
+
+
+def test_whom_an_actor_plays_leads_with_the_character(pipeline):
+    answer = pipeline.ask("mikey madison plays who?")
+    assert answer.short_answer == "Ani" and "who plays Ani" in answer.text
+
+
+def test_a_character_the_articles_never_credit_is_not_answered_from_a_mention(pipeline):
+    answer = pipeline.ask("who plays garnick")
+    assert answer.abstained
+    assert "The articles do not say who plays Garnick." in answer.notices
