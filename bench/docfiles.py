@@ -63,13 +63,18 @@ def write_scanned_pdf(path: Path, n_pages: int = 2) -> Path:
     return path
 
 
-def write_encrypted_pdf(path: Path, paragraphs: Sequence[str], password: str) -> Path:
-    """A PDF that needs ``password`` to open."""
+def write_encrypted_pdf(
+    path: Path, paragraphs: Sequence[str], password: str, *, owner_only: bool = False
+) -> Path:
+    """A PDF that needs ``password`` to open (``owner_only``: opens without one, as
+    "protected" PDFs that only forbid editing do)."""
     from pypdf import PdfReader, PdfWriter
 
     plain = write_pdf(path.with_name(f"plain-{path.name}"), [paragraphs])
     writer = PdfWriter(clone_from=PdfReader(plain))
-    writer.encrypt(user_password=password, owner_password=password, algorithm="RC4-128")
+    writer.encrypt(
+        user_password="" if owner_only else password, owner_password=password, algorithm="RC4-128"
+    )
     with open(path, "wb") as handle:
         writer.write(handle)
     plain.unlink()

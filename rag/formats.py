@@ -99,7 +99,6 @@ class PdfReader:
 
     def read(self, raw: bytes) -> Extracted:
         import pypdf
-        from pypdf.errors import PdfReadError
 
         if not raw.lstrip()[:5].startswith(b"%PDF"):
             raise FormatError("not a PDF (no %PDF header); is the file name's extension wrong?")
@@ -116,7 +115,7 @@ class PdfReader:
                 parts.extend(_reflow(page.extract_text() or "", number))
         except FormatError:
             raise
-        except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        except Exception as exc:  # a damaged PDF fails in many ways deep inside the parser
             if "decrypt" in str(exc).lower() or "password" in str(exc).lower():
                 raise FormatError("encrypted PDF: it needs a password to open") from None
             raise FormatError(f"unreadable PDF ({type(exc).__name__}: {str(exc)[:120]})") from None
@@ -188,7 +187,7 @@ class HtmlReader:
         if head.startswith((b"%pdf", b"pk\x03\x04")) or b"\x00" in raw[:8192]:
             raise FormatError("not an HTML page (binary content); is the extension wrong?")
         found = trafilatura.bare_extraction(
-            raw.decode("utf-8", errors="replace"),
+            raw,  # bytes: trafilatura finds the page's encoding itself
             output_format="python",
             with_metadata=True,
             include_formatting=True,

@@ -48,7 +48,7 @@ from rag.index import LoadedIndex, load_index
 from rag.index_build import _locked, build_index, write_index
 from rag.index_merge import Part, assemble
 from rag.late import TokenIndex
-from rag.manifest import _chunking_params
+from rag.manifest import FORMAT_VERSION, _chunking_params
 from rag.schema import Document, TokenVectors
 from rag.settings import Settings
 
@@ -374,6 +374,9 @@ def _reusable(settings: Settings, embedder: Embedder) -> LoadedIndex | None:
         log.warning("the index cannot be updated in place (%s); rebuilding it", exc)
         return None
     manifest = index.manifest
+    if manifest.get("format_version") != FORMAT_VERSION:
+        log.warning("the index is of an older format; rebuilding it")
+        return None
     model = manifest.get("model") or {}
     if model.get("fingerprint") != model_identity(settings.embed_model)["fingerprint"]:
         log.warning("the index was built with another model; rebuilding it")

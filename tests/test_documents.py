@@ -52,6 +52,11 @@ def test_pdf_without_metadata_takes_its_first_heading(tmp_path):
     assert read_document(path).title == "Production Notes for Anora"
 
 
+def test_a_pdf_protected_only_against_editing_is_read(tmp_path):
+    path = write_encrypted_pdf(tmp_path / "kit.pdf", PAGE_2, password="owner", owner_only=True)
+    assert "Ishmael Quintero" in read_document(path).text
+
+
 def test_html_keeps_the_article_and_drops_the_boilerplate(tmp_path):
     path = write_html(
         tmp_path / "interview.html",
