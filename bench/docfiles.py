@@ -73,7 +73,7 @@ def write_encrypted_pdf(
     plain = write_pdf(path.with_name(f"plain-{path.name}"), [paragraphs])
     writer = PdfWriter(clone_from=PdfReader(plain))
     writer.encrypt(
-        user_password="" if owner_only else password, owner_password=password, algorithm="RC4-128"
+        user_password="" if owner_only else password, owner_password=password, algorithm="AES-256"
     )
     with open(path, "wb") as handle:
         writer.write(handle)
