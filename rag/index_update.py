@@ -29,7 +29,6 @@ backend would implement the same three operations on its own store.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 import shutil
@@ -41,15 +40,16 @@ from pathlib import Path
 import numpy as np
 
 from rag.chunking import chunk_documents
-from rag.corpus import ACCEPTED_SUFFIXES, _reject_reason, read_document
+from rag.corpus import read_document
 from rag.embedding import Embedder, get_embedder, model_identity
 from rag.errors import CorpusError, IndexStateError
 from rag.index import LoadedIndex, load_index
 from rag.index_build import _locked, build_index, write_index
 from rag.index_merge import Part, assemble
+from rag.intake import check_new, corpus_state
 from rag.late import TokenIndex
 from rag.manifest import FORMAT_VERSION, _chunking_params
-from rag.schema import Document, TokenVectors
+from rag.schema import Chunk, Document, Sentence, TokenVectors
 from rag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -112,12 +112,12 @@ def add_documents(
     started = time.perf_counter()
     corpus = Path(settings.corpus_dir)
     with _update_lock(settings):
-        known = _corpus_state(corpus)
+        known = corpus_state(corpus)
         accepted: dict[str, tuple[Path, Document]] = {}
         rejected: list[Rejected] = []
         for path in paths:
             path = Path(path)
-            reason, document = _check_new(path, known, accepted)
+            reason, document = check_new(path, known, accepted)
             if reason:
                 rejected.append(Rejected(path.name, reason))
             else:
@@ -143,7 +143,7 @@ def remove_document(settings: Settings, name: str, embedder: Embedder | None = N
     corpus and the index.  Raises ``CorpusError`` for an unknown name or the last one."""
     corpus = Path(settings.corpus_dir)
     with _update_lock(settings):
-        names = sorted(_corpus_state(corpus))
+        names = sorted(corpus_state(corpus))
         matches = [n for n in names if name in (n, Path(n).stem)]
         if len(matches) != 1:
             hint = "; `rag list` shows them" if names else ""
@@ -191,70 +191,6 @@ def list_documents(settings: Settings) -> list[Listed]:
     ]
 
 
-# ---------------------------------------------------------------- checks
-
-
-def _check_new(
-    path: Path, known: dict[str, str], accepted: dict[str, tuple[Path, Document]]
-) -> tuple[str | None, Document | None]:
-    """Why ``path`` cannot be added (one line), or (None, its document)."""
-    if not path.is_file():
-        return ("no such file" if not path.exists() else "not a regular file"), None
-    if path.suffix.lower() not in ACCEPTED_SUFFIXES:
-        return (
-            f"not a document this app reads (suffix {path.suffix or 'none'!r}; "
-            f"it reads {', '.join(ACCEPTED_SUFFIXES)})"
-        ), None
-    try:
-        reason = _reject_reason(path, path.parent.resolve())
-        if reason is None:
-            digest = _sha256(path)
-            twin = next((n for n, h in known.items() if h == digest), None)
-            twin = twin or next((n for n, (_, d) in accepted.items() if d.sha256 == digest), None)
-            if twin:
-                return f"a duplicate of {twin}, already in the corpus", None
-            clash = next(
-                (n for n in (*known, *accepted) if Path(n).stem == path.stem and n != path.name),
-                None,
-            )
-            if clash:
-                return (
-                    f"{clash} already uses the name {path.stem!r}; rename the file to add it"
-                ), None
-            if path.name in accepted:
-                return "given twice", None
-            document = read_document(path)
-            if not document.blocks:
-                return "no content left after cleaning", None
-            return None, document
-    except CorpusError as exc:
-        return str(exc), None
-    except OSError as exc:
-        return f"unreadable ({exc.strerror or exc})", None
-    return reason or "a hidden file (its name starts with a dot)", None
-
-
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
-def _corpus_state(corpus: Path) -> dict[str, str]:
-    """file name -> SHA-256 of every corpus entry that passes the loader's file checks.
-    Reads bytes only: nothing is parsed or cleaned."""
-    if not corpus.is_dir():
-        return {}
-    root = corpus.resolve()
-    state = {}
-    for path in sorted(corpus.iterdir()):
-        try:
-            if _reject_reason(path, root) is None:
-                state[path.name] = _sha256(path)
-        except (OSError, RuntimeError):
-            continue  # the loader skips it too, with its warning
-    return state
-
-
 # ---------------------------------------------------------------- the update
 
 
@@ -286,7 +222,7 @@ def _update(
             seconds=time.perf_counter() - started,
             full_rebuild=True,
         )
-    state = _corpus_state(Path(settings.corpus_dir))
+    state = corpus_state(Path(settings.corpus_dir))
     before = old.manifest.get("corpus") or {}
     kept = [n for n in state if before.get(n) == state[n] and n in old.documents]
     todo = [n for n in state if n not in kept]
@@ -325,8 +261,7 @@ def _update(
     sentence_vectors = np.zeros((0, dim), np.float32)
     sentence_tokens: list[TokenVectors] = []
     if chunks:  # a removal embeds nothing
-        chunk_vectors = embedder.embed([c.embed_text for c in chunks])
-        sentence_vectors, sentence_tokens = embedder.embed_with_tokens([s.text for s in sentences])
+        chunk_vectors, sentence_vectors, sentence_tokens = _embed(embedder, chunks, sentences, say)
     embed_seconds = time.perf_counter() - embed_started
     added = Part(
         chunks,
@@ -362,6 +297,30 @@ def _update(
         embed_seconds=embed_seconds,
         seconds=time.perf_counter() - started,
     )
+
+
+EMBED_STEP = 256  # texts embedded between two progress lines
+
+
+def _embed(
+    embedder: Embedder, chunks: list[Chunk], sentences: list[Sentence], say: Progress
+) -> tuple[np.ndarray, np.ndarray, list[TokenVectors]]:
+    """Passage vectors, sentence vectors and word pieces, with a progress line per step."""
+    total, done = len(chunks) + len(sentences), 0
+    parts, texts = [], [c.embed_text for c in chunks]
+    for start in range(0, len(texts), EMBED_STEP):
+        parts.append(embedder.embed(texts[start : start + EMBED_STEP]))
+        done += len(parts[-1])
+        say(f"embedded {done} of {total} passages and sentences")
+    vectors, tokens = [], []
+    texts = [s.text for s in sentences]
+    for start in range(0, len(texts), EMBED_STEP):
+        step_vectors, step_tokens = embedder.embed_with_tokens(texts[start : start + EMBED_STEP])
+        vectors.append(step_vectors)
+        tokens.extend(step_tokens)
+        done += len(step_tokens)
+        say(f"embedded {done} of {total} passages and sentences")
+    return np.vstack(parts), np.vstack(vectors), tokens
 
 
 def _reusable(settings: Settings, embedder: Embedder) -> LoadedIndex | None:
