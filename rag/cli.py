@@ -1,4 +1,5 @@
-"""The ``rag`` command: ``index``, ``ask``, ``chat``, ``eval`` and ``calibrate``.
+"""The ``rag`` command: ``index``, ``add``, ``list``, ``remove``, ``ask``, ``chat``, ``eval``,
+``calibrate`` and ``feedback``.
 
 Thin by design: each subcommand builds ``Settings`` from defaults, ``RAG_*``
 variables and its flags, calls the pipeline, and prints.  A ``RagError`` (a
@@ -27,6 +28,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
+from rag.cli_documents import add_document_commands, print_update
 from rag.errors import ConfigError, GoldSetError, RagError
 from rag.settings import PROJECT_ROOT, Settings
 
@@ -56,6 +58,12 @@ def cmd_index(args: argparse.Namespace) -> int:
         return 0 if status.ok else 1
     if args.if_needed and status.ok:
         print(f"index is up to date: {status.reason}")
+        return 0
+    if args.if_needed and status.state == "stale":
+        from rag.index_update import refresh_index
+
+        print(f"updating the index ({status.reason})")
+        print_update(refresh_index(settings), settings)
         return 0
     if status.state != "missing":
         print(f"rebuilding the index ({status.state}: {status.reason})")
@@ -87,7 +95,8 @@ def _print_answer(answer: Any, width: int = 88) -> None:
     if sources:
         print("\nRelated passages:" if answer.abstained else "\nSources:")
         for c in sources:
-            print(f"  [{c.n}] {c.title} ({c.source}, chars {c.span[0]}-{c.span[1]})")
+            page = f", p. {c.page}" if c.page is not None else ""
+            print(f"  [{c.n}] {c.title} ({c.source}{page}, chars {c.span[0]}-{c.span[1]})")
             print(textwrap.indent(textwrap.fill(f"“{c.sentence}”", width - 6), "      "))
 
 
@@ -328,8 +337,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--check", action="store_true", help="only report the index state (exit 1 unless ok)"
     )
-    p.add_argument("--if-needed", action="store_true", help="build only if missing or stale")
+    p.add_argument(
+        "--if-needed",
+        action="store_true",
+        help="build only if missing; if stale, re-embed only the documents that changed",
+    )
     p.set_defaults(func=cmd_index)
+
+    add_document_commands(sub, common)
 
     p = sub.add_parser("ask", help="answer one question")
     p.add_argument("question")

@@ -22,8 +22,10 @@ Cleaning rules, applied line by line (``rag index --verbose`` lists each drop):
 6. Everything else is a paragraph.  Whitespace is normalised later, when
    sentences are cut, never in the stored text.
 
-Loading accepts ``.txt`` and ``.md``; other files, hidden files, empty files,
-binary files, files that are not UTF-8, files over ``MAX_FILE_BYTES``, symlinks
+Loading accepts ``.txt`` and ``.md``, read as text, and ``.pdf``, ``.html``/``.htm`` and
+``.docx``, whose text ``rag.formats`` extracts and ``assemble`` turns into blocks by
+rules 2-6 (the title is the document's own: metadata or first heading); other files, hidden files, empty files,
+binary files, files that are not UTF-8, files over their format's size limit (``rag.formats.MAX_BYTES``), symlinks
 pointing outside the folder, broken symlinks, symlink loops and files the system
 refuses to read are skipped with a one-line warning naming the file: one bad
 entry never stops the others from loading.  What this module does not do: split
@@ -40,12 +42,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import CorpusError
+from rag.formats import MAX_BYTES, SUFFIXES, Extracted, reader_for
 from rag.schema import Block, Document, DroppedLine
 
 log = logging.getLogger(__name__)
 
-ACCEPTED_SUFFIXES = (".txt", ".md")
-MAX_FILE_BYTES = 20 * 1024 * 1024
+ACCEPTED_SUFFIXES = SUFFIXES
+MAX_FILE_BYTES = max(MAX_BYTES.values())  # the largest any format may be (rag.formats)
 MAX_TITLE_WORDS = 20
 MAX_HEADING_WORDS = 14
 SENTENCE_END = tuple('.!?…"”’)')
@@ -148,14 +151,21 @@ def _reject_reason(path: Path, root: Path) -> str | None:
     if path.is_dir():
         return "is a folder (sub-folders are not read)"
     if path.suffix.lower() not in ACCEPTED_SUFFIXES:
-        return f"not a .txt or .md file (suffix {path.suffix or 'none'!r})"
+        return (
+            f"not a document this app reads (suffix {path.suffix or 'none'!r}; "
+            f"it reads {', '.join(ACCEPTED_SUFFIXES)})"
+        )
     if not path.is_file():
         return "not a regular file"
     size = path.stat().st_size
     if size == 0:
         return "empty file"
-    if size > MAX_FILE_BYTES:
-        return f"too large ({size / 2**20:.0f} MiB; the limit is {MAX_FILE_BYTES // 2**20} MiB)"
+    limit = MAX_BYTES.get(path.suffix.lower(), MAX_FILE_BYTES)
+    if size > limit:
+        return (
+            f"too large ({size / 2**20:.0f} MiB; the limit for {path.suffix.lower()} "
+            f"files is {limit // 2**20} MiB)"
+        )
     return None
 
 
@@ -175,8 +185,20 @@ def _why(exc: OSError | RuntimeError) -> str:
 
 
 def read_document(path: Path) -> Document:
-    """Read and clean one article.  Raises ``CorpusError`` for binary or non-UTF-8 files."""
+    """Read and clean one article.  Raises ``CorpusError`` (one line) for a file its
+    format's reader cannot use, a binary or non-UTF-8 text file."""
     raw = path.read_bytes()
+    reader = reader_for(path.suffix)
+    if reader is not None:
+        text, title, blocks, dropped = assemble(reader.read(raw), path.name)
+        return Document(
+            source=path.name,
+            title=title,
+            text=text,
+            sha256=hashlib.sha256(raw).hexdigest(),
+            blocks=tuple(blocks),
+            dropped=tuple(dropped),
+        )
     if b"\x00" in raw[:8192]:
         raise CorpusError("binary file (contains NUL bytes)")
     try:
@@ -215,37 +237,86 @@ def clean(text: str, source: str) -> tuple[str, list[Block], list[DroppedLine]]:
                 title = " ".join(line.split())
                 continue
             title = title_from_filename(source)
-        if _URL.search(line) or _AD_PHRASES.search(line):
-            dropped.append(DroppedLine(source, line_no, line, "advertising or spam"))
-            continue
-        credit = _CREDIT.search(line)
-        if credit:
-            caption_end = start + len(line[: credit.start()].rstrip())
-            dropped.append(
-                DroppedLine(source, line_no, text[caption_end:end].strip(), "photo credit")
-            )
-            if len(text[start:caption_end].split()) < 3:
-                continue
-            end = caption_end
-            line = text[start:end]
-        words = line.split()
-        if not line.endswith(SENTENCE_END) and (
-            len(words) == 1 or (len(words) <= 2 and line.lower().strip(":") in KNOWN_LABELS)
-        ):
-            dropped.append(DroppedLine(source, line_no, line, "section label"))
-            continue
-        md = _MD_HEADING.match(line)
-        if md:
-            blocks.append(Block("heading", start + md.end(), end))
-        elif (
-            len(words) <= MAX_HEADING_WORDS
-            and not line.endswith(SENTENCE_END)
-            and ":" not in line  # "4 Time Oscar winner: …" is a caption, not a section
-        ):
-            blocks.append(Block("heading", start, end))
-        else:
-            blocks.append(Block("paragraph", start, end))
+        block = _keep(text, start, end, None, DroppedLine(source, line_no, "", ""), dropped)
+        if block is not None:
+            blocks.append(block)
     return title or title_from_filename(source), blocks, dropped
+
+
+def _keep(
+    text: str,
+    start: int,
+    end: int,
+    kind: str | None,
+    where: DroppedLine,
+    dropped: list[DroppedLine],
+    page: int | None = None,
+) -> Block | None:
+    """Rules 2-6 for one line ``text[start:end]``: the block it becomes, or None (dropped,
+    recorded in ``dropped``).  ``kind`` is what the file's format said, if it said."""
+    line = text[start:end]
+    if _URL.search(line) or _AD_PHRASES.search(line):
+        dropped.append(DroppedLine(where.source, where.line_no, line, "advertising or spam"))
+        return None
+    credit = _CREDIT.search(line)
+    if credit:
+        caption_end = start + len(line[: credit.start()].rstrip())
+        dropped.append(
+            DroppedLine(where.source, where.line_no, text[caption_end:end].strip(), "photo credit")
+        )
+        if len(text[start:caption_end].split()) < 3:
+            return None
+        end = caption_end
+        line = text[start:end]
+    words = line.split()
+    if (
+        kind != "heading"
+        and not line.endswith(SENTENCE_END)
+        and (len(words) == 1 or (len(words) <= 2 and line.lower().strip(":") in KNOWN_LABELS))
+    ):
+        dropped.append(DroppedLine(where.source, where.line_no, line, "section label"))
+        return None
+    md = _MD_HEADING.match(line) if kind is None else None
+    if md:
+        return Block("heading", start + md.end(), end, page)
+    if kind == "heading" or (
+        kind is None
+        and len(words) <= MAX_HEADING_WORDS
+        and not line.endswith(SENTENCE_END)
+        and ":" not in line  # "4 Time Oscar winner: …" is a caption, not a section
+    ):
+        return Block("heading", start, end, page)
+    return Block("paragraph", start, end, page)
+
+
+def assemble(found: Extracted, source: str) -> tuple[str, str, list[Block], list[DroppedLine]]:
+    """The text, title, blocks and dropped lines of a document a format reader extracted.
+
+    The text is the parts, one per line, a blank line between them (what the "In the
+    article" view shows); each part goes through rules 2-6 as a line would.  The title
+    is the document's own (metadata, else its first heading or title-like first line).
+
+    >>> from rag.formats import Part
+    >>> text, title, blocks, _ = assemble(Extracted(None, (Part("heading", "Anora"),
+    ...     Part(None, "It won the Palme d'Or.", 2))), "a.pdf")
+    >>> title, text, [(b.kind, b.page) for b in blocks]
+    ('Anora', "Anora\\n\\nIt won the Palme d'Or.", [('heading', None), ('paragraph', 2)])
+    """
+    text = "\n\n".join(part.text for part in found.parts)
+    title = found.title
+    blocks: list[Block] = []
+    dropped: list[DroppedLine] = []
+    start = 0
+    for line_no, part in enumerate(found.parts, start=1):
+        end = start + len(part.text)
+        where = DroppedLine(source, line_no * 2 - 1, "", "")
+        block = _keep(text, start, end, part.kind, where, dropped, part.page)
+        if block is not None:
+            if title is None and (block.kind == "heading" or _reads_like_title(part.text)):
+                title = part.text
+            blocks.append(block)
+        start = end + 2
+    return text, title or title_from_filename(source), blocks, dropped
 
 
 def _lines(text: str) -> list[tuple[int, int, int]]:

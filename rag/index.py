@@ -86,7 +86,7 @@ from rag.manifest import (
     corpus_hashes,
     vector_problem,
 )
-from rag.schema import Chunk, Document, Sentence
+from rag.schema import Block, Chunk, Document, Sentence
 from rag.settings import Settings
 
 __all__ = [
@@ -223,7 +223,7 @@ def load_index(index_dir: Path) -> LoadedIndex:
                 title=row["title"],
                 text=row["text"],
                 sha256=row["sha256"],
-                blocks=(),
+                blocks=tuple(Block(**b) for b in row.get("blocks") or ()),
             )
         chunk_vectors = read.npy("chunk_vectors.npy")
         sentence_vectors = read.npy("sentence_vectors.npy")

@@ -103,35 +103,78 @@ def build_index(
     sentence_vectors, sentence_tokens = embedder.embed_with_tokens(
         [s.text for s in sentences], progress=progress
     )
-    dim = int(chunk_vectors.shape[1])
-    tokens = TokenIndex.from_sentences(sentence_tokens, dim)
+    tokens = TokenIndex.from_sentences(sentence_tokens, int(chunk_vectors.shape[1]))
+    contents = IndexContents(documents, chunks, sentences, chunk_vectors, sentence_vectors, tokens)
+    index_type = write_index(settings, contents, embedder.max_wordpieces, started)
+    counts = [c.n_tokens for c in chunks]
+    return BuildReport(
+        n_documents=len(documents),
+        n_chunks=len(chunks),
+        n_sentences=len(sentences),
+        tokens_min=min(counts),
+        tokens_median=statistics.median(counts),
+        tokens_max=max(counts),
+        seconds=time.perf_counter() - started,
+        index_type=index_type,
+        skipped=tuple(skipped),
+        dropped=tuple(d for doc in documents for d in doc.dropped),
+    )
+
+
+@dataclass(frozen=True)
+class IndexContents:
+    """Everything an index folder holds, in memory, in corpus order (by file name)."""
+
+    documents: list[Document]
+    chunks: list[Chunk]
+    sentences: list[Sentence]
+    chunk_vectors: np.ndarray  # (n_chunks, dim) float32
+    sentence_vectors: np.ndarray  # (n_sentences, dim) float32
+    tokens: TokenIndex
+
+
+def write_index(
+    settings: Settings,
+    contents: IndexContents,
+    max_wordpieces: int,
+    started: float,
+    *,
+    added_at: dict[str, str] | None = None,
+) -> str:
+    """Check the vectors, make the FAISS index and write the folder atomically, under the
+    lock; returns the FAISS index type.  ``added_at`` (source -> ISO time) is carried
+    into the manifest; a document it does not name is stamped now, unless the index
+    being replaced already knew it.  Raises ``IndexWriteError`` (the old index kept)."""
+    c = contents
     problem = vector_problem(
         {
-            "chunk_vectors.npy": chunk_vectors,
-            "sentence_vectors.npy": sentence_vectors,
-            "token_vectors.npy": tokens.vectors,
+            "chunk_vectors.npy": c.chunk_vectors,
+            "sentence_vectors.npy": c.sentence_vectors,
+            "token_vectors.npy": c.tokens.vectors,
         }
     )
     if problem:
         raise IndexStateError(f"the embedder produced bad vectors ({problem}); no index written")
-    index_type = "hnsw" if len(chunks) >= settings.approx_index_min_chunks else "flat"
-    faiss_index = make_faiss_index(chunk_vectors, index_type)
-    seconds = time.perf_counter() - started
+    index_type = "hnsw" if len(c.chunks) >= settings.approx_index_min_chunks else "flat"
+    faiss_index = make_faiss_index(c.chunk_vectors, index_type)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    known = {**_previous_added(settings.index_dir), **(added_at or {})}
     manifest = {
         "format_version": FORMAT_VERSION,
-        "model": {**model_identity(settings.embed_model), "dim": dim},
-        "chunking": _chunking_params(settings, embedder.max_wordpieces),
-        "corpus": {d.source: d.sha256 for d in documents},
+        "model": {**model_identity(settings.embed_model), "dim": int(c.chunk_vectors.shape[1])},
+        "chunking": _chunking_params(settings, max_wordpieces),
+        "corpus": {d.source: d.sha256 for d in c.documents},
+        "added_at": {d.source: known.get(d.source, now) for d in c.documents},
         "index_type": index_type,
         "hnsw": {"M": HNSW_M, "ef_construction": HNSW_EF_CONSTRUCTION, "ef_search": HNSW_EF_SEARCH}
         if index_type == "hnsw"
         else None,
-        "n_documents": len(documents),
-        "n_chunks": len(chunks),
-        "n_sentences": len(sentences),
-        "n_tokens": len(tokens.ids),
-        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "build_seconds": round(seconds, 3),
+        "n_documents": len(c.documents),
+        "n_chunks": len(c.chunks),
+        "n_sentences": len(c.sentences),
+        "n_tokens": len(c.tokens.ids),
+        "built_at": now,
+        "build_seconds": round(time.perf_counter() - started, 3),
     }
     try:
         with _locked(settings.index_dir):
@@ -141,12 +184,12 @@ def build_index(
             _write_atomically(
                 settings.index_dir,
                 manifest,
-                documents,
-                chunks,
-                sentences,
-                chunk_vectors,
-                sentence_vectors,
-                tokens,
+                c.documents,
+                c.chunks,
+                c.sentences,
+                c.chunk_vectors,
+                c.sentence_vectors,
+                c.tokens,
                 faiss_index,
             )
     except OSError as exc:
@@ -161,19 +204,17 @@ def build_index(
             f"{f' ({code})' if code else ''}; {previous}; free some space (or fix the "
             "folder's permissions) and run `rag index` again"
         ) from None
-    counts = [c.n_tokens for c in chunks]
-    return BuildReport(
-        n_documents=len(documents),
-        n_chunks=len(chunks),
-        n_sentences=len(sentences),
-        tokens_min=min(counts),
-        tokens_median=statistics.median(counts),
-        tokens_max=max(counts),
-        seconds=time.perf_counter() - started,
-        index_type=index_type,
-        skipped=tuple(skipped),
-        dropped=tuple(d for doc in documents for d in doc.dropped),
-    )
+    return index_type
+
+
+def _previous_added(index_dir: Path) -> dict[str, str]:
+    """When each document of the index being replaced was added ({} if unknown)."""
+    try:
+        manifest = json.loads((index_dir / "manifest.json").read_text())
+        added = manifest.get("added_at") if isinstance(manifest, dict) else None
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in added.items()} if isinstance(added, dict) else {}
 
 
 def make_faiss_index(vectors: np.ndarray, index_type: str) -> Any:

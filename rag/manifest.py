@@ -1,8 +1,8 @@
 """The index folder's format: its manifest, its files and the checks on them.
 
 What ``manifest.json`` records (format version, model, chunking parameters, the
-SHA-256 of every corpus file, the size and SHA-256 of every other file of the
-index), which files an index must hold, and the checks that read a folder and say
+SHA-256 of every corpus file and, under ``added_at``, when each was added, the size and
+SHA-256 of every other file of the index), which files an index must hold, and the checks that read a folder and say
 what is wrong with it: a file's size or SHA-256 differs from the manifest
 (``_hash_problem``, ``_VerifiedReader``), the vectors do not have the shapes the
 manifest says or are not finite unit vectors (``_shape_problem``,

@@ -340,6 +340,17 @@ class Pipeline:
             short_answer=draft.short_answer,
         )
 
+    def use_index(self, index: LoadedIndex) -> None:
+        """Serve ``index`` from the next question on (after documents were added or
+        removed): retrievers and generators are rebuilt on first use, over it."""
+        with self._lock:
+            self.index = index
+            self.resources = replace(self.resources, index=index)
+            self._retrievers.clear()
+            self._generators.clear()
+            for cached in ("names", "subject"):
+                self.__dict__.pop(cached, None)
+
     def with_settings(self, **changes: Any) -> Pipeline:
         """A pipeline sharing this one's index and model, with some settings changed."""
         return Pipeline(replace(self.settings, **changes), self.index, self.embedder)

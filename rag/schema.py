@@ -40,6 +40,7 @@ class Block:
     kind: BlockKind
     start: int
     end: int
+    page: int | None = None  # 1-based page of a PDF; None for other formats
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class Chunk:
     text: str  # what users see: the sentences, whitespace-normalised
     sentence_ids: tuple[int, ...]
     n_tokens: int  # tiktoken tokens of ``text``
+    page: int | None = None  # the PDF page it is on (chunks never cross a page); else None
 
     @property
     def context_header(self) -> str:
@@ -167,6 +169,7 @@ class Citation:
     span: tuple[int, int]  # supporting sentence, offsets in the original article
     score: float
     sentence: str = ""  # the supporting sentence itself
+    page: int | None = None  # the PDF page of the passage; None for other formats
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)

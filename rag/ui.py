@@ -3,7 +3,8 @@
 ``build_app(pipeline)`` returns a ``gr.Blocks`` with a streaming chat, a sources
 panel (one card per cited passage, newest answer first), per-answer controls (copy,
 retry, thumbs up and down, stored by ``rag.feedback``), "New chat" with one undo, a
-collapsed options accordion, and one stable Gradio API endpoint, ``/ask``, that returns
+collapsed options accordion, an "Add a document" button for signed-in users
+(``rag.ui_upload``), and one stable Gradio API endpoint, ``/ask``, that returns
 ``Answer.to_json()``; its server also carries the HTTP API of ``rag.api``
 (OpenAI-compatible ``/v1/...`` and ``/api/ask``).  ``launch_style()`` gives the keyword
 arguments for ``launch()``: theme, CSS, the upload cap and the ``rag.web_guard`` middleware.
@@ -69,6 +70,14 @@ from rag.ui_render import (  # noqa: F401  (re-exported: the page's pure rendere
     render_streaming,
     render_user,
 )
+from rag.ui_upload import (
+    MAX_UPLOAD_BYTES,
+    UPLOAD_HELP,
+    UPLOAD_LABEL,
+    UPLOAD_TYPES,
+    add_uploaded,
+    status_html,
+)
 from rag.web_guard import LoginThrottle, WebGuard
 
 if TYPE_CHECKING:
@@ -91,7 +100,7 @@ EXAMPLES = (
 )
 RETRIEVERS = ("hybrid", "dense", "bm25")
 QUEUE_PER_WORKER = 64  # waiting requests per answering worker (each is a few KiB)
-MAX_UPLOAD = "1kb"  # the app has no upload field; the guard refuses uploads anyway
+MAX_UPLOAD = "1kb"  # without a login there is no upload field; the guard refuses uploads too
 
 
 # ---------------------------------------------------------------- the app
@@ -110,12 +119,17 @@ def queue_limit(concurrency: int, queue_size: int) -> int:
     return max(queue_size, QUEUE_PER_WORKER * max(1, concurrency))
 
 
-def build_app(pipeline: "Pipeline", feedback: FeedbackStore | None = None) -> gr.Blocks:
+def build_app(
+    pipeline: "Pipeline", feedback: FeedbackStore | None = None, *, uploads: bool | None = None
+) -> gr.Blocks:
     """The Blocks app over ``pipeline``, its queue configured from the pipeline's settings.
 
     ``feedback`` stores the thumbs (default ``feedback/feedback.jsonl`` in the project).
+    ``uploads`` adds the "Add a document" button (default: when ``RAG_AUTH`` sets a login;
+    launch with ``launch_style(uploads=True)`` and a login, or the guard refuses them).
     """
     settings = pipeline.settings
+    uploads = bool(settings.auth) if uploads is None else uploads
     store = feedback or FeedbackStore(
         default_path(),
         secrets=[settings.llm_api_key or "", (settings.auth or "").partition(":")[2]],
@@ -181,6 +195,13 @@ def build_app(pipeline: "Pipeline", feedback: FeedbackStore | None = None) -> gr
                 with gr.Row(elem_classes="examples"):
                     gr.HTML('<span class="try">Try</span>', js_on_load=None)
                     buttons = [gr.Button(q, size="sm", scale=0) for q in EXAMPLES]
+                if uploads:
+                    with gr.Row(elem_id="add-document"):
+                        upload = gr.UploadButton(
+                            UPLOAD_LABEL, file_types=UPLOAD_TYPES, file_count="multiple",
+                            size="sm", scale=0, min_width=160, elem_id="upload",
+                        )  # fmt: skip
+                        upload_status = gr.HTML(status_html(UPLOAD_HELP), elem_id="upload-status")
                 with gr.Accordion("Answer options", open=False):
                     with gr.Row():
                         generator = gr.Radio(generators, value=gen, label="Generator")
@@ -308,19 +329,28 @@ def build_app(pipeline: "Pipeline", feedback: FeedbackStore | None = None) -> gr
             return chat_messages(restored), _panel(restored), restored, save_turns(restored)
 
         app.load(reload, [saved], reply, js=ui_assets.LOAD_JS, **fast)
+        if uploads:
+
+            def add_files(files: Any) -> Iterator[str]:
+                yield from add_uploaded(pipeline, files)
+
+            upload.upload(add_files, [upload], [upload_status], concurrency_id="documents",
+                          concurrency_limit=1, **private)  # fmt: skip
         gr.api(ask, api_name="ask", concurrency_id="pipeline")
     app.queue(default_concurrency_limit=settings.concurrency,
               max_size=queue_limit(settings.concurrency, settings.queue_size))  # fmt: skip
     return app
 
 
-def launch_style(throttle: LoginThrottle | None = None) -> dict[str, Any]:
+def launch_style(throttle: LoginThrottle | None = None, *, uploads: bool = False) -> dict[str, Any]:
     """Keyword arguments for ``app.launch()``: theme and CSS (Gradio 6 takes them there),
-    the upload cap, and the ``WebGuard`` middleware (login throttle, upload refusal)."""
-    guard = Middleware(WebGuard, throttle=throttle or LoginThrottle())
+    the upload cap, and the ``WebGuard`` middleware (login throttle, upload refusal).
+    ``uploads=True`` (only with a login: Gradio then lets signed-in users alone upload)
+    opens the upload route to documents up to ``MAX_UPLOAD_BYTES``."""
+    guard = Middleware(WebGuard, throttle=throttle or LoginThrottle(), uploads=uploads)
     return {
         "theme": gr.themes.Soft(primary_hue="pink", neutral_hue="slate"),
         "css": ui_assets.CSS,
-        "max_file_size": MAX_UPLOAD,
+        "max_file_size": MAX_UPLOAD_BYTES if uploads else MAX_UPLOAD,
         "app_kwargs": {"middleware": [guard]},
     }

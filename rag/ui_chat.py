@@ -93,6 +93,7 @@ def _citation(row: dict[str, Any]) -> Citation:
         span=(int(row["span"][0]), int(row["span"][1])),
         score=float(row["score"]),
         sentence=str(row.get("sentence", "")),
+        page=int(row["page"]) if row.get("page") is not None else None,
     )
 
 

@@ -258,10 +258,11 @@ def render_card(
             f"{article_context(document.text, citation.span)}</details>"
         )
     tip = _attr(f"Search score {citation.score:.2f}: {SCORE_TIP}")
+    page = f' <span class="page">p. {citation.page}</span>' if citation.page is not None else ""
     return (
         f'<article class="card"{ident}>'
         f'<header>{label}<span class="title">{title}</span></header>'
-        f'<div class="meta" title="{tip}"><code>{html.escape(citation.source)}</code></div>'
+        f'<div class="meta" title="{tip}"><code>{html.escape(citation.source)}</code>{page}</div>'
         f"<blockquote>{highlight(citation.text, citation.sentence)}</blockquote>"
         f"{context}</article>"
     )

@@ -9,7 +9,9 @@ see ``rag.ui.launch_style``) and does four things Gradio does not:
 - **keeps the API schema off the login page**: Gradio embeds ``window.gradio_api_info``
   in every page, the login-only page too, while ``/gradio_api/info`` answers 401; the
   guard blanks it on any page that says ``"auth_required":true``;
-- **refuses uploads**: the app has no upload field, so ``/gradio_api/upload`` answers 403;
+- **refuses uploads** unless the app was launched with ``uploads=True`` (only done with a
+  login, when Gradio itself admits signed-in users alone to the route): without a login
+  there is no upload field, and ``/gradio_api/upload`` answers 403;
 - **logs a full queue** and tells the caller "busy, try again in a moment".
 
 What this module does not do: check passwords (Gradio does) or know about the pipeline.
@@ -105,9 +107,12 @@ async def _reply(send: Send, status: int, detail: str, headers: dict[str, str] |
 class WebGuard:
     """The middleware; ``throttle`` is shared so that a test (or the app) can read it."""
 
-    def __init__(self, app: ASGIApp, *, throttle: LoginThrottle | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, *, throttle: LoginThrottle | None = None, uploads: bool = False
+    ) -> None:
         self.app = app
         self.throttle = throttle or LoginThrottle()
+        self.uploads = uploads
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -115,7 +120,7 @@ class WebGuard:
             return
         path, method = scope.get("path", ""), scope.get("method", "GET")
         client = (scope.get("client") or ("?", 0))[0]
-        if path.rstrip("/").endswith("/gradio_api/upload"):
+        if path.rstrip("/").endswith("/gradio_api/upload") and not self.uploads:
             log.warning("refused an upload from %s: the app takes no files", client)
             await _reply(send, 403, NO_UPLOADS)
             return

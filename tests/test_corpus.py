@@ -107,7 +107,8 @@ def test_title_from_filename():
         ("empty.txt", "", "empty file"),
         ("binary.txt", b"\x00\x01\x02binary", "binary file"),
         ("latin1.txt", "Caf\xe9 society.\n".encode("latin-1"), "not UTF-8"),
-        ("notes.pdf", b"%PDF-1.4", "not a .txt or .md file"),
+        ("notes.rtf", b"{\\rtf1 Notes}", "not a document this app reads"),
+        ("broken.pdf", b"%PDF-1.4", "unreadable PDF"),
         ("ads.txt", "Watch Free Movies on example.click\n", "no content left"),
     ],
 )

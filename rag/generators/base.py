@@ -104,5 +104,6 @@ def number_citations(picked: Sequence[tuple[Hit, int, int, str, float]]) -> list
             span=(start, end),
             score=round(float(score), 4),
             sentence=sentence,
+            page=hit.chunk.page,
         )
     return list(seen.values())
