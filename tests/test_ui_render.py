@@ -395,4 +395,4 @@ def test_stop_makes_the_stopped_note_the_streams_last_word():
     assert chat[-1]["content"] == STOPPED_NOTE and "Stopped." in STOPPED_NOTE
     assert [m["role"] for m in chat] == ["user", "assistant"]
     assert not any("the rest" in str(u[0][-1]["content"]) for u in updates)
-    assert turns == {"__type__": "update"}  # no half answer was kept
+    assert turns == panel == saved == {"__type__": "update"}  # no half answer was kept
