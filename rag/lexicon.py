@@ -76,6 +76,16 @@ REFERENT_NOUNS = frozenset((
 ))
 # fmt: on
 
+# Nouns for a work with a title: "which horror film ...", "what was his debut feature?"
+# is answered by the title standing right after such a noun in a sentence (apposition:
+# "his debut feature, Four Letter Words", "the horror reboot Scream V").
+# fmt: off
+WORK_NOUNS = frozenset((
+    "film", "movie", "feature", "picture", "reboot", "remake", "sequel", "documentary", "short",
+    "book", "memoir", "novel", "show", "series", "song", "album", "title", "project",
+))
+# fmt: on
+
 # Film-making expressions that, in an article about a film, mean the same thing
 # (``rag.thesaurus``): written from film-making usage, not from any question.
 FILM_SYNONYMS: tuple[tuple[str, ...], ...] = (

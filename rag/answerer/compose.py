@@ -37,7 +37,7 @@ from rag.answerer.intent import Intent
 from rag.answerer.model import sigmoid
 from rag.answerer.patterns import AGE, DATE, DURATION, MONEY, NUMBER, PLACE, RUNTIME_UNIT, UNIT
 from rag.answerer.question import Question
-from rag.lexicon import OPENING_PRONOUNS, STOPWORDS
+from rag.lexicon import OPENING_PRONOUNS, STOPWORDS, WORK_NOUNS
 from rag.text import is_caption, terms, words
 from rag.thesaurus import alternatives
 
@@ -92,6 +92,10 @@ def short_answer(
     kind = question.kind
     if question.cast is not None and question.cast.wants == "either":
         return None  # "who is Samantha Quan?" asks what she is, not for a name
+    if question.work and kind in (None, "name"):
+        title = _apposed(question, sentence)
+        if title or kind is None:
+            return title
     if kind == "name":
         return _name(question.text, sentence, names or {})
     if kind in ("count", "number"):
@@ -205,6 +209,34 @@ def _name(question: str, sentence: str, names: Mapping[str, str]) -> str | None:
     if best is None or best[0] > NEAR_CHARS:
         return None  # a name far from every word of the question may be anyone's
     return best[1]
+
+
+_TITLE_AFTER = re.compile(
+    r"(?:[’']s)?,?\s+((?:[a-z][\w’'-]*\s+){0,2})"
+    rf"(?:[“\"]([^”\"]{{1,80}}?)[.,]?[”\"]|({_CAPITALISED.pattern}))"
+)
+
+
+def _apposed(question: Question, sentence: str) -> str | None:
+    """The title standing right after a noun of the question's wh-phrase or another
+    work noun, as its apposition ("his debut feature, Four Letter Words", "the horror
+    reboot Scream V", "the memoir “Modern Whore.”").  A plural noun ("Baker’s films,
+    Tangerine ...") begins a list, not the one work a singular question asks for."""
+    anchors = question.work | {t for w in WORK_NOUNS for t in terms(w)}
+    asked = set(words(question.text))
+    for m in re.finditer(r"[\w’'-]+", sentence):
+        token = m.group(0)
+        if not set(terms(token)) & anchors or token[:1].isupper():
+            continue
+        if token.lower().endswith("s") and token.lower()[:-1] in WORK_NOUNS:
+            continue  # "films": several
+        found = _TITLE_AFTER.match(sentence, m.end())
+        if found is None:
+            continue
+        title = (found.group(2) or found.group(3) or "").strip(" ,.")
+        if title and not set(words(title)) <= asked and title.lower() not in STOPWORDS:
+            return title
+    return None
 
 
 def _near_question(question: str, sentence: str, at: int) -> bool:

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from rag.answerer.patterns import CALENDAR, PERSON_NOUN, PLACE_NOUN, RUNTIME, TIME_NOUN, WH
-from rag.lexicon import STOPWORDS
+from rag.lexicon import STOPWORDS, WORK_NOUNS
 from rag.text import terms
 
 
@@ -229,6 +229,42 @@ def asked_role(question: str) -> RoleAsk | None:
     return RoleAsk(role=role, terms=held) if held else None
 
 
+def asked_work(question: str) -> frozenset[str]:
+    """The words of a wh-phrase asking for a titled work ("which horror film" -> horror,
+    film; "what was Baker's debut feature" -> debut, feature), as terms; else empty.
+
+    >>> sorted(asked_work("Which horror film convinced Baker?"))
+    ['film', 'horror']
+    >>> sorted(asked_work("What was Sean Baker's debut feature?")), asked_work("What did he say?")
+    (['debut', 'featur'], frozenset())
+    """
+    found = re.search(
+        r"^\s*(?:in\s+)?(?:what|which)(?:['’]s)?\b((?:\s+[\w’'-]+){0,6}?)\s+("
+        + "|".join(WORK_NOUNS)
+        + r")s?\b",
+        question,
+        re.IGNORECASE,
+    )
+    if found is None:
+        return frozenset()
+    between = found.group(1).split()
+    if between and between[0].lower() in ("is", "was", "are", "were"):
+        between = between[1:]  # "what was Baker's debut feature"
+    if any(w.lower() in _PHRASE_END for w in between):
+        return frozenset()  # "what device was the film ...": the work is not what is asked
+    # the words of the noun phrase: what stands after a possessive ("Baker's")
+    phrase: list[str] = []
+    for word in reversed(between):
+        if (
+            word.lower() in _PHRASE_END
+            or word.lower() in _DETERMINERS
+            or re.search(r"['’]s$", word)
+        ):
+            break
+        phrase.insert(0, word)
+    return frozenset(terms(" ".join([*phrase[-2:], found.group(2)])))
+
+
 @dataclass(frozen=True)
 class CastAsk:
     """A question about who plays whom: the name it gives and which side it wants."""
@@ -304,6 +340,7 @@ class Question:
     name: NameAsk | None  # it asks what something is called
     role: RoleAsk | None  # it asks who plays or holds a role
     cast: CastAsk | None = None  # it asks who plays a character, or whom an actor plays
+    work: frozenset[str] = frozenset()  # it asks for a titled work: its wh-phrase's terms
 
 
 def analyse(text: str) -> Question:
@@ -323,4 +360,5 @@ def analyse(text: str) -> Question:
         name=asked_name(text),
         role=asked_role(text),
         cast=asked_cast(text),
+        work=asked_work(text),
     )

@@ -97,3 +97,26 @@ def test_small_talk_and_off_topic_get_a_short_reply_and_no_passages(pipeline, qu
     answer = pipeline.ask(question)
     assert answer.abstained and answer.text == reply
     assert answer.citations == () and answer.related == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "title"),
+    [
+        ("What was Sean Baker's debut feature?",
+         "He has worked with the filmmaker since his debut feature, Four Letter Words (2000).",
+         "Four Letter Words"),
+        ("Which horror film convinced Baker?",
+         "Baker and Quan went to see the horror reboot Scream V which cemented the decision.",
+         "Scream V"),
+        ("What's the title of the memoir she wrote?",
+         "They worked with consultant Andrea Werhun, author of the memoir “Modern Whore.”",
+         "Modern Whore"),
+    ],
+)  # fmt: skip
+def test_a_work_asked_for_is_the_title_in_apposition_to_its_noun(question, sentence, title):
+    assert short_answer(analyse(question), sentence) == title
+
+
+def test_a_plural_work_noun_opens_a_list_and_gives_no_title():
+    sentence = "Sex work figures in Baker’s films, the iPhone-shot Tangerine is about sex workers."
+    assert short_answer(analyse("Which Baker film is about a porn star?"), sentence) is None
