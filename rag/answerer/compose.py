@@ -152,7 +152,16 @@ def _pattern_span(question: Question, sentence: str, kind: str | None) -> str | 
     }.get(kind or "")
     if pattern is None:
         return None
-    found = pattern.search(sentence)
+    asked = set(words(question.text))
+    # a place the question names itself ("what city in Russia") is not the one it asks for
+    found = next(
+        (
+            m
+            for m in pattern.finditer(sentence)
+            if kind != "place" or not set(words(m.group(0).split()[-1])) <= asked - STOPWORDS
+        ),
+        None,
+    )
     if found is None:
         return None
     m = found

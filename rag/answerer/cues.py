@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 from rag.answerer.patterns import AGE, DATE, DURATION, MONEY, NUMBER, PLACE, RUNTIME_UNIT, UNIT
 from rag.answerer.question import NameAsk, Question
+from rag.lexicon import STOPWORDS
 from rag.text import proper_names, terms
 
 _COUNT_WINDOW = 3  # "4 Time Oscar winner", "eight independent feature films"
@@ -62,8 +63,10 @@ def has_cue(question: Question, sentence: str) -> bool:
     if kind == "name":
         asked = set(text.lower().split())
         return any(name.lower() not in asked for name in proper_names(sentence))
-    if kind == "place":
-        return bool(PLACE.search(sentence))
+    if kind == "place":  # a place the question does not name itself
+        asked = set(text.lower().split())
+        said = (m.group(0).split()[-1].lower() for m in PLACE.finditer(sentence))
+        return any(w in STOPWORDS or w not in asked for w in said)  # "at The Palms": a place
     return False
 
 

@@ -40,7 +40,11 @@ AGE = re.compile(
 )
 # a capitalised word that is not the first of its sentence or quotation: a proper noun
 CAPITAL = re.compile(r"(?<![.!?“\"]\s)(?<!^)(?<!“)\b[A-Z][\w’'-]+")
-PLACE = re.compile(r"\b(?:in|at|on|from|near|to)\s+(?:the\s+)?[A-Z][a-z]+")
+PLACE = re.compile(
+    r"\b(?:in|at|on|from|near|to)\s+(?:the\s+)?(?!(?:January|February|March|April|May|June|July"
+    r"|August|September|October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday"
+    r"|Saturday|Sunday)\b)[A-Z][a-z]+"
+)  # a month or a day is a date, not a place
 # a wh-word that opens the question or one of its clauses (not "... the night when she ...")
 WH = re.compile(
     r"(?:^|[,;:]\s*|\b(?:and|but|so|then|in|on|at|for|to|by|from|with|of|about|since|until)\s+)"
@@ -75,7 +79,11 @@ UNIT = {
     "century": re.compile(rf"\b(?:{YEAR}|\d{{1,2}}(?:st|nd|rd|th)[-\s]+century)\b", re.IGNORECASE),
 }
 # a film's running time is given in minutes or hours, never in shooting days
-RUNTIME = re.compile(r"\b(?:running time|runtime|run time)\b", re.IGNORECASE)
+RUNTIME = re.compile(
+    r"\b(?:running time|runtime|run time)\b"
+    r"|\bhow\s+long\s+(?:is|was)\s+(?:the\s+|this\s+)?(?:film|movie|it|anora)\b",
+    re.IGNORECASE,
+)  # "how long is the movie": its running time, not how long it took to shoot
 RUNTIME_UNIT = re.compile(
     rf"\b(?:{NUM}|an?)(?:[-\s]+and[-\s]+an?[-\s]+half)?[-\s]+(?:minutes?|mins?|hours?|hrs?)\b",
     re.IGNORECASE,
