@@ -91,7 +91,11 @@ class Bm25Encoder:
 
     def document(self, text: str) -> tuple[list[int], list[float]]:
         """(indices, values): tf / (tf + k1 (1 - b + b dl / avgdl)) per distinct term."""
-        counts = Counter(terms(text))
+        return self.document_terms(terms(text))
+
+    def document_terms(self, document_terms: Sequence[str]) -> tuple[list[int], list[float]]:
+        """``document`` for a text already split into terms (``rag.text.terms``)."""
+        counts = Counter(document_terms)
         norm = self.k1 * (1 - self.b + self.b * sum(counts.values()) / self.avgdl)
         merged: dict[int, float] = {}
         for term, tf in counts.items():
