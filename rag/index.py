@@ -323,9 +323,11 @@ def ensure_index(
     status = check_index(settings)
     if status.ok:
         try:
-            return _with_backend(settings, load_index(index_dir))
+            loaded = load_index(index_dir)
         except IndexStateError as exc:
             status = IndexStatus("corrupt", str(exc))
+        else:  # a backend that cannot open its collection says why; no rebuild would help
+            return _with_backend(settings, loaded)
     log.warning("index %s: %s; rebuilding it", status.state, status.reason)
     try:
         build_index(settings, embedder, progress=progress)

@@ -144,11 +144,17 @@ def connect(settings: Settings, index_dir: Path, tag: str = "") -> Any:
             _local_clients.pop(folder, None)  # a client of the folder's previous build
             try:
                 _local_clients[folder] = (tag, QdrantClient(path=folder))
-            except RuntimeError as exc:  # the folder is locked by another process
-                raise IndexStateError(
-                    f"the Qdrant collection in {folder}: {_reason(exc)}"
+            except RuntimeError:  # the folder is locked by another process
+                raise CollectionBusy(
+                    f"the embedded Qdrant collection in {folder} is open in another process "
+                    "(local mode lets one process open it); stop that one, or serve the "
+                    "collection from a Qdrant server (RAG_QDRANT_URL)"
                 ) from None
         return _local_clients[folder][1]
+
+
+class CollectionBusy(IndexStateError):
+    """Local mode: another process holds the collection's folder."""
 
 
 def release(index_dir: Path) -> None:
@@ -179,19 +185,23 @@ class QdrantStore:
         from qdrant_client import models as m
 
         max_sim = m.MultiVectorConfig(comparator=m.MultiVectorComparator.MAX_SIM)
+
+        def multi(distance: Any) -> Any:
+            # multivectors only score a pool (prefetched, or filtered by id): no HNSW graph
+            return m.VectorParams(
+                size=dim,
+                distance=distance,
+                multivector_config=max_sim,
+                hnsw_config=m.HnswConfigDiff(m=0),
+            )
+
         self.client.create_collection(
             self.collection,
             vectors_config={
                 "dense": m.VectorParams(size=dim, distance=m.Distance.COSINE),
-                "sentences": m.VectorParams(
-                    size=dim, distance=m.Distance.COSINE, multivector_config=max_sim
-                ),
-                "late": m.VectorParams(
-                    size=dim, distance=m.Distance.DOT, multivector_config=max_sim
-                ),
-                "late_sentence": m.VectorParams(
-                    size=dim, distance=m.Distance.DOT, multivector_config=max_sim
-                ),
+                "sentences": multi(m.Distance.COSINE),
+                "late": multi(m.Distance.DOT),
+                "late_sentence": multi(m.Distance.DOT),
             },
             sparse_vectors_config={
                 "bm25": m.SparseVectorParams(modifier=m.Modifier.IDF),
@@ -404,6 +414,11 @@ def backend_problem(
         if not store.client.collection_exists(store.collection):
             return "corrupt", f"the Qdrant collection {store.collection!r} is missing"
         found = store.count()
+    except CollectionBusy:
+        return (
+            "ok",
+            f"{manifest.get('n_chunks')} passages; its collection is open in another process",
+        )
     except (IndexStateError, ConfigError) as exc:
         return "corrupt", str(exc)
     except Exception as exc:

@@ -9,7 +9,10 @@ line that holds no key), and docs/scale.md says how to run these tests against o
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +20,7 @@ import pytest
 from conftest import GOLD, free_port
 
 from bench.qdrant import retrieval_figures
-from rag.errors import RagError
+from rag.errors import IndexStateError, RagError
 from rag.gold import load_gold
 from rag.index import build_index, check_index, ensure_index
 from rag.pipeline import Pipeline
@@ -30,8 +33,10 @@ def qdrant_settings(
     built_index: Path, tmp_path_factory: pytest.TempPathFactory, embedder
 ) -> Settings:
     root = tmp_path_factory.mktemp("qdrant")
+    # RAG_QDRANT_URL (and RAG_QDRANT_API_KEY) in the environment run these against a server
+    env = {k: v for k, v in os.environ.items() if k in ("RAG_QDRANT_URL", "RAG_QDRANT_API_KEY")}
     settings = Settings.load(
-        env={"RAG_INDEX_BACKEND": "qdrant"},
+        env={"RAG_INDEX_BACKEND": "qdrant", **env},
         corpus_dir=built_index / "corpus",
         index_dir=root / "index",
     )
@@ -48,7 +53,7 @@ def test_the_collection_lives_in_the_index_folder_and_checks_ok(qdrant_settings:
     index_dir = qdrant_settings.index_dir
     status = check_index(qdrant_settings)
     assert status.ok, status.reason
-    assert (index_dir / "qdrant").is_dir()
+    assert (index_dir / "qdrant").is_dir() or qdrant_settings.qdrant_url
     assert not list(index_dir.parent.glob("index.tmp-*"))  # the build's temporary folder is gone
 
 
@@ -60,6 +65,8 @@ def test_switching_backend_makes_the_index_stale(qdrant_settings: Settings, sett
 
 
 def test_a_missing_collection_is_corrupt(qdrant_settings: Settings, tmp_path: Path):
+    if qdrant_settings.qdrant_url:
+        pytest.skip("removes the local collection's folder")
     shutil.copytree(qdrant_settings.index_dir, tmp_path / "index")
     shutil.rmtree(tmp_path / "index" / "qdrant")
     status = check_index(qdrant_settings.replace(index_dir=tmp_path / "index"))
@@ -172,3 +179,39 @@ def test_an_unreachable_server_is_one_line_without_the_key(qdrant_pipeline, tmp_
     assert public["qdrant_api_key"] == "***" and "pw" not in public["qdrant_url"]
     # a manifest pointing at another location is stale, found without connecting anywhere
     assert check_index(settings).state == "stale"
+
+
+def test_a_collection_open_in_another_process_is_one_clear_line(
+    qdrant_settings: Settings, tmp_path
+):
+    """Local mode lets one process open a folder: a second one is told so, nothing rebuilt."""
+    if qdrant_settings.qdrant_url:
+        pytest.skip("local mode only")
+    shutil.copytree(qdrant_settings.index_dir, tmp_path / "index")
+    settings = qdrant_settings.replace(index_dir=tmp_path / "index")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(tmp_path / "index" / "qdrant")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        built = (tmp_path / "index" / "manifest.json").read_bytes()
+        status = check_index(settings)
+        assert status.ok and "another process" in status.reason
+        with pytest.raises(IndexStateError, match="open in another process") as caught:
+            ensure_index(settings)
+        assert "\n" not in str(caught.value)
+        assert (tmp_path / "index" / "manifest.json").read_bytes() == built  # not rebuilt
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+HOLD = """
+import sys, time
+from qdrant_client import QdrantClient
+client = QdrantClient(path=sys.argv[1])
+print("open", flush=True)
+time.sleep(120)
+"""
