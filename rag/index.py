@@ -120,7 +120,8 @@ class LoadedIndex:
     sentence_vectors: np.ndarray
     faiss_index: Any
     tokens: TokenIndex
-    store: Any = None  # the Qdrant collection retrieval searches, if that backend (rag.qdrant_index)
+    # the Qdrant collection retrieval searches, with that backend (rag.qdrant_index)
+    store: Any = None
     chunk_by_id: dict[str, Chunk] = field(init=False)
     chunk_position: dict[str, int] = field(init=False)
 

@@ -34,6 +34,7 @@ folder (``rag.index_build`` calls ``write_collection``), or decide when to rebui
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import threading
@@ -151,6 +152,18 @@ def connect(settings: Settings, index_dir: Path, tag: str = "") -> Any:
                     "collection from a Qdrant server (RAG_QDRANT_URL)"
                 ) from None
         return _local_clients[folder][1]
+
+
+@atexit.register
+def _close_local_clients() -> None:
+    """Close local clients while the interpreter still works (their own ``__del__`` at
+    shutdown prints an ImportError traceback)."""
+    with _lock:
+        entries = list(_local_clients.values())
+        _local_clients.clear()
+    for _, client in entries:
+        with contextlib.suppress(Exception):
+            client.close()
 
 
 class CollectionBusy(IndexStateError):
