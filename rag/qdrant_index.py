@@ -435,6 +435,10 @@ def backend_problem(
     except (IndexStateError, ConfigError) as exc:
         return "corrupt", str(exc)
     except Exception as exc:
+        if settings.qdrant_url:  # a server that does not answer: rebuilding would not help
+            raise IndexStateError(
+                f"cannot reach the Qdrant server at {location(settings)} ({_reason(exc)})"
+            ) from None
         return "corrupt", f"the Qdrant collection cannot be read ({_reason(exc)})"
     if found != backend.get("n_points"):
         return "corrupt", (

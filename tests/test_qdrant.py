@@ -9,6 +9,7 @@ line that holds no key), and docs/scale.md says how to run these tests against o
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -215,3 +216,37 @@ client = QdrantClient(path=sys.argv[1])
 print("open", flush=True)
 time.sleep(120)
 """
+
+
+def test_a_server_that_does_not_answer_is_one_line_not_a_rebuild(qdrant_settings, tmp_path):
+    """An index built against a server that is down now: `rag index --check` says so in one
+    line (exit 2), without the key, and nothing is rebuilt."""
+    shutil.copytree(qdrant_settings.index_dir, tmp_path / "index")
+    url = f"http://127.0.0.1:{free_port()}"
+    manifest_path = tmp_path / "index" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["backend"] = {**manifest["backend"], "location": url, "collection": "anora-x"}
+    manifest_path.write_text(json.dumps(manifest))
+    secret = "s3cret-key-never-shown"
+    env = {
+        **os.environ,
+        "RAG_INDEX_BACKEND": "qdrant",
+        "RAG_QDRANT_URL": url,
+        "RAG_QDRANT_API_KEY": secret,
+        "PYTHONWARNINGS": "ignore",
+    }
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "rag", "index", "--check"),
+            *("--index", str(tmp_path / "index"), "--corpus", str(qdrant_settings.corpus_dir)),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert done.returncode == 2, done
+    assert "cannot reach the Qdrant server" in done.stderr and len(done.stderr.splitlines()) == 1
+    assert secret not in done.stdout + done.stderr and "Traceback" not in done.stderr
+    assert manifest_path.read_text() == json.dumps(manifest)  # nothing rebuilt
