@@ -51,7 +51,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.skip_scale:
         scale.main(["--out", str(args.out)])
     parts = [HEADER]
-    for name in ("benchmarks_e2e.md", "benchmarks_api.md", "benchmarks_scale.md"):
+    # benchmarks_qdrant.md: bench.qdrant's figures (17 min; rerun by hand, not here)
+    for name in (
+        "benchmarks_e2e.md",
+        "benchmarks_api.md",
+        "benchmarks_scale.md",
+        "benchmarks_qdrant.md",
+    ):
         path = args.out / name
         if path.is_file():
             parts.append(path.read_text().strip() + "\n\n")

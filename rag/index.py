@@ -120,6 +120,8 @@ class LoadedIndex:
     sentence_vectors: np.ndarray
     faiss_index: Any
     tokens: TokenIndex
+    # the Qdrant collection retrieval searches, with that backend (rag.qdrant_index)
+    store: Any = None
     chunk_by_id: dict[str, Chunk] = field(init=False)
     chunk_position: dict[str, int] = field(init=False)
 
@@ -194,6 +196,11 @@ def check_index(settings: Settings) -> IndexStatus:
             set(current) ^ set(before) | {k for k in current if before.get(k) != current[k]}
         )
         return IndexStatus("stale", f"corpus changed: {', '.join(changed)}")
+    from rag.qdrant_index import backend_problem
+
+    verdict = backend_problem(settings, index_dir, manifest)
+    if verdict:
+        return IndexStatus(*verdict)  # type: ignore[arg-type]
     return IndexStatus(
         "ok",
         f"{manifest.get('n_chunks')} passages from "
@@ -317,9 +324,11 @@ def ensure_index(
     status = check_index(settings)
     if status.ok:
         try:
-            return load_index(index_dir)
+            loaded = load_index(index_dir)
         except IndexStateError as exc:
             status = IndexStatus("corrupt", str(exc))
+        else:  # a backend that cannot open its collection says why; no rebuild would help
+            return _with_backend(settings, loaded)
     log.warning("index %s: %s; rebuilding it", status.state, status.reason)
     try:
         build_index(settings, embedder, progress=progress)
@@ -331,5 +340,14 @@ def ensure_index(
         except IndexStateError:
             raise exc from None
         log.warning("could not rebuild the index (%s); serving the stale index as it is", exc)
-        return previous
-    return load_index(index_dir)
+        return _with_backend(settings, previous)
+    return _with_backend(settings, load_index(index_dir))
+
+
+def _with_backend(settings: Settings, index: LoadedIndex) -> LoadedIndex:
+    """The index with its Qdrant collection opened, when it was built with one."""
+    if (index.manifest.get("backend") or {}).get("name") == "qdrant":
+        from rag.qdrant_index import open_store
+
+        index.store = open_store(settings, settings.index_dir, index.manifest)
+    return index

@@ -27,7 +27,7 @@ import shutil
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -176,9 +176,20 @@ def write_index(
         "built_at": now,
         "build_seconds": round(time.perf_counter() - started, 3),
     }
+    backend = None
+    if settings.index_backend == "qdrant":  # the collection is written into the same build
+        from rag.qdrant_index import write_collection
+
+        def backend(folder: Path) -> dict[str, Any]:
+            return write_collection(
+                settings, folder, c.chunks, c.chunk_vectors,
+                c.sentences, c.sentence_vectors, c.tokens,
+            )  # fmt: skip
+
     try:
         with _locked(settings.index_dir):
             _restore_previous(settings.index_dir)  # so a failed write still leaves one
+            before = _old_manifest(settings.index_dir)
             for leftover in _leftovers(settings.index_dir):
                 shutil.rmtree(leftover, ignore_errors=True)
             _write_atomically(
@@ -191,7 +202,12 @@ def write_index(
                 c.sentence_vectors,
                 c.tokens,
                 faiss_index,
+                backend,
             )
+            if backend is not None and before:
+                from rag.qdrant_index import drop_collection
+
+                drop_collection(settings, before)  # a server's previous collection
     except OSError as exc:
         code = errno.errorcode.get(exc.errno or 0, "")
         previous = (
@@ -257,6 +273,7 @@ def _write_atomically(
     sentence_vectors: np.ndarray,
     tokens: TokenIndex,
     faiss_index: Any,
+    backend: Callable[[Path], dict[str, Any]] | None = None,
 ) -> None:
     parent = index_dir.parent
     tmp = Path(tempfile.mkdtemp(prefix=f"{index_dir.name}.tmp-{os.getpid()}-", dir=parent))
@@ -284,11 +301,15 @@ def _write_atomically(
         np.save(tmp / "token_ids.npy", tokens.ids.astype(np.int32), allow_pickle=False)
         np.save(tmp / "token_offsets.npy", tokens.offsets, allow_pickle=False)
         faiss.write_index(faiss_index, str(tmp / "chunks.faiss"))
+        if backend is not None:  # e.g. the Qdrant collection (rag/qdrant_index.py)
+            manifest = {**manifest, "backend": backend(tmp)}
         (tmp / "README.md").write_text(_readme(manifest))
         manifest = {**manifest, "files": {name: _file_digest(tmp / name) for name in HASHED_FILES}}
         # the manifest goes last: a folder without one is never taken for an index
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         for path in tmp.iterdir():
+            if path.is_dir():  # the Qdrant collection's folder (its client syncs it)
+                continue
             with open(path, "rb") as handle:
                 os.fsync(handle.fileno())
         if index_dir.exists():
@@ -300,6 +321,15 @@ def _write_atomically(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     shutil.rmtree(old, ignore_errors=True)  # a kill here leaves old-PID for the next build
+
+
+def _old_manifest(index_dir: Path) -> dict[str, Any] | None:
+    """The manifest of the index a build is about to replace, if it reads."""
+    try:
+        found = json.loads((index_dir / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
 
 
 def _owner_pid(leftover: Path, index_dir: Path) -> int | None:

@@ -30,6 +30,7 @@ and passes the vector) or decide whether the passages answer it (``generators``)
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Sequence
 from typing import Protocol
@@ -214,6 +215,9 @@ def make_retriever(name: str, index: LoadedIndex, cache: dict[str, Retriever]) -
     """The named retriever over ``index``, built once and kept in ``cache``."""
     if name not in RETRIEVERS:
         raise ConfigError(f"unknown retriever {name!r}; choose one of: {', '.join(RETRIEVERS)}")
+    if index.store is not None and name not in cache:  # the same three, searched in Qdrant
+        module, _, attribute = QDRANT_RETRIEVERS.partition(":")
+        cache[name] = getattr(importlib.import_module(module), attribute)(name, index)
     if name not in cache:
         dense = cache.setdefault("dense", DenseRetriever(index))
         if name in ("bm25", "hybrid") and "bm25" not in cache:
@@ -224,3 +228,5 @@ def make_retriever(name: str, index: LoadedIndex, cache: dict[str, Retriever]) -
 
 
 RETRIEVERS = ("dense", "bm25", "hybrid")
+# named, not imported: rag.qdrant_retrieval builds on this module's fusion and dedupe
+QDRANT_RETRIEVERS = "rag.qdrant_retrieval:make_qdrant_retriever"

@@ -19,11 +19,13 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from rag.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "RAG_"
+INDEX_BACKENDS = ("faiss", "qdrant")
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,11 @@ class Settings:
     chunk_overlap_sentences: int = 1
     # from this many chunks on, HNSW replaces the exact FAISS index (docs/benchmarks.md)
     approx_index_min_chunks: int = 30_000
+    # faiss | qdrant: where retrieval searches (rag/qdrant_index.py); qdrant without a URL
+    # is an embedded collection in the index folder, with one a Qdrant server or cluster
+    index_backend: str = "faiss"
+    qdrant_url: str | None = None
+    qdrant_api_key: str | None = field(default=None, repr=False)
     # retrieval and answering
     retriever: str = "hybrid"
     generator: str = "extractive"
@@ -87,6 +94,11 @@ class Settings:
             raise ConfigError(
                 f"chunk_overlap_sentences must be 0 or more, got {self.chunk_overlap_sentences}"
             )
+        if self.index_backend not in INDEX_BACKENDS:
+            raise ConfigError(
+                f"index_backend {self.index_backend!r} is unknown; choose one of: "
+                f"{', '.join(INDEX_BACKENDS)}"
+            )
         if not 0 < self.port < 65536:
             raise ConfigError(f"port must be between 1 and 65535, got {self.port}")
 
@@ -127,8 +139,11 @@ class Settings:
         out: dict[str, Any] = {}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if f.name in ("llm_api_key", "auth", "api_key"):
+            if f.name in ("llm_api_key", "auth", "api_key", "qdrant_api_key"):
                 value = "***" if value else None
+            elif f.name == "qdrant_url" and value:
+                parts = urlsplit(value)  # a URL may carry a user and password: never shown
+                value = f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}"
             elif isinstance(value, Path):
                 value = str(value)
             out[f.name] = value
