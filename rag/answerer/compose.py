@@ -357,10 +357,16 @@ def compose(
         lead = _choice(ask.options, chosen)
     # a long quoted paragraph is cut only around a short answer it holds: without one,
     # where the answer sits in it is not known, and it is shown whole
-    quotes = tuple(
-        Quote(c, _shown(c.sentence.text, i, lead, question, idf)) for i, c in enumerate(chosen)
-    )
-    return Composition(lead, quotes, "prose")
+    quotes: list[Quote] = []
+    used = 0
+    for i, c in enumerate(chosen):
+        shown = _shown(c.sentence.text, i, lead, question, idf)
+        size = len(shown.split())
+        if i > 0 and used + size > SUMMARY_WORDS:
+            break  # a further sentence only while the answer stays short enough to read
+        quotes.append(Quote(c, shown))
+        used += size
+    return Composition(lead, tuple(quotes), "prose")
 
 
 def _shown(
@@ -368,8 +374,9 @@ def _shown(
 ) -> str:
     """How a fact answer's ``i``-th sentence is quoted: the first clipped around its short
     answer, or without one, focused on its inner sentence nearest the question."""
-    if i > 0:
-        return text
+    if i > 0:  # a further sentence: its part nearest the question, or its opening
+        shown = focus(text, question.text, idf, ITEM_WORDS) if idf is not None else text
+        return clip(shown, ITEM_WORDS) if shown == text else shown
     if lead:
         return clip(text, FACT_WORDS, lead)
     return focus(text, question.text, idf) if idf is not None else text
