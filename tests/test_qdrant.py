@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import GOLD, free_port
 
 from bench.qdrant import retrieval_figures
 from rag.errors import IndexStateError, RagError
@@ -27,6 +26,7 @@ from rag.index import build_index, check_index, ensure_index
 from rag.pipeline import Pipeline
 from rag.qdrant_index import sentence_tokens, write_collection
 from rag.settings import Settings
+from tests.conftest import GOLD, free_port
 
 
 @pytest.fixture(scope="module")
