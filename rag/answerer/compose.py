@@ -343,8 +343,8 @@ def compose(
     if ask.kind in ("summary", "list"):
         limit = LIST_ITEMS if ask.kind == "list" else SUMMARY_SENTENCES
         picked = pick_diverse(pool, vectors, limit, ask.kind == "summary")
-        quotes = tuple(Quote(c, clip(c.sentence.text, ITEM_WORDS)) for c in picked)
-        return Composition("", quotes, "list" if ask.kind == "list" else "prose")
+        items = tuple(Quote(c, clip(c.sentence.text, ITEM_WORDS)) for c in picked)
+        return Composition("", items, "list" if ask.kind == "list" else "prose")
     if quotable and _caption_only(question, pool, quotable[0], names or {}):
         pool = [quotable[0], *pool]
     first = _answering(question, pool)
@@ -355,8 +355,8 @@ def compose(
         lead = lead_for(first.sentence.text) or lead
     if ask.kind == "choice":
         lead = _choice(ask.options, chosen)
-    # a long quoted paragraph is cut only around a short answer it holds: without one,
-    # where the answer sits in it is not known, and it is shown whole
+    # the first sentence clipped around its short answer, or focused on its part nearest
+    # the question (``_shown``); the others while the answer stays short enough to read
     quotes: list[Quote] = []
     used = 0
     for i, c in enumerate(chosen):

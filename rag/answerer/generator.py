@@ -26,7 +26,7 @@ LLM generators do, and fall back to this one).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from rag.answerer.cast import Cast
@@ -172,6 +172,9 @@ class ExtractiveGenerator:
                 deeper = self.candidates(request, question, more) if more else []
             kept = [c for c in deeper if requirement.holds(c) and not is_caption(c.sentence.text)]
             kept = kept or [c for c in candidates if requirement.holds(c)]  # a caption, at worst
+        if not kept and requirement.where:  # sentences known to hold it, not retrieved
+            known = self.candidates(request, question, self.hits_for(requirement.where))
+            kept = [c for c in known if requirement.holds(c)]
         return (kept, None) if kept else (candidates, requirement.note)
 
     def decide(
@@ -253,13 +256,7 @@ class ExtractiveGenerator:
         with the actor and character as it spells them, the most credited actor first
         (``cast.Cast.roster``)."""
         groups = self.cast.roster()
-        wanted = {c.sentence for group in groups for c in group}
-        hits = tuple(
-            Hit(chunk=chunk, score=0.0, rank=i + 1)
-            for i, chunk in enumerate(
-                c for c in self.index.chunks if wanted.intersection(c.sentence_ids)
-            )
-        )
+        hits = self.hits_for({c.sentence for group in groups for c in group})
         scored = {c.sentence.id: c for c in self.candidates(request, question, hits)}
         picked = []
         for group in groups:
@@ -268,6 +265,12 @@ class ExtractiveGenerator:
                 best, credit = max(found, key=lambda pair: pair[0].score)
                 picked.append((best, credit.actor, credit.character))
         return picked
+
+    def hits_for(self, sentence_ids: Iterable[int]) -> tuple[Hit, ...]:
+        """The passages holding these sentences, as hits (in corpus order)."""
+        wanted = set(sentence_ids)
+        chunks = [c for c in self.index.chunks if wanted.intersection(c.sentence_ids)]
+        return tuple(Hit(chunk=c, score=0.0, rank=i + 1) for i, c in enumerate(chunks))
 
     def ledes(self, request: GenerationRequest) -> tuple[Hit, ...]:
         """The passages opening each article (news and press notes summarise first),

@@ -270,8 +270,9 @@ class CastAsk:
     """A question about who plays whom: the name it gives and which side it wants."""
 
     name: str  # as typed: "toros", "Mark Eydelshteyn"
-    wants: str  # "actor" (who plays Toros?), "character" (who does Borisov play?), or
-    # "either" (who is Mark Eydelshteyn?: a credit answers it when he is an actor)
+    wants: str  # "actor" (who plays Toros?), "character" (who does Borisov play?),
+    # "either" (who is Mark Eydelshteyn?: a credit answers it when he is an actor), or
+    # "lead" (who's the lead actress?: the actor the articles credit most; ``name`` is "")
 
 
 _IN_FILM = r"(?:\s+(?:in|on)\s+(?:the\s+)?(?:film|movie|anora|it))?"
@@ -302,6 +303,13 @@ _CAST_ASKS = (
     ),
     (re.compile(rf"^who(?:\s+is|\s+was|'s|s)\s+{_NAME_ASKED}{_IN_FILM}$"), "either"),
 )
+# "who's the lead actress", "who is the star of the film": the most credited actor
+_LEAD_ASK = re.compile(
+    r"^(?:who(?:\s+is|\s+was|'s|s|\s+plays|\s+played)|which\s+(?:actor|actress)\s+(?:is|was|plays))"
+    r"\s+(?:the\s+)?"
+    r"(?:lead|leading|main|star|title|principal)(?:\s+(?:actress|actor|role|star|character|part))?"
+    rf"(?:\s+(?:of|in)\s+(?:the\s+)?(?:film|movie|anora|it))?{_IN_FILM}$"
+)
 _NOT_A_NAME = frozenset(
     ("the", "a", "an", "his", "her", "their", "its", "this", "that", "he", "she", "they", "it",
      "him", "them", "you", "i", "we", "there", "who", "what", "one")
@@ -317,6 +325,8 @@ def asked_cast(question: str) -> CastAsk | None:
     ('either', None)
     """
     q = " ".join(question.lower().replace("’", "'").strip().rstrip("?!. ").split())
+    if _LEAD_ASK.match(q):
+        return CastAsk(name="", wants="lead")
     for pattern, wants in _CAST_ASKS:
         m = pattern.match(q)
         if m is None:

@@ -51,6 +51,7 @@ class Requirement:
     note: str
     lead: Callable[[str], str | None] | None = None
     decisive: bool = False
+    where: frozenset[int] = frozenset()  # the sentences known to meet it, wherever they are
 
 
 class CastRule:
@@ -69,10 +70,15 @@ class CastRule:
             return None
         # "who is Vanya?" asks what he is, not only who plays him: an actor's credit
         # answers "who is", a character's does not
-        side = "actor" if ask.wants == "actor" else "character"
-        credits: list[Credit] = (
-            self.cast.actors_of(ask.name) if side == "actor" else self.cast.roles_of(ask.name)
-        )
+        side = "actor" if ask.wants in ("actor", "lead") else "character"
+        if ask.wants == "lead":  # the actor the articles credit most
+            credits: list[Credit] = next(iter(self.cast.roster()), [])
+        elif side == "actor":
+            credits = self.cast.actors_of(ask.name)
+        else:
+            credits = self.cast.roles_of(ask.name)
+        if not credits and ask.wants == "lead":
+            return None
         if not credits:
             folded = " ".join(ask.name.split())
             if ask.wants == "either" or folded not in self.names():
@@ -97,6 +103,7 @@ class CastRule:
                 )
             ),
             decisive=True,
+            where=frozenset(by_sentence),
         )
 
 

@@ -110,3 +110,17 @@ def test_who_is_in_the_cast_lists_each_credited_actor_with_the_sentence_creditin
 def test_what_the_cast_said_is_not_answered_with_the_cast_list(pipeline):
     answer = pipeline.ask("What did the cast say about working with Baker?")
     assert not answer.text.startswith("Mikey Madison (Ani)")
+
+
+@pytest.mark.parametrize("question", ["whos the lead actress", "who is the star of the film"])
+def test_the_lead_is_the_actor_the_articles_credit_most(pipeline, question):
+    assert asked_cast(question) == CastAsk("", "lead")
+    answer = pipeline.ask(question)
+    assert answer.short_answer == "Mikey Madison"
+    assert "played by Mikey Madison" in answer.text or "Mikey Madison, who plays Ani" in answer.text
+
+
+def test_a_pronoun_after_the_lead_question_stands_for_the_lead(pipeline):
+    first = pipeline.ask("whos the lead actress")
+    answer = pipeline.ask("who does she play", [as_turn(first)])
+    assert answer.short_answer == "Ani"
