@@ -101,6 +101,11 @@ FILM_SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("box office", "gross", "ticket sales"),
 )
 
+# Word forms film-making writing uses for one another, folded before stemming (on both the
+# question's and the articles' side): "filmed" is "shot" -- the noun "film" stays itself,
+# which a stem-level synonym could not keep apart.
+WORD_FORMS = {"filmed": "shot", "filming": "shooting"}
+
 # A citation marker group as answers write it: "[1]", "[1, 3]", "[2; 4]".
 CITATION_MARKER = r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]"
 MARKER_RE = re.compile(CITATION_MARKER)

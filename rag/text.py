@@ -21,7 +21,7 @@ from collections.abc import Iterable
 
 import Stemmer
 
-from rag.lexicon import AUXILIARIES, STOPWORDS
+from rag.lexicon import AUXILIARIES, STOPWORDS, WORD_FORMS
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 # capitalised words not opening a sentence or a quotation, run together: proper names
@@ -62,8 +62,12 @@ def terms(text: str) -> list[str]:
     ['photograph', 'film']
     >>> terms("According to Baker, he doesn't want no closure")
     ['baker', 'not', 'want', 'no', 'closur']
+    >>> terms("Where was the film filmed?")  # the verb is "shot" (lexicon.WORD_FORMS)
+    ['film', 'shot']
     """
-    negated = ("not" if w.endswith("n't") or w == "cannot" else w for w in words(text))
+    negated = (
+        "not" if w.endswith("n't") or w == "cannot" else WORD_FORMS.get(w, w) for w in words(text)
+    )
     content = [w for w in negated if (w not in STOPWORDS and len(w) > 1) or w.isdigit()]
     return _stemmer().stemWords(content)
 

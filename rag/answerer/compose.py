@@ -407,11 +407,16 @@ def _answering(question: Question, pool: Sequence[Candidate]) -> Candidate:
 
 def _choice(options: Sequence[str], chosen: Sequence[Candidate]) -> str:
     """ "Both" when the best sentence holds both options, the option it holds, or ""."""
-    text = set(terms(chosen[0].sentence.text))
+    sentence = chosen[0].sentence.text
+    text = set(terms(sentence))
     held = [o for o in options if set(terms(o)) and set(terms(o)) <= text]
     if len(held) == 2:
         return "Both"
-    return held[0] if held else ""
+    if not held:
+        return ""
+    # as the sentence writes it ("Russian"), not as typed ("russian")
+    spelled = re.search(rf"\b{re.escape(held[0])}\b", sentence, re.IGNORECASE)
+    return spelled.group(0) if spelled else held[0]
 
 
 def pick_diverse(

@@ -120,3 +120,14 @@ def test_a_work_asked_for_is_the_title_in_apposition_to_its_noun(question, sente
 def test_a_plural_work_noun_opens_a_list_and_gives_no_title():
     sentence = "Sex work figures in Baker’s films, the iPhone-shot Tangerine is about sex workers."
     assert short_answer(analyse("Which Baker film is about a porn star?"), sentence) is None
+
+
+def test_where_it_was_filmed_is_where_it_was_shot(pipeline):
+    answer = pipeline.ask("where was it filmed")
+    assert answer.short_answer == "New York City"
+    assert "shot for 37 days in New York City" in answer.text
+
+
+def test_an_option_leads_as_the_sentence_spells_it(pipeline):
+    answer = pipeline.ask("is igor russian or armenian")
+    assert answer.text.startswith("Russian — ")
