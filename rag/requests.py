@@ -64,7 +64,7 @@ class AskRequest:
     """One checked question: what ``Pipeline.ask`` and ``Pipeline.stream`` are called with."""
 
     question: str
-    history: tuple[str, ...] = ()
+    history: tuple[str | dict[str, Any], ...] = ()  # questions, or turns (``Pipeline.turns``)
     generator: str | None = None  # None: the settings' default
     retriever: str | None = None
     k: int | None = None
@@ -157,6 +157,53 @@ def check_text(value: Any, field: str, limits: Limits = LIMITS) -> str:
     return value
 
 
+_TURN_TEXTS = ("answer", "short_answer")
+_TURN_LISTS = ("sentences", "chunk_ids")
+_HISTORY_HELP = (
+    "history must be a list of earlier questions (strings) or turns ({question, answer, "
+    "short_answer, sentences, chunk_ids}), oldest first"
+)
+
+
+def _turn(entry: Any, i: int, limits: Limits) -> str | dict[str, Any]:
+    """One checked history entry: a question, or a turn whose fields are checked too."""
+    if isinstance(entry, str):
+        return check_text(entry, f"history[{i}]", limits)
+    if not isinstance(entry, dict) or not isinstance(entry.get("question"), str):
+        got = type_name(entry) if not isinstance(entry, dict) else "an object without a question"
+        raise RequestError(
+            f"{_HISTORY_HELP}; entry {i} is {got}", param="history", code="invalid_type"
+        )
+    turn: dict[str, Any] = {
+        "question": check_text(entry["question"], f"history[{i}].question", limits)
+    }
+    for key in _TURN_TEXTS:
+        if entry.get(key) is not None:
+            if not isinstance(entry[key], str):
+                raise RequestError(
+                    f"history[{i}].{key} must be a string, got {type_name(entry[key])}",
+                    param="history", code="invalid_type",
+                )  # fmt: skip
+            turn[key] = entry[key]
+    for key in _TURN_LISTS:
+        value = entry.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise RequestError(
+                f"history[{i}].{key} must be a list of strings",
+                param="history",
+                code="invalid_type",
+            )
+        turn[key] = list(value)
+    return turn
+
+
+def _size(turn: dict[str, Any]) -> int:
+    """The characters a turn holds, all its fields together."""
+    return sum(len(v) if isinstance(v, str) else sum(map(len, v)) for v in turn.values())
+
+
 def check_ask(
     question: Any,
     history: Any = None,
@@ -178,7 +225,7 @@ def check_ask(
     rag.errors.RequestError: question must be a string, got number
     """
     text = "" if question is None else check_text(question, "question", limits)
-    earlier: tuple[str, ...] = ()
+    earlier: tuple[str | dict[str, Any], ...] = ()
     if history is not None:
         if not isinstance(history, list | tuple):
             raise RequestError(
@@ -193,17 +240,8 @@ def check_ask(
                 param="history",
                 code="too_large",
             )
-        for i, entry in enumerate(history):
-            if not isinstance(entry, str):
-                raise RequestError(
-                    "history must be a list of earlier questions (strings), oldest first; "
-                    f"entry {i} is {type_name(entry)}",
-                    param="history",
-                    code="invalid_type",
-                )
-            check_text(entry, f"history[{i}]", limits)
-        earlier = tuple(history)
-    total = len(text) + sum(map(len, earlier))
+        earlier = tuple(_turn(entry, i, limits) for i, entry in enumerate(history))
+    total = len(text) + sum(len(e) if isinstance(e, str) else _size(e) for e in earlier)
     if total > limits.max_total_chars:
         raise RequestError(
             f"question and history hold {total:,} characters; at most "

@@ -35,6 +35,24 @@ MEGABYTE_NAME = "g" * 1_000_000  # its JSON body still fits under the 1 MiB limi
         ({"history": {"a": 1}}, "history", "invalid_type", "got object"),
         ({"history": ["ok", 2]}, "history", "invalid_type", "entry 1 is number"),
         ({"history": ["x"] * (LIMITS.max_history + 1)}, "history", "too_large", "at most 100"),
+        (
+            {"history": [{"answer": "Drew Daniels"}]},
+            "history",
+            "invalid_type",
+            "without a question",
+        ),
+        (
+            {"history": [{"question": "Who?", "answer": 3}]},
+            "history",
+            "invalid_type",
+            "answer must",
+        ),
+        (
+            {"history": [{"question": "Who?", "sentences": "x"}]},
+            "history",
+            "invalid_type",
+            "list of",
+        ),
         ({"question": "x" * (LIMITS.max_text_chars + 1)}, "question", "too_large", "at most"),
         ({"generator": "nope"}, "generator", "invalid_value", "unknown generator 'nope'"),
         ({"generator": 5}, "generator", "invalid_type", "generator must be a string"),
@@ -175,3 +193,18 @@ def test_the_api_key_is_a_setting_that_is_never_shown():
     settings = Settings.load(env={"RAG_API_KEY": "k3y-never-shown"})
     assert settings.api_key == "k3y-never-shown"
     assert settings.public_dict()["api_key"] == "***" and "k3y" not in repr(settings)
+
+
+def test_a_turn_in_the_history_carries_its_answer_to_the_pipeline(app_url: str):
+    base = app_url.rstrip("/")
+    event, first = api_ask(base, {"question": "who plays toros"})
+    assert event == "complete", first
+    turn = {
+        "question": "who plays toros",
+        "answer": first["answer"],
+        "short_answer": first["short_answer"],
+    }
+    assert check_ask("and igor?", [turn], settings=SETTINGS).history == (turn,)
+    event, reply = api_ask(base, {"question": "and igor?", "history": [turn]})
+    assert event == "complete", reply
+    assert reply["short_answer"] == "Borisov", reply
