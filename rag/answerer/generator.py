@@ -10,12 +10,14 @@ generators and ``rag calibrate`` call too:
    ``SentenceFeatures`` and scored by the sentence ranker (``models.json``);
 2. ``decide``: the answerability model turns the evidence into a 0-1
    confidence, and below the threshold the answer abstains; then each rule
-   (``rules``): a name or role asked for must be in the quoted sentences
-   (looked for in the next passages too, ``request.deeper()``), and a quantity
-   or date asked for must be there, else abstain with a note saying what is
-   missing;
+   (``rules``): who plays whom is answered from a sentence crediting it
+   (``cast``; decisive, and read from its own passage if retrieval missed it), a
+   name or role asked for must be in the quoted sentences (looked for in the
+   next passages too, ``request.deeper()``), and a quantity or date asked for
+   must be there, else abstain with a note saying what is missing;
 3. ``select``: the best sentence, plus up to two close, non-redundant ones;
-4. ``generate``: those sentences, cited; or, when abstaining, the closest
+4. ``generate``: those sentences, composed by intent and cited; a question for the
+   cast is answered from the credits (``roster``); when abstaining, the closest
    passages as related (``related``).
 
 What this module does not do: retrieve (the pipeline passes the hits), parse the
