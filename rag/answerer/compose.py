@@ -1,7 +1,7 @@
 """Compose the answer a question's intent wants, from verbatim sentences.
 
 - a **fact** leads with the short answer, the span of the best sentence that is the
-  thing asked (``short_answer``: the name, date, count, span of time, sum, age or
+  thing asked (``spans.short_answer``: the name, date, count, span of time, sum, age or
   place the question's wh-phrase asks for), then the sentences it comes from;
   when the best sentence only restates the question and a close one holds what
   was asked, that one is quoted first;
@@ -26,7 +26,7 @@ What this module does not do: decide whether to answer (``generator``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,11 +35,10 @@ from rag.answerer.cues import has_cue
 from rag.answerer.features import Candidate
 from rag.answerer.intent import Intent
 from rag.answerer.model import sigmoid
-from rag.answerer.patterns import AGE, DATE, DURATION, MONEY, NUMBER, PLACE, RUNTIME_UNIT, UNIT
 from rag.answerer.question import Question
-from rag.lexicon import OPENING_PRONOUNS, STOPWORDS, WORK_NOUNS
-from rag.text import is_caption, terms, words
-from rag.thesaurus import alternatives
+from rag.answerer.spans import short_answer
+from rag.lexicon import OPENING_PRONOUNS
+from rag.text import is_caption, terms
 
 SUMMARY_WORDS = 120
 SUMMARY_SENTENCES = 5
@@ -49,9 +48,8 @@ FOCUS_WORDS = 60  # ... or, with no short answer, from its inner sentence neares
 ITEM_WORDS = 45  # ... and, in a summary or list, each sentence to this
 MMR_LAMBDA = 0.7  # relevance against novelty when picking a summary's sentences
 MMR_FLOOR = 4.0  # a sentence this many logits below the best is not relevant enough
-RESTATE_MARGIN = 2.0
+RESTATE_MARGIN = 2.0  # a sentence holding what was asked beats a best one within this that does not
 LEAD_PROBABILITY = 0.5  # a name or place leads only from a sentence the ranker believes in
-NEAR_CHARS = 24  # a name or place this close to a word of the question is what it asks for  # a sentence holding what was asked beats one within this that does not
 
 
 @dataclass(frozen=True)
@@ -69,192 +67,7 @@ class Composition:
     style: str  # "prose" or "list"
 
 
-_CAPITALISED = re.compile(
-    r"[A-Z][\w’'.-]*(?:\s+(?:(?:of|the|de|del|la|von|van)\s+)?[A-Z0-9][\w’'.-]*)*"
-)
 _PIECES = re.compile(r"(?<=[.!?])[”\"’)]?\s+(?=[“\"‘(]?[A-Z0-9])")
-
-
-def short_answer(
-    question: Question, sentence: str, names: Mapping[str, str] | None = None
-) -> str | None:
-    """The span of ``sentence`` that is the thing asked, when the question's kind says
-    what that is and the sentence holds one.
-
-    >>> from rag.answerer.question import analyse
-    >>> short_answer(analyse("Who was the director of photography?"), "The director of photography was Drew Daniels.")
-    'Drew Daniels'
-    >>> short_answer(analyse("How many days did they shoot?"), "They shot for 37 days in New York.")
-    '37 days'
-    >>> short_answer(analyse("In what year did it win?"), "It won the Palme d’Or in 2024.")
-    '2024'
-    """
-    kind = question.kind
-    if question.cast is not None and question.cast.wants == "either":
-        return None  # "who is Samantha Quan?" asks what she is, not for a name
-    if question.work and kind in (None, "name"):
-        title = _apposed(question, sentence)
-        if title or kind is None:
-            return title
-    if kind == "name":
-        return _name(question.text, sentence, names or {})
-    if kind in ("count", "number"):
-        spans = list(_counts(question, sentence))
-        if not spans:
-            return None
-        # the count nearest the question's own words: "3 days in Las Vegas" for "... in Vegas?"
-        return min(spans, key=lambda span: _distance(question, sentence, span[0]))[1]
-    return _pattern_span(question, sentence, kind)
-
-
-def _distance(question: Question, sentence: str, at: int) -> int:
-    """Characters from a count at ``at`` to the next word of the question after it, the
-    counted noun aside: what follows a count says what it is of ("37 days in New York")."""
-    asked = set(terms(question.text)) - question.counted
-    places = [
-        m.start()
-        for m in re.finditer(r"[\w’'-]+", sentence)
-        if m.start() > at and asked & set(terms(m.group(0)))
-    ]
-    return min((p - at for p in places), default=len(sentence))
-
-
-def _counts(question: Question, sentence: str) -> Iterator[tuple[int, str]]:
-    """(offset, span) of each number the question does not hold, with what it counts."""
-    if question.kind:
-        asked = {w.lower() for w in re.findall(r"[\w.,]+", question.text)}
-        for m in NUMBER.finditer(sentence):
-            if m.group(0).lower() in asked or re.fullmatch(r"1[89]\d\d|20\d\d", m.group(0)):
-                continue
-            after = re.match(r"(?:[-\s]+[\w’'-]+){0,3}", sentence[m.end() :])
-            tail = after.group(0) if after else ""
-            if question.counted:  # stop right after the counted noun
-                pieces = re.findall(r"[-\s]+[\w’'-]+", tail)
-                for i, piece in enumerate(pieces):
-                    if question.counted & set(terms(piece)):
-                        yield m.start(), (m.group(0) + "".join(pieces[: i + 1])).strip()
-                        break
-                continue
-            word = (re.findall(r"[-\s]+[\w’'-]+", tail) or [""])[0]
-            if word.strip(" -").lower() in STOPWORDS:
-                word = ""  # "half of": the number alone
-            yield m.start(), (m.group(0) + word).strip()
-
-
-def _pattern_span(question: Question, sentence: str, kind: str | None) -> str | None:
-    """The span of the pattern for ``kind`` (a sum, an age, a place, a span of time, a date)."""
-    pattern = {
-        "money": MONEY,
-        "age": AGE,
-        "place": PLACE,
-        "duration": RUNTIME_UNIT if question.runtime else DURATION,
-        "date": UNIT[question.calendar] if question.calendar else DATE,
-    }.get(kind or "")
-    if pattern is None:
-        return None
-    asked = set(words(question.text))
-    # a place the question names itself ("what city in Russia") is not the one it asks for
-    found = next(
-        (
-            m
-            for m in pattern.finditer(sentence)
-            if kind != "place" or not set(words(m.group(0).split()[-1])) <= asked - STOPWORDS
-        ),
-        None,
-    )
-    if found is None:
-        return None
-    m = found
-    span = m.group(0)
-    if kind == "place":  # "in Brighton Beach": the capitalised run after the preposition
-        run = _CAPITALISED.match(sentence, m.end() - len(span.split()[-1]))
-        span = run.group(0) if run else span.split(maxsplit=1)[-1]
-        if not _near_question(question.text, sentence, m.start()):
-            return None
-    if kind == "date":  # a month with its day and year: "January 2023", "May 25, 2024"
-        around = re.match(
-            r"(?:\s+\d{1,2}(?:st|nd|rd|th)?\b,?)?(?:\s+\d{4}\b)?", sentence[m.end() :]
-        )
-        span += around.group(0) if around else ""
-    return span.strip(" ,.")
-
-
-def _name(question: str, sentence: str, names: Mapping[str, str]) -> str | None:
-    """The capitalised run of the sentence the question does not hold, nearest its words.
-
-    A run holding a name the question asks about is that name ("Ivan Zakharov" for
-    "who plays Ivan?"), not the answer.
-    """
-    asked = set(words(question))
-    asked_names = {w for key in names for w in key.split() if w in asked and key in asked}
-    asked_terms = set(terms(question))
-    # a film-making synonym of the question's words stands for them ("DP" for cinematography)
-    asked_terms |= {t for alts in alternatives(asked_terms).values() for alt in alts for t in alt}
-    tokens = [(m.start(), set(terms(m.group(0)))) for m in re.finditer(r"[\w’'-]+", sentence)]
-    anchors = [pos for pos, ts in tokens if ts & asked_terms]
-    best: tuple[float, str] | None = None
-    for m in _CAPITALISED.finditer(sentence):
-        run = m.group(0).rstrip(".")
-        parts = run.split()
-        if asked_names & set(words(run)):
-            continue
-        while parts and (
-            parts[0].lower() in STOPWORDS
-            or parts[0].lower() in asked
-            or set(terms(parts[0])) & asked_terms
-        ):
-            parts = parts[1:]  # "The", "Says", or a word of the question
-        while parts and parts[-1].lower() in ("of", "the", "and"):
-            parts = parts[:-1]
-        if not parts or all(w.lower().strip("’'s") in asked for w in parts):
-            continue
-        if len(parts) == 1 and m.start() == 0 and parts[0] == run.split()[0]:
-            continue  # a lone capitalised word opening the sentence
-        if any(0 <= a - m.end() <= 1 for a in anchors):
-            continue  # "his Red Rocket director of photography": a modifier of the noun asked
-        distance = min((abs(m.start() - a) for a in anchors), default=len(sentence))
-        if best is None or distance < best[0]:
-            best = (distance, " ".join(parts))
-    if best is None or best[0] > NEAR_CHARS:
-        return None  # a name far from every word of the question may be anyone's
-    return best[1]
-
-
-_TITLE_AFTER = re.compile(
-    r"(?:[’']s)?,?\s+((?:[a-z][\w’'-]*\s+){0,2})"
-    rf"(?:[“\"]([^”\"]{{1,80}}?)[.,]?[”\"]|({_CAPITALISED.pattern}))"
-)
-
-
-def _apposed(question: Question, sentence: str) -> str | None:
-    """The title standing right after a noun of the question's wh-phrase or another
-    work noun, as its apposition ("his debut feature, Four Letter Words", "the horror
-    reboot Scream V", "the memoir “Modern Whore.”").  A plural noun ("Baker’s films,
-    Tangerine ...") begins a list, not the one work a singular question asks for."""
-    anchors = question.work | {t for w in WORK_NOUNS for t in terms(w)}
-    asked = set(words(question.text))
-    for m in re.finditer(r"[\w’'-]+", sentence):
-        token = m.group(0)
-        if not set(terms(token)) & anchors or token[:1].isupper():
-            continue
-        if token.lower().endswith("s") and token.lower()[:-1] in WORK_NOUNS:
-            continue  # "films": several
-        found = _TITLE_AFTER.match(sentence, m.end())
-        if found is None:
-            continue
-        title = (found.group(2) or found.group(3) or "").strip(" ,.")
-        if title and not set(words(title)) <= asked and title.lower() not in STOPWORDS:
-            return title
-    return None
-
-
-def _near_question(question: str, sentence: str, at: int) -> bool:
-    """Whether a word of the question stands within ``NEAR_CHARS`` of ``at``."""
-    asked = set(terms(question))
-    return any(
-        abs(m.start() - at) <= NEAR_CHARS and asked & set(terms(m.group(0)))
-        for m in re.finditer(r"[\w’'-]+", sentence)
-    )
 
 
 def clip(text: str, budget: int, keep: str | None = None) -> str:
