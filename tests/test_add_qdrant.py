@@ -6,6 +6,11 @@ and removed again.  After the add, the page's fact comes back from the Qdrant
 retrievers (the hit is a point of the collection, found by its ``document`` payload);
 after the removal its points are gone.  ``rag index --check`` is ok after each, and
 the add report shows that only the new page was embedded.
+
+Local mode rewrites the collection (from the kept vectors) inside the index folder's
+atomic swap; a server's collection is updated in place by ``rag.qdrant_update``, whose
+steps are run here on a copy of the local collection: what they stage is invisible at
+the old generation (a crash before the manifest's rename) and exact at the new one.
 """
 
 from __future__ import annotations
@@ -15,12 +20,15 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bench.docfiles import write_html
 from rag.index import build_index, check_index, ensure_index, load_index
 from rag.index_update import AddReport, add_documents, remove_document
 from rag.pipeline import Pipeline
+from rag.qdrant_index import sentence_tokens
+from rag.qdrant_update import collect, stage
 from rag.settings import Settings
 
 PAGE = "lighting.html"
@@ -156,3 +164,60 @@ def test_remove_deletes_the_page_points(qdrant_settings: Settings, before, remov
     for retriever in ("dense", "bm25", "hybrid"):
         hits = pipe.retrieve(QUESTION, retriever=retriever, k=5)
         assert hits and all(h.chunk.source != PAGE for h in hits)
+
+
+def test_an_update_in_place_shows_only_at_its_generation(
+    qdrant_settings: Settings, embedder, tmp_path: Path
+):
+    """The server path's steps on a copy of the local collection: one document replaced
+    by new points, another retired; then an interrupted update undone by the next one."""
+    shutil.copytree(qdrant_settings.index_dir, tmp_path / "index")
+    settings = qdrant_settings.replace(index_dir=tmp_path / "index")
+    index = ensure_index(settings, embedder)
+    store, pipe = index.store, Pipeline(settings, index, embedder)
+    assert store.generation == 0  # local mode: every update is a full rewrite
+    store.filtered = True  # read it as a server's collection is read (rag.qdrant_update)
+    question = "Who was the director of photography?"
+    before = [h.chunk.id for h in pipe.retrieve(question, retriever="dense", k=5)]
+    replaced = index.chunk_by_id[before[0]].source
+    gone = next(d for d in sorted(index.documents) if d != replaced)
+    chunks = [c for c in index.chunks if c.source == replaced]
+    sentences = [s for s in index.sentences if s.source == replaced]
+
+    def points(document: str) -> int:
+        return sum(c.source == document for c in index.chunks) + sum(
+            s.source == document for s in index.sentences
+        )
+
+    def physical() -> int:
+        return int(store.client.count(store.collection, exact=True).count)
+
+    total = store.count()
+    visible = stage(
+        store,
+        {replaced, gone},
+        chunks,
+        index.chunk_vectors[[index.chunk_position[c.id] for c in chunks]],
+        sentences,
+        index.sentence_vectors[[s.id for s in sentences]],
+        sentence_tokens(index.tokens, sentences),
+    )
+    # the old manifest (a crash now) still sees exactly the old collection
+    assert store.count() == total and physical() == total + points(replaced)
+    assert [h.chunk.id for h in pipe.retrieve(question, retriever="dense", k=5)] == before
+    # the new generation: `replaced` by its new points only, `gone` hidden
+    assert visible == store.count(1) == total - points(gone)
+    store.generation = 1
+    found = [h.chunk for h in pipe.retrieve(question, retriever="dense", k=5)]
+    assert found[0].id == before[0] and all(c.source != gone for c in found)
+    for retriever in ("bm25", "hybrid"):
+        hits = pipe.retrieve(f"{question} {index.documents[gone].title}", retriever=retriever)
+        assert hits and all(h.chunk.source != gone for h in hits)
+    # an update interrupted before its commit is undone by the next stage (another plan)
+    store.generation = 0
+    empty = np.zeros((0, index.chunk_vectors.shape[1]), np.float32)
+    assert stage(store, {gone}, [], empty, [], empty, []) == total - points(gone)
+    assert physical() == total  # the interrupted update's new points are gone
+    store.generation = 1
+    collect(store)  # after the commit: the retired points are deleted
+    assert physical() == store.count() == total - points(gone)
