@@ -118,7 +118,7 @@ def synthetic(sizes: Sequence[int], n_queries: int, budget_s: float, root: Path)
     from qdrant_client import models as m
 
     from bench.scale import ClusteredGenerator, ClusteredSpec, ZipfCorpus, ZipfSpec
-    from rag.qdrant_index import Bm25Encoder
+    from rag.qdrant_bm25 import Bm25Encoder
 
     generator, zipf = ClusteredGenerator(ClusteredSpec()), ZipfCorpus(ZipfSpec())
     query_vectors = generator.sample(n_queries, seed=7)

@@ -27,7 +27,7 @@ import shutil
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -140,11 +140,15 @@ def write_index(
     started: float,
     *,
     added_at: dict[str, str] | None = None,
+    changed: Collection[str] | None = None,
 ) -> str:
     """Check the vectors, make the FAISS index and write the folder atomically, under the
     lock; returns the FAISS index type.  ``added_at`` (source -> ISO time) is carried
     into the manifest; a document it does not name is stamped now, unless the index
-    being replaced already knew it.  Raises ``IndexWriteError`` (the old index kept)."""
+    being replaced already knew it.  ``changed`` (an incremental update) names the
+    documents whose vectors are new, the others' kept: a Qdrant server's collection is
+    then updated by document (``rag.qdrant_update``).  Raises ``IndexWriteError`` (the
+    old index kept)."""
     c = contents
     problem = vector_problem(
         {
@@ -178,13 +182,10 @@ def write_index(
     }
     backend = None
     if settings.index_backend == "qdrant":  # the collection is written into the same build
-        from rag.qdrant_index import write_collection
+        from rag.qdrant_update import write_backend
 
-        def backend(folder: Path) -> dict[str, Any]:
-            return write_collection(
-                settings, folder, c.chunks, c.chunk_vectors,
-                c.sentences, c.sentence_vectors, c.tokens,
-            )  # fmt: skip
+        def backend(folder: Path) -> dict[str, Any]:  # runs under the lock, before the rename
+            return write_backend(settings, folder, c, _old_manifest(settings.index_dir), changed)
 
     try:
         with _locked(settings.index_dir):
@@ -205,9 +206,12 @@ def write_index(
                 backend,
             )
             if backend is not None and before:
-                from rag.qdrant_index import drop_collection
+                from rag.qdrant_update import after_commit
 
-                drop_collection(settings, before)  # a server's previous collection
+                # a server: delete the points an update retired, or the previous collection
+                after_commit(
+                    settings, settings.index_dir, before, _old_manifest(settings.index_dir)
+                )
     except OSError as exc:
         code = errno.errorcode.get(exc.errno or 0, "")
         previous = (

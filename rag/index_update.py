@@ -284,6 +284,7 @@ def _update(
         embedder.max_wordpieces,
         started,
         added_at={n: now for n in new_docs},
+        changed=set(new_docs),
     )
     return AddReport(
         added=tuple(sorted(n for n in new_docs if n not in before)),

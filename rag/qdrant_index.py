@@ -17,14 +17,15 @@ one Qdrant collection holds what retrieval searches:
 BM25 as a sparse vector: Qdrant multiplies the query's term weights by the document's
 values and, with ``Modifier.IDF``, by ln(1 + (N - df + 0.5) / (df + 0.5)), the IDF
 ``bm25s`` uses (its "lucene" method).  The document side, tf / (tf + k1 (1 - b + b dl /
-avgdl)), is computed here (``Bm25Encoder``), so the two score alike; avgdl is the
-corpus's at build time and stays so through ``upsert_document`` (documents added later
-shift it slightly).  Terms are ``rag.text.terms`` hashed to 32 bits (``term_index``).
+avgdl)), is ``rag.qdrant_bm25.Bm25Encoder``, so the two score alike; avgdl is the
+corpus's at build time and stays so through ``upsert_document`` and incremental
+updates (documents added later shift it slightly).
 
 Where it lives: no ``RAG_QDRANT_URL`` means local mode (``qdrant-client`` runs the same
 API in the process) in ``<index>/qdrant/``; with a URL, the server's collection named
 in the manifest (``anora-<build id>``; a build writes a new collection, the manifest's
-rename switches to it, the old one is dropped).  ``RAG_QDRANT_API_KEY`` is passed to
+rename switches to it, the old one is dropped; ``rag add``/``remove`` update it in
+place by document, made visible by the manifest's generation: ``rag.qdrant_update``).  ``RAG_QDRANT_API_KEY`` is passed to
 the client and never printed, logged or stored.
 
 What this module does not do: rank or fuse (``rag.qdrant_retrieval``), build the index
@@ -36,12 +37,9 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import hashlib
 import threading
 import uuid
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,68 +47,22 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from rag.errors import ConfigError, IndexStateError
+from rag.qdrant_bm25 import BM25_B, BM25_K1, Bm25Encoder
 from rag.schema import Chunk, Sentence, TokenVectors
 from rag.settings import Settings
-from rag.text import terms
 
 LOCAL_FOLDER = "qdrant"  # under the index folder
 LOCAL_COLLECTION = "passages"
-BM25_K1 = 1.5  # bm25s's defaults, so both backends score BM25 alike
-BM25_B = 0.75
 UPSERT_BATCH = 64
+FROM_GEN, TO_GEN = "from_gen", "to_gen"  # payload keys of incremental updates
 _NAMESPACE = uuid.UUID("5b0f6d52-6a4e-4e43-9a53-6b1f8f6c2a28")
 _local_clients: dict[str, tuple[str, Any]] = {}  # folder -> (build time, open local client)
 _lock = threading.Lock()
 
 
-def term_index(term: str) -> int:
-    """A term's sparse-vector index: the first 32 bits of its BLAKE2b digest.
-
-    >>> term_index("anora") == term_index("anora") != term_index("igor")
-    True
-    """
-    return int.from_bytes(hashlib.blake2b(term.encode(), digest_size=4).digest(), "big")
-
-
 def point_id(kind: str, key: str) -> str:
     """A stable point id (UUID 5) for a passage (key: chunk id) or a sentence (key: its id)."""
     return str(uuid.uuid5(_NAMESPACE, f"{kind}:{key}"))
-
-
-@dataclass(frozen=True)
-class Bm25Encoder:
-    """BM25's document side as sparse vectors; Qdrant's IDF modifier supplies the rest."""
-
-    avgdl: float
-    k1: float = BM25_K1
-    b: float = BM25_B
-
-    @classmethod
-    def fit(cls, texts: Sequence[str]) -> Bm25Encoder:
-        lengths = [len(terms(t)) for t in texts]
-        return cls(avgdl=(sum(lengths) / len(lengths)) if lengths and sum(lengths) else 1.0)
-
-    def document(self, text: str) -> tuple[list[int], list[float]]:
-        """(indices, values): tf / (tf + k1 (1 - b + b dl / avgdl)) per distinct term."""
-        return self.document_terms(terms(text))
-
-    def document_terms(self, document_terms: Sequence[str]) -> tuple[list[int], list[float]]:
-        """``document`` for a text already split into terms (``rag.text.terms``)."""
-        counts = Counter(document_terms)
-        norm = self.k1 * (1 - self.b + self.b * sum(counts.values()) / self.avgdl)
-        merged: dict[int, float] = {}
-        for term, tf in counts.items():
-            index = term_index(term)
-            merged[index] = merged.get(index, 0.0) + tf / (tf + norm)
-        return list(merged), list(merged.values())
-
-    @staticmethod
-    def query(query_terms: Sequence[str]) -> tuple[list[int], list[float]]:
-        """(indices, values): each query term once, weighted by how often it was asked."""
-        merged: dict[int, float] = {}
-        for term in query_terms:
-            merged[term_index(term)] = merged.get(term_index(term), 0.0) + 1.0
-        return list(merged), list(merged.values())
 
 
 def location(settings: Settings) -> str:
@@ -187,12 +139,37 @@ class QdrantStore:
     """One collection of passages and sentences: create, fill, upsert and delete by document."""
 
     def __init__(
-        self, client: Any, collection: str, bm25: Bm25Encoder, bm25_sentence: Bm25Encoder
+        self,
+        client: Any,
+        collection: str,
+        bm25: Bm25Encoder,
+        bm25_sentence: Bm25Encoder,
+        generation: int = 0,
+        filtered: bool = False,
     ) -> None:
         self.client = client
         self.collection = collection
         self.bm25 = bm25  # passages
         self.bm25_sentence = bm25_sentence  # sentences: their own average length
+        self.generation = generation  # the manifest's: which points are visible
+        self.filtered = filtered  # a server's collection, which may hold staged points
+
+    def visible(self, generation: int | None = None) -> Any:
+        """The filter that shows the points of ``generation`` (default: the store's).  A
+        point written by an update in place carries ``from_gen``, one it retired
+        ``to_gen`` (``rag.qdrant_update``).  None (no filter) for a local collection
+        of a full build, which only ever holds its own points."""
+        from qdrant_client import models as m
+
+        gen = self.generation if generation is None else generation
+        if gen <= 0 and not self.filtered:
+            return None
+        return m.Filter(
+            must_not=[
+                m.FieldCondition(key=FROM_GEN, range=m.Range(gt=gen)),
+                m.FieldCondition(key=TO_GEN, range=m.Range(lte=gen)),
+            ]
+        )
 
     def create(self, dim: int) -> None:
         from qdrant_client import models as m
@@ -225,6 +202,10 @@ class QdrantStore:
             for key in ("document", "chunks", "kind"):
                 self.client.create_payload_index(
                     self.collection, key, field_schema=m.PayloadSchemaType.KEYWORD
+                )
+            for key in (FROM_GEN, TO_GEN):  # the generation filter (``visible``)
+                self.client.create_payload_index(
+                    self.collection, key, field_schema=m.PayloadSchemaType.INTEGER
                 )
 
     def upsert_document(
@@ -267,9 +248,15 @@ class QdrantStore:
         sentences: Sequence[Sentence],
         sentence_vectors: np.ndarray,
         sentence_tokens: Sequence[TokenVectors],
+        generation: int = 0,
     ) -> int:
-        """Upsert passage and sentence points (no deletes); returns the number written."""
+        """Upsert passage and sentence points (no deletes); returns the number written.
+        With a ``generation``, the points are new ones of that generation (their ids
+        and ``from_gen`` say so) beside any older version of the same passages."""
         from qdrant_client import models as m
+
+        stamp = {FROM_GEN: generation} if generation else {}
+        prefix = f"{generation}:" if generation else ""
 
         row = {s.id: i for i, s in enumerate(sentences)}
         holders: dict[int, list[str]] = {}
@@ -290,8 +277,13 @@ class QdrantStore:
                 named["late"] = np.vstack(pieces).tolist()
             points.append(
                 m.PointStruct(
-                    id=point_id("passage", chunk.id),
-                    payload={"kind": "passage", "chunk_id": chunk.id, "document": chunk.source},
+                    id=point_id("passage", prefix + chunk.id),
+                    payload={
+                        "kind": "passage",
+                        "chunk_id": chunk.id,
+                        "document": chunk.source,
+                        **stamp,
+                    },
                     vector=named,
                 )
             )
@@ -302,12 +294,13 @@ class QdrantStore:
                 named["late_sentence"] = tokens.vectors.tolist()
             points.append(
                 m.PointStruct(
-                    id=point_id("sentence", f"{sentence.source}:{sentence.id}"),
+                    id=point_id("sentence", f"{prefix}{sentence.source}:{sentence.id}"),
                     payload={
                         "kind": "sentence",
                         "sentence_id": sentence.id,
                         "document": sentence.source,
                         "chunks": holders.get(sentence.id, []),
+                        **stamp,
                     },
                     vector=named,
                 )
@@ -316,8 +309,10 @@ class QdrantStore:
             self.client.upsert(self.collection, points[start : start + UPSERT_BATCH], wait=True)
         return len(points)
 
-    def count(self) -> int:
-        return int(self.client.count(self.collection, exact=True).count)
+    def count(self, generation: int | None = None) -> int:
+        """The points visible at ``generation`` (default: the store's)."""
+        visible = self.visible(generation)
+        return int(self.client.count(self.collection, count_filter=visible, exact=True).count)
 
 
 def _is_local(client: Any) -> bool:
@@ -405,6 +400,8 @@ def open_store(settings: Settings, index_dir: Path, manifest: dict[str, Any]) ->
         str(backend.get("collection")),
         Bm25Encoder(float(params.get("avgdl", 1.0)), k1, b),
         Bm25Encoder(float(params.get("avgdl_sentence", 1.0)), k1, b),
+        int(backend.get("generation", 0)),
+        filtered=bool(settings.qdrant_url),
     )
 
 

@@ -43,7 +43,8 @@ import numpy as np
 
 from rag.errors import ConfigError, IndexStateError
 from rag.index import LoadedIndex
-from rag.qdrant_index import Bm25Encoder, point_id
+from rag.qdrant_bm25 import Bm25Encoder
+from rag.qdrant_index import point_id
 from rag.retrieval import CANDIDATES, RRF_K, Retriever, dedupe
 from rag.schema import Hit, Query
 from rag.text import terms
@@ -58,6 +59,9 @@ class QdrantSearch:
         self.store = index.store
 
     def run(self, call: str, **kwargs: Any) -> Any:
+        visible = self.store.visible()  # the manifest's generation (rag.qdrant_update)
+        if visible is not None:
+            kwargs = _within(kwargs, visible)
         try:
             return getattr(self.store.client, call)(self.store.collection, **kwargs)
         except Exception as exc:  # one line for the user; the client's errors hold no key
@@ -277,3 +281,24 @@ def make_qdrant_retriever(name: str, index: LoadedIndex) -> Retriever:
         )
     retriever: Retriever = QDRANT_RETRIEVERS[name](index)
     return retriever
+
+
+def _within(kwargs: dict[str, Any], visible: Any) -> dict[str, Any]:
+    """A query's arguments with ``visible`` added to its filter and to every prefetch's,
+    nested ones too, so no stage of a fused query sees a hidden point."""
+    from qdrant_client import models as m
+
+    def both(current: Any) -> Any:
+        return visible if current is None else m.Filter(must=[current, visible])
+
+    def restrict(prefetch: Any) -> Any:
+        nested = prefetch.prefetch
+        if nested is not None:
+            nested = [restrict(p) for p in (nested if isinstance(nested, list) else [nested])]
+        return prefetch.model_copy(update={"filter": both(prefetch.filter), "prefetch": nested})
+
+    out = {**kwargs, "query_filter": both(kwargs.get("query_filter"))}
+    if kwargs.get("prefetch") is not None:
+        found = kwargs["prefetch"]
+        out["prefetch"] = [restrict(p) for p in (found if isinstance(found, list) else [found])]
+    return out
