@@ -10,15 +10,19 @@
   against its similarity to those already picked), at most ``SUMMARY_WORDS``
   words, in the articles' order, none opening with a pronoun whose sentence
   before it is not quoted;
-- a **list** quotes up to ``LIST_ITEMS`` such sentences as bullet points;
+- a **list** quotes up to ``LIST_ITEMS`` such sentences as bullet points; the cast
+  (``compose_roster``) is led by "Actor (Character), …", each name a span of the
+  sentence quoted for it;
 - an **either/or** question leads with what the evidence says ("Both", or the one
   option its best sentence holds), a **yes/no** one with the evidence.
 
 Captions and headlines (``rag.text.is_caption``) are never quoted.  Long quoted
 paragraphs are clipped at a sentence boundary inside them (marked "…"), keeping
-the part that holds the short answer.  The lead and the list punctuation are the
-only words of the answerer's own, and the lead is always a span of a quoted
-sentence or an option the question itself named.
+the part that holds the short answer, or, without one, starting at the part
+sharing most with the question (``focus``); a fact answer stays within
+``SUMMARY_WORDS``.  The lead and the list punctuation are the only words of the
+answerer's own, and the lead is always made of spans of quoted sentences or an
+option the question itself named.
 
 What this module does not do: decide whether to answer (``generator``).
 """
