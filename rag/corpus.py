@@ -191,23 +191,9 @@ def read_document(path: Path) -> Document:
     reader = reader_for(path.suffix)
     if reader is not None:
         text, title, blocks, dropped = assemble(reader.read(raw), path.name)
-        return Document(
-            source=path.name,
-            title=title,
-            text=text,
-            sha256=hashlib.sha256(raw).hexdigest(),
-            blocks=tuple(blocks),
-            dropped=tuple(dropped),
-        )
-    if b"\x00" in raw[:8192]:
-        raise CorpusError("binary file (contains NUL bytes)")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CorpusError(
-            f"not UTF-8 (bad byte at position {exc.start}); re-save the file as UTF-8"
-        ) from None
-    title, blocks, dropped = clean(text, path.name)
+    else:
+        text = _plain_text(raw)
+        title, blocks, dropped = clean(text, path.name)
     return Document(
         source=path.name,
         title=title,
@@ -216,6 +202,18 @@ def read_document(path: Path) -> Document:
         blocks=tuple(blocks),
         dropped=tuple(dropped),
     )
+
+
+def _plain_text(raw: bytes) -> str:
+    """A ``.txt``/``.md`` file's text: UTF-8 (a byte-order mark allowed), never binary."""
+    if b"\x00" in raw[:8192]:
+        raise CorpusError("binary file (contains NUL bytes)")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CorpusError(
+            f"not UTF-8 (bad byte at position {exc.start}); re-save the file as UTF-8"
+        ) from None
 
 
 def clean(text: str, source: str) -> tuple[str, list[Block], list[DroppedLine]]:
