@@ -45,7 +45,7 @@ from rag.errors import ConfigError, IndexStateError
 from rag.index import LoadedIndex
 from rag.qdrant_bm25 import Bm25Encoder
 from rag.qdrant_index import point_id
-from rag.retrieval import CANDIDATES, RRF_K, Retriever, dedupe
+from rag.retrieval import CANDIDATES, RRF_K, Retriever, add_rankings, dedupe
 from rag.schema import Hit, Query
 from rag.text import terms
 from rag.thesaurus import expand
@@ -250,10 +250,7 @@ class QdrantHybridRetriever:
             )
         if query.follows and not self.qdrant_only:
             rankings.append(("conversation", [(p, 1.0) for p in query.follows]))
-        for name, ranking in rankings:
-            for rank, (position, score) in enumerate(ranking, start=1):
-                fused[position] = fused.get(position, 0.0) + 1.0 / (RRF_K + rank)
-                raw.setdefault(position, {})[name] = score
+        add_rankings(fused, raw, rankings)
         for position, scores in raw.items():
             scores["dense"] = float(index.chunk_vectors[position] @ query.vector)
         order = sorted(fused, key=lambda p: (-fused[p], p))

@@ -153,10 +153,7 @@ class HybridRetriever:
             rankings += self.late(query.tokens, pool)
         if query.follows:
             rankings.append(("conversation", [(p, 1.0) for p in query.follows]))
-        for name, ranking in rankings:
-            for rank, (position, score) in enumerate(ranking, start=1):
-                fused[position] = fused.get(position, 0.0) + 1.0 / (RRF_K + rank)
-                raw.setdefault(position, {})[name] = score
+        add_rankings(fused, raw, rankings)
         # passages only one list found still need a dense score for the answerer
         for position, scores in raw.items():
             if "dense" not in scores:
@@ -188,6 +185,20 @@ def _top(model: bm25s.BM25, query_terms: list[str], depth: int) -> list[tuple[in
     top = np.argpartition(-scores, depth - 1)[:depth]
     top = top[np.argsort(-scores[top], kind="stable")]
     return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+
+def add_rankings(
+    fused: dict[int, float],
+    raw: dict[int, dict[str, float]],
+    rankings: Sequence[tuple[str, Sequence[tuple[int, float]]]],
+) -> None:
+    """Add each named ranking's reciprocal-rank terms to ``fused`` (position -> score) and
+    its own scores to ``raw`` (position -> ranking name -> score): RRF is a sum, so lists
+    fused elsewhere (by Qdrant) and here add up to one fusion."""
+    for name, ranking in rankings:
+        for rank, (position, score) in enumerate(ranking, start=1):
+            fused[position] = fused.get(position, 0.0) + 1.0 / (RRF_K + rank)
+            raw.setdefault(position, {})[name] = score
 
 
 def dedupe(
