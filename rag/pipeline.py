@@ -38,6 +38,7 @@ from rag.conversation import (
     MAX_TURNS,
     corpus_names,
     corpus_subject,
+    is_follow_up,
     refers_to_subject,
     resolve,
     role_question,
@@ -45,6 +46,7 @@ from rag.conversation import (
 from rag.embedding import Embedder, get_embedder
 from rag.generators.base import Generator, Resources, make_generator
 from rag.index import LoadedIndex, ensure_index
+from rag.message import keep_question, question_sentence, search_text, shortened
 from rag.retrieval import Retriever, make_retriever
 from rag.schema import Answer, Delta, Draft, GenerationRequest, Hit, Query, Turn
 from rag.settings import Settings
@@ -57,7 +59,8 @@ EMPTY_QUESTION = (
 
 
 def clean_question(question: str, limit: int) -> tuple[str, list[str]]:
-    """Remove control characters and trim to ``limit`` characters; notices for the user.
+    """Remove control characters and keep at most ``limit`` characters, those around the
+    message's question (``message.keep_question``); notices for the user.
 
     >>> clean_question("Who\\x00 shot\\tit?", 100)
     ('Who shot it?', [])
@@ -71,9 +74,10 @@ def clean_question(question: str, limit: int) -> tuple[str, list[str]]:
     text = " ".join(text.split())
     if len(text) > limit:
         notices.append(
-            f"Your question was {len(text):,} characters long; only the first {limit:,} were used."
+            f"Your message was {len(text):,} characters long; the {limit:,} around its "
+            "question were read."
         )
-        text = text[:limit]
+        text = keep_question(text, limit)
     return text, notices
 
 
@@ -123,6 +127,19 @@ class Pipeline:
         text, notices = clean_question(question, self.settings.max_question_chars)
         if not text:
             return None, [EMPTY_QUESTION], timings
+        pasted = ""
+        asked = question_sentence(text) if not self.reads_whole(text) else text
+        if asked != text and self.reads_whole(asked):  # a pasted text, a question about it
+            # searched with the text before it only when it leans on it ("his parents")
+            before = Turn(question=text[: text.rfind(asked)])
+            if is_follow_up(asked, [before], self.names):
+                pasted = search_text(text, self.reads_whole)
+            text = asked
+            notices = [  # one notice for the whole message, whatever was cut
+                f"Your message is long, so it was searched with your question, "
+                f"“{shortened(text, 20)}”"
+                + (", and the text just before it." if pasted else ", alone.")
+            ]
         turns = self.turns(history)
         resolved = resolve(text, turns, self.names)
         follows: tuple[int, ...] = ()
@@ -145,6 +162,8 @@ class Pipeline:
         elif not resolved.follow_up and self.subject and refers_to_subject(text, self.names):
             # "whats it about", "where was the movie shot": the film the articles are about
             query_text = f"{query_text} {self.subject}"
+        if pasted and not resolved.follow_up:
+            query_text = pasted  # the question, then the pasted text nearest it
         trimmed = self.embedder.truncate(query_text)
         # a follow-up's query carries earlier questions: only a cut of the question itself
         # is worth telling the user about
@@ -191,6 +210,10 @@ class Pipeline:
             more=deeper,
         )
         return request, notices, timings
+
+    def reads_whole(self, text: str) -> bool:
+        """Whether the embedder reads all of ``text`` (it ignores word pieces past its limit)."""
+        return len(self.embedder.truncate(text)) >= len(text)
 
     @functools.cached_property
     def names(self) -> dict[str, str]:

@@ -58,14 +58,22 @@ def test_huge_question_is_trimmed_with_a_note_and_answered(pipeline):
     question = "Who was the director of photography on Anora? " + "blah " * 20_000
     answer = pipeline.ask(question)
     assert len(question) > 100_000 and answer.notices
-    assert "only the first" in answer.notices[0]
+    assert answer.notices[0].startswith(
+        "Your message is long, so it was searched with your question"
+    )
     assert len(answer.question) <= pipeline.settings.max_question_chars
+    assert "Drew Daniels" in answer.text  # the question at its start was kept
 
 
 def test_question_longer_than_the_embedder_reads_gets_a_note(pipeline):
     answer = pipeline.ask("Who was the director of photography? " * 40)
-    assert any("search model reads" in n for n in answer.notices)
+    assert any("Your message is long" in n for n in answer.notices)
     assert "Drew Daniels" in answer.text
+
+
+def test_a_sentence_longer_than_the_embedder_reads_is_searched_by_its_beginning(pipeline):
+    answer = pipeline.ask("Who was the director of photography on " + "the film and " * 150)
+    assert any("only its beginning was used" in n for n in answer.notices)
 
 
 @pytest.mark.parametrize(
