@@ -82,7 +82,7 @@ _NAME_AFTER = re.compile(
 _QUOTED = re.compile(r"[“\"]([A-Z][^”\"]{0,80})[”\"]")
 
 
-def _is_title(quoted: str) -> bool:
+def is_title(quoted: str) -> bool:
     """A quotation that reads as a title: every word longer than three letters
     capitalised ("The Taking of Pelham One Two Three"), unlike quoted speech."""
     words = re.findall(r"[A-Za-zÀ-ÿ][\w’'-]*", quoted)
@@ -107,7 +107,7 @@ def gives_name(ask: NameAsk, sentence: str, question: str) -> bool:
     if ask.person:
         pattern = rf"\b{re.escape(ask.of)}[’'”\"]?\s+([A-Z][\w’'-]*)"
         return any(new(m.group(1)) for m in re.finditer(pattern, sentence))
-    if ask.what == "title" and any(_is_title(m.group(1)) for m in _QUOTED.finditer(sentence)):
+    if ask.what == "title" and any(is_title(m.group(1)) for m in _QUOTED.finditer(sentence)):
         return True
     head = terms(ask.of)
     words = list(_WORD.finditer(sentence))

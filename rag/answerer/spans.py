@@ -5,7 +5,9 @@ returns the span that answers it, or None: the number before the counted noun
 ("37 days"), a date in the unit named, a sum, an age, a place after in/at/from/near
 that the question does not name itself, for *who* the capitalised run nearest the
 question's own words (not a modifier of the noun asked), and for a titled work the
-title in apposition to a work noun ("the horror reboot Scream V").
+title in apposition to a work noun ("the horror reboot Scream V"), else the quoted
+("“Better Things”") or dated ("Red Rocket (2021)") title the question's words stand
+nearest, dated with the year the question names when it names one.
 
 What this module does not do: choose the sentence (``generator``) or lay out the
 answer (``compose``).  It reads English constructions, not this corpus.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 
+from rag.answerer.cues import is_title
 from rag.answerer.patterns import AGE, DATE, DURATION, MONEY, NUMBER, PLACE, RUNTIME_UNIT, UNIT
 from rag.answerer.question import Question
 from rag.lexicon import STOPWORDS, WORK_NOUNS
@@ -47,7 +50,7 @@ def short_answer(
     if question.cast is not None and question.cast.wants == "either":
         return None  # "who is Samantha Quan?" asks what she is, not for a name
     if question.work and kind in (None, "name"):
-        title = _apposed(question, sentence)
+        title = _apposed(question, sentence) or _titled(question, sentence)
         if title or kind is None:
             return title
     if kind == "name":
@@ -200,6 +203,55 @@ def _apposed(question: Question, sentence: str) -> str | None:
         if title and not set(words(title)) <= asked and title.lower() not in STOPWORDS:
             return title
     return None
+
+
+# a title as film writing marks one: quoted in title case ("“Better Things”") or dated in
+# brackets ("Red Rocket (2021)"); small words may stand inside ("Once Upon a Time… in Hollywood")
+_TITLE_RUN = (
+    r"[A-Z0-9][\w’'.…-]*(?:\s+(?:(?:a|an|the|of|in|on|to|for|and|at|upon)\s+)*[A-Z0-9][\w’'.…-]*)*"
+)
+_TITLES = re.compile(rf"[“\"]([A-Z][^”\"]{{0,80}}?)[.,]?[”\"]|({_TITLE_RUN})\s+\((?:19|20)\d\d\)")
+
+
+_WORKS = "|".join(sorted(WORK_NOUNS))
+# "which two features", "which films": several works asked for
+_PLURAL_WORK = re.compile(
+    rf"\b(?:two|three|four|five|several)\s+(?:[\w’'-]+\s+)?(?:{_WORKS})|\b(?:{_WORKS})s\b",
+    re.IGNORECASE,
+)
+
+
+def _titled(question: Question, sentence: str) -> str | None:
+    """The title, quoted or dated, that the question's words in the sentence stand
+    nearest: of several ("Tangerine (2015) is about …, and Red Rocket (2021) comically
+    captures a washed-up porn star"), each word of the question votes for the title
+    nearest it, and a year the question names picks the title dated with it.  A title
+    the question names is not an answer."""
+    asked = set(words(question.text))
+    found = [
+        (m.start(), m.end(), (m.group(1) or m.group(2)).strip(" ,."), m.group(0))
+        for m in _TITLES.finditer(sentence)
+        if (m.group(2) or is_title(m.group(1)))
+        and not set(words(m.group(1) or m.group(2))) <= asked
+    ]
+    if not found or _PLURAL_WORK.search(question.text):
+        return None  # "which two features ...": a list, not one title
+    years = set(re.findall(r"\b(?:19|20)\d\d\b", question.text))
+    if years:  # "what movie did he make in 2004": only a title dated so
+        dated = [title for _, _, title, text in found if years & set(re.findall(r"\d{4}", text))]
+        return dated[0] if len(dated) == 1 else None
+    if len(found) == 1:
+        return found[0][2]
+    wanted = set(terms(question.text)) - {t for w in WORK_NOUNS for t in terms(w)}
+    votes = [0] * len(found)
+    for m in re.finditer(r"[\w’'-]+", sentence):
+        if set(terms(m.group(0))) & wanted:
+            nearest = min(
+                range(len(found)),
+                key=lambda i: max(found[i][0] - m.end(), m.start() - found[i][1], 0),
+            )
+            votes[nearest] += 1
+    return found[max(range(len(found)), key=lambda i: votes[i])][2]
 
 
 def _near_question(question: str, sentence: str, at: int) -> bool:

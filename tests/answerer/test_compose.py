@@ -131,3 +131,40 @@ def test_where_it_was_filmed_is_where_it_was_shot(pipeline):
 def test_an_option_leads_as_the_sentence_spells_it(pipeline):
     answer = pipeline.ask("is igor russian or armenian")
     assert answer.text.startswith("Russian — ")
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "title"),
+    [
+        # a quoted title, wherever it stands
+        ("Which TV series is the actress best known for?",
+         "The actress, best known for playing a daughter in “Quiet Hours”, was cast in 2020.",
+         "Quiet Hours"),
+        ("Which picture by Rossellini did he give her?",
+         "He also gave her a few movies, including Roberto Rossellini’s “Journey to Italy.”",
+         "Journey to Italy"),
+        # of several dated titles, the one the question's words stand nearest
+        ("Which film did she make about a lonely lighthouse keeper?",
+         "Her films include Harbour (2009), about two fishermen, and Beacon Nights (2014), "
+         "a portrait of a lonely lighthouse keeper.",
+         "Beacon Nights"),
+        # a year the question names picks the title dated with it
+        ("In which 2014 film did she first appear?",
+         "She was seen in “Low Tide”, then first appeared on screen in Beacon Nights (2014).",
+         "Beacon Nights"),
+    ],
+)  # fmt: skip
+def test_a_work_asked_for_is_a_quoted_or_dated_title(question, sentence, title):
+    assert short_answer(analyse(question), sentence) == title
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which two features were nominated for the award?",  # several works: a list
+        "What movie did she make in 2004?",  # no title of the sentence is dated 2004
+    ],
+)
+def test_no_title_when_several_are_asked_or_the_year_does_not_match(question):
+    sentence = "Her films include Harbour (2009) and “Low Tide”, both nominated for the award."
+    assert short_answer(analyse(question), sentence) is None
