@@ -8,6 +8,7 @@ injection in a real indexed article and runs the real local model (marked llm).
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -17,17 +18,16 @@ import pytest
 from rag.chunking import count_tokens
 from rag.errors import GeneratorError
 from rag.generators.base import Delta, Draft, GenerationRequest
-from rag.generators.llm import (
+from rag.generators.llm import LLMGenerator, pump, says_cannot_answer
+from rag.generators.prompt import (
     MESSAGE_OVERHEAD,
     SYSTEM_PROMPT,
-    LLMGenerator,
+    Guidance,
     Message,
     Source,
     build_prompt,
     excerpt,
     prompt_budget,
-    pump,
-    says_cannot_answer,
 )
 from rag.schema import Chunk, Hit, Sentence
 from rag.verify import split_answer
@@ -87,6 +87,37 @@ def test_budget_drops_the_weakest_passages_first_and_fits():
 def test_budget_is_the_window_minus_the_answer_with_a_tokenizer_margin():
     assert prompt_budget(2048, 256) < 2048 - 256
     assert prompt_budget(2048, 256) > 1500
+
+
+def test_guidance_names_the_short_answer_by_the_number_its_passage_keeps():
+    words = " ".join(["film"] * 150)
+    hits = [make_hit(n, f"Passage {n}: {words}.", s) for n, s in enumerate([0.9, 0.2, 0.7], 1)]
+    guide = Guidance("fact", "Drew Daniels", "notes#3")
+    full = build_prompt("Who shot it?", hits, budget=100_000, guidance=guide)
+    hint = "Hint: the answer is probably “Drew Daniels” [3]. Start with it."
+    assert full.messages[1]["content"].endswith(f"Question: Who shot it?\n\n{hint}")
+    # the weakest passage dropped: the short answer's passage is now [2]
+    fewer = build_prompt("Who shot it?", hits, budget=full.n_tokens - 150, guidance=guide)
+    assert [h.rank for h in fewer.sources] == [1, 3]
+    assert "“Drew Daniels” [2]" in fewer.messages[1]["content"]
+    # its passage dropped: no short answer to point at, and a fact asks for no shape
+    gone = Guidance("fact", "Drew Daniels", "notes#2")
+    prompt = build_prompt("Who shot it?", hits, budget=full.n_tokens - 150, guidance=gone)
+    assert "Hint" not in prompt.messages[1]["content"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "said"),
+    [
+        ("list", "a short list, each item with its source number"),
+        ("summary", "two to four sentences, each on a different point"),
+        ("yesno", "start with yes or no"),
+        ("choice", "start with the option the sources support"),
+    ],
+)
+def test_guidance_asks_for_the_shape_of_the_answer_wanted(kind, said):
+    assert said in Guidance(kind).text(0)
+    assert Guidance("chat").text(0) == "" and Guidance("fact").text(0) == ""
 
 
 def test_a_question_too_long_for_the_window_is_a_generator_error():
@@ -478,3 +509,17 @@ def test_real_model_with_a_planted_injection_never_shows_hacked_as_sourced(plant
         if "HACKED" in draft.text:
             assert draft.verified is False
             assert any("HACKED" in c.sentence for c in draft.citations)
+
+
+def test_the_model_is_told_the_extractive_answer_s_reading_of_the_question(pipeline):
+    request, _, _ = pipeline.prepare("Who was the director of photography?")
+    prompt = generator(pipeline, "unused").prompt(request)
+    user = prompt.messages[1]["content"]
+    hint = re.search(
+        r"Hint: the answer is probably “Drew Daniels” \[(\d)\]\. Start with it\.$", user
+    )
+    assert hint, user[-300:]
+    assert "Drew Daniels" in prompt.sources[int(hint.group(1)) - 1].chunk.text
+    summary, _, _ = pipeline.prepare("How did they film the home invasion?")
+    user = generator(pipeline, "unused").prompt(summary).messages[1]["content"]
+    assert user.endswith("Hint: answer in two to four sentences, each on a different point.")

@@ -2,7 +2,8 @@
 
 - ``ChatBackend``: the small seam a backend implements, ``complete`` and ``stream``
   over chat messages; every failure is a one-line, secret-free ``GeneratorError``.
-- ``build_prompt``, ``excerpt``: the prompt and evidence excerpts (``prompt``, re-exported).
+- the prompt (``prompt``: the sources, an evidence excerpt, the extractive answer's
+  ``Guidance``), planned per request (``LLMGenerator.plan``).
 - ``pump``: runs a blocking producer (llama.cpp callbacks, an HTTP stream) in a
   thread and yields its pieces, never waiting past a timeout.
 - ``LLMGenerator``: the ``Generator`` on top of a backend.  The model's answer is
@@ -33,35 +34,23 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
+from rag.answerer.intent import intent
 from rag.errors import GeneratorError
 from rag.generators.base import Delta, Draft, GenerationRequest, Resources, number_citations
 from rag.generators.prompt import (
-    MAX_HISTORY_TURNS,
-    MESSAGE_OVERHEAD,
-    SYSTEM_PROMPT,
-    TOKENIZER_MARGIN,
+    Guidance,
     Message,
     Prompt,
     Source,
     build_prompt,
     excerpt,
     prompt_budget,
-    render_source,
 )
 from rag.schema import Hit, Sentence
 from rag.verify import CheckedClaim, Claim, Verifier, split_answer
 
 if TYPE_CHECKING:
     from rag.answerer import ExtractiveGenerator
-
-# the prompt's parts this module does not use itself, still importable from it
-__all__ = [
-    "MAX_HISTORY_TURNS",
-    "MESSAGE_OVERHEAD",
-    "SYSTEM_PROMPT",
-    "TOKENIZER_MARGIN",
-    "render_source",
-]
 
 log = logging.getLogger(__name__)
 
@@ -262,6 +251,8 @@ class LLMGenerator:
             budget=budget,
             history=request.history,
             headers=self.source_headers,
+            # the extractive answer's reading of the question, as a hint (verified as ever)
+            guidance=Guidance.of(intent(request.question).kind, self.extractive.generate(request)),
         )
         if not prompt.sources:
             raise GeneratorError("no passage fits the model's context window with this question")
