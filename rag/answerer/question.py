@@ -301,7 +301,14 @@ _CAST_ASKS = (
         ),
         "character",
     ),
-    (re.compile(rf"^who(?:\s+is|\s+was|'s|s)\s+{_NAME_ASKED}{_IN_FILM}$"), "either"),
+    # "who is Samantha Quan (in relation to Sean Baker)?": what the person is
+    (
+        re.compile(
+            rf"^who(?:\s+is|\s+was|'s|s)\s+{_NAME_ASKED}{_IN_FILM}"
+            r"(?:\s+(?:in\s+relation\s+to|to)\s+[a-z][\w' -]*)?$"
+        ),
+        "either",
+    ),
 )
 # "who's the lead actress", "who is the star of the film": the most credited actor
 _LEAD_ASK = re.compile(

@@ -3,8 +3,9 @@
 ``short_answer(question, sentence)`` reads the question's kind (``question``) and
 returns the span that answers it, or None: the number before the counted noun
 ("37 days"), a date in the unit named, a sum, an age, a place after in/at/from/near
-that the question does not name itself, for *who* the capitalised run nearest the
-question's own words (not a modifier of the noun asked), and for a titled work the
+that the question does not name itself, for *who is X* the noun phrase in apposition to
+X ("Vanya, the oligarch’s son"), for *who* the capitalised run nearest the question's own
+words (not a modifier of the noun asked), and for a titled work the
 title in apposition to a work noun ("the horror reboot Scream V"), else the quoted
 ("“Better Things”") or dated ("Red Rocket (2021)") title the question's words stand
 nearest, dated with the year the question names when it names one.
@@ -48,7 +49,8 @@ def short_answer(
     """
     kind = question.kind
     if question.cast is not None and question.cast.wants == "either":
-        return None  # "who is Samantha Quan?" asks what she is, not for a name
+        # "who is Samantha Quan?" asks what she is, not for a name: her apposition
+        return _described(question.cast.name, sentence)
     if question.work and kind in (None, "name"):
         title = _apposed(question, sentence) or _titled(question, sentence)
         if title or kind is None:
@@ -213,6 +215,13 @@ _TITLE_RUN = (
 _TITLES = re.compile(rf"[“\"]([A-Z][^”\"]{{0,80}}?)[.,]?[”\"]|({_TITLE_RUN})\s+\((?:19|20)\d\d\)")
 
 
+# a noun phrase in apposition: opened by a determiner or a possessive ("the son of …",
+# "his producing partner", "Baker’s wife"), or a bare noun with "of" ("author of …"); it
+# runs to the next comma, semicolon, dash or full stop
+_APPOSITION = (
+    r"(?P<np>(?-i:(?:the|a|an|his|her|their|its|[A-Z][\w’'-]*[’']s)\s|[a-z][\w-]*\s+of\s)"
+    r"[^,;:.!?()—–]{2,80}?)\s*(?:[,;.!?—–)]|$)"
+)
 _WORKS = "|".join(sorted(WORK_NOUNS))
 # "which two features", "which films": several works asked for
 _PLURAL_WORK = re.compile(
@@ -252,6 +261,31 @@ def _titled(question: Question, sentence: str) -> str | None:
             )
             votes[nearest] += 1
     return found[max(range(len(found)), key=lambda i: votes[i])][2]
+
+
+def _described(name: str, sentence: str) -> str | None:
+    """What the sentence says ``name`` is, in apposition right after it: "Vanya, the
+    oligarch’s son, …", "Samantha Quan, his producing partner and wife, …", "Andrea
+    Werhun, author of the memoir “Modern Whore.”"; a relative clause ("X, who played
+    Y") is not a description.
+
+    >>> _described("vanya", "Ani encounters Vanya, the oligarch’s son, and they marry.")
+    'the oligarch’s son'
+    >>> _described("andrea werhun", "With consultant Andrea Werhun, author of the memoir “Modern Whore.”")
+    'author of the memoir “Modern Whore”'
+    >>> _described("mark eydelshteyn", "Mark Eydelshteyn, who played Vanya, said so.") is None
+    True
+    """
+    if not name:
+        return None
+    spelled = r"\s+".join(re.escape(w) for w in name.split())
+    found = re.search(rf"\b{spelled}(?:\s+[A-Z][\w’'-]+)*,\s+{_APPOSITION}", sentence, re.I)
+    if found is None:
+        return None
+    described = found.group("np").strip()
+    if described.count("“") > described.count("”"):
+        described += "”"  # the quotation closes after the full stop the match stops at
+    return described
 
 
 def _near_question(question: str, sentence: str, at: int) -> bool:

@@ -168,3 +168,29 @@ def test_a_work_asked_for_is_a_quoted_or_dated_title(question, sentence, title):
 def test_no_title_when_several_are_asked_or_the_year_does_not_match(question):
     sentence = "Her films include Harbour (2009) and “Low Tide”, both nominated for the award."
     assert short_answer(analyse(question), sentence) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "described"),
+    [
+        ("Who is Nadia Petrova in relation to the director?",
+         "In May, the director and Nadia Petrova, his producing partner and wife, saw the film.",
+         "his producing partner and wife"),
+        ("who is kostya",
+         "She falls for Kostya, the son of a shipping magnate, and they elope.",
+         "the son of a shipping magnate"),
+        ("whos lena orlova",
+         "They wrote it with consultant Lena Orlova, author of the memoir “Night Shift.”",
+         "author of the memoir “Night Shift”"),
+    ],
+)  # fmt: skip
+def test_who_someone_is_leads_with_their_apposition_never_another_name(
+    question, sentence, described
+):
+    assert short_answer(analyse(question), sentence) == described
+
+
+def test_who_someone_is_gets_no_lead_without_an_apposition():
+    # a relative clause is not a description, and "May" is not what was asked
+    sentence = "In May, Lena Orlova, who wrote the memoir, met the director."
+    assert short_answer(analyse("who is lena orlova"), sentence) is None
