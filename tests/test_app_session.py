@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from itertools import pairwise
 
 import pytest
 
@@ -44,7 +45,7 @@ def test_turns_add_nothing_to_gradios_record_of_the_session(served):
     assert held(app, page.session) <= set(app.blocks), "Gradio keeps components per turn"
     assert held(app, page.session) == after_two
     # each turn was answered: its replies carry one more turn than the one before
-    assert all(b > a + 2_000 for a, b in zip(sizes, sizes[1:])), sizes
+    assert all(b > a + 2_000 for a, b in pairwise(sizes)), sizes
 
 
 def test_a_retry_with_nothing_answered_adds_nothing_either(served):
