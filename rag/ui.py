@@ -9,12 +9,15 @@ collapsed options accordion, an "Add a document" button for signed-in users
 (OpenAI-compatible ``/v1/...`` and ``/api/ask``).  ``launch_style()`` gives the keyword
 arguments for ``launch()``: theme, CSS, the upload cap and the ``rag.web_guard`` middleware.
 
-An answer's life on the page: ``_start`` (no queue) takes the question out of the box,
+An answer's life on the page: the browser copies the question into a hidden field (the
+server never reads the box it updates); ``start`` (no queue) takes it out of the box,
 disables the box and shows the Stop button; ``respond`` streams the answer with a
 status line ("Searching the articles...", "Loading the model...", "Writing the
-answer...") and then fills the sources panel; ``_finish`` re-enables the box.  Stop
-cancels ``respond`` and puts the question back in the box: nothing typed is lost.
-An empty submit does nothing.
+answer..."); ``finish`` re-enables the box and fills the sources panel.  Stop ends
+``respond`` and puts the question back in the box: nothing typed is lost.  An empty
+submit asks nothing (the chat is shown again as its turns stand).  No output the server
+gives values to ever gets ``gr.skip()`` or an update: Gradio would keep a copy per turn
+(``rag.ui_chat``).
 
 A session keeps at most ``MAX_TURNS`` turns (``rag.ui_chat``: turns, their storage in
 the tab's ``sessionStorage``, the answer handler).
@@ -25,6 +28,7 @@ server (``app.py`` does).
 """
 
 # No `from __future__ import annotations` here: gr.api() reads ask()'s annotations at run time.
+import json
 import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -52,6 +56,7 @@ from rag.ui_chat import (  # noqa: F401  (re-exported for tests and callers)
     answer_from_json,
     chat_messages,
     load_turns,
+    panel_and_saved,
     respond,
     save_turns,
 )
@@ -104,10 +109,6 @@ MAX_UPLOAD = "1kb"  # without a login there is no upload field; the guard refuse
 
 
 # ---------------------------------------------------------------- the app
-
-
-def _constant(value: str) -> Any:
-    return lambda: value
 
 
 def queue_limit(concurrency: int, queue_size: int) -> int:
@@ -165,6 +166,7 @@ def build_app(
         gr.HTML(f'<div class="hero"><h1>{TITLE}</h1><p>{TAGLINE}</p></div>', js_on_load=None)
         turns, pending, previous = gr.State([]), gr.State(""), gr.State([])
         saved = gr.Textbox(visible=False, elem_id="saved")
+        asked = gr.Textbox(visible=False, elem_id="asked")  # the question, copied by the page
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=300):
                 chatbot = gr.Chatbot(
@@ -219,8 +221,8 @@ def build_app(
         answering = [box, pending, chatbot, stop, new, undo, previous]
 
         def start(question: str, turns_now: list[Turn]) -> tuple[Any, ...]:
-            if not (question or "").strip():
-                return (gr.skip(), "", *(gr.skip(),) * 5)  # an empty submit does nothing
+            if not (question or "").strip():  # an empty submit asks nothing
+                return (gr.skip(), "", chat_messages(turns_now), *(gr.skip(),) * 4)
             chat = [*chat_messages(turns_now), _say("user", render_user(question))]
             return (
                 gr.Textbox(value="", interactive=False, placeholder=BUSY_PROMPT),
@@ -232,12 +234,13 @@ def build_app(
                 [],  # the chat before "New chat" is gone once a new question is asked
             )
 
-        def finish() -> tuple[Any, ...]:
+        def finish(turns_now: list[Turn]) -> tuple[Any, ...]:
             return (
                 gr.Textbox(interactive=True, placeholder=PROMPT),
                 "",
                 gr.Button(visible=False),
                 gr.Button(interactive=True),
+                *panel_and_saved(turns_now),
             )
 
         def stopped(question: str, turns_now: list[Turn], request: gr.Request) -> tuple[Any, ...]:
@@ -262,28 +265,28 @@ def build_app(
             yield from respond(pipeline, question, turns_now, gen, ret, k, request)
 
         reply = [chatbot, sources, turns, saved]
-        done = [box, pending, stop, new]
+        done = [box, pending, stop, new, sources, saved]
 
         def run_answer(trigger: Any) -> Any:
             """Chain the answer, the reset and the browser-side save onto ``trigger``."""
             answer_event = trigger.then(None, None, None, js=ui_assets.SCROLL_JS, **fast).then(
-                chat_fn, [pending, turns, generator, retriever, k], reply,
+                chat_fn, [pending, turns, generator, retriever, k], [chatbot, turns],
                 concurrency_id="pipeline", **private,
             )  # fmt: skip
-            answer_event.then(finish, None, done, **fast).then(
+            answer_event.then(finish, [turns], done, **fast).then(
                 None, [saved], None, js=ui_assets.SAVE_JS, **fast
             ).then(None, None, None, js=ui_assets.AFTER_ANSWER_JS, **fast)
             return answer_event
 
-        asked = box.submit(start, [box, turns], answering, **fast)
-        events = [run_answer(asked)]
+        copied = box.submit(None, [box], [asked], js="(q) => q", **fast)  # in the page
+        events = [run_answer(copied.then(start, [asked, turns], answering, **fast))]
         for button in buttons:
-            fill = button.click(_constant(str(button.value)), None, box, **fast)
-            events.append(run_answer(fill.then(start, [box, turns], answering, **fast)))
+            fill = button.click(None, None, [asked], js=f"() => {json.dumps(button.value)}", **fast)
+            events.append(run_answer(fill.then(start, [asked, turns], answering, **fast)))
 
         def retry(turns_now: list[Turn]) -> tuple[Any, ...]:
-            if not turns_now:
-                return (*(gr.skip(),) * 7, gr.skip())
+            if not turns_now:  # nothing answered to ask again: the chat as its turns stand
+                return (gr.skip(), "", [], *(gr.skip(),) * 5)
             last, rest = turns_now[-1], list(turns_now[:-1])
             return (*start(last.answer.question, rest), rest)
 
@@ -323,10 +326,9 @@ def build_app(
         )
 
         def reload(stored: str) -> tuple[Any, ...]:
-            restored = load_turns(pipeline, stored)
-            if not restored:
-                return (gr.skip(),) * 4
-            return chat_messages(restored), _panel(restored), restored, save_turns(restored)
+            restored = load_turns(pipeline, stored)  # values even when empty (rag.ui_chat)
+            panel, copy = panel_and_saved(restored)
+            return chat_messages(restored), panel, restored, copy
 
         app.load(reload, [saved], reply, js=ui_assets.LOAD_JS, **fast)
         if uploads:

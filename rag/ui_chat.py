@@ -9,8 +9,19 @@ never trusted as HTML.
 ``respond`` streams one answer: a worker thread loads the generator's model if needed
 and runs ``Pipeline.stream``; the handler shows a status line for each phase that lasts
 ("Searching the articles...", "Loading the model...", "Writing the answer..."), then
-the final answer and its sources.  ``STOPS`` holds one stop flag per session: Stop sets
-it and the answer ends at once.
+the final answer.  ``panel_and_saved`` gives what follows it: the sources panel and the
+stored copy.  ``STOPS`` holds one stop flag per session: Stop sets it and the answer
+ends at once.
+
+Why the panel is not one of ``respond``'s outputs: Gradio 6 answers ``gr.skip()`` (or any
+component update) by building a replacement component, and when a value later reaches
+that output it files the replacement in the session under a new id, with a copy of the
+value, and never lets go.  Streaming into (chat, panel, saved) with the panel and the
+copy skipped until the end, and reading the question box the server also updates, kept
+three such entries per turn (~50 KiB of JSON, ~150 KiB of memory) for the session's
+life.  So a component the server gives values to (or reads) never gets an update
+(``docs/reliability.md``, "One session's memory"); a ``gr.State`` may be skipped (it has
+no replacement).
 
 What this module does not do: build the page (``rag.ui``) or render HTML
 (``rag.ui_render``).
@@ -162,6 +173,12 @@ def _panel(turns: Sequence[Turn]) -> str:
     return render_panel([t.section_html for t in turns[-PANEL_TURNS:]])
 
 
+def panel_and_saved(turns: Sequence[Turn]) -> tuple[str, str]:
+    """The sources panel and the stored copy of ``turns``: values, never ``gr.skip()``
+    (an update to an output that later gets a value stays in Gradio's session)."""
+    return _panel(turns), save_turns(turns)
+
+
 # ---------------------------------------------------------------- answering
 
 
@@ -241,21 +258,21 @@ def respond(
     k: float,
     request: gr.Request = None,  # type: ignore[assignment]  # Gradio fills it in; tests pass none
 ) -> Iterator[tuple[Any, ...]]:
-    """Stream the answer to ``question`` into the chat, then fill the sources panel.
+    """Stream the answer to ``question`` into the chat; the last update adds its turn.
 
-    Yields (chat messages, panel HTML or skip, turns, saved JSON or skip).  An empty
-    question changes nothing.  A ``RagError`` shows its message in the chat; any other
-    error shows a short apology and is logged with its traceback.
+    Yields (chat messages, turns or skip); ``panel_and_saved(turns)`` then shows the
+    sources.  An empty question yields nothing (so changes nothing).  A ``RagError`` shows
+    its message in the chat; any other error shows a short apology and is logged with its
+    traceback.
     """
     turns = list(turns or [])
     if not (question or "").strip():
-        yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
         return
     number = turns[-1].number + 1 if turns else 1
     chat = [*chat_messages(turns), _say("user", render_user(question))]
     llm = (generator or pipeline.settings.generator) in LLM_GENERATORS
     status = SEARCHING
-    yield [*chat, _say("assistant", render_status(status))], gr.skip(), gr.skip(), gr.skip()
+    yield [*chat, _say("assistant", render_status(status))], gr.skip()
 
     events: queue.Queue[Any] = queue.Queue()
     session = str(getattr(request, "session_hash", None) or id(events))
@@ -275,7 +292,7 @@ def respond(
             if stop.is_set():
                 # the user pressed Stop.  The Stop handler says so too, but an update of this
                 # stream may reach the page after it: the stream's last word is the same note
-                yield [*chat, _say("assistant", STOPPED_NOTE)], *(gr.skip(),) * 3
+                yield [*chat, _say("assistant", STOPPED_NOTE)], gr.skip()
                 return
             try:
                 event = events.get(timeout=0.1)
@@ -288,10 +305,7 @@ def respond(
                         status = WRITING
                     if status != shown:
                         shown = status
-                        yield (
-                            [*chat, _say("assistant", render_status(status))],
-                            *(gr.skip(),) * 3,
-                        )
+                        yield [*chat, _say("assistant", render_status(status))], gr.skip()
                 continue
             if event is _DONE:
                 break
@@ -299,10 +313,7 @@ def respond(
                 warmed, warmed_at = True, time.monotonic()
             elif isinstance(event, Delta):
                 text += event.text
-                yield (
-                    [*chat, _say("assistant", render_streaming(text, number))],
-                    *(gr.skip(),) * 3,
-                )
+                yield [*chat, _say("assistant", render_streaming(text, number))], gr.skip()
             elif isinstance(event, Answer):
                 answer = event
             elif isinstance(event, _Failed):
@@ -313,7 +324,7 @@ def respond(
                     log.error("answering %r failed", question, exc_info=error)
                     shown_error = FAILED
                 failed = _say("assistant", f'<div class="error" role="alert">{shown_error}</div>')
-                yield [*chat, failed], gr.skip(), gr.skip(), gr.skip()
+                yield [*chat, failed], gr.skip()
     finally:
         stop.set()  # a cancelled answer ends the worker at its next piece
         STOPS.end(session, stop)
@@ -321,9 +332,9 @@ def respond(
         return
     if answer.question:
         turns = [*turns, make_turn(pipeline, number, answer)][-MAX_TURNS:]
-        yield chat_messages(turns), _panel(turns), turns, save_turns(turns)
+        yield chat_messages(turns), turns
     else:  # nothing usable was asked (only control characters): say so, keep nothing
-        yield [*chat, _say("assistant", render_answer(answer, number))], *(gr.skip(),) * 3
+        yield [*chat, _say("assistant", render_answer(answer, number))], gr.skip()
 
 
 def _feedback_record(turns: Sequence[Turn], index: Any, liked: Any) -> FeedbackRecord | None:

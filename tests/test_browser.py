@@ -212,6 +212,19 @@ def test_cited_answer_sources_and_marker_links(page, url: str):
     assert page.dialogs == []
 
 
+def test_an_example_button_asks_its_question(page):
+    # the button fills the hidden field the server reads (rag.ui): the box is never read
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name="How many days did they shoot in Las Vegas?").click()
+    expect(page.locator("#chat [data-testid=user]")).to_have_text(
+        "How many days did they shoot in Las Vegas?"
+    )
+    expect(page.locator("#chat .answer")).to_contain_text("Las Vegas", timeout=TIMEOUT)
+    expect(page.locator("#sources .card").first).to_be_visible()
+    expect(page.locator("#question textarea")).to_be_enabled(timeout=TIMEOUT)
+
+
 def test_user_html_is_shown_as_text_and_never_runs(page):
     from playwright.sync_api import expect
 

@@ -28,6 +28,7 @@ from rag.ui import (
     copy_text,
     highlight,
     load_turns,
+    panel_and_saved,
     render_answer,
     render_card,
     render_notes,
@@ -300,13 +301,14 @@ class BrokenPipeline:
 
 def test_chat_handler_streams_then_fills_sources_and_history(pipeline):
     updates = run_chat(pipeline, "Who was the director of photography?")
-    chat, panel, turns, saved = updates[-1]
+    chat, turns = updates[-1]
+    panel, saved = panel_and_saved(turns)
     assert [m["role"] for m in chat] == ["user", "assistant"]
     assert 'href="#src-1-1"' in chat[-1]["content"] and "Drew Daniels" in chat[-1]["content"]
     assert 'id="src-1-1"' in panel and [t.answer.question for t in turns] == [
         "Who was the director of photography?"
     ]
-    # the first updates show progress without touching the sources panel
+    # the first updates show progress and keep the turns as they were
     assert "Searching the articles" in updates[0][0][-1]["content"]
     assert updates[0][1] == {"__type__": "update"}
     # the stored copy re-renders to the same page after a reload
@@ -316,20 +318,20 @@ def test_chat_handler_streams_then_fills_sources_and_history(pipeline):
 
 
 def test_chat_handler_passes_earlier_questions_as_history(pipeline):
-    first = run_chat(pipeline, "How many days did Anora shoot in New York City?")[-1][2]
-    chat, _, turns, _ = run_chat(pipeline, "And how many in Vegas?", first)[-1]
+    first = run_chat(pipeline, "How many days did Anora shoot in New York City?")[-1][1]
+    chat, turns = run_chat(pipeline, "And how many in Vegas?", first)[-1]
     assert "3 days in Las Vegas" in chat[-1]["content"]
     assert [t.number for t in turns] == [1, 2] and 'href="#src-2-' in chat[-1]["content"]
 
 
 def test_an_empty_question_changes_nothing(pipeline):
-    assert run_chat(pipeline, "   ") == [({"__type__": "update"},) * 4]
+    assert run_chat(pipeline, "   ") == []  # no update at all
 
 
 def test_a_session_keeps_a_bounded_number_of_turns(pipeline):
     turns: list = []
     for i in range(MAX_TURNS + 3):
-        turns = run_chat(pipeline, f"Who was the director of photography? ({i})", turns)[-1][2]
+        turns = run_chat(pipeline, f"Who was the director of photography? ({i})", turns)[-1][1]
     assert len(turns) == MAX_TURNS and turns[-1].number == MAX_TURNS + 3
     assert len(load_turns(pipeline, save_turns(turns))) == MAX_TURNS
 
@@ -337,7 +339,7 @@ def test_a_session_keeps_a_bounded_number_of_turns(pipeline):
 def test_a_damaged_stored_conversation_is_ignored_not_shown(pipeline):
     assert load_turns(pipeline, "not json") == []
     assert load_turns(pipeline, '[{"n": 1}, 7, {"n": "x", "answer": {}}]') == []
-    one = run_chat(pipeline, "Who was the director of photography?")[-1][2]
+    one = run_chat(pipeline, "Who was the director of photography?")[-1][1]
     row = one[0].answer.to_json()
     row["answer"] = f"{ATTACKS[0]} [1]"
     (turn,) = load_turns(pipeline, json.dumps([{"n": 1, "answer": row}]))
@@ -345,8 +347,8 @@ def test_a_damaged_stored_conversation_is_ignored_not_shown(pipeline):
 
 
 def test_a_thumb_becomes_a_feedback_record_of_that_turn(pipeline):
-    turns = run_chat(pipeline, "How many days did Anora shoot in New York City?")[-1][2]
-    turns = run_chat(pipeline, "And how many in Vegas?", turns)[-1][2]
+    turns = run_chat(pipeline, "How many days did Anora shoot in New York City?")[-1][1]
+    turns = run_chat(pipeline, "And how many in Vegas?", turns)[-1][1]
     record = _feedback_record(turns, 3, False)
     assert record is not None and record.verdict == "down"
     assert record.question == "And how many in Vegas?"
@@ -360,9 +362,9 @@ def test_a_thumb_becomes_a_feedback_record_of_that_turn(pipeline):
 def test_chat_handler_shows_errors_briefly_and_logs_the_traceback(caplog):
     fixable = IndexStateError("the index is stale; run `rag index`")
     updates = run_chat(BrokenPipeline(fixable), "Who?")
-    chat, panel, turns, _ = updates[-1]
+    chat, turns = updates[-1]
     assert html.escape(str(fixable)) in chat[-1]["content"]
-    assert turns == {"__type__": "update"} and panel == {"__type__": "update"}
+    assert turns == {"__type__": "update"}
     with caplog.at_level(logging.ERROR, logger="rag.ui_chat"):
         chat, *_ = run_chat(BrokenPipeline(RuntimeError("boom")), "Who?")[-1]
     assert FAILED in chat[-1]["content"] and "boom" not in chat[-1]["content"]
@@ -391,8 +393,8 @@ def test_stop_makes_the_stopped_note_the_streams_last_word():
         updates.append(update)
         if "Half an answer" in str(update[0][-1]["content"]):
             STOPS.stop("stop-test")
-    chat, panel, turns, saved = updates[-1]
+    chat, turns = updates[-1]
     assert chat[-1]["content"] == STOPPED_NOTE and "Stopped." in STOPPED_NOTE
     assert [m["role"] for m in chat] == ["user", "assistant"]
     assert not any("the rest" in str(u[0][-1]["content"]) for u in updates)
-    assert turns == panel == saved == {"__type__": "update"}  # no half answer was kept
+    assert turns == {"__type__": "update"}  # no half answer was kept
