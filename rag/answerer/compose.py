@@ -231,9 +231,10 @@ def _choice(options: Sequence[str], chosen: Sequence[Candidate]) -> str:
         return "Both"
     if not held:
         return ""
-    # as the sentence writes it ("Russian"), not as typed ("russian")
+    # as the sentence writes it ("Russian"), not as typed ("russian"); an option whose
+    # words are only scattered over the sentence is not what it says
     spelled = re.search(rf"\b{re.escape(held[0])}\b", sentence, re.IGNORECASE)
-    return spelled.group(0) if spelled else held[0]
+    return spelled.group(0) if spelled else ""
 
 
 def pick_diverse(

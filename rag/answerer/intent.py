@@ -74,10 +74,30 @@ _NOT_PLURAL = frozenset(("does", "was", "has", "this", "its", "thus", "always", 
 _LEADING = re.compile(r"^(?:(?:an?|the|on|in|at|to|with|by)\s+)+", re.IGNORECASE)
 
 
+_ARTICLES = frozenset(("a", "an", "the"))
+_PREPOSITIONS = frozenset(("on", "in", "at", "to", "with", "by"))
+
+
 def _parallel(question: str, second: str) -> tuple[str, str]:
-    """The two options of "... A or B?", A as long as B (parallel structure)."""
+    """The two options of "... A or B?" (parallel structure): when B opens with an article
+    or a preposition, A opens at the last word of the same kind before "or" ("the same
+    person as ivan or a different guy"); else A is as long as B ("film or digital").
+
+    >>> _parallel("is vanya the same person as ivan or a different guy", "a different guy")
+    ('same person as ivan', 'different guy')
+    >>> _parallel("was it shot on film or digital", "digital")
+    ('film', 'digital')
+    """
+    opening = second.strip(" ?").split()[0].lower() if second.strip(" ?") else ""
     second = _LEADING.sub("", second.strip(" ?"))
     before = question[: question.lower().rindex(" or ")].split()
+    kind = next((k for k in (_ARTICLES, _PREPOSITIONS) if opening in k), None)
+    # the same word first ("in the main competition at cannes or in a sidebar"), else its kind
+    starts = [i for i, w in enumerate(before) if kind and w.lower() == opening] or [
+        i for i, w in enumerate(before) if kind and w.lower() in kind
+    ]
+    if starts and len(before) - starts[-1] <= 6:  # a phrase, not half the question
+        return _LEADING.sub("", " ".join(before[starts[-1] :])), second
     first = _LEADING.sub("", " ".join(before[-len(second.split()) :]))
     return first, second
 
@@ -120,7 +140,7 @@ def intent(text: str) -> Intent:
         return Intent("chat")
     choice = _CHOICE.match(q)
     if choice:
-        return Intent("choice", _parallel(q, choice.group(2)))
+        return Intent("choice", _parallel(q, q[q.lower().rindex(" or ") + 4 :]))
     if _ROSTER.search(q):
         return Intent("list", roster=True)
     if _LIST.search(q):

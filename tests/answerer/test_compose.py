@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from rag.answerer.compose import SUMMARY_WORDS, clip, short_answer
@@ -194,3 +196,17 @@ def test_who_someone_is_gets_no_lead_without_an_apposition():
     # a relative clause is not a description, and "May" is not what was asked
     sentence = "In May, Lena Orlova, who wrote the memoir, met the director."
     assert short_answer(analyse("who is lena orlova"), sentence) is None
+
+
+def test_an_option_leads_only_when_the_sentence_says_it_as_a_phrase():
+    from types import SimpleNamespace
+
+    from rag.answerer.compose import _choice
+
+    def quoted(text: str) -> Any:  # a candidate, as far as _choice reads one
+        return SimpleNamespace(sentence=SimpleNamespace(text=text))
+
+    said = [quoted("He is the same person you met, and a different man by night.")]
+    assert _choice(("same person", "different guy"), said) == "same person"
+    scattered = [quoted("A person has money; Ivan is the same as ever.")]
+    assert _choice(("same person as ivan", "different guy"), scattered) == ""

@@ -36,6 +36,15 @@ def test_an_either_or_question_has_parallel_options():
     assert intent("is igor russian or armenian").options == ("russian", "armenian")
     assert intent("did they use real places or build sets").options == ("real places", "build sets")
     assert intent("is it set in LA or new york").options == ("LA", "new york")
+    # an option opening with an article or preposition: the other opens at the same word
+    assert intent("is vanya the same person as ivan or a different guy").options == (
+        "same person as ivan",
+        "different guy",
+    )
+    assert intent("was it in the main competition at cannes or in a sidebar").options == (
+        "main competition at cannes",
+        "sidebar",
+    )
 
 
 def test_what_the_film_is_about_is_a_synopsis():
