@@ -12,6 +12,9 @@ and runs ``Pipeline.stream``; the handler shows a status line for each phase tha
 the final answer and its sources.  ``STOPS`` holds one stop flag per session: Stop sets
 it and the answer ends at once.
 
+``_feedback_record`` turns a thumbs click into a ``FeedbackRecord``; ``with_comment``
+gives that record again with the short comment the reader typed after it (same ``id``).
+
 What this module does not do: build the page (``rag.ui``) or render HTML
 (``rag.ui_render``).
 """
@@ -23,8 +26,9 @@ import logging
 import queue
 import threading
 import time
+import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
@@ -32,7 +36,7 @@ import gradio as gr
 from rag.errors import RagError
 from rag.feedback import FeedbackRecord
 from rag.generators.base import Delta
-from rag.pipeline import as_turn
+from rag.pipeline import as_turn, clean_question
 from rag.schema import Answer, Citation
 from rag.ui_render import (
     render_answer,
@@ -58,6 +62,7 @@ MAX_TURNS = 20  # turns one session keeps on the page and in its history
 PANEL_TURNS = 6  # answers whose cards the side panel shows (every reply carries the panel)
 MAX_SAVED_CHARS = 600_000  # the sessionStorage copy of a conversation stays under this
 FEEDBACK_OPTIONS = ("Like", "Dislike", "Wrong source", "Not what I asked")
+COMMENT_CHARS = 500  # a reader's comment on one answer is cut to this (the box stops there too)
 
 
 # ---------------------------------------------------------------- one turn of a session
@@ -352,4 +357,22 @@ def _feedback_record(turns: Sequence[Turn], index: Any, liked: Any) -> FeedbackR
             for c in answer.citations
         ),
         comment=comment,
+        id=uuid.uuid4().hex,
     )
+
+
+def with_comment(record: FeedbackRecord | None, typed: str) -> FeedbackRecord | None:
+    """``record`` (a thumb already stored) again with the reader's comment, or None when
+    there is no thumb to attach it to or nothing usable was typed.
+
+    Control characters and line breaks go, the text is cut to ``COMMENT_CHARS``; a preset
+    reason ("Wrong source") stays in front.  Keys and passwords are redacted by the store.
+    """
+    if record is None:
+        return None
+    comment, _ = clean_question(typed or "", COMMENT_CHARS)
+    if not comment:
+        return None
+    if record.comment:
+        comment = f"{record.comment}: {comment}"
+    return replace(record, comment=comment, time=time.time())
