@@ -186,13 +186,19 @@ def _produce(
     options: dict[str, Any],
     events: "queue.Queue[Any]",
     stop: threading.Event,
+    llm: bool,
 ) -> None:
-    """The worker: load the generator's model if needed, then stream the answer."""
+    """The worker: load an LLM generator's model if needed, then stream the answer.
+
+    (Only an LLM is warmed here, for the "Loading the model..." status: the extractive
+    generator's ``warm_up`` embeds a probe query each time it is called, which put one more
+    embedding in front of every answer; the app warms it once at start.)
+    """
     try:
-        backend = pipeline.generator(options.get("generator"))
-        warm = getattr(backend, "warm_up", None)
-        if callable(warm):
-            warm()
+        if llm:
+            warm = getattr(pipeline.generator(options.get("generator")), "warm_up", None)
+            if callable(warm):
+                warm()
         events.put(_WARM)
         stream = pipeline.stream(*args, **options)
         for event in stream:
@@ -270,7 +276,9 @@ def respond(
     history = [as_turn(t.answer) for t in turns]
     options = {"generator": generator or None, "retriever": retriever or None, "k": int(k)}
     worker = threading.Thread(
-        target=_produce, args=(pipeline, (question, history), options, events, stop), daemon=True
+        target=_produce,
+        args=(pipeline, (question, history), options, events, stop, llm),
+        daemon=True,
     )
     started = warmed_at = time.monotonic()
     warmed, text, answer, shown = not llm, "", None, ""
