@@ -2,10 +2,13 @@
 
 Runs the end-to-end benchmark (``bench.e2e``: ask latency against the embedder
 floor, cold start, app start, index build), the HTTP API overhead (``bench.api``:
-``/api/ask`` and ``/v1/chat/completions`` against in-process ``ask``) and the scale benchmark
-(``bench.scale``: flat vs HNSW FAISS and bm25s vs rank_bm25 from 10^3 to 10^6
-chunks), then joins their Markdown sections under one header.  ``--skip-scale``
-reuses the last scale results (the 10^6 run takes a while).
+``/api/ask`` and ``/v1/chat/completions`` against in-process ``ask``), the chat page
+(``bench.page``: Enter to the answer's first words in Debian's Chromium, about a minute)
+and the scale benchmark (``bench.scale``: flat vs HNSW FAISS and bm25s vs rank_bm25 from
+10^3 to 10^6 chunks), then joins their Markdown sections under one header.
+``--skip-scale`` reuses the last scale results (the 10^6 run takes a while);
+``--skip-page`` reuses the last page results, as does a machine without Chromium.
+The Qdrant section is only included (its run takes 17 minutes; rerun it by hand).
 
 What it does not do: judge the numbers.  Targets are read from the tables.
 """
@@ -17,7 +20,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench import api, e2e, scale
+from bench import api, e2e, page, scale
 from rag.settings import PROJECT_ROOT
 
 HEADER = """# Benchmarks
@@ -45,9 +48,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="reuse docs/benchmarks_scale.md instead of rerunning bench.scale",
     )
+    parser.add_argument(
+        "--skip-page",
+        action="store_true",
+        help="reuse docs/benchmarks_page.md instead of rerunning bench.page",
+    )
     args = parser.parse_args(argv)
     e2e.main(["--out", str(args.out), "--command", "make bench (python -m bench.run)"])
     api.main(["--out", str(args.out), "--command", "make bench (python -m bench.run)"])
+    if not args.skip_page:
+        if Path(page.CHROMIUM).exists():
+            page.main(["--out", str(args.out)])
+        else:
+            print(f"bench.page skipped: no {page.CHROMIUM} (`make browser`); last results kept")
     if not args.skip_scale:
         scale.main(["--out", str(args.out)])
     parts = [HEADER]
@@ -55,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in (
         "benchmarks_e2e.md",
         "benchmarks_api.md",
+        "benchmarks_page.md",
         "benchmarks_scale.md",
         "benchmarks_qdrant.md",
     ):

@@ -8,6 +8,10 @@ passes ``max_bytes`` it is rotated to ``feedback.jsonl.1`` (one old file kept).
 Nothing secret is stored: only the fields below, and any text that looks like a key
 or a password ("sk-…", "password: …", the configured key) is replaced by "[redacted]".
 
+A record carries an ``id``: a comment the reader types after a thumb is appended as the
+same record again (same ``id``, now with the comment), and ``current(records)`` keeps the
+latest of each ``id``, so a verdict is counted once.
+
 ``summarise(records)`` counts verdicts per generator; ``gold_candidates(records)``
 turns the disliked answers into gold-file lines (``eval/gold.jsonl`` shape) for a
 person to review: the expected answers and evidence are left empty, to be filled in.
@@ -87,6 +91,7 @@ class FeedbackRecord:
     citations: tuple[dict[str, Any], ...] = ()  # n, source, title, sentence
     comment: str = ""
     time: float = field(default_factory=time.time)  # seconds since the epoch, UTC
+    id: str = ""  # one thumb click; a later record with the same id replaces it
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -117,6 +122,7 @@ class FeedbackRecord:
             citations=cites,
             comment=clean(self.comment, LIMITS["comment"]),
             time=float(self.time),
+            id=clean(self.id, 64),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -136,6 +142,7 @@ class FeedbackRecord:
             citations=tuple(dict(c) for c in row.get("citations") or ()),
             comment=str(row.get("comment", "")),
             time=float(row.get("time", 0.0)),
+            id=str(row.get("id", "")),
         )
 
 
@@ -207,11 +214,34 @@ class FeedbackSummary:
         return "\n".join(lines)
 
 
+def current(records: Iterable[FeedbackRecord]) -> list[FeedbackRecord]:
+    """Each thumb once: a later record with the same ``id`` (the thumb again, with the
+    comment typed after it) replaces the earlier one in its place; records without an
+    ``id`` (older files) are all kept.
+
+    >>> from dataclasses import replace
+    >>> a, b = FeedbackRecord("down", "q", "a", "x", id="1"), FeedbackRecord("up", "q", "a", "x")
+    >>> [r.comment for r in current([a, b, replace(a, comment="wrong film")])]
+    ['wrong film', '']
+    """
+    out: list[FeedbackRecord] = []
+    where: dict[str, int] = {}
+    for r in records:
+        if r.id and r.id in where:
+            out[where[r.id]] = r
+            continue
+        if r.id:
+            where[r.id] = len(out)
+        out.append(r)
+    return out
+
+
 def summarise(records: Iterable[FeedbackRecord]) -> FeedbackSummary:
+    """Verdicts per generator and the most disliked questions, each thumb counted once."""
     verdicts: Counter[str] = Counter()
     per: dict[str, Counter[str]] = {}
     disliked: Counter[str] = Counter()
-    for r in records:
+    for r in current(records):
         verdicts[r.verdict] += 1
         per.setdefault(r.generator or "?", Counter())[r.verdict] += 1
         if r.verdict == "down":
@@ -232,7 +262,7 @@ def gold_candidates(records: Iterable[FeedbackRecord]) -> list[dict[str, Any]]:
     The answer that was disliked rides along under ``disliked_answer``.
     """
     out: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
-    for r in records:
+    for r in current(records):
         if r.verdict != "down":
             continue
         key = (r.question, r.history)

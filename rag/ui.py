@@ -2,7 +2,8 @@
 
 ``build_app(pipeline)`` returns a ``gr.Blocks`` with a streaming chat, a sources
 panel (one card per cited passage, newest answer first), per-answer controls (copy,
-retry, thumbs up and down, stored by ``rag.feedback``), "New chat" with one undo, a
+retry, thumbs up and down, stored by ``rag.feedback``, then an optional short comment
+in a box that the thumb opens), "New chat" with one undo, a
 collapsed options accordion, an "Add a document" button for signed-in users
 (``rag.ui_upload``), and one stable Gradio API endpoint, ``/ask``, that returns
 ``Answer.to_json()``; its server also carries the HTTP API of ``rag.api``
@@ -42,6 +43,7 @@ from rag.errors import RagError, RequestError
 from rag.feedback import FeedbackStore, default_path
 from rag.requests import available_generators, check_ask, quote
 from rag.ui_chat import (  # noqa: F401  (re-exported for tests and callers)
+    COMMENT_CHARS,
     FAILED,
     FEEDBACK_OPTIONS,
     MAX_TURNS,
@@ -59,6 +61,7 @@ from rag.ui_chat import (  # noqa: F401  (re-exported for tests and callers)
     panel_and_saved,
     respond,
     save_turns,
+    with_comment,
 )
 from rag.ui_render import (  # noqa: F401  (re-exported: the page's pure renderers)
     NOT_FOUND,
@@ -97,6 +100,7 @@ TAGLINE = (
 )
 PROMPT = "Ask about Anora…"
 BUSY_PROMPT = "Writing the answer… press Stop to end it"
+COMMENT_LABEL = "Tell us more about this answer (optional)"
 EXAMPLES = (
     "Who was the director of photography?",
     "How did Mikey Madison prepare for the role?",
@@ -165,6 +169,7 @@ def build_app(
     with ApiBlocks(Api(pipeline), title=TITLE, delete_cache=(600, 600)) as app:  # + rag.api
         gr.HTML(f'<div class="hero"><h1>{TITLE}</h1><p>{TAGLINE}</p></div>', js_on_load=None)
         turns, pending, previous = gr.State([]), gr.State(""), gr.State([])
+        rated = gr.State(None)  # the last thumb's FeedbackRecord, until its comment is sent
         saved = gr.Textbox(visible=False, elem_id="saved")
         asked = gr.Textbox(visible=False, elem_id="asked")  # the question, copied by the page
         with gr.Row(equal_height=False):
@@ -180,6 +185,14 @@ def build_app(
                     autoscroll=False,  # the page scrolls to the start of a new answer
                     placeholder="Ask a question about the film, or pick one below.",
                 )  # fmt: skip
+                with gr.Row(visible=False, elem_id="feedback-comment") as comment_row:
+                    comment_box = gr.Textbox(
+                        label=COMMENT_LABEL, placeholder="What was right or wrong about it?",
+                        max_length=COMMENT_CHARS, scale=5, elem_id="feedback-text",
+                    )  # fmt: skip
+                    send_comment = gr.Button(
+                        "Send feedback", scale=0, min_width=140, elem_id="send-feedback"
+                    )
                 with gr.Row():
                     box = gr.Textbox(
                         label="Your question", show_label=False, placeholder=PROMPT,
@@ -296,18 +309,35 @@ def build_app(
         # never starts; the stop flag ends the answer instead, and its chain finishes as usual
         stop.click(stopped, [pending, turns], [box, pending, chatbot, stop, new], **fast)
 
-        def like(data: gr.LikeData, turns_now: list[Turn]) -> None:
+        def like(data: gr.LikeData, turns_now: list[Turn]) -> tuple[Any, ...]:
             record = _feedback_record(turns_now, data.index, data.liked)
-            if record is None:
-                return
+            if record is None:  # a thumb taken back: nothing to comment on
+                return None, gr.Row(visible=False), gr.skip()
+            _store(record, "feedback")
+            gr.Info("Thank you: your feedback was saved.")
+            return record, gr.Row(visible=True), ""
+
+        def send_feedback(typed: str, rated_now: Any) -> tuple[Any, ...]:
+            commented = with_comment(rated_now, typed)
+            if commented is not None:  # (an empty box just closes: the thumb is stored)
+                _store(commented, "comment")  # on failure the typed text stays in the box
+                gr.Info("Thank you: your comment was saved.")
+            return None, gr.Row(visible=False), ""
+
+        def _store(record: Any, what: str) -> None:
             try:
                 store.add(record)
             except RagError as exc:
                 log.error("%s", exc)
-                raise gr.Error("Sorry, your feedback could not be saved.") from None
-            gr.Info("Thank you: your feedback was saved.")
+                raise gr.Error(f"Sorry, your {what} could not be saved.") from None
 
-        chatbot.like(like, [turns], None, **private)  # queued: its "thank you" needs the queue
+        commenting = [rated, comment_row, comment_box]
+        # queued: the "thank you" needs the queue
+        chatbot.like(like, [turns], commenting, **private).then(
+            None, None, None, js=ui_assets.COMMENT_JS, **fast
+        )
+        for trigger in (send_comment.click, comment_box.submit):
+            trigger(send_feedback, [comment_box, rated], commenting, **private)
 
         def new_chat(turns_now: list[Turn]) -> tuple[Any, ...]:
             return [], render_panel([]), [], "[]", turns_now, gr.Button(visible=bool(turns_now))
@@ -318,6 +348,7 @@ def build_app(
 
         chat_state = [chatbot, sources, turns, saved, previous, undo]
         for trigger in (new.click, chatbot.clear):  # the chatbot's bin icon starts over too
+            trigger(lambda: (None, gr.Row(visible=False), ""), None, commenting, **fast)
             trigger(new_chat, [turns], chat_state, **fast).then(
                 None, [saved], None, js=ui_assets.SAVE_JS, **fast
             )

@@ -11,6 +11,7 @@ the copy button copies the answer with its sources.  ``SAVE_JS`` / ``LOAD_JS`` k
 the conversation in this tab's ``sessionStorage`` so it survives a reload while other
 tabs stay independent.  ``AFTER_ANSWER_JS`` scrolls the panel to the newest cards
 and the chat (not the page) to the start of the new answer, and puts focus back in the box.
+``COMMENT_JS`` moves focus to the comment box that a thumbs click opens.
 
 What this module does not do: any server-side work.
 """
@@ -119,6 +120,14 @@ AFTER_ANSWER_JS = (
   return [];
 }"""
 )
+
+COMMENT_JS = """() => {
+  setTimeout(() => {
+    const box = document.querySelector('#feedback-comment textarea');
+    if (box && box.offsetParent !== null) box.focus();
+  }, 50);
+  return [];
+}"""
 
 CSS = """
 :root, .dark {

@@ -23,6 +23,9 @@ life.  So a component the server gives values to (or reads) never gets an update
 (``docs/reliability.md``, "One session's memory"); a ``gr.State`` may be skipped (it has
 no replacement).
 
+``_feedback_record`` turns a thumbs click into a ``FeedbackRecord``; ``with_comment``
+gives that record again with the short comment the reader typed after it (same ``id``).
+
 What this module does not do: build the page (``rag.ui``) or render HTML
 (``rag.ui_render``).
 """
@@ -34,8 +37,9 @@ import logging
 import queue
 import threading
 import time
+import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
@@ -43,7 +47,7 @@ import gradio as gr
 from rag.errors import RagError
 from rag.feedback import FeedbackRecord
 from rag.generators.base import Delta
-from rag.pipeline import as_turn
+from rag.pipeline import as_turn, clean_question
 from rag.schema import Answer, Citation
 from rag.ui_render import (
     render_answer,
@@ -69,6 +73,7 @@ MAX_TURNS = 20  # turns one session keeps on the page and in its history
 PANEL_TURNS = 6  # answers whose cards the side panel shows (every reply carries the panel)
 MAX_SAVED_CHARS = 600_000  # the sessionStorage copy of a conversation stays under this
 FEEDBACK_OPTIONS = ("Like", "Dislike", "Wrong source", "Not what I asked")
+COMMENT_CHARS = 500  # a reader's comment on one answer is cut to this (the box stops there too)
 
 
 # ---------------------------------------------------------------- one turn of a session
@@ -198,13 +203,19 @@ def _produce(
     options: dict[str, Any],
     events: "queue.Queue[Any]",
     stop: threading.Event,
+    llm: bool,
 ) -> None:
-    """The worker: load the generator's model if needed, then stream the answer."""
+    """The worker: load an LLM generator's model if needed, then stream the answer.
+
+    (Only an LLM is warmed here, for the "Loading the model..." status: the extractive
+    generator's ``warm_up`` embeds a probe query each time it is called, which put one more
+    embedding in front of every answer; the app warms it once at start.)
+    """
     try:
-        backend = pipeline.generator(options.get("generator"))
-        warm = getattr(backend, "warm_up", None)
-        if callable(warm):
-            warm()
+        if llm:
+            warm = getattr(pipeline.generator(options.get("generator")), "warm_up", None)
+            if callable(warm):
+                warm()
         events.put(_WARM)
         stream = pipeline.stream(*args, **options)
         for event in stream:
@@ -282,7 +293,9 @@ def respond(
     history = [as_turn(t.answer) for t in turns]
     options = {"generator": generator or None, "retriever": retriever or None, "k": int(k)}
     worker = threading.Thread(
-        target=_produce, args=(pipeline, (question, history), options, events, stop), daemon=True
+        target=_produce,
+        args=(pipeline, (question, history), options, events, stop, llm),
+        daemon=True,
     )
     started = warmed_at = time.monotonic()
     warmed, text, answer, shown = not llm, "", None, ""
@@ -363,4 +376,22 @@ def _feedback_record(turns: Sequence[Turn], index: Any, liked: Any) -> FeedbackR
             for c in answer.citations
         ),
         comment=comment,
+        id=uuid.uuid4().hex,
     )
+
+
+def with_comment(record: FeedbackRecord | None, typed: str) -> FeedbackRecord | None:
+    """``record`` (a thumb already stored) again with the reader's comment, or None when
+    there is no thumb to attach it to or nothing usable was typed.
+
+    Control characters and line breaks go, the text is cut to ``COMMENT_CHARS``; a preset
+    reason ("Wrong source") stays in front.  Keys and passwords are redacted by the store.
+    """
+    if record is None:
+        return None
+    comment, _ = clean_question(typed or "", COMMENT_CHARS)
+    if not comment:
+        return None
+    if record.comment:
+        comment = f"{record.comment}: {comment}"
+    return replace(record, comment=comment, time=time.time())

@@ -4,7 +4,8 @@ Covers: cited answers and their links (accessible names, focus moves to the card
 escaping, contrast of text, links and highlights measured in the page in the light
 and the dark theme, the answering state (box disabled, Stop ends the answer and gives
 the question back, an empty submit does nothing), notices in the user's words,
-copy / retry / thumbs (stored in a feedback file), history across a reload with
+copy / retry / thumbs (stored in a feedback file) and the optional comment a thumb
+opens (typed and sent with the keyboard, stored with the verdict), history across a reload with
 separate tabs independent, "New chat" with undo, the sources panel following the
 newest answer, and the phone layout (each answer's sources under it, collapsed).
 
@@ -412,6 +413,43 @@ def test_copy_retry_and_thumbs(browser, url: str, feedback_file: Path):
     expect(page.locator("#chat [data-testid=user]")).to_have_count(1)  # re-asked, not added
     expect(page.locator("#chat .answer")).to_contain_text("Drew Daniels")
     context.close()
+
+
+def _new_rows(feedback_file: Path, before: int, want: int, page) -> list[dict]:
+    """The feedback file's rows after the first ``before``, once ``want`` of them are there."""
+    for _ in range(50):  # each is stored by a queued event: give it a moment
+        if feedback_file.exists() and len(feedback_file.read_text().splitlines()) >= before + want:
+            break
+        page.wait_for_timeout(100)
+    return [json.loads(line) for line in feedback_file.read_text().splitlines()[before:]]
+
+
+def test_a_thumb_opens_a_comment_box_sent_with_the_keyboard(page, feedback_file: Path):
+    from playwright.sync_api import expect
+
+    ask(page, DP)
+    comment = page.get_by_role("textbox", name="Tell us more about this answer (optional)")
+    expect(comment).to_be_hidden()
+    before = len(feedback_file.read_text().splitlines()) if feedback_file.exists() else 0
+    page.locator("#chat [data-testid=bot]").last.hover()
+    page.get_by_role("button", name="Like").last.click()
+    (thumb,) = _new_rows(feedback_file, before, 1, page)  # the verdict is stored at once
+    assert thumb["verdict"] == "up" and thumb["question"] == DP and thumb["comment"] == ""
+    expect(comment).to_be_focused(timeout=10_000)  # the box opens with focus in it
+    assert comment.get_attribute("maxlength") == "500"
+    # a bell, a line break and a password: the first two go, the last is redacted
+    comment.fill("Right, but cite\x07 the interview\nmy password: hunter2")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Send feedback")).to_be_focused()
+    page.keyboard.press("Enter")
+    rows = _new_rows(feedback_file, before, 2, page)
+    assert len(rows) == 2, rows
+    sent = rows[1]
+    assert sent["verdict"] == "up" and sent["question"] == DP and sent["id"] == thumb["id"]
+    assert sent["comment"] == "Right, but cite the interview my password: [redacted]"
+    assert sent["citations"][0]["source"] == "anora-production-notes.txt"
+    assert "hunter2" not in feedback_file.read_text()
+    expect(comment).to_be_hidden()
 
 
 # ---------------------------------------------------------------- history
