@@ -181,6 +181,7 @@ def results_markdown(
             f"Date: {date.strftime('%Y-%m-%d %H:%M UTC')}  \nCommand: `{command}`",
             f"Gold files ({n} questions):\n\n{gold}",
             _metrics_table(reports, RESULTS, ("retriever", "generator")),
+            "By gold file:\n\n" + by_gold_table(reports),
             "answer_first: the gold answer in the first sentence, within 25 words "
             "(answerable questions without points); coverage: share of key points "
             "covered (questions with points); contamination: share of standalone "
@@ -189,6 +190,21 @@ def results_markdown(
             "question in the gold files.\n",
         ]
     )
+
+
+def by_gold_table(reports: Sequence[dict[str, Any]]) -> str:
+    """One row per configuration and gold file: the ``RESULTS`` metrics of each file alone."""
+    rows = [
+        [
+            r["config"]["retriever"],
+            r["config"]["generator"],
+            name,
+            *(shown(part, p) for _, p in RESULTS),
+        ]
+        for r in reports
+        for name, part in r.get("by_gold", {}).items()
+    ]
+    return markdown_table(["retriever", "generator", "gold file", *(n for n, _ in RESULTS)], rows)
 
 
 def write_report(report: dict[str, Any], out_dir: Path) -> list[Path]:

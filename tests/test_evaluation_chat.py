@@ -233,7 +233,10 @@ def test_question_table_shows_history_answer_start_and_verdicts():
 def test_results_page_names_command_date_and_gold_hashes():
     from datetime import UTC, datetime
 
-    results = [score_question(_item("a"), _answer("Drew Daniels shot it. [1]"), [], 3.0)]
+    results = [
+        score_question(_item(i, source=f), _answer("Drew Daniels shot it. [1]"), [], 3.0)
+        for i, f in (("a", "gold.jsonl"), ("b", "chat.jsonl"))
+    ]
     report = build_report(results, {"retriever": "bm25", "generator": "extractive"})
     page = results_markdown(
         [report],
@@ -249,6 +252,11 @@ def test_results_page_names_command_date_and_gold_hashes():
     for column in ("contamination", "offtopic_refusal", "abstain P", "abstain R", "p50 ms"):
         assert f" {column} " in header
     assert "| bm25 | extractive | – | – | 1.000 | 1.000 | – | – | – |" in page
+    # and each gold file alone, one row per configuration and file
+    by_file = page[page.index("By gold file:") :]
+    assert "| retriever | generator | gold file | hit@5 |" in by_file
+    assert "| bm25 | extractive | gold.jsonl | – | – | 1.000 |" in by_file
+    assert "| bm25 | extractive | chat.jsonl | – | – | 1.000 |" in by_file
 
 
 # ---------------------------------------------------------------- contamination and replay
