@@ -13,7 +13,8 @@ process, with the embedder loaded once: an index of the real corpus is built, th
 
 Reports medians, the ratio add / embed-only, texts per second for both, and for
 comparison one full rebuild of the corpus with the PDF in it.  Writes
-``docs/bench_add.json`` and a section of ``docs/benchmarks.md`` (replaced on each run).
+``docs/bench_add.json`` and ``docs/benchmarks_add.md``, which ``python -m bench.run`` joins
+into ``docs/benchmarks.md`` without rerunning it (two minutes of embedding).
 
     python -m bench.add                # 20 pages, 5 repeats
     python -m bench.add --smoke --out /tmp/x   # 2 pages, 1 repeat, for the test
@@ -145,19 +146,6 @@ word pieces' IDF; the cost beyond embedding is reading the PDF and writing the f
 """
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace this benchmark's section of ``path``, or append it."""
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if SECTION in text:
-        head, _, rest = text.partition(SECTION)
-        following = rest.find("\n## ")
-        tail = rest[following + 1 :] if following >= 0 else ""
-        text = head + section + ("\n" + tail if tail else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=20)
@@ -169,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     result = measure(pages, repeats)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench_add.json").write_text(json.dumps(result, indent=2) + "\n")
-    write_section(args.out / "benchmarks.md", markdown(result))
+    (args.out / "benchmarks_add.md").write_text(markdown(result), encoding="utf-8")
     print(markdown(result))
     return 0
 

@@ -64,12 +64,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.skip_scale:
         scale.main(["--out", str(args.out)])
     parts = [HEADER]
-    # benchmarks_qdrant.md: bench.qdrant's figures (17 min; rerun by hand, not here)
+    # benchmarks_add.md and benchmarks_qdrant.md: bench.add's and bench.qdrant's figures
+    # (2 and 17 min; rerun by hand, not here)
     for name in (
         "benchmarks_e2e.md",
         "benchmarks_api.md",
         "benchmarks_page.md",
         "benchmarks_scale.md",
+        "benchmarks_add.md",
         "benchmarks_qdrant.md",
     ):
         path = args.out / name
