@@ -12,7 +12,7 @@ DP = "Who was the director of photography?"
 
 
 def _turns(pipeline) -> list:
-    return list(respond(pipeline, DP, [], "extractive", "hybrid", 5))[-1][2]
+    return list(respond(pipeline, DP, [], "extractive", "hybrid", 5))[-1][1]
 
 
 def test_a_comment_joins_its_thumb_cleaned_and_cut(pipeline):
