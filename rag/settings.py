@@ -70,9 +70,10 @@ class Settings:
     local_threads: int = 0  # 0 = one fewer than the cores, at least 1
     # the local model sees each passage's best sentences up to this many tokens; 0 = whole
     local_evidence_tokens: int = 60
-    # answer: the model writes 1-2 sentences from excerpts of the passages; phrase: it only
-    # rewords the extractive answer's sentence(s) around its short answer (generators/phrase.py)
-    local_mode: str = "answer"
+    # RAG_LOCAL_MODE: phrase = the model only rewords the sentence(s) the extractive answer
+    # quotes, keeping its short answer (rag/generators/phrase.py); answer = it answers from
+    # excerpts of the passages.  phrase measured better (docs/verifier.md), neither beats quoting
+    local_mode: str = "phrase"
     # OpenAI-compatible endpoint
     llm_base_url: str | None = None
     llm_model: str = "gpt-4o-mini"

@@ -239,6 +239,8 @@ class LocalLLMGenerator(LLMGenerator):
 
     Gated: a 135M model cannot tell an answerable question from one the articles do not
     answer, so the calibrated extractive confidence decides, before the model is asked.
+    In phrase mode (the default, ``settings.local_mode``) the extractive answer decides
+    that and the answer too; the model only words it (``rag.generators.phrase``).
     """
 
     name = "local"
