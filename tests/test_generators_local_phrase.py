@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from rag.errors import ConfigError
+from rag.errors import ConfigError, GeneratorError
 from rag.generators.base import Delta, Draft
 from rag.generators.local import LocalLLMGenerator
 from rag.generators.phrase import keeps_answer
@@ -72,6 +72,8 @@ def test_an_abstaining_question_makes_no_model_call(phrasing):
     assert quoted.abstained
     events = list(gen.stream(request))
     draft = gen.generate(request)
+    with pytest.raises(GeneratorError, match=r"^the extractive answer abstains, so the model"):
+        gen.prompt(request)
     assert gen.local._server is None  # the model was never needed
     assert isinstance(events[-1], Draft) and events[-1].abstained and draft.abstained
     assert draft.text == quoted.text and "llm" not in draft.timings_ms

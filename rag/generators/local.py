@@ -292,6 +292,16 @@ class LocalLLMGenerator(LLMGenerator):
             request.question, sources, draft.short_answer, intent(request.question).kind
         )
 
+    def prompt(self, request: GenerationRequest) -> Prompt:
+        """The prompt the model gets for ``request``; in phrase mode a ``GeneratorError``
+        when the extractive answer abstains (then no model is asked)."""
+        if not self.phrasing:
+            return super().prompt(request)
+        planned = self.plan(request)
+        if isinstance(planned, Draft):
+            raise GeneratorError("the extractive answer abstains, so the model is not asked")
+        return planned
+
     def check(
         self, request: GenerationRequest, prompt: Prompt, claims: Sequence[Claim]
     ) -> list[CheckedClaim]:
