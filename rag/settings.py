@@ -26,6 +26,7 @@ from rag.errors import ConfigError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "RAG_"
 INDEX_BACKENDS = ("faiss", "qdrant")
+LOCAL_MODES = ("answer", "phrase")
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,10 @@ class Settings:
     local_threads: int = 0  # 0 = one fewer than the cores, at least 1
     # the local model sees each passage's best sentences up to this many tokens; 0 = whole
     local_evidence_tokens: int = 60
+    # RAG_LOCAL_MODE: phrase = the model only rewords the sentence(s) the extractive answer
+    # quotes, keeping its short answer (rag/generators/phrase.py); answer = it answers from
+    # excerpts of the passages.  phrase measured better (docs/verifier.md), neither beats quoting
+    local_mode: str = "phrase"
     # OpenAI-compatible endpoint
     llm_base_url: str | None = None
     llm_model: str = "gpt-4o-mini"
@@ -98,6 +103,10 @@ class Settings:
             raise ConfigError(
                 f"index_backend {self.index_backend!r} is unknown; choose one of: "
                 f"{', '.join(INDEX_BACKENDS)}"
+            )
+        if self.local_mode not in LOCAL_MODES:
+            raise ConfigError(
+                f"local_mode {self.local_mode!r} is unknown; choose one of: {', '.join(LOCAL_MODES)}"
             )
         if not 0 < self.port < 65536:
             raise ConfigError(f"port must be between 1 and 65535, got {self.port}")

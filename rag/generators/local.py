@@ -26,7 +26,12 @@ director of photography for Anora is Drew Daniels." without one); with the
 grammar it must cite, and ``rag.verify`` then checks whether the number it chose
 is right.
 
-What this module does not do: prompting and verification (``llm``).
+Two modes (``RAG_LOCAL_MODE``): ``answer`` (the model answers from excerpts of the
+passages, gated by the extractive confidence) and ``phrase`` (it only rewords the
+extractive answer's quoted sentence(s) in one sentence that keeps the short answer,
+``rag.generators.phrase``; the grammar then allows one sentence and no refusal).
+
+What this module does not do: prompting and verification (``llm``, ``phrase``).
 """
 
 from __future__ import annotations
@@ -37,13 +42,18 @@ import re
 import secrets
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from rag.answerer.intent import intent
 from rag.errors import GeneratorError
-from rag.generators.base import Resources
+from rag.generators.base import Draft, GenerationRequest, Resources
 from rag.generators.llm import LLMGenerator, Message, pump
+from rag.generators.phrase import build_phrase_prompt, keeps_answer, phrase_sources
+from rag.generators.prompt import Prompt
 from rag.settings import Settings, package_dir
+from rag.verify import CheckedClaim, Claim
 
 log = logging.getLogger(__name__)
 
@@ -53,16 +63,20 @@ MAX_SENTENCES = 2
 _SOURCE_ID = re.compile(r'<source id="(\d+)">')
 
 
-def citation_grammar(n_sources: int, sentences: int = MAX_SENTENCES) -> str:
-    """GBNF: up to ``sentences`` plain sentences, each ending ". [n]" with 1 <= n <= n_sources.
+def citation_grammar(n_sources: int, sentences: int = MAX_SENTENCES, refusal: bool = True) -> str:
+    """GBNF: up to ``sentences`` plain sentences, each ending ". [n]" with 1 <= n <= n_sources,
+    or (``refusal``) "The sources do not say."
 
     >>> print(citation_grammar(2).splitlines()[-1])
     number ::= "1" | "2"
+    >>> print(citation_grammar(1, 1, refusal=False).splitlines()[0])
+    root ::= sentence (" " sentence){0,0}
     """
     numbers = " | ".join(f'"{n}"' for n in range(1, max(n_sources, 1) + 1))
     return "\n".join(
         [
-            f'root ::= refusal | sentence (" " sentence){{0,{sentences - 1}}}',
+            f"root ::= {'refusal | ' if refusal else ''}sentence"
+            f' (" " sentence){{0,{sentences - 1}}}',
             'refusal ::= "The sources do not say."',
             'sentence ::= [A-Z0-9"“] [^\\[\\]\\n.!?<>]{2,250} [.!?] " [" number "]"',
             f"number ::= {numbers}",
@@ -133,8 +147,17 @@ class LocalChatBackend:
 
     label = "local model"
 
-    def __init__(self, settings: Settings, *, constrained: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        constrained: bool = True,
+        sentences: int = MAX_SENTENCES,
+        refusal: bool = True,
+    ) -> None:
         self.settings = settings
+        self.sentences = sentences  # the grammar's limit
+        self.refusal = refusal  # may the grammar say "The sources do not say."?
         # the model never sees a key, but whatever it writes is scrubbed of the configured one
         self.secrets = tuple(k for k in (settings.llm_api_key,) if k)
         self.constrained = constrained  # decode with ``citation_grammar``
@@ -171,7 +194,9 @@ class LocalChatBackend:
         }
         if self.constrained:
             sources = [int(n) for m in messages for n in _SOURCE_ID.findall(m["content"])]
-            body["grammar"] = citation_grammar(max(sources, default=1))
+            body["grammar"] = citation_grammar(
+                max(sources, default=1), self.sentences, refusal=self.refusal
+            )
         return body
 
     def stream(self, messages: Sequence[Message], *, max_tokens: int) -> Iterator[str]:
@@ -214,6 +239,8 @@ class LocalLLMGenerator(LLMGenerator):
 
     Gated: a 135M model cannot tell an answerable question from one the articles do not
     answer, so the calibrated extractive confidence decides, before the model is asked.
+    In phrase mode (the default, ``settings.local_mode``) the extractive answer decides
+    that and the answer too; the model only words it (``rag.generators.phrase``).
     """
 
     name = "local"
@@ -230,7 +257,12 @@ class LocalLLMGenerator(LLMGenerator):
     evidence_margin = 1.0
 
     def __init__(self, resources: Resources) -> None:
-        self.local = LocalChatBackend(resources.settings)
+        self.phrasing = resources.settings.local_mode == "phrase"
+        self.local = LocalChatBackend(
+            resources.settings,
+            sentences=1 if self.phrasing else MAX_SENTENCES,
+            refusal=not self.phrasing,  # whether to answer was decided: it must phrase
+        )
         super().__init__(
             resources,
             self.local,
@@ -240,3 +272,59 @@ class LocalLLMGenerator(LLMGenerator):
 
     def warm_up(self) -> None:
         self.local.warm_up()
+
+    # --- phrase mode: the extractive answer decides, the model only words it -------------
+
+    def plan(self, request: GenerationRequest, *, gate: bool = True) -> Prompt | Draft:
+        """Phrase mode: the extractive answer if it abstains (no model call), else the
+        prompt showing only the sentence(s) it quotes; answer mode: ``LLMGenerator.plan``."""
+        if not self.phrasing:
+            return super().plan(request, gate=gate)
+        if not request.hits:
+            raise GeneratorError("no passages were found for this question")
+        draft = self.extractive.generate(request)
+        if draft.abstained or not draft.citations:
+            return draft
+        sources = phrase_sources(draft, request.hits, self.resources.index)
+        if not sources or sources[0].hit.chunk.id != draft.citations[0].chunk_id:
+            raise GeneratorError("the quoted sentence was not found in its passage")
+        return build_phrase_prompt(
+            request.question, sources, draft.short_answer, intent(request.question).kind
+        )
+
+    def prompt(self, request: GenerationRequest) -> Prompt:
+        """The prompt the model gets for ``request``; in phrase mode a ``GeneratorError``
+        when the extractive answer abstains (then no model is asked)."""
+        if not self.phrasing:
+            return super().prompt(request)
+        planned = self.plan(request)
+        if isinstance(planned, Draft):
+            raise GeneratorError("the extractive answer abstains, so the model is not asked")
+        return planned
+
+    def check(
+        self, request: GenerationRequest, prompt: Prompt, claims: Sequence[Claim]
+    ) -> list[CheckedClaim]:
+        """Verified as ever; a sentence without the phrase prompt's short answer is not kept."""
+        return [
+            c if keeps_answer(c.claim.text, prompt.keep) else replace(c, supporting=(), supports={})
+            for c in super().check(request, prompt, claims)
+        ]
+
+    def finish(
+        self,
+        request: GenerationRequest,
+        prompt: Prompt,
+        raw: str,
+        timings: dict[str, float],
+        *,
+        checked: Sequence[CheckedClaim] | None = None,
+    ) -> Draft:
+        """``LLMGenerator.finish``; a phrased answer that left out its short answer falls
+        back saying so, a kept one carries the short answer."""
+        if prompt.keep and raw.strip() and not keeps_answer(raw, prompt.keep):
+            return self.fallback(
+                request, f"the model's sentence left out the answer “{prompt.keep}”", timings
+            )
+        draft = super().finish(request, prompt, raw, timings, checked=checked)
+        return replace(draft, short_answer=prompt.keep) if draft.verified else draft

@@ -21,7 +21,9 @@
   when it found one, the short answer and the source holding it.  A hint, not a fact:
   the model's sentences are verified against the sources like any other.
 - ``Source`` and ``Prompt``: the frozen seam types; ``Prompt.sources[n - 1]`` is
-  ``[n]`` and ``Prompt.shown`` is what the model was shown (claims are checked there).
+  ``[n]`` and ``Prompt.shown`` is what the model was shown (claims are checked there);
+  ``Prompt.keep``, when set, is what a kept sentence must contain
+  (``rag.generators.phrase``).
 
 What this module does not do: call a model, verify its answer or fall back
 (``rag.generators.llm``), or rank sentences (the extractive answerer does, and
@@ -123,6 +125,7 @@ class Prompt:
     shown: tuple[Hit, ...]  # the same, cut to the sentences the model saw (claims checked here)
     dropped: tuple[Hit, ...]  # left out to fit the budget, weakest first
     n_tokens: int  # cl100k tokens, template overhead included
+    keep: str = ""  # words a kept sentence must contain (the phraser's short answer)
 
 
 def prompt_budget(context_tokens: int, max_tokens: int) -> int:
