@@ -195,6 +195,7 @@ class LLMGenerator:
     gate = False
     source_headers = True  # "[n] title › heading" above each source (``render_source``)
     evidence_margin = math.inf  # excerpts leave out sentences scoring this far below the best
+    guided = True  # the prompt ends with the extractive answer's ``Guidance``
 
     def __init__(
         self,
@@ -252,7 +253,11 @@ class LLMGenerator:
             history=request.history,
             headers=self.source_headers,
             # the extractive answer's reading of the question, as a hint (verified as ever)
-            guidance=Guidance.of(intent(request.question).kind, self.extractive.generate(request)),
+            guidance=(
+                Guidance.of(intent(request.question).kind, self.extractive.generate(request))
+                if self.guided
+                else None
+            ),
         )
         if not prompt.sources:
             raise GeneratorError("no passage fits the model's context window with this question")

@@ -190,7 +190,10 @@ class LocalChatBackend:
             "stream": True,
             "temperature": 0.0,
             "top_k": 1,
-            "cache_prompt": True,
+            # no prompt cache: with it, a prompt's shared prefix with the previous request is
+            # reused, and greedy decoding then depended on what was asked before (the same
+            # question, streamed then not, gave two different answers); ~0.3-0.5 s a prompt
+            "cache_prompt": False,
         }
         if self.constrained:
             sources = [int(n) for m in messages for n in _SOURCE_ID.findall(m["content"])]
@@ -255,6 +258,9 @@ class LocalLLMGenerator(LLMGenerator):
     # director of photography is Sean Baker").
     source_headers = False
     evidence_margin = 1.0
+    # no hint in answer mode: the 135M model answered the hint ("the answer is probably
+    # “2024” [1]") with fragments that missed the question; phrase mode is its guided form
+    guided = False
 
     def __init__(self, resources: Resources) -> None:
         self.phrasing = resources.settings.local_mode == "phrase"
