@@ -9,7 +9,8 @@ by question kind, answer length by kind, and the latency histogram.
 side-by-side table of ``rag eval --compare``, and ``results_markdown`` the page
 ``--compare`` writes to ``docs/results.md``.
 
-What this module does not do: compute metrics (``evaluation``).
+What this module does not do: compute metrics (``evaluation``), read a metric out of a
+report or format a table cell (``report_tables``), or draw the plots (``report_plots``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-Metric = tuple[str, tuple[str, ...]]  # column name, path in report.json
+from rag.report_plots import plots
+from rag.report_tables import Metric, markdown_table, shown
 
 HEADLINE: tuple[Metric, ...] = (
     ("hit@5", ("retrieval", "hit@5")),
@@ -85,56 +87,6 @@ CHAT: tuple[Metric, ...] = (
 )
 
 ANSWER_WORDS = 30  # how much of each answer the per-question table shows
-
-
-def value(report: dict[str, Any], path: Sequence[str]) -> Any:
-    """The value at ``path`` in a report (None when a group is absent)."""
-    out: Any = report
-    for key in path:
-        if not isinstance(out, dict) or key not in out:
-            return None
-        out = out[key]
-    return out
-
-
-# a metric whose questions are absent from a report is shown as '–', not 0.000
-_COUNTS: dict[tuple[str, ...], tuple[str, ...]] = {
-    ("retrieval",): ("retrieval", "n"),
-    ("answer", "accuracy"): ("answer", "n"),
-    ("answer", "f1"): ("answer", "n"),
-    ("citation", "precision"): ("citation", "n_citations"),
-    ("abstention", "precision"): ("n_questions",),
-    ("abstention", "recall"): ("abstention", "n_unanswerable"),
-}
-
-
-def shown(report: dict[str, Any], path: Sequence[str]) -> Any:
-    """``value``, or None when no question of the report measures it."""
-    for prefix, count in _COUNTS.items():
-        if tuple(path[: len(prefix)]) == prefix and not value(report, count):
-            return None
-    if tuple(path) == ("abstention", "false_abstain_rate") and not (
-        (value(report, ("n_questions",)) or 0)
-        - (value(report, ("abstention", "n_unanswerable")) or 0)
-    ):
-        return None
-    return value(report, path)
-
-
-def _cell(v: Any) -> str:
-    if v is None:
-        return "–"
-    if isinstance(v, bool):
-        return "✓" if v else "✗"
-    if isinstance(v, float):
-        return f"{v:.3f}" if v <= 1.0 else f"{v:.1f}"
-    return str(v)
-
-
-def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def _metrics_table(
@@ -219,7 +171,7 @@ def write_report(report: dict[str, Any], out_dir: Path) -> list[Path]:
     ]
     paths[0].write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     paths[1].write_text(_markdown(report))
-    _plots(report, *paths[2:])
+    plots(report, *paths[2:])
     return paths
 
 
@@ -377,83 +329,3 @@ def _words(text: str, limit: int) -> str:
     words = text.split()
     head = " ".join(words[:limit]).replace("|", "\\|")
     return head + " …" if len(words) > limit else head
-
-
-# the bars of the answer-metrics plot: label, path within a kind's summary
-_BARS: tuple[Metric, ...] = (
-    ("accuracy", ("answer", "accuracy")),
-    ("answer first", ("answer", "answer_first")),
-    ("coverage", ("answer", "coverage")),
-    ("abstain recall", ("abstention", "recall")),
-    ("repeats", ("conversation", "repeats", "share")),
-    ("contamination", ("conversation", "contamination", "share")),
-)
-
-
-def _plots(report: dict[str, Any], metrics_png: Path, words_png: Path, latency_png: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    kinds = list(report["by_kind"])
-    parts = [report["by_kind"][k] for k in kinds]
-
-    def measured(part: dict[str, Any], label: str, path: Sequence[str]) -> float | None:
-        if label == "accuracy" and not value(part, ("answer", "n")):
-            return None
-        if label == "abstain recall" and not value(part, ("abstention", "n_unanswerable")):
-            return None
-        v = value(part, path)
-        return float(v) if isinstance(v, int | float) else None
-
-    width = 0.8 / len(_BARS)
-    colours = ("#8b1e2d", "#d08c2b", "#2d8b57", "#2d4f8b", "#9c9c9c", "#7a4f9c")
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(kinds) + 2), 3.6))
-    for i, ((label, path), colour) in enumerate(zip(_BARS, colours, strict=True)):
-        xs, ys = [], []
-        for x, part in enumerate(parts):
-            v = measured(part, label, path)
-            if v is not None:
-                xs.append(x + (i - (len(_BARS) - 1) / 2) * width)
-                ys.append(v)
-        if xs:  # a metric no kind measures gets no legend entry
-            ax.bar(xs, ys, width, label=label, color=colour)
-    ax.set_xticks(range(len(kinds)), kinds, rotation=30, ha="right", fontsize=8)
-    ax.set_ylim(0, 1.18)
-    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
-    ax.set_title(
-        "By question kind (no bar: not measured; repeats, contamination: lower is better)",
-        fontsize=9,
-    )
-    ax.legend(fontsize=7, ncols=6, loc="upper center", frameon=False)
-    fig.tight_layout()
-    fig.savefig(metrics_png, dpi=110)
-    plt.close(fig)
-
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(kinds) + 2), 3.2))
-    medians = [value(p, ("answer", "median_words")) or 0 for p in parts]
-    maxima = [value(p, ("answer", "max_words")) or 0 for p in parts]
-    xs = list(range(len(kinds)))
-    ax.bar([x - 0.2 for x in xs], medians, 0.4, label="median", color="#2d4f8b")
-    ax.bar([x + 0.2 for x in xs], maxima, 0.4, label="max", color="#d08c2b")
-    ax.set_xticks(xs, kinds, rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel("words (markers removed)")
-    ax.set_title("Answer length by question kind")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(words_png, dpi=110)
-    plt.close(fig)
-
-    latencies = [q["timings_ms"].get("total", 0.0) for q in report["per_question"]]
-    fig, ax = plt.subplots(figsize=(6, 3.2))
-    ax.hist(latencies, bins=30, color="#2d4f8b")
-    ax.set_xlabel("ask latency (ms)")
-    ax.set_ylabel("questions")
-    ax.set_title(
-        f"Latency: p50 {report['latency_ms']['p50']:.1f} ms, "
-        f"p95 {report['latency_ms']['p95']:.1f} ms"
-    )
-    fig.tight_layout()
-    fig.savefig(latency_png, dpi=110)
-    plt.close(fig)
