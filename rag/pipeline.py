@@ -4,8 +4,9 @@
 foreign or corrupted) and returns a ``Pipeline``.  ``Pipeline.ask`` runs, in order:
 
 1. input checks: an empty question is refused with a message and no retrieval;
-   control characters are removed; a very long question is trimmed to what the
-   embedder reads, with a notice;
+   control characters are removed; a message longer than the embedder reads keeps
+   its question (``rag.message``: a pasted text first, the question last), searched
+   alone or with the text just before it when it leans on that, with one notice;
 2. follow-up context (``conversation.contextualize``) from earlier user turns; when
    a pronoun stands for the person the previous turn asked for, that turn is
    answered again extractively: the names its answer quotes join the query, and

@@ -279,7 +279,8 @@ def _described(name: str, sentence: str) -> str | None:
     if not name:
         return None
     spelled = r"\s+".join(re.escape(w) for w in name.split())
-    found = re.search(rf"\b{spelled}(?:\s+[A-Z][\w’'-]+)*,\s+{_APPOSITION}", sentence, re.I)
+    # the name in any case, then its surname if the question left it out ("Vanya Zakharov")
+    found = re.search(rf"\b{spelled}(?-i:(?:\s+[A-Z][\w’'-]+)*),\s+{_APPOSITION}", sentence, re.I)
     if found is None:
         return None
     described = found.group("np").strip()
