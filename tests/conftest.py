@@ -19,6 +19,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from rag.embedding import get_embedder
+from rag.index import build_index
 from rag.pipeline import Pipeline, load_pipeline
 from rag.settings import PROJECT_ROOT, Settings
 
@@ -37,8 +38,6 @@ def built_index(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:
     root = tmp_path_factory.mktemp("session")
     shutil.copytree(CORPUS, root / "corpus")
     settings = Settings.load(env={}, corpus_dir=root / "corpus", index_dir=root / "index")
-    from rag.index import build_index
-
     build_index(settings, embedder)
     return root
 
@@ -92,6 +91,17 @@ def app_url(pipeline: Pipeline) -> Iterator[str]:
     app, url = launch_app(pipeline)
     yield url
     app.close()  # type: ignore[attr-defined]
+
+
+def qdrant_settings_for(corpus_dir: Path, index_dir: Path, embedder) -> Settings:
+    """Settings of a Qdrant-backed index over ``corpus_dir``, built into ``index_dir``:
+    local mode on disk, or the server ``RAG_QDRANT_URL`` (and its key) names."""
+    env = {k: v for k, v in os.environ.items() if k in ("RAG_QDRANT_URL", "RAG_QDRANT_API_KEY")}
+    settings = Settings.load(
+        env={"RAG_INDEX_BACKEND": "qdrant", **env}, corpus_dir=corpus_dir, index_dir=index_dir
+    )
+    build_index(settings, embedder)
+    return settings
 
 
 def write_corpus(folder: Path, files: dict[str, str | bytes]) -> Path:

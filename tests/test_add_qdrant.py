@@ -15,7 +15,6 @@ the old generation (a crash before the manifest's rename) and exact at the new o
 
 from __future__ import annotations
 
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +23,13 @@ import numpy as np
 import pytest
 
 from bench.docfiles import write_html
-from rag.index import build_index, check_index, ensure_index, load_index
+from rag.index import check_index, ensure_index, load_index
 from rag.index_update import AddReport, add_documents, remove_document
 from rag.pipeline import Pipeline
 from rag.qdrant_index import sentence_tokens
 from rag.qdrant_update import collect, stage
 from rag.settings import Settings
+from tests.conftest import qdrant_settings_for
 
 PAGE = "lighting.html"
 ARTICLE = [
@@ -75,14 +75,7 @@ def qdrant_settings(
 ) -> Settings:
     root = tmp_path_factory.mktemp("add-qdrant")
     shutil.copytree(built_index / "corpus", root / "corpus")  # add/remove change the corpus
-    env = {k: v for k, v in os.environ.items() if k in ("RAG_QDRANT_URL", "RAG_QDRANT_API_KEY")}
-    settings = Settings.load(
-        env={"RAG_INDEX_BACKEND": "qdrant", **env},
-        corpus_dir=root / "corpus",
-        index_dir=root / "index",
-    )
-    build_index(settings, embedder)
-    return settings
+    return qdrant_settings_for(root / "corpus", root / "index", embedder)
 
 
 @pytest.fixture(scope="module")

@@ -22,27 +22,20 @@ import pytest
 from bench.qdrant import retrieval_figures
 from rag.errors import IndexStateError, RagError
 from rag.gold import load_gold
-from rag.index import build_index, check_index, ensure_index
+from rag.index import check_index, ensure_index
 from rag.pipeline import Pipeline
 from rag.qdrant_index import sentence_tokens, write_collection
 from rag.settings import Settings
-from tests.conftest import GOLD, free_port
+from tests.conftest import GOLD, free_port, qdrant_settings_for
 
 
 @pytest.fixture(scope="module")
 def qdrant_settings(
     built_index: Path, tmp_path_factory: pytest.TempPathFactory, embedder
 ) -> Settings:
-    root = tmp_path_factory.mktemp("qdrant")
     # RAG_QDRANT_URL (and RAG_QDRANT_API_KEY) in the environment run these against a server
-    env = {k: v for k, v in os.environ.items() if k in ("RAG_QDRANT_URL", "RAG_QDRANT_API_KEY")}
-    settings = Settings.load(
-        env={"RAG_INDEX_BACKEND": "qdrant", **env},
-        corpus_dir=built_index / "corpus",
-        index_dir=root / "index",
-    )
-    build_index(settings, embedder)
-    return settings
+    root = tmp_path_factory.mktemp("qdrant")
+    return qdrant_settings_for(built_index / "corpus", root / "index", embedder)
 
 
 @pytest.fixture(scope="module")
