@@ -101,10 +101,33 @@ FILM_SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("box office", "gross", "ticket sales"),
 )
 
+# Irregular verbs' past forms, folded to their base form so the stemmer's "give" meets
+# "gave" ("did baker give madison anything" / "Baker also gave Madison ..."), "won" meets
+# "win" and "met" meets "meet".  Only forms that are not also a common noun or another
+# word ("left", "found", "saw", "fell", "lay", "rose", "bore" stay themselves).
+# fmt: off
+IRREGULAR_PAST = {
+    "became": "become", "began": "begin", "begun": "begin", "bought": "buy", "brought": "bring",
+    "built": "build", "caught": "catch", "chose": "choose", "chosen": "choose", "came": "come",
+    "drew": "draw", "drawn": "draw", "drove": "drive", "driven": "drive", "ate": "eat",
+    "eaten": "eat", "fought": "fight", "flew": "fly", "flown": "fly", "forgot": "forget",
+    "forgotten": "forget", "gave": "give", "given": "give", "got": "get", "gotten": "get",
+    "went": "go", "gone": "go", "grew": "grow", "grown": "grow", "heard": "hear", "held": "hold",
+    "kept": "keep", "knew": "know", "known": "know", "led": "lead", "lost": "lose", "made": "make",
+    "meant": "mean", "met": "meet", "paid": "pay", "ran": "run", "rode": "ride", "ridden": "ride",
+    "said": "say", "sang": "sing", "sung": "sing", "sent": "send", "shot": "shoot",
+    "sought": "seek", "sold": "sell", "spoke": "speak", "spoken": "speak", "spent": "spend",
+    "stood": "stand", "stole": "steal", "stolen": "steal", "swore": "swear", "sworn": "swear",
+    "taught": "teach", "took": "take", "taken": "take", "thought": "think",
+    "threw": "throw", "thrown": "throw", "understood": "understand", "woke": "wake",
+    "wore": "wear", "worn": "wear", "won": "win", "wrote": "write", "written": "write",
+}
+# fmt: on
+
 # Word forms film-making writing uses for one another, folded before stemming (on both the
-# question's and the articles' side): "filmed" is "shot" -- the noun "film" stays itself,
-# which a stem-level synonym could not keep apart.
-WORD_FORMS = {"filmed": "shot", "filming": "shooting"}
+# question's and the articles' side): "filmed" is "shoot" -- the noun "film" stays itself,
+# which a stem-level synonym could not keep apart.  With the irregular pasts above.
+WORD_FORMS = {**IRREGULAR_PAST, "filmed": "shoot", "filming": "shooting"}
 
 # A citation marker group as answers write it: "[1]", "[1, 3]", "[2; 4]".
 CITATION_MARKER = r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]"

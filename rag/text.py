@@ -62,8 +62,8 @@ def terms(text: str) -> list[str]:
     ['photograph', 'film']
     >>> terms("According to Baker, he doesn't want no closure")
     ['baker', 'not', 'want', 'no', 'closur']
-    >>> terms("Where was the film filmed?")  # the verb is "shot" (lexicon.WORD_FORMS)
-    ['film', 'shot']
+    >>> terms("Where was the film filmed?")  # the verb is "shoot" (lexicon.WORD_FORMS)
+    ['film', 'shoot']
     """
     negated = (
         "not" if w.endswith("n't") or w == "cannot" else WORD_FORMS.get(w, w) for w in words(text)

@@ -176,6 +176,21 @@ def test_function_words_are_dropped_and_negations_kept():
     assert "no" in terms("He has no interest in television")
 
 
+def test_an_irregular_past_meets_its_present():
+    # "give" in the question, "gave" in the article; "left" and "found" are other words too
+    assert terms("Baker gave her the script he wrote") == terms(
+        "Baker give her the script he write"
+    )
+    assert terms("It won the Palme") == terms("did it win the Palme")
+    assert terms("she left") == ["left"] and terms("he found it") == ["found"]
+
+
+def test_an_irregular_verb_finds_the_passage_its_past_is_in(pipeline):
+    # the article: "Baker ... also gave Madison a handful of movies"
+    hits = pipeline.retrieve("did baker give madison anything to prepare", retriever="bm25", k=5)
+    assert any("gave Madison a handful of movies" in h.chunk.text for h in hits)
+
+
 def test_a_synonym_stands_for_a_question_term_as_a_whole_expression():
     alts = alternatives(terms("Who was the director of photography?"))
     # both words of "director of photography" stand for "cinematographer", "DP", ...
