@@ -50,7 +50,13 @@ _ASKS_FOR_PERSON = re.compile(
     rf"^\s*(?:who(?:s|'s|’s)?\b|(?:which|what)\s+(?:\w+\s+)?(?:{'|'.join(PERSON_NOUNS)})s?\b)",
     re.IGNORECASE,
 )
-_NAMES_PERSON = re.compile(r"^\s*(?i:who)(?:'s|s|\s+(?:is|was|are|were))\s+[A-Z]")
+# "who is Samantha Quan?", "whos vanya": the question names its person (in any case); "who is
+# the lead actress", "who was behind the camera" ask for one
+_NAMES_PERSON = re.compile(
+    r"^\s*who(?:'s|s|\s+(?:is|was|are|were))\s+(?!(?:the|a|an|in|on|at|behind|that|this|these"
+    r"|those|his|her|their|its|responsible|credited|playing|directing)\b)[a-z]",
+    re.IGNORECASE,
+)
 _CONTINUATION = re.compile(r"^\s*(and|but|also|what about|how about|so|then|or)\b", re.IGNORECASE)
 
 
@@ -76,6 +82,8 @@ def asks_for_person(question: str) -> bool:
     (True, True)
     >>> asks_for_person("Who is Samantha Quan?"), asks_for_person("Where was it shot?")
     (False, False)
+    >>> asks_for_person("whos vanya"), asks_for_person("who is the lead actress")
+    (False, True)
     """
     return bool(_ASKS_FOR_PERSON.match(question)) and not _NAMES_PERSON.match(
         question.replace("’", "'")
@@ -338,10 +346,9 @@ def corpus_subject(titles: Iterable[str]) -> str:
     return best[0][0] if best and best[0][1] > 1 else ""
 
 
-_ROLE_VERB = re.compile(
+_ROLE_VERB = (
     rf"^\s*who\s+(?:was\s+it\s+that\s+|actually\s+)?({'|'.join(ROLE_VERBS)})\s+"
-    r"(?:it|this|that|the\s+(?:film|movie)|this\s+(?:film|movie))\s*\??\s*$",
-    re.I,
+    r"(?:it|this|that|the\s+(?:film|movie)|this\s+(?:film|movie){subject})\s*\??\s*$"
 )
 
 
@@ -352,8 +359,11 @@ def role_question(question: str, subject: str) -> str | None:
     'Who was the cinematographer of Anora?'
     >>> role_question("who directed vampyros lesbos", "Anora") is None
     True
+    >>> role_question("who filmed anora", "Anora")
+    'Who was the cinematographer of Anora?'
     """
-    m = _ROLE_VERB.match(question)
+    named = rf"|{re.escape(subject)}" if subject else ""
+    m = re.match(_ROLE_VERB.replace("{subject}", named), question, re.I)
     if m is None:
         return None
     of = f" of {subject}" if subject else ""

@@ -73,7 +73,7 @@ class ExtractiveGenerator:
         self.requirements = (
             CastRule(self.cast, lambda: self.names),
             NameRule(),
-            RoleRule(self.features.sentence_terms),
+            RoleRule(self.features.sentence_terms, len(self.index.sentences)),
         )
         self.quantity = QuantityRule()
         self.topic = TopicGate(resources.embedder)
@@ -167,16 +167,20 @@ class ExtractiveGenerator:
         requirement = self.requirement(question)
         if requirement is None or not candidates:
             return candidates, None
-        kept = [c for c in candidates if requirement.holds(c) and not is_caption(c.sentence.text)]
+
+        def meets(pool: list[Candidate]) -> list[Candidate]:
+            return [c for c in pool if requirement.holds(c) and not is_caption(c.sentence.text)]
+
+        kept = meets(candidates)
         if not kept:
             if deeper is None:
                 more = request.deeper()
                 deeper = self.candidates(request, question, more) if more else []
-            kept = [c for c in deeper if requirement.holds(c) and not is_caption(c.sentence.text)]
-            kept = kept or [c for c in candidates if requirement.holds(c)]  # a caption, at worst
+            kept = meets(deeper)
         if not kept and requirement.where:  # sentences known to hold it, not retrieved
             known = self.candidates(request, question, self.hits_for(requirement.where))
-            kept = [c for c in known if requirement.holds(c)]
+            kept = meets(known) or [c for c in known if requirement.holds(c)]
+        kept = kept or [c for c in candidates if requirement.holds(c)]  # a caption, at worst
         return (kept, None) if kept else (candidates, requirement.note)
 
     def decide(

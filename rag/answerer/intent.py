@@ -9,7 +9,8 @@
 - ``yesno``: a question opening with an auxiliary verb ("did it win anything?");
 - ``list``: a question asking for several things: a plural head noun after the
   wh-word ("which films inspired it", "what awards ..."), a "list" / "all the" /
-  "name some", or the cast or characters (a ``roster``);
+  "name some", "what else" (the others: "what else has he directed"), or the cast or
+  characters (a ``roster``);
 - ``summary``: an open question (a ``synopsis`` when it asks what the whole film is
   about: answered from the articles' opening paragraphs, where articles summarise): *why*, *how* (not *how many / much / long / old*),
   "what is it about", "what happens", "what is X like", "tell me about", "describe",
@@ -60,7 +61,7 @@ _ROSTER = re.compile(
 )
 _LIST = re.compile(
     r"\blist\b|\ball\s+(?:the|of\s+the|his|her|their)\b|\bname\s+(?:some|all|the)\b|\bcast\b"
-    r"|\bcharacters\b",
+    r"|\bcharacters\b|\bwhat\s+else\b",  # "what else has he directed": the others, several
     re.IGNORECASE,
 )
 _WH_PLURAL = re.compile(

@@ -24,6 +24,10 @@ unanswerable quiz questions and on no answerable one (abstention recall 0.61 ->
 0.91; docs/experiments.md); the cast rule answers four chat questions it used to
 miss and abstains on one it used to answer wrongly ("who plays garnick").
 
+A job question ("who produced it?") is met by a sentence naming the job anywhere in the
+corpus when the retrieved ones name it only in a photo caption, and is led by the name
+the job titles in that sentence (``spans.role_holder``).
+
 What this module does not do: score sentences or decide on confidence
 (``generator``).
 """
@@ -37,7 +41,10 @@ from rag.answerer.cast import Cast, Credit
 from rag.answerer.cues import gives_name, has_cue
 from rag.answerer.features import Candidate
 from rag.answerer.question import Question
+from rag.answerer.spans import role_holder
 from rag.thesaurus import alternatives, covered
+
+MAX_KNOWN = 40  # a role named in more sentences than this is too common to look for everywhere
 
 
 @dataclass(frozen=True)
@@ -123,19 +130,27 @@ class NameRule:
 class RoleRule:
     """*Who plays Ivan's mother?* wants a sentence that mentions Ivan's mother."""
 
-    def __init__(self, sentence_terms: Callable[[int], frozenset[str]]) -> None:
+    def __init__(self, sentence_terms: Callable[[int], frozenset[str]], sentences: int = 0) -> None:
         self.sentence_terms = sentence_terms
+        self.sentences = sentences  # how many the index holds: where a role may be found
 
     def requirement(self, question: Question) -> Requirement | None:
         role = question.role
         if role is None:
             return None
         alts = alternatives(role.terms)  # a sentence naming the "DP" names the cinematographer
+
+        def mentions(sid: int) -> bool:
+            return all(covered(t, self.sentence_terms(sid), alts) for t in role.terms)
+
+        # every sentence of the corpus naming the role, so that a caption retrieved first
+        # ("Sean Baker and DP Drew Daniels on the set") is not the only one on offer
+        where = [sid for sid in range(self.sentences) if mentions(sid)]
         return Requirement(
-            holds=lambda c: all(
-                covered(t, self.sentence_terms(c.sentence.id), alts) for t in role.terms
-            ),
+            holds=lambda c: mentions(c.sentence.id),
             note=f"The closest passages do not mention {role.role}.",
+            lead=lambda text: role_holder(role.terms, text, question.text),
+            where=frozenset(where) if len(where) <= MAX_KNOWN else frozenset(),
         )
 
 

@@ -66,6 +66,32 @@ def test_a_fact_leads_with_its_short_answer(pipeline):
     assert not any(is_caption(c.sentence) for c in answer.citations)
 
 
+@pytest.mark.parametrize(
+    ("question", "holder"),
+    [
+        ("who shot it", "Drew Daniels"),  # retrieved first: only a photo caption names him
+        ("who filmed anora", "Drew Daniels"),  # the film named, not "it"
+        ("who produced it", "Samantha Quan"),  # "Samantha Quan, a producer of ..."
+        ("who was the production designer", "Stephen Phelps"),
+    ],
+)
+def test_a_job_question_leads_with_the_name_the_job_titles(pipeline, question, holder):
+    answer = pipeline.ask(question)
+    assert answer.short_answer == holder
+    assert answer.text.startswith(f"{holder} — ")
+    assert not any(is_caption(c.sentence) for c in answer.citations)
+    assert_every_claim_cited(answer)
+
+
+def test_what_else_asks_for_several_things(pipeline):
+    from rag.pipeline import as_turn
+
+    first = pipeline.ask("who was the production designer")
+    more = pipeline.ask("what else did he do on the film", [as_turn(first)])
+    assert more.text.startswith("- ") and more.text.count("\n- ") >= 1
+    assert not {c.sentence for c in first.citations} & {c.sentence for c in more.citations}
+
+
 def test_what_it_is_about_is_a_short_summary_of_several_sentences(pipeline):
     answer = pipeline.ask("whats it about")
     assert not answer.abstained and len(answer.text.split()) <= SUMMARY_WORDS + 10
