@@ -32,6 +32,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from rag.answerer.intent import intent
 from rag.answerer.question import asked_cast
 from rag.lexicon import (
     ANAPHORA,
@@ -368,6 +369,23 @@ def role_question(question: str, subject: str) -> str | None:
         return None
     of = f" of {subject}" if subject else ""
     return f"Who was the {ROLE_VERBS[m.group(1).lower()]}{of}?"
+
+
+def synopsis_question(question: str, subject: str, names: Mapping[str, str]) -> str | None:
+    """ "what is the movie about", "whats the plot": the one question all of them are, so
+    each phrasing gets the same summary of the film the articles are about (``subject``).
+    None for another work's ("the plot of Tangerine").
+
+    >>> synopsis_question("what is the movie about", "Anora", {"anora": "Anora"})
+    'What is it about?'
+    >>> synopsis_question("whats the plot of tangerine", "Anora", {"tangerine": "Tangerine"}) is None
+    True
+    """
+    if not subject or not intent(question).synopsis:
+        return None
+    if set(_names_in(question, names)) - {subject}:
+        return None
+    return "What is it about?"  # searched with the subject added (``refers_to_subject``)
 
 
 def refers_to_subject(question: str, names: Mapping[str, str]) -> bool:

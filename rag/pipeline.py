@@ -43,6 +43,7 @@ from rag.conversation import (
     refers_to_subject,
     resolve,
     role_question,
+    synopsis_question,
 )
 from rag.embedding import Embedder, get_embedder
 from rag.generators.base import Generator, Resources, make_generator
@@ -156,12 +157,18 @@ class Pipeline:
         shown = frozenset(s for t in turns for s in t.sentences) if resolved.more else frozenset()
         questions = tuple(t.question for t in turns)
         query_text = resolved.question
+        # a question many phrasings share, asked as one: "who shot it?" is the cinematographer
+        # question, "what is the movie about" and "whats the plot" are "What is it about?"
         role = None if resolved.follow_up else role_question(text, self.subject)
-        if role is not None:  # "who shot it?": the cinematographer
+        synopsis = None if resolved.follow_up else synopsis_question(text, self.subject, self.names)
+        if role is not None:
             resolved = replace(resolved, question=role, rewritten=True)
             query_text = role
+        elif synopsis is not None:
+            resolved = replace(resolved, question=synopsis, rewritten=True)
+            query_text = f"{synopsis} {self.subject}"
         elif not resolved.follow_up and self.subject and refers_to_subject(text, self.names):
-            # "whats it about", "where was the movie shot": the film the articles are about
+            # "where was the movie shot": the film the articles are about
             query_text = f"{query_text} {self.subject}"
         if pasted and not resolved.follow_up:
             query_text = pasted  # the question, then the pasted text nearest it

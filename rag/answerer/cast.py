@@ -117,6 +117,10 @@ class Cast:
     def is_actor(self, name: str) -> bool:
         return bool(self.roles_of(name))
 
+    def characters(self) -> frozenset[str]:
+        """Every word of every credited character's name, folded ("ani", "ivan", "toros")."""
+        return frozenset(w for c in self.credits for w in _folded(c.character))
+
     def roster(self) -> list[list[Credit]]:
         """The credits grouped by actor (any spelling: "Madison", "Mikey Madison"), the
         most credited first: an article credits its lead more often than a supporting

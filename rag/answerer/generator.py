@@ -42,11 +42,13 @@ from rag.answerer.topic import TopicGate
 from rag.generators.base import Resources, number_citations, stream_once
 from rag.lexicon import CAPABILITIES, NOT_FOUND, NOTHING_MORE, OFF_TOPIC
 from rag.schema import Citation, Delta, Draft, GenerationRequest, Hit
-from rag.text import corpus_names, is_caption
+from rag.text import corpus_names, is_caption, words
 
 EXTRA_MARGIN = 1.0  # a further sentence joins when its score is within this of the best (logit)
 REDUNDANT_COS = 0.9  # ... and says something the ones before it do not
 RELATED = 3
+STORY_WEIGHT = 1.5  # logits a synopsis sentence gains per character it names ...
+STORY_NAMES = 2  # ... counting at most this many
 OPEN_THRESHOLD = 0.5  # share of the threshold an open question's confidence must reach
 
 
@@ -228,6 +230,8 @@ class ExtractiveGenerator:
                 confidence = self.confidence(request, [c for c, _, _ in credited])
                 return self.render(compose_roster(credited), confidence)
         candidates = self.candidates(request, question)
+        if ask.synopsis:  # a synopsis tells the story: who does what
+            candidates = self.storied(candidates)
         if request.shown and candidates:  # a follow-up: nothing an earlier turn quoted
             candidates = [c for c in candidates if c.sentence.text not in request.shown]
             if not candidates:
@@ -254,6 +258,19 @@ class ExtractiveGenerator:
             idf=self.features.idf,
         )
         return self.render(composition, decision.confidence)
+
+    def storied(self, candidates: list[Candidate]) -> list[Candidate]:
+        """The candidates with a sentence naming the story's characters (those the articles
+        credit an actor for) scored up, best first: of the articles' openings, "Ani …
+        becomes involved with Vanya, the son of a Russian oligarch" tells what the film is
+        about, and "a thought-provoking film" does not."""
+        people = self.cast.characters()
+
+        def story(c: Candidate) -> float:
+            return min(len(people & set(words(c.sentence.text))), STORY_NAMES)
+
+        rescored = [replace(c, score=c.score + STORY_WEIGHT * story(c)) for c in candidates]
+        return sorted(rescored, key=lambda c: -c.score)
 
     def roster(
         self, request: GenerationRequest, question: Question

@@ -100,6 +100,24 @@ def test_what_it_is_about_is_a_short_summary_of_several_sentences(pipeline):
     assert_every_claim_cited(answer)
 
 
+def test_every_phrasing_of_what_it_is_about_gets_the_story(pipeline):
+    answers = [
+        pipeline.ask(q)
+        for q in (
+            "whats it about",
+            "what is the movie about",
+            "whats the plot",
+            "what is anora about",
+        )
+    ]
+    assert len({a.text for a in answers[:3]}) == 1  # one question, however it is typed
+    for answer in answers:
+        # a synopsis names who the story is about, not only "a thought-provoking film"
+        first_two = " ".join(c.sentence for c in answer.citations[:2])
+        assert "Ani" in first_two and ("Vanya" in answer.text or "Ivan" in answer.text)
+        assert_every_claim_cited(answer)
+
+
 def test_a_list_question_is_answered_as_a_list(pipeline):
     answer = pipeline.ask("what awards have bakers films won")
     assert not answer.abstained and answer.text.startswith("- ")
