@@ -124,6 +124,10 @@ IRREGULAR_PAST = {
 }
 # fmt: on
 
+# The adverbs that make a phrasal verb ("come out", "set up"): the verb means something
+# else with another one ("came in").
+PARTICLES = frozenset(("out", "in", "up", "off", "on", "down", "over", "back", "away", "through"))
+
 # Word forms film-making writing uses for one another, folded before stemming (on both the
 # question's and the articles' side): "filmed" is "shoot" -- the noun "film" stays itself,
 # which a stem-level synonym could not keep apart.  With the irregular pasts above.
@@ -227,6 +231,7 @@ ROLE_VERBS = {
     "wrote": "screenwriter",
     "scored": "composer",
     "directed": "director",
+    "made": "director",  # "who made it?": a film is its director's
     "produced": "producer",
     "cast": "casting director",
     "designed": "production designer",

@@ -77,7 +77,7 @@ class ExtractiveGenerator:
             NameRule(),
             RoleRule(self.features.sentence_terms, len(self.index.sentences)),
         )
-        self.quantity = QuantityRule()
+        self.quantity = QuantityRule(lambda: self.names)
         self.topic = TopicGate(resources.embedder)
 
     @property

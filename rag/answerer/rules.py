@@ -34,6 +34,7 @@ What this module does not do: score sentences or decide on confidence
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -42,6 +43,8 @@ from rag.answerer.cues import gives_name, has_cue
 from rag.answerer.features import Candidate
 from rag.answerer.question import Question
 from rag.answerer.spans import role_holder
+from rag.lexicon import IRREGULAR_PAST, PARTICLES, STOPWORDS
+from rag.text import terms, words
 from rag.thesaurus import alternatives, covered
 
 MAX_KNOWN = 40  # a role named in more sentences than this is too common to look for everywhere
@@ -164,16 +167,86 @@ QUANTITIES = {
 }
 
 
+_AFTER_DO = re.compile(r"\b(?:did|does|do)\s+(.+)$", re.IGNORECASE)
+
+
+def asked_predicate(question: str, names: Mapping[str, str]) -> tuple[str, ...]:
+    """The words of a *did*-question after its subject (pronouns, determiners and names
+    left out), its verb among them; a phrasal verb keeps its particle ("come out").
+
+    >>> asked_predicate("When did The Florida Project come out?", {"florida project": "Florida Project"})
+    ('come out',)
+    >>> asked_predicate("When did Karagulian first meet Baker?", {"karagulian": "K", "baker": "B"})
+    ('first', 'meet')
+    >>> asked_predicate("What year was his first movie?", {})
+    ()
+    """
+    m = _AFTER_DO.search(question)
+    if m is None:
+        return ()
+    after = words(m.group(1))
+    folded = f" {' '.join(after)} "
+    subject = {w for key in names for w in key.split() if f" {key} " in folded}
+    out = []
+    for i, word in enumerate(after):
+        if word in subject or (word in STOPWORDS and word not in IRREGULAR_PAST.values()):
+            continue
+        particle = after[i + 1] if i + 1 < len(after) and after[i + 1] in PARTICLES else ""
+        out.append(f"{word} {particle}".strip())
+    return tuple(out)
+
+
 class QuantityRule:
-    """*How much money does Ivan offer?* answered by a sentence without a sum is no answer."""
+    """*How much money does Ivan offer?* answered by a sentence without a sum is no answer,
+    and *when did it come out?* is not answered by the date production began: a date
+    asked with a verb is the date of a sentence stating that verb (or a synonym), or the
+    year a title the question names is dated with ("The Florida Project (2017)")."""
+
+    def __init__(self, names: Callable[[], Mapping[str, str]] = dict) -> None:
+        self.names = names
 
     def missing(self, question: Question, chosen: Sequence[Candidate]) -> str | None:
         """The note for the user when ``chosen`` lacks the quantity asked for, else None."""
         kind = question.kind
         if kind not in QUANTITIES or not chosen:
             return None
+        if kind == "date" and not self._dated(question, chosen):
+            return "The closest passages give no date for that."
         if kind == "date" and question.calendar is None:
             return None
         if any(has_cue(question, c.sentence.text) for c in chosen):
             return None
         return f"The closest passages state no {QUANTITIES[kind]}."
+
+    def _dated(self, question: Question, chosen: Sequence[Candidate]) -> bool:
+        """Whether a chosen sentence dates what the question says happened: it states a
+        word of the question's predicate (its verb, or another word after the subject)."""
+        predicate = asked_predicate(question.text, self.names())
+        if not predicate:
+            return True
+        for c in chosen:
+            said = words(c.sentence.text)
+            held = set(terms(" ".join(said)))
+            for asked in predicate:
+                word, _, particle = asked.partition(" ")
+                wanted = set(terms(word))
+                if not wanted:
+                    continue
+                if not particle and all(covered(t, held, alternatives(wanted)) for t in wanted):
+                    return True
+                if (
+                    particle
+                    and any(  # "came out", not "came in"
+                        set(terms(w)) == wanted and particle in said[i + 1 : i + 3]
+                        for i, w in enumerate(said)
+                    )
+                ):
+                    return True
+            asked = set(words(question.text))
+            for m in _DATED_TITLE.finditer(c.sentence.text):
+                if set(words(m.group(1))) <= asked:
+                    return True  # "The Florida Project (2017)": a title with its year
+        return False
+
+
+_DATED_TITLE = re.compile(r"((?:[A-Z][\w’'-]*\s+){0,4}[A-Z][\w’'-]*)\s+\((?:19|20)\d\d\)")

@@ -26,6 +26,19 @@ def test_a_quantity_the_passages_do_not_state_is_not_answered(pipeline, question
     assert answer.related
 
 
+def test_a_date_is_the_date_of_what_the_question_says_happened(pipeline):
+    # the articles date the start of production, never the release: "came in" is not
+    # "came out", so the January 2023 of "began production" is no answer
+    answer = pipeline.ask("when did anora come out")
+    assert answer.abstained and answer.notices == ("The closest passages give no date for that.",)
+    # a title dated in brackets is dated with its release ...
+    florida = pipeline.ask("When did The Florida Project come out?")
+    assert florida.short_answer == "2017"
+    # ... and a sentence stating the verb dates it, in any tense ("won" for "win")
+    assert pipeline.ask("In what year did Anora win the Palme d'Or?").short_answer == "2024"
+    assert pipeline.ask("When did Anora begin production?").short_answer == "January 2023"
+
+
 @pytest.mark.parametrize(
     ("question", "quantity"),
     [
