@@ -224,6 +224,7 @@ class QuantityRule:
         predicate = asked_predicate(question.text, self.names())
         if not predicate:
             return True
+        question_words = set(words(question.text))
         for c in chosen:
             said = words(c.sentence.text)
             held = set(terms(" ".join(said)))
@@ -242,9 +243,8 @@ class QuantityRule:
                     )
                 ):
                     return True
-            asked = set(words(question.text))
             for m in _DATED_TITLE.finditer(c.sentence.text):
-                if set(words(m.group(1))) <= asked:
+                if set(words(m.group(1))) <= question_words:
                     return True  # "The Florida Project (2017)": a title with its year
         return False
 
