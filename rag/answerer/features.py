@@ -216,13 +216,17 @@ class Features:
             out.append((sentence, hit, features))
         return out
 
+    def unknown(self, request: GenerationRequest) -> float:
+        """The IDF-weighted share of the query's terms the corpus never uses ("sushi")."""
+        weight, total = self.query_weights(request)
+        alts = alternatives(set(weight))
+        return sum(w for t, w in weight.items() if not covered(t, self.idf.keys(), alts)) / total
+
     def answer(
         self, request: GenerationRequest, ranked: list[Candidate], best_probability: float
     ) -> AnswerFeatures:
         """The evidence for answering at all; ``ranked`` best first."""
-        weight, total = self.query_weights(request)
-        alts = alternatives(set(weight))
-        unknown = sum(w for t, w in weight.items() if not covered(t, self.idf.keys(), alts)) / total
+        unknown = self.unknown(request)
         if not ranked:
             return AnswerFeatures(0.0, 0.0, 0.0, 0.0, unknown, 0.0)
         return AnswerFeatures(

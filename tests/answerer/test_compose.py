@@ -137,12 +137,19 @@ def test_an_either_or_answer_leads_with_both_when_the_evidence_says_both(pipelin
         ("hi", CAPABILITIES),
         ("what can you do?", CAPABILITIES),
         ("can u give me a borscht recipe", OFF_TOPIC),
+        ("best bars in brighton beach", OFF_TOPIC),
     ],
 )
 def test_small_talk_and_off_topic_get_a_short_reply_and_no_passages(pipeline, question, reply):
     answer = pipeline.ask(question)
     assert answer.abstained and answer.text == reply
     assert answer.citations == () and answer.related == ()
+
+
+@pytest.mark.parametrize("question", ["what is the strip club called", "where is the strip club"])
+def test_a_question_about_the_films_own_places_is_not_declined(pipeline, question):
+    # near "bars and places to eat" to the embedder, but every word is the articles'
+    assert pipeline.ask(question).text != OFF_TOPIC
 
 
 @pytest.mark.parametrize(
