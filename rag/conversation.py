@@ -265,10 +265,13 @@ def _on_sub_topic(turns: Sequence[Turn], names: Mapping[str, str]) -> bool:
     return is_follow_up(turns[-1].question, turns[:-1], names)
 
 
-def resolve(question: str, turns: Sequence[Turn], names: Mapping[str, str]) -> Resolved:
+def resolve(
+    question: str, turns: Sequence[Turn], names: Mapping[str, str], subject: str = ""
+) -> Resolved:
     """The question with what it refers to filled in from ``turns`` (oldest first).
 
-    ``names`` maps each corpus name, folded ("mark eydelshteyn"), to its spelling.
+    ``names`` maps each corpus name, folded ("mark eydelshteyn"), to its spelling;
+    ``subject`` is the film the articles are about, which no "he" or "she" stands for.
 
     >>> names = {"toros": "Toros", "igor": "Igor", "karagulian": "Karagulian"}
     >>> resolve("and igor?", [Turn("who plays toros")], names).question
@@ -299,7 +302,7 @@ def resolve(question: str, turns: Sequence[Turn], names: Mapping[str, str]) -> R
         return Resolved(f"{last.question.rstrip(' ?')} {fragment}", True, more, "")
     bare = _BARE_WH.match(question)
     if bare:
-        who = _referent(turns, names)
+        who = _referent(turns, names, subject)
         return Resolved(
             f"{bare.group(1)} {who or last.question}".strip(),
             True,
@@ -308,7 +311,7 @@ def resolve(question: str, turns: Sequence[Turn], names: Mapping[str, str]) -> R
             needs_answer=not last.answered and asks_for_person(last.question),
             rewritten=bool(who),
         )
-    who = _referent(turns, names)
+    who = _referent(turns, names, subject)
     answered = asks_for_person(last.question) and bool(last.answered or last.short_answer)
     if who and more and _SINGULAR.search(question):  # "what else has she been in"
         return Resolved(_substitute(question, who), True, True, who, rewritten=True)
@@ -326,6 +329,10 @@ def resolve(question: str, turns: Sequence[Turn], names: Mapping[str, str]) -> R
         return Resolved(question, True, more, "", needs_answer=True)
     if more and not _PRONOUN.search(question):  # "tell me more": about what was asked last
         return Resolved(f"{question.rstrip(' ?')} {last.question}", True, True, "")
+    if who and _SINGULAR.search(question) and not _named_besides(last.question, names, subject):
+        # "did he enjoy making it" two turns after the DP was named, past "what is anora
+        # about?": searched by the one it stands for, not the question in between
+        return Resolved(f"{question} {who}", True, more, who)
     return Resolved(contextualize(question, [t.question for t in turns]), True, more, "")
 
 
@@ -397,18 +404,34 @@ def refers_to_subject(question: str, names: Mapping[str, str]) -> bool:
     return bool(_GENERIC.search(question)) and not _names_in(question, names)
 
 
-def _referent(turns: Sequence[Turn], names: Mapping[str, str]) -> str:
+def _referent(
+    turns: Sequence[Turn], names: Mapping[str, str], subject: str = "", depth: int = 0
+) -> str:
     """Whom a pronoun stands for: the person the previous answer named when the previous
-    question asked for one, else the name the previous question (or the one before) used."""
-    for turn in reversed(list(turns)[-2:]):
+    question asked for one; else whom that question's own "he" stood for (a pronoun keeps
+    its referent from turn to turn: "has he worked with baker before" is about the DP the
+    turn before named, not Baker); else the name the previous question (or the one before)
+    used, the film the articles are about (``subject``) aside."""
+    turns = list(turns)
+    for at in range(len(turns) - 1, max(len(turns) - 3, -1), -1):
+        turn = turns[at]
         if asks_for_person(turn.question) and (turn.answered or turn.short_answer):
             found = turn.short_answer or next(iter(answer_names(turn.answer, turn.question)), "")
             if found:
                 return found
-        named = _names_in(turn.question, names)
+        if depth < MAX_CONTEXT_TURNS and _SINGULAR.search(turn.question):
+            kept = _referent(turns[:at], names, subject, depth + 1)
+            if kept:
+                return kept
+        named = _named_besides(turn.question, names, subject)
         if named:
             return named[0]
     return ""
+
+
+def _named_besides(text: str, names: Mapping[str, str], subject: str) -> list[str]:
+    """The corpus names ``text`` mentions, the film the articles are about aside."""
+    return [n for n in _names_in(text, names) if n.lower() != subject.lower()]
 
 
 def _substitute(question: str, name: str) -> str:

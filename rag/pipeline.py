@@ -143,14 +143,14 @@ class Pipeline:
                 + (", and the text just before it." if pasted else ", alone.")
             ]
         turns = self.turns(history)
-        resolved = resolve(text, turns, self.names)
+        resolved = resolve(text, turns, self.names, self.subject)
         follows: tuple[int, ...] = ()
         if resolved.follow_up and turns and (resolved.needs_answer or resolved.more):
             # what the previous answer established ("him" after "Who plays Ivan?" is the
             # actor it named), when the caller passed questions only: answered again,
             # extractively, at most MAX_CONTEXT_TURNS deep
             turns[-1] = self.recall(turns[-1], turns[-1 - MAX_CONTEXT_TURNS : -1], retriever, k)
-            resolved = resolve(text, turns, self.names)
+            resolved = resolve(text, turns, self.names, self.subject)
         if resolved.follow_up and resolved.referent and turns[-1].chunk_ids:
             follows = self.following(turns[-1].chunk_ids)
         # a request for more ("what else ...") gets only what no earlier turn quoted

@@ -102,3 +102,16 @@ def test_standalone_gold_questions_are_answered_as_in_a_new_chat(pipeline):
         if alone != after and row["id"] not in KNOWN_AMBIGUOUS:
             changed.append((row["id"], earlier))
     assert not changed, changed
+
+
+def test_a_pronoun_keeps_its_referent_across_a_question_about_the_film():
+    names = {"drew daniels": "Drew Daniels", "baker": "Baker", "anora": "Anora"}
+    turns = [
+        Turn("who shot it", answer="Drew Daniels — …", short_answer="Drew Daniels"),
+        Turn("has he worked with baker before", answer="Daniels had shot Red Rocket."),
+        Turn("what is anora about?", answer="Anora centers on Ani."),
+    ]
+    # "he" is still the DP: not Baker (the object two turns back), not the film
+    resolved = resolve("did he enjoy making it", turns, names, subject="Anora")
+    assert resolved.follow_up and resolved.referent == "Drew Daniels"
+    assert "Drew Daniels" in resolved.question and "Baker" not in resolved.question
