@@ -213,6 +213,19 @@ def _names_in(text: str, names: Mapping[str, str]) -> list[str]:
     return [n for i, n in enumerate(found) if not any(n in longer for longer in found[:i])]
 
 
+def _conjoined(text: str, names: Mapping[str, str]) -> bool:
+    """Whether ``text`` joins two names with "and" ("Baker and Madison"), as "they" can
+    stand for; "is igor russian or armenian" names no two people together."""
+    folded = " ".join(words(text))
+    found = _names_in(text, names)
+    spots = sorted(
+        (folded.find(key), folded.find(key) + len(key))
+        for key in (" ".join(words(n)) for n in found)
+        if key in folded
+    )
+    return any(folded[a[1] : b[0]].strip() == "and" for a, b in zip(spots, spots[1:]))
+
+
 def _people(text: str, names: Mapping[str, str]) -> int:
     """How many people ``text`` names or describes ("Madison", "the lead actress")."""
     said = words(text)
@@ -244,7 +257,7 @@ def is_follow_up(question: str, turns: Sequence[Turn], names: Mapping[str, str])
         if _people(question[: pronoun.start()], names):
             return False
         # ... or the people the last question named together ("Baker and Madison")
-        together = len(_names_in(turns[-1].question, names)) >= 2
+        together = _conjoined(turns[-1].question, names)
         return not own_names and (together or _on_sub_topic(turns, names))
     if pronoun:
         before = _people(question[: pronoun.start()], names)

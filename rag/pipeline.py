@@ -215,6 +215,11 @@ class Pipeline:
             history=questions,
             question_tokens=question_tokens,
             shown=shown,
+            # a follow-up does not open as an earlier answer did; a standalone question is
+            # answered as in a new chat
+            opened=frozenset(t.sentences[0] for t in turns if t.sentences)
+            if resolved.follow_up
+            else frozenset(),
             more=deeper,
         )
         return request, notices, timings

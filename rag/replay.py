@@ -3,8 +3,8 @@
 ``Replay.turns(conversation)`` asks each user turn in order, with the turns before
 it as history, and keeps every answer, so a conversation's earlier answers are
 known (and a turn shared by several gold rows is asked once).  ``ask_turn`` is the
-one place that decides what history carries; today ``Pipeline.ask`` takes the
-earlier user questions as strings.
+one place that decides what history carries: each earlier question with its answer,
+as the chat page passes it (``Pipeline.ask`` also takes bare question strings).
 
 ``distractors(item, gold)`` picks the two unrelated standalone questions asked
 before ``item`` to see whether an earlier conversation changes its answer.
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rag.gold import GoldItem
@@ -37,10 +37,14 @@ class Turn:
 def ask_turn(pipeline: Any, question: str, earlier: Sequence[Turn], **options: Any) -> Answer:
     """Ask one turn with the earlier turns as history.
 
-    The one place that says what a conversation's history is: today ``Pipeline.ask``
-    takes the earlier user questions, oldest first.
+    The one place that says what a conversation's history is: as the chat page and the
+    API pass it, each earlier question with the answer it got (``pipeline.as_turn``), so
+    a pronoun is resolved from what was shown and nothing shown is opened with again.
     """
-    return pipeline.ask(question, [t.question for t in earlier], **options)
+    from rag.pipeline import as_turn  # the pipeline imports this module's callers
+
+    history = [replace(as_turn(t.answer), question=t.question) for t in earlier]
+    return pipeline.ask(question, history, **options)
 
 
 class Replay:

@@ -188,6 +188,9 @@ class GenerationRequest:
     history: tuple[str, ...] = ()
     question_tokens: TokenVectors | None = None  # of ``question`` alone, for late interaction
     shown: frozenset[str] = frozenset()  # sentences earlier turns quoted: not quoted again
+    # the sentences earlier turns' answers opened with: a close one that says something new
+    # opens this answer instead (a turn does not repeat an earlier one)
+    opened: frozenset[str] = frozenset()
     # the passages ranked just below ``hits``, fetched only when the answerer asks for them
     # (a rule looking for a name or role none of ``hits`` gives): ``deeper()``
     more: Callable[[], tuple[Hit, ...]] | None = field(default=None, compare=False, repr=False)

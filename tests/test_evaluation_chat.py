@@ -288,7 +288,9 @@ class _Recorder:
         self.calls: list[tuple[str, tuple[str, ...]]] = []
 
     def ask(self, question, history, **options):
-        self.calls.append((question, tuple(history)))
+        # each earlier turn comes with the answer it got, as the chat page passes it
+        assert all(t.answer == f"answer to {t.question} after {i}" for i, t in enumerate(history))
+        self.calls.append((question, tuple(t.question for t in history)))
         return _answer(f"answer to {question} after {len(history)}")
 
 

@@ -47,6 +47,7 @@ from rag.text import corpus_names, is_caption, words
 EXTRA_MARGIN = 1.0  # a further sentence joins when its score is within this of the best (logit)
 REDUNDANT_COS = 0.9  # ... and says something the ones before it do not
 RELATED = 3
+REPEAT_MARGIN = 1.5  # logits below the best a sentence no earlier answer opened with may be
 STORY_WEIGHT = 1.5  # logits a synopsis sentence gains per character it names ...
 STORY_NAMES = 2  # ... counting at most this many
 OPEN_THRESHOLD = 0.5  # share of the threshold an open question's confidence must reach
@@ -60,6 +61,26 @@ class Decision:
     abstain: bool
     confidence: float
     notices: tuple[str, ...] = ()  # why, when a rule rather than weak evidence abstains
+
+
+def fresh_first(quotable: list[Candidate], opened: frozenset[str]) -> list[Candidate]:
+    """``quotable`` with its best sentence that no earlier answer opened with first, when it
+    scores within ``REPEAT_MARGIN`` of the best: a follow-up answered by the sentence the
+    last answer opened with reads as the same answer again."""
+    if not quotable or quotable[0].sentence.text not in opened:
+        return quotable
+    best = quotable[0]
+    fresh = next(
+        (
+            c
+            for c in quotable
+            if c.sentence.text not in opened
+            and c.score >= best.score - REPEAT_MARGIN
+            and c.features.cue >= best.features.cue  # it holds what was asked, if the best does
+        ),
+        None,
+    )
+    return quotable if fresh is None else [fresh, *(c for c in quotable if c is not fresh)]
 
 
 class ExtractiveGenerator:
@@ -250,7 +271,7 @@ class ExtractiveGenerator:
         composition = compose(
             question,
             ask,
-            decision.quotable,
+            fresh_first(decision.quotable, request.opened),
             self.select,
             self.index.sentence_vectors,
             self.names,
