@@ -27,20 +27,17 @@ itself, or resolve pronouns that stand for anything but the person asked for las
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from rag.answerer.intent import intent
 from rag.answerer.question import asked_cast
 from rag.lexicon import (
     ANAPHORA,
     PERSON_NOUNS,
     PERSONAL,
     REFERENT_NOUNS,
-    ROLE_VERBS,
-    STOPWORDS,
 )
 from rag.schema import Turn
 from rag.text import corpus_names, proper_names, terms, words  # noqa: F401  (corpus_names re-exported)
@@ -201,7 +198,7 @@ class Resolved:
     rewritten: bool = False  # ``question`` reads as a question of its own (not text + history)
 
 
-def _names_in(text: str, names: Mapping[str, str]) -> list[str]:
+def names_in(text: str, names: Mapping[str, str]) -> list[str]:
     """The corpus names ``text`` mentions, in any case ("igor", "mikey madison"), longest first."""
     folded = " " + " ".join(words(text)) + " "
     found = sorted(
@@ -217,20 +214,20 @@ def _conjoined(text: str, names: Mapping[str, str]) -> bool:
     """Whether ``text`` joins two names with "and" ("Baker and Madison"), as "they" can
     stand for; "is igor russian or armenian" names no two people together."""
     folded = " ".join(words(text))
-    found = _names_in(text, names)
+    found = names_in(text, names)
     spots = sorted(
         (folded.find(key), folded.find(key) + len(key))
         for key in (" ".join(words(n)) for n in found)
         if key in folded
     )
-    return any(folded[a[1] : b[0]].strip() == "and" for a, b in zip(spots, spots[1:]))
+    return any(folded[a[1] : b[0]].strip() == "and" for a, b in itertools.pairwise(spots))
 
 
 def _people(text: str, names: Mapping[str, str]) -> int:
     """How many people ``text`` names or describes ("Madison", "the lead actress")."""
     said = words(text)
     described = sum(1 for w in said if w in PERSON_NOUNS or w in REFERENT_NOUNS)
-    return len(_names_in(text, names)) + described
+    return len(names_in(text, names)) + described
 
 
 def is_follow_up(question: str, turns: Sequence[Turn], names: Mapping[str, str]) -> bool:
@@ -243,7 +240,7 @@ def is_follow_up(question: str, turns: Sequence[Turn], names: Mapping[str, str])
     if not turns:
         return False
     said = set(words(question))
-    own_names = _names_in(question, names)
+    own_names = names_in(question, names)
     if _ELLIPSIS.match(question) or _BARE_WH.match(question):
         return True
     if _MORE.search(question) and not own_names:
@@ -303,11 +300,11 @@ def resolve(
     ellipsis = _ELLIPSIS.match(question)
     if ellipsis and ellipsis.group(1):
         fragment = ellipsis.group(1)
-        new = _names_in(fragment, names)
+        new = names_in(fragment, names)
         # the predicate of the last question that was not itself an ellipsis: after "how many
         # days in Las Vegas?" and "and which hotel?", "and how many days in New York?"
         base = next((t for t in reversed(turns[-2:]) if not _ELLIPSIS.match(t.question)), last)
-        old = _names_in(base.question, names)
+        old = names_in(base.question, names)
         if new and old:  # "who plays toros" -> "and igor?": who plays Igor
             pattern = re.compile(r"\b" + r"\s+".join(map(re.escape, old[0].split())) + r"\b", re.I)
             rewrite = pattern.sub(new[0], base.question.rstrip(" ?"), count=1)
@@ -349,74 +346,6 @@ def resolve(
     return Resolved(contextualize(question, [t.question for t in turns]), True, more, "")
 
 
-_GENERIC = re.compile(r"\b(?:it|its|this|the\s+(?:film|movie|story)|this\s+(?:film|movie))\b", re.I)
-
-
-def corpus_subject(titles: Iterable[str]) -> str:
-    """The capitalised word most titles hold: what the articles are about.
-
-    >>> corpus_subject(["Anora – a raw portrayal", "Anora Production Notes", "Peeling Back Anora"])
-    'Anora'
-    """
-    counts: Counter[str] = Counter()
-    for title in titles:
-        counts.update(
-            {w for w in re.findall(r"\b[A-Z][a-z]{2,}\b", title) if w.lower() not in STOPWORDS}
-        )
-    best = counts.most_common(1)
-    return best[0][0] if best and best[0][1] > 1 else ""
-
-
-_ROLE_VERB = (
-    rf"^\s*who\s+(?:was\s+it\s+that\s+|actually\s+)?({'|'.join(ROLE_VERBS)})\s+"
-    r"(?:it|this|that|the\s+(?:film|movie)|this\s+(?:film|movie){subject})\s*\??\s*$"
-)
-
-
-def role_question(question: str, subject: str) -> str | None:
-    """ "who shot it?" as the role question it is ("Who was the cinematographer of Anora?").
-
-    >>> role_question("who filmed it", "Anora")
-    'Who was the cinematographer of Anora?'
-    >>> role_question("who directed vampyros lesbos", "Anora") is None
-    True
-    >>> role_question("who filmed anora", "Anora")
-    'Who was the cinematographer of Anora?'
-    """
-    named = rf"|{re.escape(subject)}" if subject else ""
-    m = re.match(_ROLE_VERB.replace("{subject}", named), question, re.I)
-    if m is None:
-        return None
-    of = f" of {subject}" if subject else ""
-    return f"Who was the {ROLE_VERBS[m.group(1).lower()]}{of}?"
-
-
-def synopsis_question(question: str, subject: str, names: Mapping[str, str]) -> str | None:
-    """ "what is the movie about", "whats the plot": the one question all of them are, so
-    each phrasing gets the same summary of the film the articles are about (``subject``).
-    None for another work's ("the plot of Tangerine").
-
-    >>> synopsis_question("what is the movie about", "Anora", {"anora": "Anora"})
-    'What is it about?'
-    >>> synopsis_question("whats the plot of tangerine", "Anora", {"tangerine": "Tangerine"}) is None
-    True
-    """
-    if not subject or not intent(question).synopsis:
-        return None
-    if set(_names_in(question, names)) - {subject}:
-        return None
-    return "What is it about?"  # searched with the subject added (``refers_to_subject``)
-
-
-def refers_to_subject(question: str, names: Mapping[str, str]) -> bool:
-    """Does the question speak of "it" / "the film" and name nothing else?
-
-    >>> refers_to_subject("whats it about", {}), refers_to_subject("who plays toros", {})
-    (True, False)
-    """
-    return bool(_GENERIC.search(question)) and not _names_in(question, names)
-
-
 def _referent(
     turns: Sequence[Turn], names: Mapping[str, str], subject: str = "", depth: int = 0
 ) -> str:
@@ -444,7 +373,7 @@ def _referent(
 
 def _named_besides(text: str, names: Mapping[str, str], subject: str) -> list[str]:
     """The corpus names ``text`` mentions, the film the articles are about aside."""
-    return [n for n in _names_in(text, names) if n.lower() != subject.lower()]
+    return [n for n in names_in(text, names) if n.lower() != subject.lower()]
 
 
 def _substitute(question: str, name: str) -> str:

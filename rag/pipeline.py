@@ -34,17 +34,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from rag.conversation import (
-    MAX_CONTEXT_TURNS,
-    MAX_TURNS,
-    corpus_names,
-    corpus_subject,
-    is_follow_up,
-    refers_to_subject,
-    resolve,
-    role_question,
-    synopsis_question,
-)
+from rag.canonical import corpus_subject, refers_to_subject, role_question, synopsis_question
+from rag.conversation import MAX_CONTEXT_TURNS, MAX_TURNS, corpus_names, is_follow_up, resolve
 from rag.embedding import Embedder, get_embedder
 from rag.generators.base import Generator, Resources, make_generator
 from rag.index import LoadedIndex, ensure_index

@@ -7,7 +7,8 @@ import random
 
 import pytest
 
-from rag.conversation import is_follow_up, resolve, role_question
+from rag.canonical import role_question
+from rag.conversation import is_follow_up, resolve
 from rag.schema import Turn
 from tests.conftest import GOLD
 

@@ -160,11 +160,13 @@ def test_follow_up_query_carries_the_history_and_finds_the_passage(pipeline):
 def test_the_conversation_doctests_hold():
     import doctest
 
+    import rag.canonical
     import rag.conversation
     import rag.text
     import rag.thesaurus
 
     assert doctest.testmod(rag.conversation).failed == 0
+    assert doctest.testmod(rag.canonical).failed == 0
     assert doctest.testmod(rag.text).failed == 0
     assert doctest.testmod(rag.thesaurus).failed == 0
 

@@ -1,0 +1,89 @@
+"""Questions many phrasings share, asked as one, and the film the articles are about.
+
+``corpus_subject`` reads what the articles are about from their titles ("Anora").
+``role_question`` turns "who shot it?" or "who filmed anora" into the job question it
+is ("Who was the cinematographer of Anora?"); ``synopsis_question`` turns "what is the
+movie about" and "whats the plot" into one question, so every phrasing gets the same
+summary; ``refers_to_subject`` says whether "it" or "the film" in a question can only
+be that film.
+
+What this module does not do: resolve follow-ups (``conversation``) or answer
+(``rag.answerer``).  The pipeline applies these only to a question that stands on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+
+from rag.answerer.intent import intent
+from rag.conversation import names_in
+from rag.lexicon import ROLE_VERBS, STOPWORDS
+
+_GENERIC = re.compile(r"\b(?:it|its|this|the\s+(?:film|movie|story)|this\s+(?:film|movie))\b", re.I)
+
+
+def corpus_subject(titles: Iterable[str]) -> str:
+    """The capitalised word most titles hold: what the articles are about.
+
+    >>> corpus_subject(["Anora – a raw portrayal", "Anora Production Notes", "Peeling Back Anora"])
+    'Anora'
+    """
+    counts: Counter[str] = Counter()
+    for title in titles:
+        counts.update(
+            {w for w in re.findall(r"\b[A-Z][a-z]{2,}\b", title) if w.lower() not in STOPWORDS}
+        )
+    best = counts.most_common(1)
+    return best[0][0] if best and best[0][1] > 1 else ""
+
+
+_ROLE_VERB = (
+    rf"^\s*who\s+(?:was\s+it\s+that\s+|actually\s+)?({'|'.join(ROLE_VERBS)})\s+"
+    r"(?:it|this|that|the\s+(?:film|movie)|this\s+(?:film|movie){subject})\s*\??\s*$"
+)
+
+
+def role_question(question: str, subject: str) -> str | None:
+    """ "who shot it?" as the role question it is ("Who was the cinematographer of Anora?").
+
+    >>> role_question("who filmed it", "Anora")
+    'Who was the cinematographer of Anora?'
+    >>> role_question("who directed vampyros lesbos", "Anora") is None
+    True
+    >>> role_question("who filmed anora", "Anora")
+    'Who was the cinematographer of Anora?'
+    """
+    named = rf"|{re.escape(subject)}" if subject else ""
+    m = re.match(_ROLE_VERB.replace("{subject}", named), question, re.I)
+    if m is None:
+        return None
+    of = f" of {subject}" if subject else ""
+    return f"Who was the {ROLE_VERBS[m.group(1).lower()]}{of}?"
+
+
+def synopsis_question(question: str, subject: str, names: Mapping[str, str]) -> str | None:
+    """ "what is the movie about", "whats the plot": the one question all of them are, so
+    each phrasing gets the same summary of the film the articles are about (``subject``).
+    None for another work's ("the plot of Tangerine").
+
+    >>> synopsis_question("what is the movie about", "Anora", {"anora": "Anora"})
+    'What is it about?'
+    >>> synopsis_question("whats the plot of tangerine", "Anora", {"tangerine": "Tangerine"}) is None
+    True
+    """
+    if not subject or not intent(question).synopsis:
+        return None
+    if set(names_in(question, names)) - {subject}:
+        return None
+    return "What is it about?"  # searched with the subject added (``refers_to_subject``)
+
+
+def refers_to_subject(question: str, names: Mapping[str, str]) -> bool:
+    """Does the question speak of "it" / "the film" and name nothing else?
+
+    >>> refers_to_subject("whats it about", {}), refers_to_subject("who plays toros", {})
+    (True, False)
+    """
+    return bool(_GENERIC.search(question)) and not names_in(question, names)
