@@ -78,6 +78,8 @@ from rag.verify_facts import (
     unstated,
     wordpieces,
 )
+from rag.verify_pieces import pair_cosines, put_in, static_matrix
+from rag.verify_slots import interchangeable, reversed_prefix, substitutions, swapped_names
 from rag.verify_names import (
     _NUMBER,
     COPIED_MIN_WORDS,
@@ -175,6 +177,8 @@ class Support:
     misquotation: tuple[str, ...] = ()  # quoted text the passage does not say word for word
     unstated: tuple[str, ...] = ()  # content words the passage has neither as such nor in meaning
     misattributed: tuple[str, ...] = ()  # a relative clause's words the passage says of another
+    swapped: tuple[str, ...] = ()  # names put in a slot the passage fills with another name
+    substituted: tuple[str, ...] = ()  # words put where the passage has a non-synonym
 
     @property
     def failed(self) -> tuple[str, ...]:
@@ -191,6 +195,8 @@ class Support:
             "quotation": bool(self.misquotation),
             "unstated": bool(self.unstated),
             "attribution": bool(self.misattributed),
+            "swapped": bool(self.swapped),
+            "slot": bool(self.substituted),
         }
         return tuple(name for name, broken in rules.items() if broken)
 
@@ -361,11 +367,60 @@ class Verifier:
             misquoted(claim, texts),
             tuple(miscounted(claim, texts)),
             tuple(moved(claim, texts)),
-            polarity_flipped(claim, near or [best.text]),
+            polarity_flipped(claim, near or [best.text]) or bool(reversed_prefix(claim, texts)),
             tuple(misquotation(claim, texts)),
             self._unstated(claim, sentences, pieces, set(_words(question))),
             tuple(misattributed(claim, texts, set(_words(question)))),
+            tuple(swapped_names(claim, texts, self._aliases(chunks))),
+            self._substituted(claim, sentences, pieces, set(_words(question))),
         )
+
+    def _aliases(self, chunks: Sequence[Chunk]) -> list[tuple[str, ...]]:
+        """The cited articles' multi-word names ("sean baker"): one referent for the slots."""
+        return [n for c in chunks for n in self._article_names.get(c.source, ())]
+
+    @functools.cached_property
+    def _article_names(self) -> dict[str, tuple[tuple[str, ...], ...]]:
+        parts: dict[str, set[tuple[str, ...]]] = {}
+        for sentence in self.index.sentences:
+            found = {_words(n) for n in _names(sentence.text) if len(_words(n)) > 1}
+            parts.setdefault(sentence.source, set()).update(found)
+        return {source: tuple(sorted(names)) for source, names in parts.items()}
+
+    @functools.cached_property
+    def _static(self) -> np.ndarray | None:
+        return static_matrix(self.embedder)
+
+    def _substituted(
+        self,
+        claim: str,
+        sentences: Sequence[Sentence],
+        pieces: TokenVectors | None,
+        asked: Collection[str] = (),
+    ) -> tuple[str, ...]:
+        """Claim words standing where the passage has another word, that context does not
+        pull together with it (``verify_slots.interchangeable``); the asker's words are given."""
+        subs = [s for s in substitutions(claim, [t.text for t in sentences]) if s.claimed not in asked]
+        if pieces is None or self._static is None or not subs:
+            return ()
+        texts = [put_in(sentences[s.sentence].text, s.stated, s.claimed) for s in subs]
+        _, variants = self.embedder.embed_with_tokens(texts)
+        out = []
+        stored = self.index.tokens
+        for sub, variant in zip(subs, variants, strict=True):
+            sid = sentences[sub.sentence].id
+            lo, hi = int(stored.offsets[sid]), int(stored.offsets[sid + 1])
+            cosines = pair_cosines(
+                sub.claimed,
+                (variant.ids, variant.vectors),
+                sub.stated,
+                (stored.ids[lo:hi], stored.vectors[lo:hi]),
+                self._vocab,
+                self._static,
+            )
+            if cosines is not None and not interchangeable(*cosines):
+                out.append(f"{sub.claimed} / {sub.stated}")
+        return tuple(dict.fromkeys(out))
 
     def _unstated(
         self,
