@@ -87,3 +87,13 @@ def pair_cosines(
     if state_a is None or state_b is None:
         return None
     return float(state_a @ state_b), static_cosine(matrix, run_a, run_b)
+
+
+def static_vector(matrix: np.ndarray, vocab: dict[str, int], word: str) -> np.ndarray | None:
+    """A word's unit vector out of context (its pieces' input vectors summed), or None.
+
+    >>> static_vector(np.array([[3.0, 4.0], [0.0, 1.0]]), {"he": 0, "##y": 1}, "hey")
+    array([0.5144958, 0.8574929])
+    """
+    run = wordpieces(word, vocab)
+    return _unit(matrix[run].sum(axis=0)) if run else None

@@ -25,11 +25,13 @@ index (``rag.verify``), numbers (``rag.verify_facts``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
+from rag.claimwords import DETERMINERS, DO_AUXILIARIES
 from rag.verify_facts import _BOUNDARY, _CLAUSE_WORDS, _has, tokens
-from rag.verify_names import _NAME_RUN, _terms, _words
+from rag.verify_names import _NAME_RUN, _fold, _terms, _words
 
 # in context, a synonym's distance to the passage word shrinks to at most this share of
 # their distance out of context (static input vectors).  Set on 55 word pairs written for
@@ -96,6 +98,8 @@ def slot_names(text: str) -> list[tuple[str, ...]]:
     """
     out = []
     for match in _NAME_RUN.finditer(text):
+        if match.start() and text[match.start() - 1].isalnum():
+            continue  # inside a word: "iPhone"
         run = match.group(0).split()
         if not text[: match.start()].strip(" \"“‘'("):
             run.pop(0)
@@ -278,3 +282,53 @@ def reversed_prefix(claim: str, sentences: Sequence[str]) -> list[str]:
                         pair = f"{word} / {bare}" if mine is claim_words else f"{bare} / {word}"
                         out.append(pair)
     return out
+
+
+def question_predicates(question: str) -> list[str]:
+    """The words a do-support question may ask as its verb ("When did Anora come out?" ->
+    "come"): after "do/does/did", every content word that is no name, does not follow a
+    determiner or a possessive (those are the subject's nouns) and is no -ing/-ed form.
+
+    >>> question_predicates("At which festival did Baker's iPhone-shot film premiere?")
+    ['shot', 'film', 'premiere']
+    >>> question_predicates("When did the film's director begin production?")
+    ['begin', 'production']
+    >>> question_predicates("Who plays Ani?")
+    []
+    """
+    ws = list(_words(question))
+    names = {w for name in slot_names(question) for w in name}
+    possessed = set(re.findall(r"'s\s+([a-z0-9]+)", _fold(question)))
+    aux = next((i for i, w in enumerate(ws) if w in DO_AUXILIARIES), -1)
+    if aux < 0:
+        return []
+    out = []
+    for i in range(aux + 1, len(ws)):
+        word, before = ws[i], ws[i - 1]
+        if word in names or before in DETERMINERS or not _terms(word):
+            continue
+        if word.endswith(("ing", "ed")) or word in possessed:
+            continue
+        out.append(word)
+    return out
+
+
+def displaces(claim: str, sentences: Sequence[str], word: str) -> bool:
+    """Does the claim's verb ``word`` follow the word the passage has before another verb
+    (same anchor, not a name, same words between)?  A verb's subject stands before it;
+    what follows a verb follows many other words too ("kept the sofa", "like the sofa").
+
+    >>> displaces("Anora came out in 2023.", ["Anora began production in 2023."], "came")
+    True
+    >>> displaces("Baker keeps them there.", ["Anora began production in 2023."], "keeps")
+    False
+    """
+    stem = _stem(word)
+    passage = [p for p in slots(sentences) if not p.filler.startswith(NAME)]
+    for slot in slots([claim]):
+        if slot.word != word:
+            continue
+        keys = {k for k in slot.keys if not k[0].startswith(NAME) and not k[1]}
+        if any(keys & p.keys and not _has(stem, [p.filler]) for p in passage):
+            return True
+    return False
