@@ -66,6 +66,7 @@ from rag.verify_facts import (
     Quantity,
     _find,
     _segments,
+    denied_restated,
     misattributed,
     miscounted,
     misquotation,
@@ -381,7 +382,9 @@ class Verifier:
             misquoted(claim, texts),
             tuple(miscounted(claim, texts)),
             tuple(moved(claim, texts)),
-            polarity_flipped(claim, near or [best.text]) or bool(reversed_prefix(claim, texts)),
+            polarity_flipped(claim, near or [best.text])
+            or bool(reversed_prefix(claim, texts))
+            or bool(denied_restated(claim, near or [best.text])),
             tuple(misquotation(claim, texts)),
             self._unstated(claim, sentences, pieces, set(_words(question))),
             tuple(misattributed(claim, texts, set(_words(question)))),

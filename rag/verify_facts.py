@@ -10,7 +10,8 @@ cites; each is a pure function of text (the closed-class words come from
 - ``misattributed``: a relative clause ("..., who also directed the film") saying of
   one name what the passage says of another;
 - ``polarity_flipped``: the claim denies what the passage states, or states what it
-  denies;
+  denies; ``denied_restated``: a claim clause stating what a passage negation denies
+  further along its clause ("no interest in television or franchise movies");
 - ``misquotation``: quoted text (4+ words) the passage does not say word for word;
 - ``unstated``: content words the passage lacks by stem; ``wordpieces`` gives the
   word-piece ids the verifier needs to look for them as paraphrases.
@@ -323,6 +324,62 @@ def polarity_flipped(claim: str, sentences: Sequence[str]) -> bool:
         if _has(passage[0], claim_terms) and not any(_has(passage[0], d) for d in claimed):
             return True
     return False
+
+
+def _scopes(text: str) -> tuple[list[set[str]], set[str]]:
+    """For each negation of ``text``, the stems it denies through "or"/"nor" (a negation
+    distributes over the alternatives it joins: "no interest in television or franchise
+    movies" denies the movies as well), and the stems said outside any negation."""
+    toks = tokens(text.replace("n’t", " not").replace("n't", " not"))
+    denied: list[set[str]] = []
+    free: set[str] = set()
+    current: set[str] | None = None  # inside a negation's clause
+    joined = False  # past an "or" / "nor" of that clause
+    for at, token in enumerate(toks):
+        if token in _BOUNDARY or token in _CLAUSE_WORDS:
+            current, joined = None, False
+        elif token in NEGATIONS or token == "without":
+            after = _following(toks, at, 1)
+            if not (after and after[0] in NEGATION_IDIOMS):
+                current, joined = set(), False
+                denied.append(current)
+        elif token in ("or", "nor") and current is not None:
+            joined = True
+        elif _is_word(token):
+            stems = set(_content([token])) - NEGATIONS
+            if current is None:
+                free |= stems
+            elif joined:
+                current |= stems
+    return [d for d in denied if d], free
+
+
+def denied_restated(claim: str, sentences: Sequence[str]) -> list[str]:
+    """Words a passage negation denies through "or"/"nor" that a claim clause with no
+    negation of its own states.
+
+    >>> denied_restated("He hates TV, but he is making a franchise movie.",
+    ...                 ["He has no interest in television or franchise movies."])
+    ['franchis', 'movi']
+    >>> denied_restated("He has no interest in TV or franchise films.",
+    ...                 ["He has no interest in television or franchise movies."])
+    []
+    """
+    denied: set[str] = set()
+    said: set[str] = set()
+    for sentence in sentences:
+        scopes, free = _scopes(sentence)
+        denied.update(*scopes)
+        said |= free
+    out = []
+    for segment in _segments(claim):
+        text = " ".join(segment)
+        if negated_terms(text):
+            continue
+        for stem in _content(segment):
+            if stem in denied and not _has(stem, said) and stem not in out:
+                out.append(stem)
+    return out
 
 
 QUOTE_MIN_WORDS = 4  # shorter quoted text is a title ("Contempt"), not a quotation

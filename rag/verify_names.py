@@ -74,7 +74,8 @@ def _names(text: str) -> tuple[str, ...]:
 
 
 def focused(claim_terms: set[str], question_terms: set[str], sentences: Sequence[str]) -> bool:
-    """Are the claim's answer words stated together, next to a question word it repeats?
+    """Are the claim's answer words stated together, next to a question word it repeats
+    (in that sentence or the one before it)?
 
     >>> focused({"director", "photographi", "sean", "baker"}, {"director", "photographi"},
     ...         ["He hired his director of photography, Drew Daniels.", "Baker was glad."])
@@ -84,10 +85,14 @@ def focused(claim_terms: set[str], question_terms: set[str], sentences: Sequence
     asked = claim_terms & question_terms
     if not answer:  # it only restates the question ("Baker did not make a film about ...")
         return False
+    previous: set[str] = set()
     for sentence in sentences:
         found = set(_terms(sentence))
-        if 2 * len(answer & found) >= len(answer) and (not asked or asked & found):
+        # a sentence goes on from the one before it ("Baker ... It won the Palme d'Or"):
+        # the question word the claim repeats may stand there
+        if 2 * len(answer & found) >= len(answer) and (not asked or asked & (found | previous)):
             return True
+        previous = found
     return False
 
 
