@@ -64,9 +64,7 @@ from rag.verify_facts import (
     NEGATED_WINDOW,
     QUOTE_MIN_WORDS,
     Quantity,
-    _find,
     _segments,
-    denied_restated,
     misattributed,
     miscounted,
     misquotation,
@@ -77,16 +75,6 @@ from rag.verify_facts import (
     same_term,
     tokens,
     unstated,
-    wordpieces,
-)
-from rag.verify_pieces import pair_cosines, put_in, static_matrix, static_vector
-from rag.verify_slots import (
-    displaces,
-    interchangeable,
-    question_predicates,
-    reversed_prefix,
-    substitutions,
-    swapped_names,
 )
 from rag.verify_names import (
     _NUMBER,
@@ -102,6 +90,8 @@ from rag.verify_names import (
     names_in,
     stated_together,
 )
+from rag.verify_pieces import WordJudge
+from rag.verify_slots import denied_restated, reversed_prefix, swapped_names
 
 if TYPE_CHECKING:
     from rag.embedding import Embedder
@@ -148,10 +138,6 @@ RELEVANCE_MIN = 0.25
 # half of eval/claims.jsonl, see docs/verifier.md.
 PARAPHRASE_MIN = 0.5
 PARAPHRASE_LOOSE = 0.3
-# Two words are forms of one verb when their static piece vectors (out of context) have at
-# least this cosine: came/come 0.74, sent/send 0.75, saw/see 0.48, began/begin 0.58, against
-# came/began 0.30 (12 irregular verbs measured by hand, not on the claim set).
-FORM_MIN = 0.45
 
 
 _MARKER_GROUP = r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]"
@@ -281,7 +267,6 @@ class Verifier:
     def __init__(self, embedder: Embedder, index: LoadedIndex) -> None:
         self.embedder = embedder
         self.index = index
-        self._forms: dict[str, np.ndarray | None] = {}
 
     @functools.cached_property
     def _articles(self) -> dict[str, str]:
@@ -299,18 +284,6 @@ class Verifier:
             if tokenizer is not None and hasattr(tokenizer, "get_vocab"):
                 return dict(tokenizer.get_vocab())
         return {}
-
-    def paraphrased(self, word: str, pieces: TokenVectors, sentence_ids: Sequence[int]) -> float:
-        """How well the passage states ``word`` of the claim in other words: the mean, over
-        the word's pieces (their states in the claim), of the best cosine with a piece of
-        the passage's sentences.  0 when the word's pieces cannot be found."""
-        run = wordpieces(word, self._vocab)
-        at = _find(pieces.ids, run) if run else -1
-        if at < 0:
-            return 0.0
-        piece = TokenVectors(pieces.ids[at : at + len(run)], pieces.vectors[at : at + len(run)])
-        best = self.index.tokens.best_matches(piece, sentence_ids)  # (sentences, pieces)
-        return float(best.max(axis=0).mean()) if best.size else 0.0
 
     def support(
         self,
@@ -388,88 +361,16 @@ class Verifier:
             tuple(misquotation(claim, texts)),
             self._unstated(claim, sentences, pieces, set(_words(question))),
             tuple(misattributed(claim, texts, set(_words(question)))),
-            tuple(swapped_names(claim, texts, self._aliases(chunks))),
-            self._substituted(claim, sentences, pieces, set(_words(question))),
-            self._presumed(claim, texts, question),
+            tuple(swapped_names(claim, texts, self._judge.aliases(chunks))),
+            self._judge.substituted(claim, sentences, set(_words(question)))
+            if pieces is not None
+            else (),
+            self._judge.presumed(claim, texts, question),
         )
 
-    def _form(self, word: str) -> np.ndarray | None:
-        if self._static is None:
-            return None
-        if word not in self._forms:
-            self._forms[word] = static_vector(self._static, self._vocab, word)
-        return self._forms[word]
-
-    def _presumed(self, claim: str, texts: Sequence[str], question: str) -> tuple[str, ...]:
-        """Claim words the passage lacks that repeat (in any form: "came" for "come") a verb
-        the question asks with and the passage does not state in any form either."""
-        lacking = unstated(claim, texts)
-        asked = question_predicates(question)
-        if not lacking or not asked:
-            return ()
-
-        def forms(a: str, b: str) -> bool:
-            if same_term(_terms(a)[0], _terms(b)[0]):
-                return True
-            va, vb = self._form(a), self._form(b)
-            return va is not None and vb is not None and float(va @ vb) >= FORM_MIN
-
-        echoed = [w for w in lacking if any(forms(w, p) for p in asked)]
-        if not echoed:
-            return ()
-        said = {w for t in texts for w in _words(t) if _terms(w)}
-        open_ = [p for p in asked if not any(forms(p, w) for w in said)]
-        # and it stands where the passage has another verb ("Anora came out" / "Anora began")
-        return tuple(
-            w for w in echoed if any(forms(w, p) for p in open_) and displaces(claim, texts, w)
-        )
-
-    def _aliases(self, chunks: Sequence[Chunk]) -> list[tuple[str, ...]]:
-        """The cited articles' multi-word names ("sean baker"): one referent for the slots."""
-        return [n for c in chunks for n in self._article_names.get(c.source, ())]
-
     @functools.cached_property
-    def _article_names(self) -> dict[str, tuple[tuple[str, ...], ...]]:
-        parts: dict[str, set[tuple[str, ...]]] = {}
-        for sentence in self.index.sentences:
-            found = {_words(n) for n in _names(sentence.text) if len(_words(n)) > 1}
-            parts.setdefault(sentence.source, set()).update(found)
-        return {source: tuple(sorted(names)) for source, names in parts.items()}
-
-    @functools.cached_property
-    def _static(self) -> np.ndarray | None:
-        return static_matrix(self.embedder)
-
-    def _substituted(
-        self,
-        claim: str,
-        sentences: Sequence[Sentence],
-        pieces: TokenVectors | None,
-        asked: Collection[str] = (),
-    ) -> tuple[str, ...]:
-        """Claim words standing where the passage has another word, that context does not
-        pull together with it (``verify_slots.interchangeable``); the asker's words are given."""
-        subs = [s for s in substitutions(claim, [t.text for t in sentences]) if s.claimed not in asked]
-        if pieces is None or self._static is None or not subs:
-            return ()
-        texts = [put_in(sentences[s.sentence].text, s.stated, s.claimed) for s in subs]
-        _, variants = self.embedder.embed_with_tokens(texts)
-        out = []
-        stored = self.index.tokens
-        for sub, variant in zip(subs, variants, strict=True):
-            sid = sentences[sub.sentence].id
-            lo, hi = int(stored.offsets[sid]), int(stored.offsets[sid + 1])
-            cosines = pair_cosines(
-                sub.claimed,
-                (variant.ids, variant.vectors),
-                sub.stated,
-                (stored.ids[lo:hi], stored.vectors[lo:hi]),
-                self._vocab,
-                self._static,
-            )
-            if cosines is not None and not interchangeable(*cosines):
-                out.append(f"{sub.claimed} / {sub.stated}")
-        return tuple(dict.fromkeys(out))
+    def _judge(self) -> WordJudge:
+        return WordJudge(self.embedder, self.index, self._vocab)
 
     def _unstated(
         self,
@@ -488,7 +389,9 @@ class Verifier:
         if pieces is None or not lacking:
             return tuple(lacking)
         ids = [s.id for s in sentences]
-        scored = sorted(((self.paraphrased(w, pieces, ids), w) for w in lacking), reverse=True)
+        scored = sorted(
+            ((self._judge.paraphrased(w, pieces, ids), w) for w in lacking), reverse=True
+        )
         weak = [(score, w) for score, w in scored if score < PARAPHRASE_MIN]
         if len(weak) == 1 and weak[0][0] >= PARAPHRASE_LOOSE:
             # the loose one must lean on a stated word of its own clause: a clause made of

@@ -10,8 +10,7 @@ cites; each is a pure function of text (the closed-class words come from
 - ``misattributed``: a relative clause ("..., who also directed the film") saying of
   one name what the passage says of another;
 - ``polarity_flipped``: the claim denies what the passage states, or states what it
-  denies; ``denied_restated``: a claim clause stating what a passage negation denies
-  further along its clause ("no interest in television or franchise movies");
+  denies;
 - ``misquotation``: quoted text (4+ words) the passage does not say word for word;
 - ``unstated``: content words the passage lacks by stem; ``wordpieces`` gives the
   word-piece ids the verifier needs to look for them as paraphrases.
@@ -107,6 +106,8 @@ def quantities(text: str, after: int = COUNT_AFTER_CLAIM) -> list[Quantity]:
 
     >>> [(q.value, q.counted) for q in quantities("Ten of its thirty-seven days, 35mm in 2023.")]
     [(10, ()), (37, ('day',)), (35, ('mm',)), (2023, ())]
+    >>> [q.counted for q in quantities("It took 37 shooting days.")]
+    [('shoot', 'day')]
     """
     toks = tokens(text)
     out = []
@@ -130,7 +131,13 @@ def quantities(text: str, after: int = COUNT_AFTER_CLAIM) -> list[Quantity]:
             continue
         counted = _content(unit + _following(toks, max(at, skip), after - len(unit)))
         out.append(
-            Quantity(value, at, tuple(counted[:1] if after <= COUNT_AFTER_CLAIM else counted))
+            # a claim's number counts the next content word, and the one after it when that
+            # is a modifier ("37 shooting days"); a unit glued on ("35mm") is the counted word
+            Quantity(
+                value,
+                at,
+                tuple(counted[: 1 if unit else 2] if after <= COUNT_AFTER_CLAIM else counted),
+            )
         )
     return out
 
@@ -159,8 +166,11 @@ def miscounted(claim: str, sentences: Sequence[str]) -> list[str]:
     ['37 week']
     >>> miscounted("It shot for 37 days.", ["It shot for thirty-seven days."])
     []
+    >>> miscounted("Ten of its 37 shooting weeks.", ["Ten of its 37 shooting days."])
+    ['37 shoot week']
     """
     found = [q for s in sentences for q in quantities(_titles_out(s), COUNT_AFTER_PASSAGE)]
+    named = {t for name in _names(claim) for t in _terms(name)}
     out = []
     for q in quantities(_titles_out(claim)):
         same = [p for p in found if p.value == q.value]
@@ -170,6 +180,14 @@ def miscounted(claim: str, sentences: Sequence[str]) -> list[str]:
             continue  # a year counts nothing: "the 2019 film" is "(2019)"
         elif q.counted and not any(_has(q.counted[0], p.counted) for p in same):
             out.append(f"{q.value} {q.counted[0]}")
+        elif (
+            len(q.counted) > 1
+            and q.counted[1] not in named
+            and not any(all(_has(c, p.counted) for c in q.counted) for p in same)
+        ):
+            # the second word is the counted noun when the first modifies it ("37 shooting
+            # weeks"): it too must be among the words after that number in the passage
+            out.append(f"{q.value} {' '.join(q.counted)}")
     return out
 
 
@@ -324,62 +342,6 @@ def polarity_flipped(claim: str, sentences: Sequence[str]) -> bool:
         if _has(passage[0], claim_terms) and not any(_has(passage[0], d) for d in claimed):
             return True
     return False
-
-
-def _scopes(text: str) -> tuple[list[set[str]], set[str]]:
-    """For each negation of ``text``, the stems it denies through "or"/"nor" (a negation
-    distributes over the alternatives it joins: "no interest in television or franchise
-    movies" denies the movies as well), and the stems said outside any negation."""
-    toks = tokens(text.replace("n’t", " not").replace("n't", " not"))
-    denied: list[set[str]] = []
-    free: set[str] = set()
-    current: set[str] | None = None  # inside a negation's clause
-    joined = False  # past an "or" / "nor" of that clause
-    for at, token in enumerate(toks):
-        if token in _BOUNDARY or token in _CLAUSE_WORDS:
-            current, joined = None, False
-        elif token in NEGATIONS or token == "without":
-            after = _following(toks, at, 1)
-            if not (after and after[0] in NEGATION_IDIOMS):
-                current, joined = set(), False
-                denied.append(current)
-        elif token in ("or", "nor") and current is not None:
-            joined = True
-        elif _is_word(token):
-            stems = set(_content([token])) - NEGATIONS
-            if current is None:
-                free |= stems
-            elif joined:
-                current |= stems
-    return [d for d in denied if d], free
-
-
-def denied_restated(claim: str, sentences: Sequence[str]) -> list[str]:
-    """Words a passage negation denies through "or"/"nor" that a claim clause with no
-    negation of its own states.
-
-    >>> denied_restated("He hates TV, but he is making a franchise movie.",
-    ...                 ["He has no interest in television or franchise movies."])
-    ['franchis', 'movi']
-    >>> denied_restated("He has no interest in TV or franchise films.",
-    ...                 ["He has no interest in television or franchise movies."])
-    []
-    """
-    denied: set[str] = set()
-    said: set[str] = set()
-    for sentence in sentences:
-        scopes, free = _scopes(sentence)
-        denied.update(*scopes)
-        said |= free
-    out = []
-    for segment in _segments(claim):
-        text = " ".join(segment)
-        if negated_terms(text):
-            continue
-        for stem in _content(segment):
-            if stem in denied and not _has(stem, said) and stem not in out:
-                out.append(stem)
-    return out
 
 
 QUOTE_MIN_WORDS = 4  # shorter quoted text is a title ("Contempt"), not a quotation

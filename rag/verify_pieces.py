@@ -13,13 +13,31 @@ or call the embedder (``rag.verify`` does, for the ``put_in`` sentences).
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rag.verify_facts import _find, wordpieces
+from rag.schema import TokenVectors
+from rag.verify_facts import _find, same_term, unstated, wordpieces
+from rag.verify_names import _names, _terms, _words
+from rag.verify_slots import (
+    displaces,
+    interchangeable,
+    question_predicates,
+    substitutions,
+)
+
+if TYPE_CHECKING:
+    from rag.index import LoadedIndex
+    from rag.schema import Chunk, Sentence
+
+# Two words are forms of one verb when their static piece vectors (out of context) have at
+# least this cosine: came/come 0.74, sent/send 0.75, saw/see 0.48, began/begin 0.58, against
+# came/began 0.30 (12 irregular verbs measured by hand, not on the claim set).
+FORM_MIN = 0.45
 
 
 def static_matrix(embedder: Any) -> np.ndarray | None:
@@ -97,3 +115,106 @@ def static_vector(matrix: np.ndarray, vocab: dict[str, int], word: str) -> np.nd
     """
     run = wordpieces(word, vocab)
     return _unit(matrix[run].sum(axis=0)) if run else None
+
+
+class WordJudge:
+    """The verifier's word-level judgments that need the embedder or the whole index:
+    substituted words (one extra forward pass for the sentences with the claim's word put
+    in), verbs echoed from the question, and the articles' names (for aliases)."""
+
+    def __init__(self, embedder: Any, index: LoadedIndex, vocab: dict[str, int]) -> None:
+        self.embedder = embedder
+        self.index = index
+        self._vocab = vocab
+        self._forms: dict[str, np.ndarray | None] = {}
+
+    def paraphrased(self, word: str, pieces: TokenVectors, sentence_ids: Sequence[int]) -> float:
+        """How well the passage states ``word`` of the claim in other words: the mean, over
+        the word's pieces (their states in the claim), of the best cosine with a piece of
+        the passage's sentences.  0 when the word's pieces cannot be found."""
+        run = wordpieces(word, self._vocab)
+        at = _find(pieces.ids, run) if run else -1
+        if at < 0:
+            return 0.0
+        piece = TokenVectors(pieces.ids[at : at + len(run)], pieces.vectors[at : at + len(run)])
+        best = self.index.tokens.best_matches(piece, sentence_ids)  # (sentences, pieces)
+        return float(best.max(axis=0).mean()) if best.size else 0.0
+
+    def form(self, word: str) -> np.ndarray | None:
+        if self._static is None:
+            return None
+        if word not in self._forms:
+            self._forms[word] = static_vector(self._static, self._vocab, word)
+        return self._forms[word]
+
+    def presumed(self, claim: str, texts: Sequence[str], question: str) -> tuple[str, ...]:
+        """Claim words the passage lacks that repeat (in any form: "came" for "come") a verb
+        the question asks with and the passage does not state in any form either."""
+        lacking = unstated(claim, texts)
+        asked = question_predicates(question)
+        if not lacking or not asked:
+            return ()
+
+        def forms(a: str, b: str) -> bool:
+            if same_term(_terms(a)[0], _terms(b)[0]):
+                return True
+            va, vb = self.form(a), self.form(b)
+            return va is not None and vb is not None and float(va @ vb) >= FORM_MIN
+
+        echoed = [w for w in lacking if any(forms(w, p) for p in asked)]
+        if not echoed:
+            return ()
+        said = {w for t in texts for w in _words(t) if _terms(w)}
+        open_ = [p for p in asked if not any(forms(p, w) for w in said)]
+        # and it stands where the passage has another verb ("Anora came out" / "Anora began")
+        return tuple(
+            w for w in echoed if any(forms(w, p) for p in open_) and displaces(claim, texts, w)
+        )
+
+    def aliases(self, chunks: Sequence[Chunk]) -> list[tuple[str, ...]]:
+        """The cited articles' multi-word names ("sean baker"): one referent for the slots."""
+        return [n for c in chunks for n in self._article_names.get(c.source, ())]
+
+    @functools.cached_property
+    def _article_names(self) -> dict[str, tuple[tuple[str, ...], ...]]:
+        parts: dict[str, set[tuple[str, ...]]] = {}
+        for sentence in self.index.sentences:
+            found = {_words(n) for n in _names(sentence.text) if len(_words(n)) > 1}
+            parts.setdefault(sentence.source, set()).update(found)
+        return {source: tuple(sorted(names)) for source, names in parts.items()}
+
+    @functools.cached_property
+    def _static(self) -> np.ndarray | None:
+        return static_matrix(self.embedder)
+
+    def substituted(
+        self,
+        claim: str,
+        sentences: Sequence[Sentence],
+        asked: Collection[str] = (),
+    ) -> tuple[str, ...]:
+        """Claim words standing where the passage has another word, that context does not
+        pull together with it (``verify_slots.interchangeable``); the asker's words are given."""
+        subs = [
+            s for s in substitutions(claim, [t.text for t in sentences]) if s.claimed not in asked
+        ]
+        if self._static is None or not subs:
+            return ()
+        texts = [put_in(sentences[s.sentence].text, s.stated, s.claimed) for s in subs]
+        _, variants = self.embedder.embed_with_tokens(texts)
+        out = []
+        stored = self.index.tokens
+        for sub, variant in zip(subs, variants, strict=True):
+            sid = sentences[sub.sentence].id
+            lo, hi = int(stored.offsets[sid]), int(stored.offsets[sid + 1])
+            cosines = pair_cosines(
+                sub.claimed,
+                (variant.ids, variant.vectors),
+                sub.stated,
+                (stored.ids[lo:hi], stored.vectors[lo:hi]),
+                self._vocab,
+                self._static,
+            )
+            if cosines is not None and not interchangeable(*cosines):
+                out.append(f"{sub.claimed} / {sub.stated}")
+        return tuple(dict.fromkeys(out))

@@ -16,7 +16,12 @@ slot the passage also has, with another word, has substituted that word:
   paraphrase is decided by ``interchangeable`` (the verifier feeds it the embedder's
   contextual and static piece vectors): synonyms are pulled together by context far
   more than words that merely fill the same slot (antonyms, siblings).
-- ``reversed_prefix``: "unlike" where the passage says "like" (a negative prefix).
+- negation by other means: ``reversed_prefix`` ("unlike" where the passage says
+  "like"), ``denied_restated`` (a claim clause stating one of the alternatives a
+  passage negation joins with "or": "no interest in television or franchise movies");
+- ``question_predicates`` and ``displaces``: the verb a do-support question asks with
+  ("When did Anora come out?"), and whether the claim's echo of it stands where the
+  passage has another verb ("Anora came out" / "Anora began production").
 
 Pure functions of text (plus two cosines for ``interchangeable``); names come from
 ``rag.verify_names``.  What this module does not do: embed anything or read the
@@ -29,8 +34,18 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-from rag.claimwords import DETERMINERS, DO_AUXILIARIES
-from rag.verify_facts import _BOUNDARY, _CLAUSE_WORDS, _has, tokens
+from rag.claimwords import DETERMINERS, DO_AUXILIARIES, NEGATION_IDIOMS, NEGATIONS
+from rag.verify_facts import (
+    _BOUNDARY,
+    _CLAUSE_WORDS,
+    _content,
+    _following,
+    _has,
+    _is_word,
+    _segments,
+    negated_terms,
+    tokens,
+)
 from rag.verify_names import _NAME_RUN, _fold, _terms, _words
 
 # in context, a synonym's distance to the passage word shrinks to at most this share of
@@ -197,7 +212,9 @@ def swapped_names(
         if not slot.filler.startswith(NAME):
             continue
         there = [p for p in passage if _fills(slot, p)]
-        if any(_same_name(slot.filler, p.filler, aliases) for p in there if p.filler.startswith(NAME)):
+        if any(
+            _same_name(slot.filler, p.filler, aliases) for p in there if p.filler.startswith(NAME)
+        ):
             continue
         for other in there:
             if other.filler.startswith(NAME):
@@ -277,10 +294,65 @@ def reversed_prefix(claim: str, sentences: Sequence[str]) -> list[str]:
         for word in sorted(mine - theirs):
             for prefix in NEGATIVE_PREFIXES:
                 bare = word[len(prefix) :].lstrip("-")
-                if word.startswith(prefix) and len(bare) >= PREFIX_STEM_MIN and bare in theirs:
-                    if bare not in mine:
-                        pair = f"{word} / {bare}" if mine is claim_words else f"{bare} / {word}"
-                        out.append(pair)
+                stands = len(bare) >= PREFIX_STEM_MIN and bare in theirs and bare not in mine
+                if word.startswith(prefix) and stands:
+                    out.append(f"{word} / {bare}" if mine is claim_words else f"{bare} / {word}")
+    return out
+
+
+def _scopes(text: str) -> tuple[list[set[str]], set[str]]:
+    """For each negation of ``text``, the stems it denies through "or"/"nor" (a negation
+    distributes over the alternatives it joins: "no interest in television or franchise
+    movies" denies the movies as well), and the stems said outside any negation."""
+    toks = tokens(text.replace("n’t", " not").replace("n't", " not"))
+    denied: list[set[str]] = []
+    free: set[str] = set()
+    current: set[str] | None = None  # inside a negation's clause
+    joined = False  # past an "or" / "nor" of that clause
+    for at, token in enumerate(toks):
+        if token in _BOUNDARY or token in _CLAUSE_WORDS:
+            current, joined = None, False
+        elif token in NEGATIONS or token == "without":
+            after = _following(toks, at, 1)
+            if not (after and after[0] in NEGATION_IDIOMS):
+                current, joined = set(), False
+                denied.append(current)
+        elif token in ("or", "nor") and current is not None:
+            joined = True
+        elif _is_word(token):
+            stems = set(_content([token])) - NEGATIONS
+            if current is None:
+                free |= stems
+            elif joined:
+                current |= stems
+    return [d for d in denied if d], free
+
+
+def denied_restated(claim: str, sentences: Sequence[str]) -> list[str]:
+    """Words a passage negation denies through "or"/"nor" that a claim clause with no
+    negation of its own states.
+
+    >>> denied_restated("He hates TV, but he is making a franchise movie.",
+    ...                 ["He has no interest in television or franchise movies."])
+    ['franchis', 'movi']
+    >>> denied_restated("He has no interest in TV or franchise films.",
+    ...                 ["He has no interest in television or franchise movies."])
+    []
+    """
+    denied: set[str] = set()
+    said: set[str] = set()
+    for sentence in sentences:
+        scopes, free = _scopes(sentence)
+        denied.update(*scopes)
+        said |= free
+    out = []
+    for segment in _segments(claim):
+        text = " ".join(segment)
+        if negated_terms(text):
+            continue
+        for stem in _content(segment):
+            if stem in denied and not _has(stem, said) and stem not in out:
+                out.append(stem)
     return out
 
 
