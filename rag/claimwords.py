@@ -62,3 +62,5 @@ DO_AUXILIARIES = frozenset(["do", "does", "did"])
 DETERMINERS = frozenset(
     ["the", "a", "an", "his", "her", "their", "its", "this", "that", "these", "those", "each"]
 )
+# a sentence with one of these as a subject goes on from the sentence before it
+SUBJECT_PRONOUNS = frozenset(["he", "she", "it", "they"])
