@@ -43,8 +43,9 @@ marker 7 points to no source, so the second claim is uncited.
 
 What this module does not do: the rules as text functions (``rag.verify_names``: names,
 focus, together, misquote; ``rag.verify_facts``: numbers, polarity, quotes, unstated
-words; both re-exported here), decide what to do with unsupported sentences or build
-citations (``rag.generators.llm`` does both).
+words; ``rag.verify_slots``: words and names bound to their slot, or-negation, prefixes,
+the question's verb), the judgments that need the embedder (``rag.verify_pieces``), decide
+what to do with unsupported sentences or build citations (``rag.generators.llm``).
 """
 
 from __future__ import annotations
