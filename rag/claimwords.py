@@ -55,3 +55,12 @@ TENS = frozenset(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eig
 UNITS_AFTER_TENS = {"one": 1, **{w: v for w, v in NUMBER_WORDS.items() if v < 10}}
 # a number in this range with no counted word after it is read as a year ("in 2024")
 YEARS = range(1800, 2100)
+
+# do-support: in "When did Anora come out?" the word after the subject is the asked predicate
+DO_AUXILIARIES = frozenset(["do", "does", "did"])
+# words that open a noun phrase: the word after one is a noun, not the question's verb
+DETERMINERS = frozenset(
+    ["the", "a", "an", "his", "her", "their", "its", "this", "that", "these", "those", "each"]
+)
+# a sentence with one of these as a subject goes on from the sentence before it
+SUBJECT_PRONOUNS = frozenset(["he", "she", "it", "they"])

@@ -43,8 +43,9 @@ marker 7 points to no source, so the second claim is uncited.
 
 What this module does not do: the rules as text functions (``rag.verify_names``: names,
 focus, together, misquote; ``rag.verify_facts``: numbers, polarity, quotes, unstated
-words; both re-exported here), decide what to do with unsupported sentences or build
-citations (``rag.generators.llm`` does both).
+words; ``rag.verify_slots``: words and names bound to their slot, or-negation, prefixes,
+the question's verb), the judgments that need the embedder (``rag.verify_pieces``), decide
+what to do with unsupported sentences or build citations (``rag.generators.llm``).
 """
 
 from __future__ import annotations
@@ -64,7 +65,6 @@ from rag.verify_facts import (
     NEGATED_WINDOW,
     QUOTE_MIN_WORDS,
     Quantity,
-    _find,
     _segments,
     misattributed,
     miscounted,
@@ -76,7 +76,6 @@ from rag.verify_facts import (
     same_term,
     tokens,
     unstated,
-    wordpieces,
 )
 from rag.verify_names import (
     _NUMBER,
@@ -92,6 +91,8 @@ from rag.verify_names import (
     names_in,
     stated_together,
 )
+from rag.verify_pieces import WordJudge
+from rag.verify_slots import denied_restated, reversed_prefix, swapped_names
 
 if TYPE_CHECKING:
     from rag.embedding import Embedder
@@ -175,6 +176,9 @@ class Support:
     misquotation: tuple[str, ...] = ()  # quoted text the passage does not say word for word
     unstated: tuple[str, ...] = ()  # content words the passage has neither as such nor in meaning
     misattributed: tuple[str, ...] = ()  # a relative clause's words the passage says of another
+    swapped: tuple[str, ...] = ()  # names put in a slot the passage fills with another name
+    substituted: tuple[str, ...] = ()  # words put where the passage has a non-synonym
+    presumed: tuple[str, ...] = ()  # the question's verb, echoed, that the passage never states
 
     @property
     def failed(self) -> tuple[str, ...]:
@@ -191,6 +195,9 @@ class Support:
             "quotation": bool(self.misquotation),
             "unstated": bool(self.unstated),
             "attribution": bool(self.misattributed),
+            "swapped": bool(self.swapped),
+            "slot": bool(self.substituted),
+            "asked": bool(self.presumed),
         }
         return tuple(name for name, broken in rules.items() if broken)
 
@@ -279,18 +286,6 @@ class Verifier:
                 return dict(tokenizer.get_vocab())
         return {}
 
-    def paraphrased(self, word: str, pieces: TokenVectors, sentence_ids: Sequence[int]) -> float:
-        """How well the passage states ``word`` of the claim in other words: the mean, over
-        the word's pieces (their states in the claim), of the best cosine with a piece of
-        the passage's sentences.  0 when the word's pieces cannot be found."""
-        run = wordpieces(word, self._vocab)
-        at = _find(pieces.ids, run) if run else -1
-        if at < 0:
-            return 0.0
-        piece = TokenVectors(pieces.ids[at : at + len(run)], pieces.vectors[at : at + len(run)])
-        best = self.index.tokens.best_matches(piece, sentence_ids)  # (sentences, pieces)
-        return float(best.max(axis=0).mean()) if best.size else 0.0
-
     def support(
         self,
         claim: str,
@@ -361,11 +356,22 @@ class Verifier:
             misquoted(claim, texts),
             tuple(miscounted(claim, texts)),
             tuple(moved(claim, texts)),
-            polarity_flipped(claim, near or [best.text]),
+            polarity_flipped(claim, near or [best.text])
+            or bool(reversed_prefix(claim, texts))
+            or bool(denied_restated(claim, near or [best.text])),
             tuple(misquotation(claim, texts)),
             self._unstated(claim, sentences, pieces, set(_words(question))),
             tuple(misattributed(claim, texts, set(_words(question)))),
+            tuple(swapped_names(claim, texts, self._judge.aliases(chunks))),
+            self._judge.substituted(claim, sentences, set(_words(question)))
+            if pieces is not None
+            else (),
+            self._judge.presumed(claim, texts, question),
         )
+
+    @functools.cached_property
+    def _judge(self) -> WordJudge:
+        return WordJudge(self.embedder, self.index, self._vocab)
 
     def _unstated(
         self,
@@ -384,7 +390,9 @@ class Verifier:
         if pieces is None or not lacking:
             return tuple(lacking)
         ids = [s.id for s in sentences]
-        scored = sorted(((self.paraphrased(w, pieces, ids), w) for w in lacking), reverse=True)
+        scored = sorted(
+            ((self._judge.paraphrased(w, pieces, ids), w) for w in lacking), reverse=True
+        )
         weak = [(score, w) for score, w in scored if score < PARAPHRASE_MIN]
         if len(weak) == 1 and weak[0][0] >= PARAPHRASE_LOOSE:
             # the loose one must lean on a stated word of its own clause: a clause made of

@@ -106,6 +106,8 @@ def quantities(text: str, after: int = COUNT_AFTER_CLAIM) -> list[Quantity]:
 
     >>> [(q.value, q.counted) for q in quantities("Ten of its thirty-seven days, 35mm in 2023.")]
     [(10, ()), (37, ('day',)), (35, ('mm',)), (2023, ())]
+    >>> [q.counted for q in quantities("It took 37 shooting days.")]
+    [('shoot', 'day')]
     """
     toks = tokens(text)
     out = []
@@ -129,7 +131,13 @@ def quantities(text: str, after: int = COUNT_AFTER_CLAIM) -> list[Quantity]:
             continue
         counted = _content(unit + _following(toks, max(at, skip), after - len(unit)))
         out.append(
-            Quantity(value, at, tuple(counted[:1] if after <= COUNT_AFTER_CLAIM else counted))
+            # a claim's number counts the next content word, and the one after it when that
+            # is a modifier ("37 shooting days"); a unit glued on ("35mm") is the counted word
+            Quantity(
+                value,
+                at,
+                tuple(counted[: 1 if unit else 2] if after <= COUNT_AFTER_CLAIM else counted),
+            )
         )
     return out
 
@@ -158,8 +166,11 @@ def miscounted(claim: str, sentences: Sequence[str]) -> list[str]:
     ['37 week']
     >>> miscounted("It shot for 37 days.", ["It shot for thirty-seven days."])
     []
+    >>> miscounted("Ten of its 37 shooting weeks.", ["Ten of its 37 shooting days."])
+    ['37 shoot week']
     """
     found = [q for s in sentences for q in quantities(_titles_out(s), COUNT_AFTER_PASSAGE)]
+    named = {t for name in _names(claim) for t in _terms(name)}
     out = []
     for q in quantities(_titles_out(claim)):
         same = [p for p in found if p.value == q.value]
@@ -169,6 +180,14 @@ def miscounted(claim: str, sentences: Sequence[str]) -> list[str]:
             continue  # a year counts nothing: "the 2019 film" is "(2019)"
         elif q.counted and not any(_has(q.counted[0], p.counted) for p in same):
             out.append(f"{q.value} {q.counted[0]}")
+        elif (
+            len(q.counted) > 1
+            and q.counted[1] not in named
+            and not any(all(_has(c, p.counted) for c in q.counted) for p in same)
+        ):
+            # the second word is the counted noun when the first modifies it ("37 shooting
+            # weeks"): it too must be among the words after that number in the passage
+            out.append(f"{q.value} {' '.join(q.counted)}")
     return out
 
 

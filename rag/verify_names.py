@@ -24,6 +24,7 @@ import functools
 import re
 from collections.abc import Sequence
 
+from rag.claimwords import SUBJECT_PRONOUNS
 from rag.text import STOPWORDS, fold, terms, words
 
 
@@ -74,7 +75,8 @@ def _names(text: str) -> tuple[str, ...]:
 
 
 def focused(claim_terms: set[str], question_terms: set[str], sentences: Sequence[str]) -> bool:
-    """Are the claim's answer words stated together, next to a question word it repeats?
+    """Are the claim's answer words stated together, next to a question word it repeats
+    (in that sentence, or the one before it when a pronoun refers back to it)?
 
     >>> focused({"director", "photographi", "sean", "baker"}, {"director", "photographi"},
     ...         ["He hired his director of photography, Drew Daniels.", "Baker was glad."])
@@ -84,10 +86,15 @@ def focused(claim_terms: set[str], question_terms: set[str], sentences: Sequence
     asked = claim_terms & question_terms
     if not answer:  # it only restates the question ("Baker did not make a film about ...")
         return False
+    previous: set[str] = set()
     for sentence in sentences:
         found = set(_terms(sentence))
-        if 2 * len(answer & found) >= len(answer) and (not asked or asked & found):
+        # a sentence whose subject is a pronoun ("It won the Palme d'Or") goes on from the
+        # one before it: the question word the claim repeats may stand there
+        context = found | previous if SUBJECT_PRONOUNS & set(_words(sentence)) else found
+        if 2 * len(answer & found) >= len(answer) and (not asked or asked & context):
             return True
+        previous = found
     return False
 
 
