@@ -37,7 +37,8 @@ from rag.answerer.features import Candidate, Features
 from rag.answerer.intent import intent
 from rag.answerer.model import Models, load_models, sigmoid
 from rag.answerer.question import Question, analyse
-from rag.answerer.rules import CastRule, NameRule, QuantityRule, Requirement, RoleRule
+from rag.answerer.rules import MAX_KNOWN, CastRule, NameRule, QuantityRule, Requirement, RoleRule
+from rag.answerer.spans import described
 from rag.answerer.topic import TopicGate
 from rag.generators.base import Resources, number_citations, stream_once
 from rag.lexicon import CAPABILITIES, NOT_FOUND, NOTHING_MORE, OFF_TOPIC
@@ -268,10 +269,14 @@ class ExtractiveGenerator:
                 notices=decision.notices,
             )
         requirement = self.requirement(question)
+        quotable = decision.quotable
+        asks_who = question.cast is not None and question.cast.wants == "either"
+        if asks_who and not (requirement and requirement.decisive):  # no actor's credit
+            quotable = self.described_first(request, question, quotable)
         composition = compose(
             question,
             ask,
-            fresh_first(decision.quotable, request.opened),
+            fresh_first(quotable, request.opened),
             self.select,
             self.index.sentence_vectors,
             self.names,
@@ -279,6 +284,22 @@ class ExtractiveGenerator:
             idf=self.features.idf,
         )
         return self.render(composition, decision.confidence)
+
+    def described_first(
+        self, request: GenerationRequest, question: Question, quotable: list[Candidate]
+    ) -> list[Candidate]:
+        """For "who is Vanya?" (no actor credit answers it), the best sentence that says
+        what Vanya is in apposition ("Vanya, the son of a Russian oligarch") first: from the
+        retrieved ones, else from every sentence of the corpus that has one."""
+        name = question.cast.name if question.cast else ""
+        said = [c for c in quotable if described(name, c.sentence.text)]
+        if not said:
+            where = [s.id for s in self.index.sentences if described(name, s.text)][:MAX_KNOWN]
+            known = self.candidates(request, question, self.hits_for(where)) if where else []
+            said = [c for c in known if described(name, c.sentence.text)]
+        if not said:
+            return quotable
+        return [said[0], *(c for c in quotable if c.sentence.id != said[0].sentence.id)]
 
     def storied(self, candidates: list[Candidate]) -> list[Candidate]:
         """The candidates with a sentence naming the story's characters (those the articles

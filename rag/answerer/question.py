@@ -309,6 +309,21 @@ _CAST_ASKS = (
         ),
         "either",
     ),
+    # "what does ani do for work", "whats ani's job": what the person is, the same way
+    (
+        re.compile(
+            rf"^what\s+(?:does|did)\s+{_NAME_ASKED}\s+do(?:\s+for\s+(?:work|a\s+living|money))?"
+            rf"{_IN_FILM}$"
+        ),
+        "either",
+    ),
+    (
+        re.compile(
+            r"^what(?:\s+is|\s+was|'s|s)\s+([a-z][\w-]*(?:\s+[a-z][\w-]*){0,2}?)'s\s+"
+            rf"(?:job|occupation|profession|line\s+of\s+work){_IN_FILM}$"
+        ),
+        "either",
+    ),
 )
 # "who's the lead actress", "who is the star of the film": the most credited actor
 _LEAD_ASK = re.compile(
@@ -330,6 +345,8 @@ def asked_cast(question: str) -> CastAsk | None:
     (CastAsk(name='toros', wants='actor'), CastAsk(name='yura borisov', wants='character'))
     >>> asked_cast("whos mark eydelshteyn").wants, asked_cast("Who plays Ivan's mother?")
     ('either', None)
+    >>> asked_cast("what does ani do for work"), asked_cast("whats ani's job")
+    (CastAsk(name='ani', wants='either'), CastAsk(name='ani', wants='either'))
     """
     q = " ".join(question.lower().replace("’", "'").strip().rstrip("?!. ").split())
     if _LEAD_ASK.match(q):

@@ -50,7 +50,7 @@ def short_answer(
     kind = question.kind
     if question.cast is not None and question.cast.wants == "either":
         # "who is Samantha Quan?" asks what she is, not for a name: her apposition
-        return _described(question.cast.name, sentence)
+        return described(question.cast.name, sentence)
     if question.work and kind in (None, "name"):
         title = _apposed(question, sentence) or _titled(question, sentence)
         if title or kind is None:
@@ -263,17 +263,17 @@ def _titled(question: Question, sentence: str) -> str | None:
     return found[max(range(len(found)), key=lambda i: votes[i])][2]
 
 
-def _described(name: str, sentence: str) -> str | None:
+def described(name: str, sentence: str) -> str | None:
     """What the sentence says ``name`` is, in apposition right after it: "Vanya, the
     oligarch’s son, …", "Samantha Quan, his producing partner and wife, …", "Andrea
     Werhun, author of the memoir “Modern Whore.”"; a relative clause ("X, who played
     Y") is not a description.
 
-    >>> _described("vanya", "Ani encounters Vanya, the oligarch’s son, and they marry.")
+    >>> described("vanya", "Ani encounters Vanya, the oligarch’s son, and they marry.")
     'the oligarch’s son'
-    >>> _described("andrea werhun", "With consultant Andrea Werhun, author of the memoir “Modern Whore.”")
+    >>> described("andrea werhun", "With consultant Andrea Werhun, author of the memoir “Modern Whore.”")
     'author of the memoir “Modern Whore”'
-    >>> _described("mark eydelshteyn", "Mark Eydelshteyn, who played Vanya, said so.") is None
+    >>> described("mark eydelshteyn", "Mark Eydelshteyn, who played Vanya, said so.") is None
     True
     """
     if not name:

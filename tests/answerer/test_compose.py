@@ -261,3 +261,21 @@ def test_an_option_leads_only_when_the_sentence_says_it_as_a_phrase():
     assert _choice(("same person", "different guy"), said) == "same person"
     scattered = [quoted("A person has money; Ivan is the same as ever.")]
     assert _choice(("same person as ivan", "different guy"), scattered) == ""
+
+
+@pytest.mark.parametrize(
+    ("question", "lead"),
+    [
+        ("who is vanya", "the son of a Russian oligarch"),
+        (
+            "what does ani do for work",
+            "a stripper and escort from New York’s Brighton Beach neighborhood",
+        ),
+        ("whats ani's job", "a stripper and escort from New York’s Brighton Beach neighborhood"),
+    ],
+)
+def test_who_someone_is_leads_with_what_a_sentence_says_they_are(pipeline, question, lead):
+    # no actor's credit answers these: the sentence with the name in apposition does
+    answer = pipeline.ask(question)
+    assert answer.short_answer == lead and answer.text.startswith(f"{lead} — ")
+    assert_every_claim_cited(answer)
