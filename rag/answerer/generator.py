@@ -62,6 +62,7 @@ class Decision:
     abstain: bool
     confidence: float
     notices: tuple[str, ...] = ()  # why, when a rule rather than weak evidence abstains
+    requirement: Requirement | None = None  # what a quoted sentence had to hold, if anything
 
 
 def fresh_first(quotable: list[Candidate], opened: frozenset[str]) -> list[Candidate]:
@@ -180,15 +181,17 @@ class ExtractiveGenerator:
         candidates: list[Candidate],
         question: Question,
         deeper: list[Candidate] | None = None,
+        requirement: Requirement | None = None,
     ) -> tuple[list[Candidate], str | None]:
         """The sentences an answer may quote, and a note when none holds what was asked.
 
         With a name or role asked for, the best sentences of the retrieved passages
         that hold it, else of the passages ranked just below them (scored here from
         ``request.deeper()`` unless the caller passes ``deeper``), else none.
-        Other questions keep every candidate.
+        Other questions keep every candidate.  ``requirement``: the question's, when the
+        caller has it already.
         """
-        requirement = self.requirement(question)
+        requirement = requirement or self.requirement(question)
         if requirement is None or not candidates:
             return candidates, None
 
@@ -222,20 +225,22 @@ class ExtractiveGenerator:
         has none (``OPEN_THRESHOLD`` of the threshold).
         """
         question = question or analyse(request.question)
-        quotable, unmet = self.constrain(request, candidates, question, deeper)
+        requirement = self.requirement(question)  # once: a role is looked for corpus-wide
+        quotable, unmet = self.constrain(request, candidates, question, deeper, requirement)
         confidence = self.confidence(request, candidates)
-        requirement = self.requirement(question)
         if requirement is not None and requirement.decisive and unmet is None and quotable:
-            return Decision(quotable, False, confidence)  # a sentence states what was asked
+            return Decision(
+                quotable, False, confidence, (), requirement
+            )  # it states what was asked
         threshold = self.threshold * (OPEN_THRESHOLD if open_question else 1.0)
         if not candidates or confidence < threshold:
-            return Decision(candidates, True, confidence)
+            return Decision(candidates, True, confidence, (), requirement)
         if unmet is not None:
-            return Decision(candidates, True, confidence, (unmet,))
+            return Decision(candidates, True, confidence, (unmet,), requirement)
         missing = self.quantity.missing(question, self.select(quotable) if quotable else [])
         if missing is not None:
-            return Decision(candidates, True, confidence, (missing,))
-        return Decision(quotable, False, confidence)
+            return Decision(candidates, True, confidence, (missing,), requirement)
+        return Decision(quotable, False, confidence, (), requirement)
 
     def generate(self, request: GenerationRequest) -> Draft:
         ask = intent(request.question)
@@ -268,7 +273,7 @@ class ExtractiveGenerator:
                 related=tuple(self.related(request, candidates)),
                 notices=decision.notices,
             )
-        requirement = self.requirement(question)
+        requirement = decision.requirement
         quotable = decision.quotable
         asks_who = question.cast is not None and question.cast.wants == "either"
         if asks_who and not (requirement and requirement.decisive):  # no actor's credit
