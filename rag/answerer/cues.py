@@ -89,6 +89,22 @@ def is_title(quoted: str) -> bool:
     return 0 < len(words) <= 10 and all(w[0].isupper() for w in words if len(w) > 3)
 
 
+def full_name(ask: NameAsk, sentence: str, question: str) -> str | None:
+    """The person's name with the surname the sentence gives it, as the sentence spells
+    it: "Ivan Zakharov" for "What is ivan's surname?"; None when it gives none new.
+
+    >>> full_name(NameAsk("ani", "real name", True), "the character of Ani Mikheeva — or", "")
+    'Ani Mikheeva'
+    """
+    asked = {w.lower().strip("’'") for w in _WORD.findall(question.replace("’s", ""))}
+    # the name as the question typed it, in any case ("ani"), then a capitalised surname
+    pattern = rf"\b(?i:{re.escape(ask.of)})[’'”\"]?\s+([A-Z][\w’'-]*)"
+    for m in re.finditer(pattern, sentence):
+        if m.group(1).lower().strip("’'") not in asked:
+            return " ".join(re.sub(r"[’'”\"]", "", m.group(0)).split())
+    return None
+
+
 def gives_name(ask: NameAsk, sentence: str, question: str) -> bool:
     """Whether the sentence gives the name asked for, next to what it names.
 
@@ -105,8 +121,7 @@ def gives_name(ask: NameAsk, sentence: str, question: str) -> bool:
         return word.lower().strip("’'") not in asked
 
     if ask.person:
-        pattern = rf"\b{re.escape(ask.of)}[’'”\"]?\s+([A-Z][\w’'-]*)"
-        return any(new(m.group(1)) for m in re.finditer(pattern, sentence))
+        return full_name(ask, sentence, question) is not None
     if ask.what == "title" and any(is_title(m.group(1)) for m in _QUOTED.finditer(sentence)):
         return True
     head = terms(ask.of)

@@ -97,7 +97,7 @@ class ExtractiveGenerator:
         self.cast = Cast(resources.index.sentences)
         self.requirements = (
             CastRule(self.cast, lambda: self.names),
-            NameRule(),
+            NameRule(lambda: self.index.sentences),
             RoleRule(self.features.sentence_terms, len(self.index.sentences)),
         )
         self.quantity = QuantityRule(lambda: self.names)

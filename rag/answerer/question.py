@@ -113,8 +113,8 @@ class NameAsk:
 
 # a surname, which follows the first name it is asked of ("Ivan's surname": Ivan Zakharov)
 _PERSON_NAME = re.compile(
-    r"\b([A-Za-z][\w-]*)'s\s+((?:sur|maiden\s+|last\s+|family\s+|full\s+)name)\b"
-    r"|\b((?:sur|maiden\s+|last\s+|family\s+|full\s+)name)\s+of\s+([A-Z][\w-]*)"
+    r"\b([A-Za-z][\w-]*)'s\s+((?:sur|maiden\s+|last\s+|family\s+|full\s+|real\s+)name)\b"
+    r"|\b((?:sur|maiden\s+|last\s+|family\s+|full\s+|real\s+)name)\s+of\s+([A-Z][\w-]*)"
 )
 _NAME_OF = re.compile(r"\b(name|title)\s+of\s+(.+)", re.IGNORECASE)
 _CALLED = re.compile(

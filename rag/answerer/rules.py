@@ -39,11 +39,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rag.answerer.cast import Cast, Credit
-from rag.answerer.cues import gives_name, has_cue
+from rag.answerer.cues import full_name, gives_name, has_cue
 from rag.answerer.features import Candidate
 from rag.answerer.question import Question
 from rag.answerer.spans import role_holder
 from rag.lexicon import IRREGULAR_PAST, PARTICLES, STOPWORDS
+from rag.schema import Sentence
 from rag.text import terms, words
 from rag.thesaurus import alternatives, covered
 
@@ -118,15 +119,22 @@ class CastRule:
 
 
 class NameRule:
-    """*What is Ivan's surname?* wants a sentence that gives it ("Ivan Zakharov")."""
+    """*What is Ivan's surname?* wants a sentence that gives it ("Ivan Zakharov"): one of
+    the retrieved passages, else one anywhere in the corpus."""
+
+    def __init__(self, sentences: Callable[[], Sequence[Sentence]] = tuple) -> None:
+        self.sentences = sentences
 
     def requirement(self, question: Question) -> Requirement | None:
         ask = question.name
         if ask is None:
             return None
+        where = [s.id for s in self.sentences() if gives_name(ask, s.text, question.text)]
         return Requirement(
             holds=lambda c: gives_name(ask, c.sentence.text, question.text),
             note=f"The closest passages do not give {ask.describe()}.",
+            lead=(lambda text: full_name(ask, text, question.text)) if ask.person else None,
+            where=frozenset(where) if len(where) <= MAX_KNOWN else frozenset(),
         )
 
 
