@@ -40,7 +40,7 @@ from rag.answerer.features import Candidate
 from rag.answerer.intent import Intent
 from rag.answerer.model import sigmoid
 from rag.answerer.question import Question
-from rag.answerer.spans import short_answer
+from rag.answerer.spans import measures_predicate, short_answer
 from rag.lexicon import OPENING_PRONOUNS
 from rag.text import is_caption, terms
 
@@ -52,6 +52,7 @@ FOCUS_WORDS = 60  # ... or, with no short answer, from its inner sentence neares
 ITEM_WORDS = 45  # ... and, in a summary or list, each sentence to this
 MMR_LAMBDA = 0.7  # relevance against novelty when picking a summary's sentences
 MMR_FLOOR = 4.0  # a sentence this many logits below the best is not relevant enough
+MEASURED = frozenset(("duration", "count", "number"))  # kinds a number answers
 RESTATE_MARGIN = 2.0  # a sentence holding what was asked beats a best one within this that does not
 LEAD_PROBABILITY = 0.5  # a name or place leads only from a sentence the ranker believes in
 
@@ -164,7 +165,7 @@ def compose(
         return Composition("", items, "list" if ask.kind == "list" else "prose")
     if quotable and _caption_only(question, pool, quotable[0], names or {}):
         pool = [quotable[0], *pool]
-    first = _answering(question, pool)
+    first = _answering(question, pool, names)
     chosen = select([first, *(c for c in pool if c is not first)])
     sure = question.kind not in ("name", "place") or sigmoid(first.score) >= LEAD_PROBABILITY
     lead = (short_answer(question, first.sentence.text, names) or "") if sure else ""
@@ -209,9 +210,21 @@ def compose_roster(credited: Sequence[tuple[Candidate, str, str]]) -> Compositio
     return Composition(f"{lead}:", quotes, "list")
 
 
-def _answering(question: Question, pool: Sequence[Candidate]) -> Candidate:
-    """The best sentence, unless it lacks what was asked and a close one holds it."""
+def _answering(
+    question: Question, pool: Sequence[Candidate], names: Mapping[str, str] | None = None
+) -> Candidate:
+    """The best sentence, unless it lacks what was asked and a close one holds it; of
+    sentences giving a length or a count, one giving it for what the question's verb says
+    ("shot for 37 days", not "shooting ... with about 8 hours of light")."""
     best = pool[0]
+    if question.kind in MEASURED and not measures_predicate(question, best.sentence.text, names):
+        for c in pool[1:]:
+            if c.score < best.score - RESTATE_MARGIN:
+                break
+            if has_cue(question, c.sentence.text) and measures_predicate(
+                question, c.sentence.text, names
+            ):
+                return c
     if question.kind is None or has_cue(question, best.sentence.text):
         return best
     for c in pool[1:]:

@@ -42,8 +42,7 @@ from rag.answerer.cast import Cast, Credit
 from rag.answerer.cues import full_name, gives_name, has_cue
 from rag.answerer.features import Candidate
 from rag.answerer.question import Question
-from rag.answerer.spans import role_holder
-from rag.lexicon import IRREGULAR_PAST, PARTICLES, STOPWORDS
+from rag.answerer.spans import asked_predicate, role_holder
 from rag.schema import Sentence
 from rag.text import terms, words
 from rag.thesaurus import alternatives, covered
@@ -173,35 +172,6 @@ QUANTITIES = {
     "age": "age",
     "date": "date",
 }
-
-
-_AFTER_DO = re.compile(r"\b(?:did|does|do)\s+(.+)$", re.IGNORECASE)
-
-
-def asked_predicate(question: str, names: Mapping[str, str]) -> tuple[str, ...]:
-    """The words of a *did*-question after its subject (pronouns, determiners and names
-    left out), its verb among them; a phrasal verb keeps its particle ("come out").
-
-    >>> asked_predicate("When did The Florida Project come out?", {"florida project": "Florida Project"})
-    ('come out',)
-    >>> asked_predicate("When did Karagulian first meet Baker?", {"karagulian": "K", "baker": "B"})
-    ('first', 'meet')
-    >>> asked_predicate("What year was his first movie?", {})
-    ()
-    """
-    m = _AFTER_DO.search(question)
-    if m is None:
-        return ()
-    after = words(m.group(1))
-    folded = f" {' '.join(after)} "
-    subject = {w for key in names for w in key.split() if f" {key} " in folded}
-    out = []
-    for i, word in enumerate(after):
-        if word in subject or (word in STOPWORDS and word not in IRREGULAR_PAST.values()):
-            continue
-        particle = after[i + 1] if i + 1 < len(after) and after[i + 1] in PARTICLES else ""
-        out.append(f"{word} {particle}".strip())
-    return tuple(out)
 
 
 class QuantityRule:

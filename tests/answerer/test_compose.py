@@ -279,3 +279,11 @@ def test_who_someone_is_leads_with_what_a_sentence_says_they_are(pipeline, quest
     answer = pipeline.ask(question)
     assert answer.short_answer == lead and answer.text.startswith(f"{lead} — ")
     assert_every_claim_cited(answer)
+
+
+def test_a_length_is_the_one_the_questions_verb_measures(pipeline):
+    # the best-scored sentence has "8 hours" of light while "shooting in the winter"; the
+    # answer is the sentence where the shoot itself is measured
+    answer = pipeline.ask("how long did they shoot for")
+    assert answer.short_answer == "37 days" and "shot for 37 days" in answer.text
+    assert_every_claim_cited(answer)
