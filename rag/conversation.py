@@ -331,8 +331,14 @@ def resolve(
     if answered and _PRONOUN.search(question):
         # "him" after "Who plays Ivan?": searched by the names the answer gave, beside the
         # question (the articles may call him by a name the question never uses)
+        # (its short answer, when it led with one: the other names of its sentence are not
+        # who the pronoun is, "Director Sean Baker ... films like Starlet, Tangerine")
         quoted = last.answer.removeprefix(f"{last.short_answer} — ").lstrip("- ")
-        found = answer_names(quoted, f"{last.question} {question}") or [who]
+        found = (
+            [last.short_answer]
+            if last.short_answer
+            else answer_names(quoted, f"{last.question} {question}") or [who]
+        )
         if any(found):
             return Resolved(" ".join([question, *found]), True, more, found[0])
     if _SINGULAR.search(question) and asks_for_person(last.question) and not last.answered:

@@ -141,3 +141,14 @@ def test_they_stands_for_two_people_named_together_not_for_two_adjectives():
     question = "what did they do to the film when shooting"
     assert not is_follow_up(question, [Turn("is igor russian or armenian")], names)
     assert is_follow_up(question, [Turn("when did baker and madison meet")], names)
+
+
+def test_a_pronoun_after_a_person_answered_is_searched_by_that_person_alone(pipeline):
+    from rag.pipeline import as_turn
+
+    director = pipeline.ask("who directed it")
+    assert director.short_answer == "Sean Baker"
+    school = pipeline.ask("where did he go to school", [as_turn(director)])
+    # not by the film titles that answer's sentence also names ("films like Starlet, ...")
+    assert school.retrieval_query == "where did he go to school Sean Baker"
+    assert "NYU" in school.text
