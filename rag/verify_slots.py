@@ -133,13 +133,7 @@ def clause_units(text: str) -> list[list[str]]:
     [['baker', 'grew', 'up', 'in', '§new jersey'], ['outside', '§new york city']]
     """
     names = set(slot_names(text))
-    out: list[list[str]] = [[]]
-    for token in tokens(text):
-        if token in _BOUNDARY or token in _CLAUSE_WORDS:
-            out.append([])
-        elif token != "-":
-            out[-1].append(token)
-    return [_units(seg, names) for seg in out if seg]
+    return [_units(seg, names) for seg in _segments(text)]
 
 
 def slots(texts: Sequence[str]) -> list[Slot]:
