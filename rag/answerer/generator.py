@@ -229,18 +229,17 @@ class ExtractiveGenerator:
         quotable, unmet = self.constrain(request, candidates, question, deeper, requirement)
         confidence = self.confidence(request, candidates)
         if requirement is not None and requirement.decisive and unmet is None and quotable:
-            return Decision(
-                quotable, False, confidence, (), requirement
-            )  # it states what was asked
+            # a sentence states what was asked
+            return Decision(quotable, False, confidence, requirement=requirement)
         threshold = self.threshold * (OPEN_THRESHOLD if open_question else 1.0)
         if not candidates or confidence < threshold:
-            return Decision(candidates, True, confidence, (), requirement)
+            return Decision(candidates, True, confidence, requirement=requirement)
         if unmet is not None:
             return Decision(candidates, True, confidence, (unmet,), requirement)
         missing = self.quantity.missing(question, self.select(quotable) if quotable else [])
         if missing is not None:
             return Decision(candidates, True, confidence, (missing,), requirement)
-        return Decision(quotable, False, confidence, (), requirement)
+        return Decision(quotable, False, confidence, requirement=requirement)
 
     def generate(self, request: GenerationRequest) -> Draft:
         ask = intent(request.question)

@@ -47,7 +47,9 @@ from rag.schema import Sentence
 from rag.text import terms, words
 from rag.thesaurus import alternatives, covered
 
-MAX_KNOWN = 40  # a role named in more sentences than this is too common to look for everywhere
+# sentences a rule looks for in the whole corpus (a job, a surname, a description) when the
+# retrieved ones lack it; named in more than this many, it is too common to look for there
+MAX_KNOWN = 40
 
 
 @dataclass(frozen=True)
