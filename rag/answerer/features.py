@@ -19,8 +19,10 @@ What this module does not do: weigh the features (``model``) or choose sentences
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -109,6 +111,29 @@ class Features:
             n = len(self.index.sentences)
             self._idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
         return self._idf
+
+    @functools.cached_property
+    def postings(self) -> dict[str, frozenset[int]]:
+        """Each term's sentences (built once): where a rule looks corpus-wide for a job, a
+        name or a description without reading every sentence on every question."""
+        found: dict[str, set[int]] = {}
+        for sentence in self.index.sentences:
+            for term in self.sentence_terms(sentence.id):
+                found.setdefault(term, set()).add(sentence.id)
+        return {t: frozenset(ids) for t, ids in found.items()}
+
+    def containing(
+        self, wanted: Iterable[str], alts: Mapping[str, Sequence[frozenset[str]]] | None = None
+    ) -> set[int]:
+        """The sentences holding every term of ``wanted``, each as itself or through one of
+        its ``alts`` (``thesaurus.covered`` over the whole index, read off ``postings``)."""
+        out: set[int] | None = None
+        for term in wanted:
+            ids = set(self.postings.get(term, ()))
+            for alt in (alts or {}).get(term, ()):
+                ids |= self.containing(alt)
+            out = ids if out is None else out & ids
+        return out or set()
 
     def sentence_terms(self, sid: int) -> frozenset[str]:
         cached = self._terms.get(sid)

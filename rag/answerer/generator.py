@@ -43,7 +43,7 @@ from rag.answerer.topic import TopicGate
 from rag.generators.base import Resources, number_citations, stream_once
 from rag.lexicon import CAPABILITIES, NOT_FOUND, NOTHING_MORE, OFF_TOPIC
 from rag.schema import Citation, Delta, Draft, GenerationRequest, Hit
-from rag.text import corpus_names, is_caption, words
+from rag.text import corpus_names, is_caption, terms, words
 
 EXTRA_MARGIN = 1.0  # a further sentence joins when its score is within this of the best (logit)
 REDUNDANT_COS = 0.9  # ... and says something the ones before it do not
@@ -97,8 +97,8 @@ class ExtractiveGenerator:
         self.cast = Cast(resources.index.sentences)
         self.requirements = (
             CastRule(self.cast, lambda: self.names),
-            NameRule(lambda: self.index.sentences),
-            RoleRule(self.features.sentence_terms, len(self.index.sentences)),
+            NameRule(lambda: self.index.sentences, self.features.containing),
+            RoleRule(self.features.sentence_terms, self.features.containing),
         )
         self.quantity = QuantityRule(lambda: self.names)
         self.topic = TopicGate(resources.embedder)
@@ -298,7 +298,9 @@ class ExtractiveGenerator:
         name = question.cast.name if question.cast else ""
         said = [c for c in quotable if described(name, c.sentence.text)]
         if not said:
-            where = [s.id for s in self.index.sentences if described(name, s.text)][:MAX_KNOWN]
+            sentences = self.index.sentences
+            named = sorted(self.features.containing(terms(name)))  # the name's words, first
+            where = [i for i in named if described(name, sentences[i].text)][:MAX_KNOWN]
             known = self.candidates(request, question, self.hits_for(where)) if where else []
             said = [c for c in known if described(name, c.sentence.text)]
         if not said:

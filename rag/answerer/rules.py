@@ -35,7 +35,7 @@ What this module does not do: score sentences or decide on confidence
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rag.answerer.cast import Cast, Credit
@@ -123,14 +123,24 @@ class NameRule:
     """*What is Ivan's surname?* wants a sentence that gives it ("Ivan Zakharov"): one of
     the retrieved passages, else one anywhere in the corpus."""
 
-    def __init__(self, sentences: Callable[[], Sequence[Sentence]] = tuple) -> None:
+    def __init__(
+        self,
+        sentences: Callable[[], Sequence[Sentence]] = tuple,
+        containing: Callable[[Iterable[str]], set[int]] | None = None,
+    ) -> None:
         self.sentences = sentences
+        self.containing = containing  # sentence ids holding terms (``Features.containing``)
 
     def requirement(self, question: Question) -> Requirement | None:
         ask = question.name
         if ask is None:
             return None
-        where = [s.id for s in self.sentences() if gives_name(ask, s.text, question.text)]
+        every = self.sentences()
+        if ask.person and self.containing is not None:  # a surname follows the name asked
+            pool = [every[i] for i in sorted(self.containing(terms(ask.of)))]
+        else:
+            pool = list(every)
+        where = [s.id for s in pool if gives_name(ask, s.text, question.text)]
         return Requirement(
             holds=lambda c: gives_name(ask, c.sentence.text, question.text),
             note=f"The closest passages do not give {ask.describe()}.",
@@ -142,9 +152,13 @@ class NameRule:
 class RoleRule:
     """*Who plays Ivan's mother?* wants a sentence that mentions Ivan's mother."""
 
-    def __init__(self, sentence_terms: Callable[[int], frozenset[str]], sentences: int = 0) -> None:
+    def __init__(
+        self,
+        sentence_terms: Callable[[int], frozenset[str]],
+        containing: Callable[..., set[int]] | None = None,
+    ) -> None:
         self.sentence_terms = sentence_terms
-        self.sentences = sentences  # how many the index holds: where a role may be found
+        self.containing = containing  # sentence ids holding terms (``Features.containing``)
 
     def requirement(self, question: Question) -> Requirement | None:
         role = question.role
@@ -157,7 +171,7 @@ class RoleRule:
 
         # every sentence of the corpus naming the role, so that a caption retrieved first
         # ("Sean Baker and DP Drew Daniels on the set") is not the only one on offer
-        where = [sid for sid in range(self.sentences) if mentions(sid)]
+        where = sorted(self.containing(role.terms, alts)) if self.containing else []
         return Requirement(
             holds=lambda c: mentions(c.sentence.id),
             note=f"The closest passages do not mention {role.role}.",

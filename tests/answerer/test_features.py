@@ -62,3 +62,19 @@ def test_answer_features_cover_the_question_near_the_best_sentence(pipeline):
     off_topic = coverage("What is the boiling point of water at sea level?")
     assert 0.5 < answered <= 1.0
     assert 0.0 <= off_topic < answered
+
+
+@pytest.mark.parametrize("question", ["Who was the cinematographer?", "who produced it", "Ani"])
+def test_the_postings_find_the_sentences_a_scan_would(pipeline, question):
+    from rag.text import terms
+    from rag.thesaurus import alternatives, covered
+
+    features = pipeline.generator("extractive").features
+    wanted = terms(question)
+    alts = alternatives(wanted)
+    scanned = {
+        s.id
+        for s in pipeline.index.sentences
+        if all(covered(t, features.sentence_terms(s.id), alts) for t in wanted)
+    }
+    assert features.containing(wanted, alts) == scanned and scanned
