@@ -8,8 +8,8 @@
 - a **summary** (an open question, a comparison) quotes two to five sentences from
   different passages, picked by maximal marginal relevance (each sentence's score
   against its similarity to those already picked), at most ``SUMMARY_WORDS``
-  words, in the articles' order, none opening with a pronoun whose sentence
-  before it is not quoted;
+  words, led by the most relevant one, the others in the articles' order, none
+  opening with a pronoun whose sentence before it is not quoted;
 - a **list** quotes up to ``LIST_ITEMS`` such sentences as bullet points; the cast
   (``compose_roster``) is led by "Actor (Character), …", each name a span of the
   sentence quoted for it;
@@ -49,6 +49,7 @@ SUMMARY_SENTENCES = 5
 LIST_ITEMS = 5
 FACT_WORDS = 60  # a quoted sentence longer than this is clipped around its answer
 FOCUS_WORDS = 60  # ... or, with no short answer, from its inner sentence nearest the question
+FIRST_WORDS = 25  # ... when the paragraph is longer than a reader takes in at a glance
 ITEM_WORDS = 45  # ... and, in a summary or list, each sentence to this
 MMR_LAMBDA = 0.7  # relevance against novelty when picking a summary's sentences
 MMR_FLOOR = 4.0  # a sentence this many logits below the best is not relevant enough
@@ -102,19 +103,33 @@ def clip(text: str, budget: int, keep: str | None = None) -> str:
     return ("… " if start > 0 else "") + shown + (" …" if end < len(pieces) else "")
 
 
-def focus(text: str, question: str, idf: Mapping[str, float], budget: int = FOCUS_WORDS) -> str:
-    """A long quoted paragraph from its inner sentence sharing the most (IDF-weighted)
-    question words on, within ``budget`` words, marked with "…" where cut: what was
-    asked comes first, not the paragraph's preamble.  Shorter text, or text whose
-    opening sentence is already the best, is shown whole.
+_SPEAKER = re.compile(r"^[^“”\"]{1,60}?,\s*[“\"]")  # "Adds Tovmaysan, “": who is speaking
+
+
+def focus(
+    text: str,
+    question: str,
+    idf: Mapping[str, float],
+    budget: int = FOCUS_WORDS,
+    longer_than: int | None = None,
+) -> str:
+    """A paragraph longer than ``longer_than`` words (``budget`` unless given) from its inner
+    sentence sharing the most (IDF-weighted) question words on, within ``budget`` words,
+    marked with "…" where cut: what was asked comes first, not the paragraph's preamble.
+    The speaker's attribution that opens a quotation ("Adds Tovmaysan, “") is kept, so the
+    quoted "I" still has a name.  Text whose opening sentence is already the best is shown
+    whole.
 
     >>> idf = {"tape": 3.0, "film": 1.0, "audit": 2.0}
     >>> focus("Life is easy. He is rich. So I did the tape naked in bed. Then I left.",
     ...       "How did he film his audition tape?", idf, budget=11)
     '… So I did the tape naked in bed. Then I left.'
+    >>> focus("Says Mark, “Life is easy. He is rich. So I did the tape naked in bed.”",
+    ...       "How did he film his audition tape?", idf, budget=11, longer_than=5)
+    'Says Mark, “… So I did the tape naked in bed.”'
     """
     pieces = _PIECES.split(text)
-    if len(text.split()) <= budget or len(pieces) == 1:
+    if len(text.split()) <= (budget if longer_than is None else longer_than) or len(pieces) == 1:
         return text
     asked = set(terms(question))
     scores = [sum(idf.get(t, 0.0) for t in asked & set(terms(p))) for p in pieces]
@@ -125,7 +140,9 @@ def focus(text: str, question: str, idf: Mapping[str, float], budget: int = FOCU
     while end < len(pieces) and count + len(pieces[end].split()) <= budget:
         count += len(pieces[end].split())
         end += 1
-    return "… " + " ".join(pieces[best:end]) + (" …" if end < len(pieces) else "")
+    speaker = _SPEAKER.match(pieces[0])
+    opening = f"{speaker.group(0)}… " if speaker else "… "
+    return opening + " ".join(pieces[best:end]) + (" …" if end < len(pieces) else "")
 
 
 def _quotable(candidates: Sequence[Candidate]) -> list[Candidate]:
@@ -161,7 +178,7 @@ def compose(
     if ask.kind in ("summary", "list"):
         limit = LIST_ITEMS if ask.kind == "list" else SUMMARY_SENTENCES
         picked = pick_diverse(pool, vectors, limit, ask.kind == "summary")
-        items = tuple(Quote(c, clip(c.sentence.text, ITEM_WORDS)) for c in picked)
+        items = tuple(Quote(c, _item(c.sentence.text, question, idf)) for c in picked)
         return Composition("", items, "list" if ask.kind == "list" else "prose")
     if quotable and _caption_only(question, pool, quotable[0], names or {}):
         pool = [quotable[0], *pool]
@@ -193,11 +210,17 @@ def _shown(
     """How a fact answer's ``i``-th sentence is quoted: the first clipped around its short
     answer, or without one, focused on its inner sentence nearest the question."""
     if i > 0:  # a further sentence: its part nearest the question, or its opening
-        shown = focus(text, question.text, idf, ITEM_WORDS) if idf is not None else text
-        return clip(shown, ITEM_WORDS) if shown == text else shown
+        return _item(text, question, idf)
     if lead:
         return clip(text, FACT_WORDS, lead)
-    return focus(text, question.text, idf) if idf is not None else text
+    return focus(text, question.text, idf, longer_than=FIRST_WORDS) if idf is not None else text
+
+
+def _item(text: str, question: Question, idf: Mapping[str, float] | None) -> str:
+    """A further sentence, or a list or summary item: its part nearest the question, else
+    its opening, within ``ITEM_WORDS``."""
+    shown = focus(text, question.text, idf, ITEM_WORDS, FIRST_WORDS) if idf is not None else text
+    return clip(shown, ITEM_WORDS) if shown == text else shown
 
 
 def compose_roster(credited: Sequence[tuple[Candidate, str, str]]) -> Composition:
@@ -254,7 +277,8 @@ def pick_diverse(
     pool: Sequence[Candidate], vectors: np.ndarray, limit: int, in_order: bool
 ) -> list[Candidate]:
     """Up to ``limit`` relevant, mutually different sentences within ``SUMMARY_WORDS``
-    (maximal marginal relevance), in the articles' order when ``in_order``."""
+    (maximal marginal relevance); when ``in_order``, the best one that names its subject
+    first and the others in the articles' order."""
     if not pool:
         return []
     top = max(c.score for c in pool)
@@ -278,10 +302,12 @@ def pick_diverse(
         picked.append(best)
         used += size
     if in_order:
+        # the most relevant sentence leads (what was asked, first), the others follow in
+        # the articles' order; the opener names its subject: a later "She notes ..." reads
+        # after one that says who she is, the first cannot
+        ranked = sorted(picked, key=lambda c: -c.score)
+        opener = next((c for c in ranked if not _opens_with_pronoun(c.sentence.text)), None)
         picked.sort(key=lambda c: (c.sentence.source, c.sentence.id))
-        # the answer opens with a sentence that names its subject: a later "She notes ..."
-        # reads after one that says who she is, the first cannot
-        opener = next((c for c in picked if not _opens_with_pronoun(c.sentence.text)), None)
         if opener is not None and opener is not picked[0]:
             picked.remove(opener)
             picked.insert(0, opener)

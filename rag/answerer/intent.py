@@ -12,7 +12,8 @@
   "name some", "what else" (the others: "what else has he directed"), or the cast or
   characters (a ``roster``);
 - ``summary``: an open question (a ``synopsis`` when it asks what the whole film is
-  about: answered from the articles' opening paragraphs, where articles summarise): *why*, *how* (not *how many / much / long / old*),
+  about: answered from the articles' opening paragraphs, where articles summarise): *why*,
+  *how* of manner (not of degree: *how many / much / long / old*, "how fortunate did she feel"),
   "what is it about", "what happens", "what is X like", "tell me about", "describe",
   "explain", "what do people think ...", a comparison;
 - ``fact``: anything else (a *who / when / where / which / what* of one thing).
@@ -30,13 +31,17 @@ from rag.lexicon import ABOUT_APP, SMALL_TALK
 
 _AUX = r"(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|isn't|wasn't|didn't|doesn't|aren't|weren't)"
 _YESNO = re.compile(rf"^\s*{_AUX}\b", re.IGNORECASE)
+_WORD = r"(?!(?:he|she|it|they|we|you|i|the|a|an|this|that)\b)[a-z]+"  # not a subject
 _CHOICE = re.compile(
     rf"^\s*(?:{_AUX}|which|what)\b.*?\b(?:an?\s+|the\s+|on\s+|in\s+)?([\w'’-]+(?:\s+[\w'’-]+)?)"
     r"\s+or\s+(?:an?\s+|the\s+|on\s+|in\s+)?([\w'’-]+(?:\s+[\w'’-]+)?)\s*\??\s*$",
     re.IGNORECASE,
 )
 _OPEN = re.compile(
-    r"\bwhy\b|^\s*(?:how\s+(?!many\b|much\b|long\b|old\b|far\b|often\b|tall\b|big\b)"
+    # "how" of manner ("how did they film it"), not of degree: "how" and one word before an
+    # auxiliary or the end ("how fortunate did she feel", "how big is it") asks for a fact
+    r"\bwhy\b|^\s*(?:how\s+(?!many\b|much\b|long\b|old\b|far\b|often\b|tall\b|big\b"
+    rf"|(?!come\b){_WORD}\s+{_AUX}\b|{_WORD}\s*\??\s*$)"
     r"|tell\s+me\s+(?:about|more)\b|describe\b|explain\b|summari[sz]e\b|talk\s+about\b)"
     r"|\bwhat(?:'s|’s|s|\s+is|\s+was|\s+are|\s+were)?\s+(?:the\s+)?(?:film|movie|story|plot|it|this|anora)?"
     r"\s*(?:about|like)\s*\??\s*$"

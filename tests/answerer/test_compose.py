@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from rag.answerer.compose import SUMMARY_WORDS, clip, short_answer
+from rag.answerer.compose import SUMMARY_WORDS, clip, focus, short_answer
 from rag.answerer.question import analyse
 from rag.lexicon import CAPABILITIES, OFF_TOPIC
 from rag.text import is_caption
@@ -52,6 +52,27 @@ def test_a_long_quote_is_cut_around_its_answer_and_says_so():
     shown = clip(text.strip(), 12, keep="Tatiana’s")
     assert "Tatiana’s" in shown and shown.startswith("…") and shown.endswith("…")
     assert len(shown.split()) <= 14
+
+
+def test_a_long_quote_opens_at_the_part_that_answers_and_keeps_its_speaker():
+    text = (
+        "Adds Tovmaysan, “With every step, you could feel the film getting better and better. "
+        "It was a joy to work on, every single day of the shoot. "
+        "I also enjoyed how he mixed three different cultures in this film.”"
+    )
+    idf = {"mixed": 3.0, "cultures": 3.0, "three": 1.0, "film": 0.2}
+    shown = focus(text, "Which three cultures did Baker mix in the film?", idf, 45, 25)
+    assert shown == "Adds Tovmaysan, “… I also enjoyed how he mixed three different cultures in this film.”"
+    # a paragraph whose opening is the part nearest the question, or short, is shown whole
+    assert focus(text, "How did the film get better?", {"better": 3.0}, 45, 25) == text
+    assert focus(text, "Which cultures?", idf, 45, 100) == text
+
+
+def test_a_summary_opens_with_its_most_relevant_sentence(pipeline):
+    answer = pipeline.ask("how did they film the sex scenes")
+    first = answer.text.split("[")[0]
+    assert "model the movements" in first, answer.text
+    assert_every_claim_cited(answer)
 
 
 def test_captions_and_headlines_are_recognised():

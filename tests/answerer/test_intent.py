@@ -26,6 +26,10 @@ from rag.answerer.intent import intent
         ("How many days did they shoot in Las Vegas?", "fact"),
         ("What did Daniels borrow from Italian cinema?", "fact"),  # a name, not a plural
         ("Which silent-era comedian did Madison compare him to?", "fact"),  # not a comparison
+        ("how did they film the home invasion", "summary"),  # "how" of manner
+        ("how come she stays with him", "summary"),
+        ("How fortunate did she feel to get the part?", "fact"),  # "how" of degree
+        ("how big is the club", "fact"),
     ],
 )
 def test_the_intent_comes_from_the_grammar(question, kind):
