@@ -62,7 +62,10 @@ def test_a_long_quote_opens_at_the_part_that_answers_and_keeps_its_speaker():
     )
     idf = {"mixed": 3.0, "cultures": 3.0, "three": 1.0, "film": 0.2}
     shown = focus(text, "Which three cultures did Baker mix in the film?", idf, 45, 25)
-    assert shown == "Adds Tovmaysan, “… I also enjoyed how he mixed three different cultures in this film.”"
+    assert (
+        shown
+        == "Adds Tovmaysan, “… I also enjoyed how he mixed three different cultures in this film.”"
+    )
     # a paragraph whose opening is the part nearest the question, or short, is shown whole
     assert focus(text, "How did the film get better?", {"better": 3.0}, 45, 25) == text
     assert focus(text, "Which cultures?", idf, 45, 100) == text
