@@ -75,6 +75,10 @@ class Embedder(Protocol):
 
     def count_wordpieces(self, text: str) -> int: ...
 
+    def content_ids(self, text: str) -> np.ndarray:
+        """The ids of the word pieces of ``text`` that its ``TokenVectors`` keep, in order."""
+        ...
+
     def truncate(self, text: str) -> str: ...
 
 
@@ -149,6 +153,13 @@ def token_vectors(ids: Sequence[int], states: np.ndarray, content: np.ndarray) -
     rows = np.asarray(states, dtype=np.float32)[keep]
     rows = rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
     return TokenVectors(ids_array[keep].astype(np.int32), np.ascontiguousarray(rows))
+
+
+def _content_ids(ids: Sequence[int], content: np.ndarray) -> np.ndarray:
+    """The ids ``token_vectors`` keeps (content pieces), in order."""
+    ids_array = np.asarray(ids, dtype=np.int64)
+    keep = content[np.clip(ids_array, 0, len(content) - 1)] & (ids_array < len(content))
+    return ids_array[keep].astype(np.int32)
 
 
 def _max_wordpieces(path: Path) -> int:
@@ -235,6 +246,10 @@ class NumpyEmbedder:
     def count_wordpieces(self, text: str) -> int:
         """Word pieces the model sees, special tokens included."""
         return len(self.encoder.tokenizer.encode(text, add_special_tokens=True).ids)
+
+    def content_ids(self, text: str) -> np.ndarray:
+        """The ids of the word pieces of ``text`` that its ``TokenVectors`` keep, in order."""
+        return _content_ids(self.encoder.tokenizer.encode(text, add_special_tokens=False).ids, self._content)
 
     def truncate(self, text: str) -> str:
         """The longest prefix of ``text`` the model reads whole (it ignores anything after)."""
@@ -343,6 +358,11 @@ class SentenceTransformerEmbedder:
     def count_wordpieces(self, text: str) -> int:
         """Word pieces the model sees, special tokens included."""
         return len(self.model.tokenizer(text, add_special_tokens=True)["input_ids"])
+
+    def content_ids(self, text: str) -> np.ndarray:
+        """The ids of the word pieces of ``text`` that its ``TokenVectors`` keep, in order."""
+        ids = self.model.tokenizer(text, add_special_tokens=False)["input_ids"]
+        return _content_ids(ids, self._content)
 
     def truncate(self, text: str) -> str:
         """The longest prefix of ``text`` the model reads whole (it ignores anything after)."""

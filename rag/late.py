@@ -109,6 +109,27 @@ class TokenIndex:
             return np.zeros(len(sentence_ids), dtype=np.float32)
         return self.best_matches(query, sentence_ids) @ self.weights(query).astype(np.float32)
 
+    def part_scores(
+        self, query: TokenVectors, sentence_id: int, parts: Sequence[np.ndarray]
+    ) -> np.ndarray | None:
+        """The late-interaction score of each consecutive part of one sentence, given as the
+        content piece ids of each part (``Embedder.content_ids``), or None when they do not
+        add up to the sentence's stored pieces (a sentence cut at the model's input limit)."""
+        start, end = int(self.offsets[sentence_id]), int(self.offsets[sentence_id + 1])
+        stored = self.ids[start:end]
+        joined = np.concatenate(parts) if len(parts) else np.zeros(0, dtype=np.int64)
+        if not len(query) or len(joined) != len(stored) or not np.array_equal(joined, stored):
+            return None
+        similarity = query.vectors @ self.vectors[start:end].T  # (n_query, pieces)
+        weights = self.weights(query).astype(np.float32)
+        bounds = np.cumsum([0, *(len(p) for p in parts)])
+        return np.array(
+            [
+                float(similarity[:, a:b].max(axis=1) @ weights) if b > a else 0.0
+                for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+            ]
+        )
+
     def passage_scores(
         self, query: TokenVectors, passages: Sequence[Sequence[int]]
     ) -> tuple[np.ndarray, np.ndarray]:

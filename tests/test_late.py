@@ -62,6 +62,27 @@ def test_rare_pieces_weigh_more_and_unknown_ones_most(pipeline) -> None:
     assert weights["##ophone"] == pytest.approx(max(weights.values()))  # in no sentence
 
 
+def test_the_inner_sentence_that_answers_scores_best_and_parts_must_add_up(pipeline) -> None:
+    from rag.answerer.compose import _PIECES
+
+    index, embedder = pipeline.index.tokens, pipeline.embedder
+    # every paragraph of several inner sentences splits into parts matching its stored pieces
+    paragraphs = [s for s in pipeline.index.sentences if len(_PIECES.split(s.text)) > 1]
+    _, query = embedder.embed_query_with_tokens("Which comedian did she say he reminded her of?")
+    for sentence in paragraphs:
+        parts = [embedder.content_ids(p) for p in _PIECES.split(sentence.text)]
+        scores = index.part_scores(query, sentence.id, parts)
+        assert scores is not None and len(scores) == len(parts)
+        # the whole sentence's score is the weighted best match over all its parts
+        whole = index.sentence_scores(query, [sentence.id])[0]
+        assert max(scores) <= whole + 1e-5
+    chaplin = next(s for s in paragraphs if "Charlie Chaplin" in s.text)
+    pieces = _PIECES.split(chaplin.text)
+    scores = index.part_scores(query, chaplin.id, [embedder.content_ids(p) for p in pieces])
+    assert "Chaplin" in pieces[int(np.argmax(scores))]
+    assert index.part_scores(query, chaplin.id, [embedder.content_ids(pieces[0])]) is None
+
+
 def test_empty_inputs_score_zero(pipeline) -> None:
     index = pipeline.index.tokens
     nothing = TokenVectors(np.zeros(0, dtype=np.int32), np.zeros((0, 384), dtype=np.float32))

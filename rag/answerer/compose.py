@@ -19,8 +19,8 @@
 Captions and headlines (``rag.text.is_caption``) are never quoted.  Long quoted
 paragraphs are clipped at a sentence boundary inside them (marked "…"), keeping
 the part that holds the short answer, or, without one, starting at the part
-sharing most with the question (``focus``); a fact answer stays within
-``SUMMARY_WORDS``.  The lead and the list punctuation are the only words of the
+sharing most with the question (``focus``); every answer stays within
+``SUMMARY_WORDS`` words as shown (``_within``).  The lead and the list punctuation are the only words of the
 answerer's own, and the lead is always made of spans of quoted sentences or an
 option the question itself named.
 
@@ -50,6 +50,8 @@ LIST_ITEMS = 5
 FACT_WORDS = 60  # a quoted sentence longer than this is clipped around its answer
 FOCUS_WORDS = 60  # ... or, with no short answer, from its inner sentence nearest the question
 FIRST_WORDS = 25  # ... when the paragraph is longer than a reader takes in at a glance
+PART_MARGIN = 0.02  # late-interaction score an inner sentence must beat the opening by
+LEXICAL_WEIGHT = 0.1  # ... counting the share of the question's (IDF-weighted) words it holds
 ITEM_WORDS = 45  # ... and, in a summary or list, each sentence to this
 MMR_LAMBDA = 0.7  # relevance against novelty when picking a summary's sentences
 MMR_FLOOR = 4.0  # a sentence this many logits below the best is not relevant enough
@@ -112,13 +114,15 @@ def focus(
     idf: Mapping[str, float],
     budget: int = FOCUS_WORDS,
     longer_than: int | None = None,
+    scores: Sequence[float] | None = None,
 ) -> str:
     """A paragraph longer than ``longer_than`` words (``budget`` unless given) from its inner
     sentence sharing the most (IDF-weighted) question words on, within ``budget`` words,
     marked with "…" where cut: what was asked comes first, not the paragraph's preamble.
     The speaker's attribution that opens a quotation ("Adds Tovmaysan, “") is kept, so the
     quoted "I" still has a name.  Text whose opening sentence is already the best is shown
-    whole.
+    whole.  ``scores``: how near each inner sentence is to the question, when the caller
+    knows better (``Nearness``); the best must beat the opening by ``PART_MARGIN``.
 
     >>> idf = {"tape": 3.0, "film": 1.0, "audit": 2.0}
     >>> focus("Life is easy. He is rich. So I did the tape naked in bed. Then I left.",
@@ -131,10 +135,13 @@ def focus(
     pieces = _PIECES.split(text)
     if len(text.split()) <= (budget if longer_than is None else longer_than) or len(pieces) == 1:
         return text
-    asked = set(terms(question))
-    scores = [sum(idf.get(t, 0.0) for t in asked & set(terms(p))) for p in pieces]
+    margin = PART_MARGIN
+    if scores is None or len(scores) != len(pieces):
+        asked = set(terms(question))
+        scores = [sum(idf.get(t, 0.0) for t in asked & set(terms(p))) for p in pieces]
+        margin = 0.0
     best = max(range(len(pieces)), key=lambda i: (scores[i], -i))
-    if best == 0 or scores[best] <= 0:
+    if best == 0 or scores[best] <= max(scores[0] + margin, 0.0):
         return text  # the opening is as near the question as any: shown whole
     end, count = best + 1, len(pieces[best].split())
     while end < len(pieces) and count + len(pieces[end].split()) <= budget:
@@ -143,6 +150,30 @@ def focus(
     speaker = _SPEAKER.match(pieces[0])
     opening = f"{speaker.group(0)}… " if speaker else "… "
     return opening + " ".join(pieces[best:end]) + (" …" if end < len(pieces) else "")
+
+
+@dataclass(frozen=True)
+class Nearness:
+    """How near each inner sentence of a quoted paragraph is to the question: its
+    late-interaction score (``parts``, from the generator) plus ``LEXICAL_WEIGHT`` times the
+    share of the question's IDF-weighted words it holds, else those words alone."""
+
+    idf: Mapping[str, float]
+    parts: Callable[[Candidate, Sequence[str]], Sequence[float] | None] | None = None
+
+    def focus(self, candidate: Candidate, question: str, budget: int, longer_than: int) -> str:
+        text = candidate.sentence.text
+        if len(text.split()) <= longer_than:
+            return text
+        pieces = _PIECES.split(text)
+        late = self.parts(candidate, pieces) if self.parts and len(pieces) > 1 else None
+        if late is None:
+            return focus(text, question, self.idf, budget, longer_than)
+        asked = set(terms(question))
+        total = sum(self.idf.get(t, 0.0) for t in asked) or 1.0
+        held = [sum(self.idf.get(t, 0.0) for t in asked & set(terms(p))) / total for p in pieces]
+        scores = [a + LEXICAL_WEIGHT * b for a, b in zip(late, held, strict=True)]
+        return focus(text, question, self.idf, budget, longer_than, scores)
 
 
 def _quotable(candidates: Sequence[Candidate]) -> list[Candidate]:
@@ -170,7 +201,7 @@ def compose(
     vectors: np.ndarray,
     names: Mapping[str, str] | None = None,
     lead_for: Callable[[str], str | None] | None = None,
-    idf: Mapping[str, float] | None = None,
+    near: Nearness | None = None,
 ) -> Composition:
     """The answer for ``ask``'s intent, from ``quotable`` (best first); ``lead_for`` gives
     the short answer of a sentence when a rule knows it (the actor a credit names)."""
@@ -178,8 +209,9 @@ def compose(
     if ask.kind in ("summary", "list"):
         limit = LIST_ITEMS if ask.kind == "list" else SUMMARY_SENTENCES
         picked = pick_diverse(pool, vectors, limit, ask.kind == "summary")
-        items = tuple(Quote(c, _item(c.sentence.text, question, idf)) for c in picked)
-        return Composition("", items, "list" if ask.kind == "list" else "prose")
+        items = [Quote(c, _item(c, question, near)) for c in picked]
+        style = "list" if ask.kind == "list" else "prose"
+        return Composition("", _within(items, "", style), style)
     if quotable and _caption_only(question, pool, quotable[0], names or {}):
         pool = [quotable[0], *pool]
     first = _answering(question, pool, names)
@@ -195,31 +227,55 @@ def compose(
     quotes: list[Quote] = []
     used = 0
     for i, c in enumerate(chosen):
-        shown = _shown(c.sentence.text, i, lead, question, idf)
+        shown = _shown(c, i, lead, question, near)
         size = len(shown.split())
         if i > 0 and used + size > SUMMARY_WORDS:
             break  # a further sentence only while the answer stays short enough to read
         quotes.append(Quote(c, shown))
         used += size
-    return Composition(lead, tuple(quotes), "prose")
+    return Composition(lead, _within(quotes, lead, "prose"), "prose")
 
 
-def _shown(
-    text: str, i: int, lead: str, question: Question, idf: Mapping[str, float] | None
-) -> str:
+def shown_words(quotes: Sequence[Quote], lead: str, style: str) -> int:
+    """Words of the answer as shown: the lead and its dash, each quote and its bullet."""
+    return (
+        (len(lead.split()) + 1 if lead else 0)
+        + sum(len(q.text.split()) for q in quotes)
+        + (len(quotes) if style == "list" else 0)
+    )
+
+
+def _within(quotes: Sequence[Quote], lead: str, style: str) -> tuple[Quote, ...]:
+    """The quotes within ``SUMMARY_WORDS`` shown words: the least relevant after the first
+    left out while the answer is longer, then the first clipped if it alone still is."""
+    kept = list(quotes)
+    while len(kept) > 1 and shown_words(kept, lead, style) > SUMMARY_WORDS:
+        kept.remove(min(kept[1:], key=lambda q: q.candidate.score))
+    if kept and shown_words(kept, lead, style) > SUMMARY_WORDS:
+        room = SUMMARY_WORDS - shown_words([], lead, style) - (style == "list")
+        clipped = clip(kept[0].text, room, keep=lead or None)
+        if len(clipped.split()) <= room:
+            kept[0] = Quote(kept[0].candidate, clipped)
+    return tuple(kept)
+
+
+def _shown(c: Candidate, i: int, lead: str, question: Question, near: Nearness | None) -> str:
     """How a fact answer's ``i``-th sentence is quoted: the first clipped around its short
     answer, or without one, focused on its inner sentence nearest the question."""
     if i > 0:  # a further sentence: its part nearest the question, or its opening
-        return _item(text, question, idf)
+        return _item(c, question, near)
+    text = c.sentence.text
     if lead:
         return clip(text, FACT_WORDS, lead)
-    return focus(text, question.text, idf, longer_than=FIRST_WORDS) if idf is not None else text
+    shown = near.focus(c, question.text, FOCUS_WORDS, FIRST_WORDS) if near else text
+    return clip(text, FOCUS_WORDS) if shown == text else shown
 
 
-def _item(text: str, question: Question, idf: Mapping[str, float] | None) -> str:
+def _item(c: Candidate, question: Question, near: Nearness | None) -> str:
     """A further sentence, or a list or summary item: its part nearest the question, else
     its opening, within ``ITEM_WORDS``."""
-    shown = focus(text, question.text, idf, ITEM_WORDS, FIRST_WORDS) if idf is not None else text
+    text = c.sentence.text
+    shown = near.focus(c, question.text, ITEM_WORDS, FIRST_WORDS) if near else text
     return clip(shown, ITEM_WORDS) if shown == text else shown
 
 

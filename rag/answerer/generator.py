@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from rag.answerer.cast import Cast
-from rag.answerer.compose import Composition, compose, compose_roster
+from rag.answerer.compose import Composition, Nearness, compose, compose_roster
 from rag.answerer.features import Candidate, Features
 from rag.answerer.intent import intent
 from rag.answerer.model import Models, load_models, sigmoid
@@ -285,9 +285,22 @@ class ExtractiveGenerator:
             self.index.sentence_vectors,
             self.names,
             lead_for=requirement.lead if requirement else None,
-            idf=self.features.idf,
+            near=Nearness(self.features.idf, functools.partial(self.part_scores, request)),
         )
         return self.render(composition, decision.confidence)
+
+    def part_scores(
+        self, request: GenerationRequest, candidate: Candidate, parts: list[str]
+    ) -> list[float] | None:
+        """The late-interaction score of each inner sentence of a quoted paragraph."""
+        if request.question_tokens is None:
+            return None
+        scores = self.index.tokens.part_scores(
+            request.question_tokens,
+            candidate.sentence.id,
+            [self.embedder.content_ids(p) for p in parts],
+        )
+        return None if scores is None else scores.tolist()
 
     def described_first(
         self, request: GenerationRequest, question: Question, quotable: list[Candidate]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -76,6 +77,19 @@ def test_a_summary_opens_with_its_most_relevant_sentence(pipeline):
     first = answer.text.split("[")[0]
     assert "model the movements" in first, answer.text
     assert_every_claim_cited(answer)
+
+
+def test_no_answer_is_longer_than_a_reader_takes_in(pipeline):
+    from rag.evaluation import load_gold
+    from rag.metrics import strip_markers
+
+    gold = load_gold(Path(__file__).resolve().parents[2] / "eval" / "gold.jsonl")
+    lengths = {
+        item.question: len(strip_markers(pipeline.ask(item.question).text).split())
+        for item in gold
+        if not item.history
+    }
+    assert max(lengths.values()) <= SUMMARY_WORDS, max(lengths, key=lengths.get)
 
 
 def test_captions_and_headlines_are_recognised():
