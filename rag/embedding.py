@@ -249,7 +249,9 @@ class NumpyEmbedder:
 
     def content_ids(self, text: str) -> np.ndarray:
         """The ids of the word pieces of ``text`` that its ``TokenVectors`` keep, in order."""
-        return _content_ids(self.encoder.tokenizer.encode(text, add_special_tokens=False).ids, self._content)
+        return _content_ids(
+            self.encoder.tokenizer.encode(text, add_special_tokens=False).ids, self._content
+        )
 
     def truncate(self, text: str) -> str:
         """The longest prefix of ``text`` the model reads whole (it ignores anything after)."""

@@ -26,6 +26,7 @@ scans a large corpus (callers pass a candidate pool).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -126,7 +127,7 @@ class TokenIndex:
         return np.array(
             [
                 float(similarity[:, a:b].max(axis=1) @ weights) if b > a else 0.0
-                for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+                for a, b in itertools.pairwise(bounds)
             ]
         )
 
