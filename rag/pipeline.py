@@ -179,10 +179,10 @@ class Pipeline:
         vector, tokens = self.embedder.embed_query_with_tokens(trimmed)
         # a follow-up's search query carries its history; the answerer matches the question
         asked = resolved.question if resolved.rewritten else text
-        question_tokens = (
-            tokens
+        question_vector, question_tokens = (
+            (None, tokens)
             if trimmed == asked
-            else self.embedder.embed_query_with_tokens(self.embedder.truncate(asked))[1]
+            else self.embedder.embed_query_with_tokens(self.embedder.truncate(asked))
         )
         timings["embed"] = _ms(mark)
         mark = time.perf_counter()
@@ -205,6 +205,7 @@ class Pipeline:
             retrieval_query=query_text,
             history=questions,
             question_tokens=question_tokens,
+            question_vector=question_vector,
             shown=shown,
             # a follow-up does not open as an earlier answer did; a standalone question is
             # answered as in a new chat

@@ -187,6 +187,9 @@ class GenerationRequest:
     retrieval_query: str = ""  # the question, plus history context for follow-ups
     history: tuple[str, ...] = ()
     question_tokens: TokenVectors | None = None  # of ``question`` alone, for late interaction
+    # of ``question`` alone when the search query is not the question (a follow-up's history,
+    # the film's name added): what the topic gate reads; else None (``query_vector`` is it)
+    question_vector: np.ndarray | None = field(default=None, compare=False, repr=False)
     shown: frozenset[str] = frozenset()  # sentences earlier turns quoted: not quoted again
     # the sentences earlier turns' answers opened with: a close one that says something new
     # opens this answer instead (a turn does not repeat an earlier one)

@@ -23,7 +23,7 @@ import functools
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -241,8 +241,11 @@ class Features:
             out.append((sentence, hit, features))
         return out
 
-    def unknown(self, request: GenerationRequest) -> float:
-        """The IDF-weighted share of the query's terms the corpus never uses ("sushi")."""
+    def unknown(self, request: GenerationRequest, text: str | None = None) -> float:
+        """The IDF-weighted share of the query's terms (or ``text``'s) the corpus never uses
+        ("sushi")."""
+        if text is not None:
+            request = replace(request, retrieval_query=text)
         weight, total = self.query_weights(request)
         alts = alternatives(set(weight))
         return sum(w for t, w in weight.items() if not covered(t, self.idf.keys(), alts)) / total

@@ -245,7 +245,9 @@ class ExtractiveGenerator:
         ask = intent(request.question)
         if ask.kind == "chat":  # small talk or a question about the app: what it can do
             return Draft(text=CAPABILITIES, citations=(), abstained=True)
-        if self.topic.off_topic(request.query_vector, self.features.unknown(request)):
+        # the question as asked: the film's name a search adds makes anything sound on-topic
+        asked = request.query_vector if request.question_vector is None else request.question_vector
+        if self.topic.off_topic(asked, self.features.unknown(request, request.question)):
             return Draft(text=OFF_TOPIC, citations=(), abstained=True)
         question = analyse(request.question)
         if ask.synopsis:  # what the whole film is about: the articles' opening paragraphs

@@ -8,7 +8,9 @@ forecast", "a recipe for cooking food"); both sets are data in ``rag.lexicon``.
 second: below ``OFF_TOPIC_BELOW`` the question is off-topic and is declined with
 a short message saying what the app answers, before any passage is quoted.
 
-The cut was read off both gold files' standalone questions: every off-topic
+The gate reads the question as asked (``GenerationRequest.question_vector``), not the search
+query, to which the pipeline may add the film's name ("who won ... this year" is not the
+film). The cut was read off both gold files' standalone questions: every off-topic
 question that scores below it is one (8 of 13 chat off-topic rows; the rest are
 small talk, caught by ``intent``, or score between on-topic rows), and the closest
 on-topic question scores -0.16 (docs/experiments.md).  Questions about the film's own
