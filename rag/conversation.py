@@ -178,6 +178,7 @@ _DEMONSTRATIVE = re.compile(
     r"|places|book|moment|line|one|ones|guy|woman|man|actor|actress)\b",
     re.I,
 )
+_THAT = re.compile(r"\b(?:that|those)\b", re.I)  # a demonstrative pronoun, when nothing precedes it
 _ASKS_FOR_WORK = re.compile(
     r"^\s*(?:what|which)\b(?:\s+[\w'’-]+){0,6}?\s+(?:film|movie|feature|book|memoir|title|project"
     r"|short|documentary|play|song)s?\b",
@@ -233,9 +234,10 @@ def _people(text: str, names: Mapping[str, str]) -> int:
 def is_follow_up(question: str, turns: Sequence[Turn], names: Mapping[str, str]) -> bool:
     """Does the question need the conversation?  Only an ellipsis ("and igor?", "how
     old?", "why?"), a request for more ("what else has she been in"), a personal
-    pronoun when the question names no one, or "it"/"that"/"there" while the
-    conversation is on something other than the film; every other question is
-    answered exactly as in a new chat.
+    pronoun when the question names no one, "that" with nothing before it to stand for
+    ("did that cause problems"), or "it"/"that"/"there" while the conversation is on
+    something other than the film; every other question is answered exactly as in a
+    new chat.
     """
     if not turns:
         return False
@@ -247,6 +249,9 @@ def is_follow_up(question: str, turns: Sequence[Turn], names: Mapping[str, str])
         return True
     if _DEMONSTRATIVE.search(question):
         return True  # "that sequence", "those scenes": something said before
+    that = _THAT.search(question)
+    if that and not terms(question[: that.start()]):
+        return True  # "did that cause problems", "who did that": nothing before it to stand for
     pronoun = _PRONOUN.search(question)
     if pronoun and pronoun.group(1).lower() in ("they", "them", "their"):
         # "what lenses did they use": the film-makers, unless the talk is on a sub-topic;
@@ -261,8 +266,12 @@ def is_follow_up(question: str, turns: Sequence[Turn], names: Mapping[str, str])
         # no one before it for it to stand for ("had he used ... with Baker"), or an object
         # whose clause's subject is the one person named ("did Madison compare him")
         return before == 0 or (before == 1 and bool(_OUTSIDE.search(question)))
-    if not (said & _THING) or own_names:
+    if not (said & _THING):
         return False
+    if own_names:
+        # "what did baker think of it" while the talk is on his audition: "it" is that, not
+        # the person named; after a question that stands on its own, the question does too
+        return bool(said & {"it", "its"}) and _on_sub_topic(turns, names)
     # "it" is the film, unless the last question asked for another work ("What was Baker's
     # first feature film?" -> "Which filmmaker influenced it?") or the talk is on a sub-topic
     return bool(_ASKS_FOR_WORK.match(turns[-1].question)) or _on_sub_topic(turns, names)

@@ -34,6 +34,10 @@ NAMES = {
         ("what lenses did they use", ["who plays toros"], False),  # the film-makers
         ("how did mikey madison prepare for her role", ["who plays toros"], False),
         ("What is Anora about?", ["Who was the director of photography?"], False),
+        ("did that cause problems", ["what was the weather like on the shoot"], True),
+        ("why did they do that", ["what did they do to the club"], True),
+        # "that" with something before it in the question stands for that
+        ("the ending was sad, did the actor say anything about that", ["who plays toros"], False),
     ],
 )
 def test_a_question_is_a_follow_up_only_when_it_needs_the_conversation(question, history, expected):
