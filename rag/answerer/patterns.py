@@ -41,7 +41,7 @@ AGE = re.compile(
 # a capitalised word that is not the first of its sentence or quotation: a proper noun
 CAPITAL = re.compile(r"(?<![.!?“\"]\s)(?<!^)(?<!“)\b[A-Z][\w’'-]+")
 PLACE = re.compile(
-    r"\b(?:in|at|from|near)\s+(?:the\s+)?(?!(?:January|February|March|April|May|June|July"
+    r"\b(?:in|at|from|near)\s+(?:(?:the|an?)\s+)?(?!(?:January|February|March|April|May|June|July"
     r"|August|September|October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday"
     r"|Saturday|Sunday)\b)[A-Z][a-z]+"
 )  # a month or a day is a date, not a place

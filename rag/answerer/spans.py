@@ -111,31 +111,34 @@ def _pattern_span(question: Question, sentence: str, kind: str | None) -> str | 
     }.get(kind or "")
     if pattern is None:
         return None
-    asked = set(words(question.text))
-    # a place the question names itself ("what city in Russia") is not the one it asks for
-    found = next(
-        (
-            m
-            for m in pattern.finditer(sentence)
-            if kind != "place" or not set(words(m.group(0).split()[-1])) <= asked - STOPWORDS
-        ),
-        None,
-    )
-    if found is None:
+    if kind == "place":
+        return _place(question, sentence)
+    m = pattern.search(sentence)
+    if m is None:
         return None
-    m = found
     span = m.group(0)
-    if kind == "place":  # "in Brighton Beach": the capitalised run after the preposition
-        run = _CAPITALISED.match(sentence, m.end() - len(span.split()[-1]))
-        span = run.group(0) if run else span.split(maxsplit=1)[-1]
-        if not _near_question(question.text, sentence, m.start()):
-            return None
     if kind == "date":  # a month with its day and year: "January 2023", "May 25, 2024"
         around = re.match(
             r"(?:\s+\d{1,2}(?:st|nd|rd|th)?\b,?)?(?:\s+\d{4}\b)?", sentence[m.end() :]
         )
         span += around.group(0) if around else ""
     return span.strip(" ,.")
+
+
+def _place(question: Question, sentence: str) -> str | None:
+    """The first place near the question's words ("in Brighton Beach": the capitalised run
+    after the preposition) that the question does not name itself: "what city in Russia"
+    does not ask for Russia, "in The Florida Project, where ..." not for the film."""
+    asked = set(words(question.text)) - STOPWORDS
+    for m in PLACE.finditer(sentence):
+        start = m.end() - len(m.group(0).split()[-1])
+        run = _CAPITALISED.match(sentence, start)
+        span = (run.group(0) if run else sentence[start : m.end()]).strip(" ,.")
+        if set(words(span)) - STOPWORDS <= asked:
+            continue
+        if _near_question(question.text, sentence, m.start()):
+            return span
+    return None
 
 
 def _name(question: str, sentence: str, names: Mapping[str, str]) -> str | None:

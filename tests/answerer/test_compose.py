@@ -33,6 +33,12 @@ from tests.conftest import assert_every_claim_cited
             "Sex work has figured in half of Baker’s films.",
             "half",
         ),
+        (  # a place the question names itself is not the one it asks for
+            "In Red Rocket, where does the porn star live?",
+            "Baker's films include the story told in Red Rocket, of a porn star who lives "
+            "in a Texas refinery town.",
+            "Texas",
+        ),
     ],
 )
 def test_the_short_answer_is_the_span_asked_for(question, sentence, span):
