@@ -60,7 +60,7 @@ YEARS = range(1800, 2100)
 DO_AUXILIARIES = frozenset(["do", "does", "did"])
 # words that open a noun phrase: the word after one is a noun, not the question's verb
 DETERMINERS = frozenset(
-    ["the", "a", "an", "his", "her", "their", "its", "this", "that", "these", "those", "each"]
+    ["the", "a", "an", "my", "his", "her", "their", "its", "this", "that", "these", "those", "each"]
 )
 # a sentence with one of these as a subject goes on from the sentence before it
 SUBJECT_PRONOUNS = frozenset(["he", "she", "it", "they"])

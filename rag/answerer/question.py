@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 from rag.answerer.patterns import CALENDAR, PERSON_NOUN, PLACE_NOUN, RUNTIME, TIME_NOUN, WH
+from rag.claimwords import DETERMINERS
 from rag.lexicon import STOPWORDS, WORK_NOUNS
 from rag.text import terms
 
@@ -131,9 +132,6 @@ _PHRASE_END = frozenset(
         *("she", "he", "they", "it", "i", "you", "we", "her", "his", "their", "its", "him", "them"),
     )
 )
-_DETERMINERS = frozenset(
-    ("the", "a", "an", "this", "that", "these", "those", "her", "his", "their", "its", "my")
-)
 
 
 def _head_noun(phrase: str) -> str | None:
@@ -141,7 +139,7 @@ def _head_noun(phrase: str) -> str | None:
     possessors: "the character played by ..." -> character, "Ani's sister" -> sister."""
     head = None
     for word in re.findall(r"[\w'-]+", phrase.lower()):
-        if word in _DETERMINERS or word.endswith("'s"):
+        if word in DETERMINERS or word.endswith("'s"):
             if head is not None:
                 break
             continue
@@ -224,7 +222,7 @@ def asked_role(question: str) -> RoleAsk | None:
     role = _ROLE_END.sub("", m.group(1)).strip()
     role = re.sub(r"^(?:some|one|many|most|all|each|any|several)\s+of\s+", "", role)
     held = frozenset(terms(re.split(r"\s+of\s+", role)[0]))  # "president | of the jury"
-    if re.match(r"[a-z]", role) and role.split()[0] not in _DETERMINERS:
+    if re.match(r"[a-z]", role) and role.split()[0] not in DETERMINERS:
         role = f"the {role}"  # "Who was president of ...": the president of ...
     return RoleAsk(role=role, terms=held) if held else None
 
@@ -255,11 +253,7 @@ def asked_work(question: str) -> frozenset[str]:
     # the words of the noun phrase: what stands after a possessive ("Baker's")
     phrase: list[str] = []
     for word in reversed(between):
-        if (
-            word.lower() in _PHRASE_END
-            or word.lower() in _DETERMINERS
-            or re.search(r"['’]s$", word)
-        ):
+        if word.lower() in _PHRASE_END or word.lower() in DETERMINERS or re.search(r"['’]s$", word):
             break
         phrase.insert(0, word)
     return frozenset(terms(" ".join([*phrase[-2:], found.group(2)])))
