@@ -8,8 +8,9 @@
 - a **summary** (an open question, a comparison) quotes two to five sentences from
   different passages, picked by maximal marginal relevance (each sentence's score
   against its similarity to those already picked), at most ``SUMMARY_WORDS``
-  words, led by the most relevant one, the others in the articles' order, none
-  opening with a pronoun whose sentence before it is not quoted;
+  words, led by the most relevant one, the others in the articles' order (a story, "how
+  does it end", all in the articles' order), none opening with a pronoun whose sentence
+  before it is not quoted;
 - a **list** quotes up to ``LIST_ITEMS`` such sentences as bullet points; the cast
   (``compose_roster``) is led by "Actor (Character), …", each name a span of the
   sentence quoted for it;
@@ -208,7 +209,7 @@ def compose(
     pool = _quotable(quotable)
     if ask.kind in ("summary", "list"):
         limit = LIST_ITEMS if ask.kind == "list" else SUMMARY_SENTENCES
-        picked = pick_diverse(pool, vectors, limit, ask.kind == "summary")
+        picked = pick_diverse(pool, vectors, limit, ask.kind == "summary", ask.story)
         items = [Quote(c, _item(c, question, near)) for c in picked]
         style = "list" if ask.kind == "list" else "prose"
         return Composition("", _within(items, "", style), style)
@@ -330,11 +331,16 @@ def _choice(options: Sequence[str], chosen: Sequence[Candidate]) -> str:
 
 
 def pick_diverse(
-    pool: Sequence[Candidate], vectors: np.ndarray, limit: int, in_order: bool
+    pool: Sequence[Candidate],
+    vectors: np.ndarray,
+    limit: int,
+    in_order: bool,
+    story: bool = False,
 ) -> list[Candidate]:
     """Up to ``limit`` relevant, mutually different sentences within ``SUMMARY_WORDS``
     (maximal marginal relevance); when ``in_order``, the best one that names its subject
-    first and the others in the articles' order."""
+    first and the others in the articles' order, or, for a ``story`` ("how does it end"),
+    all in the articles' order, as the story is told."""
     if not pool:
         return []
     top = max(c.score for c in pool)
@@ -361,9 +367,9 @@ def pick_diverse(
         # the most relevant sentence leads (what was asked, first), the others follow in
         # the articles' order; the opener names its subject: a later "She notes ..." reads
         # after one that says who she is, the first cannot
-        ranked = sorted(picked, key=lambda c: -c.score)
-        opener = next((c for c in ranked if not _opens_with_pronoun(c.sentence.text)), None)
         picked.sort(key=lambda c: (c.sentence.source, c.sentence.id))
+        ranked = picked if story else sorted(picked, key=lambda c: -c.score)
+        opener = next((c for c in ranked if not _opens_with_pronoun(c.sentence.text)), None)
         if opener is not None and opener is not picked[0]:
             picked.remove(opener)
             picked.insert(0, opener)

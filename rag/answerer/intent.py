@@ -15,7 +15,8 @@
   about: answered from the articles' opening paragraphs, where articles summarise): *why*,
   *how* of manner (not of degree: *how many / much / long / old*, "how fortunate did she feel"),
   "what is it about", "what happens", "what is X like", "tell me about", "describe",
-  "explain", "what do people think ...", a comparison;
+  "explain", "what do people think ...", a comparison; a ``story`` when it asks how the
+  plot goes ("how does it end", "what happens after"), told in the articles' order;
 - ``fact``: anything else (a *who / when / where / which / what* of one thing).
 
 What this module does not do: decide whether the articles answer (``generator``),
@@ -116,11 +117,19 @@ _SYNOPSIS = re.compile(
 )
 
 
+# how the story goes: the verbs of a plot's course ("how does it end", "what happens after")
+_STORY = re.compile(
+    r"\b(?:end|ends|ended|begin|begins|start|starts|happens|happened|unfold|unfolds)\b",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class Intent:
     kind: str  # "fact", "list", "summary", "yesno", "choice" or "chat"
     options: tuple[str, ...] = ()  # the two alternatives of an either/or question
     synopsis: bool = False  # a summary of the whole film ("what is it about?")
+    story: bool = False  # how the story goes ("how does it end"): told in the articles' order
     roster: bool = False  # a list of the cast or the characters ("who is in it?")
 
     @property
@@ -152,9 +161,9 @@ def intent(text: str) -> Intent:
     if _LIST.search(q):
         return Intent("list")
     if _SYNOPSIS.search(q):
-        return Intent("summary", synopsis=True)
+        return Intent("summary", synopsis=True, story=True)
     if _OPEN.search(q):
-        return Intent("summary")
+        return Intent("summary", story=bool(_STORY.search(q)))
     if _YESNO.match(q):
         return Intent("yesno")
     plural = _WH_PLURAL.search(q)

@@ -36,6 +36,13 @@ def test_the_intent_comes_from_the_grammar(question, kind):
     assert intent(question).kind == kind
 
 
+def test_a_question_on_how_the_story_goes_is_told_in_order():
+    assert intent("how does it end").story and intent("what happens in the vegas part").story
+    assert intent("whats it about").story  # a synopsis tells the story too
+    assert not intent("why is everything so red in this movie").story
+    assert not intent("In one fan-made alternate ending, what does Ani build?").story
+
+
 def test_an_either_or_question_has_parallel_options():
     assert intent("is igor russian or armenian").options == ("russian", "armenian")
     assert intent("did they use real places or build sets").options == ("real places", "build sets")
