@@ -53,6 +53,10 @@ NUMBER_WORDS = {
 }
 TENS = frozenset(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"])
 UNITS_AFTER_TENS = {"one": 1, **{w: v for w, v in NUMBER_WORDS.items() if v < 10}}
+# units of time: "a" or "an" before one is a count of one ("over a year" is not "a decade")
+TIME_UNITS = frozenset(
+    ["second", "minute", "hour", "day", "night", "week", "month", "year", "decade", "century"]
+)
 # a number in this range with no counted word after it is read as a year ("in 2024")
 YEARS = range(1800, 2100)
 
@@ -64,3 +68,6 @@ DETERMINERS = frozenset(
 )
 # a sentence with one of these as a subject goes on from the sentence before it
 SUBJECT_PRONOUNS = frozenset(["he", "she", "it", "they"])
+# the nouns a text about one work calls it by (stemmed): what "it" stands for in a passage
+# about the film ("It won the Palme d'Or" says "the film won")
+WORK_ITSELF = frozenset(["film", "movi"])

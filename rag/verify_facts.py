@@ -28,7 +28,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.claimwords import NEGATION_IDIOMS, NEGATIONS, NUMBER_WORDS, TENS, UNITS_AFTER_TENS, YEARS
+from rag.claimwords import (
+    NEGATION_IDIOMS,
+    NEGATIONS,
+    NUMBER_WORDS,
+    TENS,
+    TIME_UNITS,
+    UNITS_AFTER_TENS,
+    YEARS,
+)
 from rag.verify_names import _fold, _names, _terms, _words
 
 # ---------------------------------------------------------------- numbers, polarity, quotes
@@ -127,6 +135,8 @@ def quantities(text: str, after: int = COUNT_AFTER_CLAIM) -> list[Quantity]:
             if token in TENS and nxt and nxt[0] in UNITS_AFTER_TENS:
                 value += UNITS_AFTER_TENS[nxt[0]]
                 skip = at + 1 + (toks[at + 1] == "-")
+        elif token in ("a", "an") and at + 1 < len(toks) and toks[at + 1] in TIME_UNITS:
+            value = 1  # "over a year": one year, held to its unit like "37 days"
         else:
             continue
         counted = _content(unit + _following(toks, max(at, skip), after - len(unit)))
@@ -156,6 +166,13 @@ def _titles_out(text: str) -> str:
     return _TITLE_NUMBER.sub("_", text)
 
 
+# a title dated in brackets: "The Florida Project (2017)", "Four Letter Words (2000)"
+_DATED = re.compile(
+    r"((?:[A-Z][\w’'.-]*|of|the|a|an|and)(?:\s+(?:[A-Z][\w’'.-]*|of|the|a|an|and))*)"
+    r"\s+\(((?:18|19|20)\d\d)\)"
+)
+
+
 def miscounted(claim: str, sentences: Sequence[str]) -> list[str]:
     """The claim's numbers that the passage never gives, or gives counting something else.
 
@@ -166,18 +183,34 @@ def miscounted(claim: str, sentences: Sequence[str]) -> list[str]:
     ['37 week']
     >>> miscounted("It shot for 37 days.", ["It shot for thirty-seven days."])
     []
+    >>> miscounted("It took about a decade.", ["It developed approximately over a year."])
+    ['1 decad']
+    >>> miscounted("The Florida Project came out in 2015.",
+    ...            ["Tangerine (2015) is about two friends, in The Florida Project (2017) a mother"])
+    ['2015']
+    >>> miscounted("Tangerine came out in 2015.", ["Tangerine (2015) is about two friends."])
+    []
     >>> miscounted("Ten of its 37 shooting weeks.", ["Ten of its 37 shooting days."])
     ['37 shoot week']
     """
     found = [q for s in sentences for q in quantities(_titles_out(s), COUNT_AFTER_PASSAGE)]
     named = {t for name in _names(claim) for t in _terms(name)}
+    dated = {
+        " ".join(_words(m.group(1))): int(m.group(2)) for s in sentences for m in _DATED.finditer(s)
+    }
+    folded = f" {' '.join(_words(claim))} "
+    dated = {f" {t} ": year for t, year in dated.items() if t}
     out = []
     for q in quantities(_titles_out(claim)):
         same = [p for p in found if p.value == q.value]
         if not same:
             out.append(str(q.value))
         elif q.value in YEARS:
-            continue  # a year counts nothing: "the 2019 film" is "(2019)"
+            # a year counts nothing ("the 2019 film" is "(2019)"), but a title the passage dates
+            # has its own: "The Florida Project came out in 2015" when it says "(2017)"
+            years = {dated[t] for t in dated if t in folded}
+            if years and q.value not in years:
+                out.append(str(q.value))
         elif q.counted and not any(_has(q.counted[0], p.counted) for p in same):
             out.append(f"{q.value} {q.counted[0]}")
         elif (

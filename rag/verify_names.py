@@ -24,7 +24,7 @@ import functools
 import re
 from collections.abc import Sequence
 
-from rag.claimwords import SUBJECT_PRONOUNS
+from rag.claimwords import SUBJECT_PRONOUNS, WORK_ITSELF
 from rag.text import STOPWORDS, fold, terms, words
 
 
@@ -92,6 +92,8 @@ def focused(claim_terms: set[str], question_terms: set[str], sentences: Sequence
         # a sentence whose subject is a pronoun ("It won the Palme d'Or") goes on from the
         # one before it: the question word the claim repeats may stand there
         context = found | previous if SUBJECT_PRONOUNS & set(_words(sentence)) else found
+        if "it" in _words(sentence):
+            context = context | WORK_ITSELF  # "It won ..." is what "the film won" says
         if 2 * len(answer & found) >= len(answer) and (not asked or asked & context):
             return True
         previous = found

@@ -166,6 +166,31 @@ def test_focus_reads_the_sentence_before_one_with_a_subject_pronoun():
     )
 
 
+def test_a_unit_of_time_after_a_is_a_count_of_one():
+    passage = ["The script developed over a year, and the shoot took a week in Funchal."]
+    assert miscounted("The script took about a decade to develop.", passage) == ["1 decad"]
+    assert miscounted("It developed over about a year.", passage) == []
+    assert miscounted("The shoot took a month in Funchal.", passage) == ["1 month"]
+
+
+def test_a_title_dated_in_brackets_keeps_its_own_year():
+    passage = ["Her debut Salt (2012) was a short; The Lighthouse Keeper (2019) is a drama."]
+    assert miscounted("The Lighthouse Keeper came out in 2012.", passage) == ["2012"]
+    assert miscounted("The Lighthouse Keeper came out in 2019.", passage) == []
+    assert miscounted("Salt (2012) came before The Lighthouse Keeper (2019).", passage) == []
+    assert miscounted("Varga began in 2012.", passage) == []  # no title: the year alone is held
+
+
+def test_it_as_a_subject_says_what_the_film_would():
+    sentences = ["The crew arrived in March.", "It won the Golden Lion at Venice."]
+    assert focused({"film", "won", "golden", "lion"}, {"film", "prize"}, sentences)
+    assert not focused(
+        {"film", "won", "golden", "lion"},
+        {"film", "prize"},
+        ["The crew arrived in March.", "Varga won the Golden Lion at Venice."],
+    )
+
+
 # ------------------------------------------------------ with the real embedder and index
 
 
