@@ -8,6 +8,7 @@ answer.  Tests marked llm load the real SmolLM2-135M model (greedy decoding: rep
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -77,6 +78,44 @@ def test_an_abstaining_question_makes_no_model_call(phrasing):
     assert gen.local._server is None  # the model was never needed
     assert isinstance(events[-1], Draft) and events[-1].abstained and draft.abstained
     assert draft.text == quoted.text and "llm" not in draft.timings_ms
+
+
+def _citation(n: int, chunk_id: str):
+    from rag.schema import Citation
+
+    return Citation(n, "a.txt", "A", chunk_id, "passage", (0, 1), 1.0, sentence="s")
+
+
+def test_a_phrased_sentence_is_followed_by_the_quotes_it_rests_on():
+    """The model adds a sentence; every quote of the extractive answer stays, renumbered by
+    first appearance, its short answer not said twice."""
+    from rag.generators.phrase import with_quotes
+
+    phrased = Draft(
+        text="Drew Daniels shot Anora. [1]",
+        citations=(_citation(1, "c7"),),
+        abstained=False,
+        verified=True,
+    )
+    quoted = Draft(
+        text="Drew Daniels — He worked on Red Rocket. [1] He shot Anora on 35mm. [2]",
+        citations=(_citation(1, "c3"), _citation(2, "c7")),
+        abstained=False,
+        short_answer="Drew Daniels",
+    )
+    merged = with_quotes(phrased, quoted)
+    assert merged.text == (
+        "Drew Daniels shot Anora. [1] He worked on Red Rocket. [2] He shot Anora on 35mm. [1]"
+    )
+    assert [(c.n, c.chunk_id) for c in merged.citations] == [(1, "c7"), (2, "c3")]
+    assert merged.verified
+    listed = replace(
+        quoted, text="- He worked on Red Rocket. [1]\n- He shot it. [2]", short_answer=""
+    )
+    assert with_quotes(phrased, listed).text.splitlines()[1:] == [
+        "- He worked on Red Rocket. [2]",
+        "- He shot it. [1]",
+    ]
 
 
 def test_keeping_the_short_answer_ignores_case_quotes_and_spaces():

@@ -48,9 +48,15 @@ from typing import Any
 
 from rag.answerer.intent import intent
 from rag.errors import GeneratorError
-from rag.generators.base import Draft, GenerationRequest, Resources
+from rag.generators.base import Delta, Draft, GenerationRequest, Resources
 from rag.generators.llm import LLMGenerator, Message, pump
-from rag.generators.phrase import build_phrase_prompt, keeps_answer, phrase_sources
+from rag.generators.phrase import (
+    build_phrase_prompt,
+    keeps_answer,
+    phrase_sources,
+    repeats_quote,
+    with_quotes,
+)
 from rag.generators.prompt import Prompt
 from rag.settings import Settings, package_dir
 from rag.verify import CheckedClaim, Claim
@@ -308,6 +314,23 @@ class LocalLLMGenerator(LLMGenerator):
             raise GeneratorError("the extractive answer abstains, so the model is not asked")
         return planned
 
+    def stream(self, request: GenerationRequest) -> Iterator[Delta | Draft]:
+        """``LLMGenerator.stream``; the quotes a phrased answer ends with (``finish``) are
+        streamed too, after its verified sentence."""
+        shown = ""
+        for event in super().stream(request):
+            if isinstance(event, Delta):
+                shown += event.text
+            elif (
+                isinstance(event, Draft)
+                and event.verified
+                and shown
+                and event.text.startswith(shown)
+                and len(event.text) > len(shown)
+            ):
+                yield Delta(event.text[len(shown) :])
+            yield event
+
     def check(
         self, request: GenerationRequest, prompt: Prompt, claims: Sequence[Claim]
     ) -> list[CheckedClaim]:
@@ -333,4 +356,14 @@ class LocalLLMGenerator(LLMGenerator):
                 request, f"the model's sentence left out the answer “{prompt.keep}”", timings
             )
         draft = super().finish(request, prompt, raw, timings, checked=checked)
-        return replace(draft, short_answer=prompt.keep) if draft.verified else draft
+        if not draft.verified:
+            return draft
+        # the phrased sentence, then the quotes it rests on: it adds, never subtracts
+        quoted = self.extractive.generate(request)
+        if not quoted.abstained and quoted.citations:
+            if repeats_quote(draft, quoted):
+                return self.fallback(
+                    request, "the model's sentence only repeated the quote", timings
+                )
+            draft = with_quotes(draft, quoted)
+        return replace(draft, short_answer=prompt.keep)

@@ -12,6 +12,9 @@ model is not asked), what the answer is (its ``short_answer``) and where it is s
   one sentence that answers the question and keeps the short answer word for word.
 - ``keeps_answer``: does a sentence keep the short answer?  One that drops it is not
   shown (``LocalLLMGenerator.check`` marks it unsupported) and the quoted answer stands.
+- ``with_quotes``: a kept sentence is followed by all the extractive answer's quotes, so the
+  model only ever adds to the quoted answer, never takes a fact out of it; a sentence that
+  only copies the first quote (``repeats_quote``) is not shown.
 
 What this module does not do: decide whether to answer (``rag.answerer``), call the
 model, verify or fall back (``rag.generators.llm``), choose the mode (``local``).
@@ -21,6 +24,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
+from difflib import SequenceMatcher
 from typing import TYPE_CHECKING
 
 from rag.chunking import count_tokens
@@ -31,6 +36,7 @@ if TYPE_CHECKING:
     from rag.index import LoadedIndex
 
 MAX_PHRASE_SOURCES = 2  # sentences of the extractive answer shown to the model
+COPY_RATIO = 0.8  # a phrased sentence this alike to the first quote only repeats it
 
 # Short and plain, for a 135M model: what to write, what to keep, how to cite.
 PHRASE_SYSTEM_PROMPT = (
@@ -44,6 +50,7 @@ _ASK = {  # what the sentence should do first, by intent kind (``rag.answerer.in
     "yesno": "Start with yes or no.",
     "choice": "Start with the option the sources support.",
 }
+_MARKER = re.compile(r"\[(\d+)\]")
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
 _SPACE = re.compile(r"\s+")
 
@@ -88,6 +95,45 @@ def phrase_sources(
             continue
         out.append(Source(hit, index.sentences[sentence_id].text, (sentence_id,)))
     return out
+
+
+def repeats_quote(phrased: Draft, quoted: Draft) -> bool:
+    """Does the phrased sentence only copy the first quoted sentence (``COPY_RATIO`` of its
+    characters alike)?  Then it adds nothing and the quote is shown alone.
+
+    >>> d = lambda t: Draft(text=t, citations=(), abstained=False)
+    >>> repeats_quote(d("Ani is a stripper. [1]"), d("Ani is a stripper. [1] She meets Ivan. [1]"))
+    True
+    >>> repeats_quote(d("Drew Daniels shot it. [1]"), d("He hired his DP, Drew Daniels. [1]"))
+    False
+    """
+    first = _norm(_MARKER.sub("", phrased.text))
+    quote = _norm(_MARKER.split(quoted.text.removeprefix(f"{quoted.short_answer} — "))[0])
+    return SequenceMatcher(None, first, quote.lstrip("- ")).ratio() >= COPY_RATIO
+
+
+def with_quotes(phrased: Draft, quoted: Draft) -> Draft:
+    """The phrased sentence, then the extractive answer's quotes it rests on: the model adds a
+    sentence of its own and takes nothing away (a fact only a further quote held stays).
+
+    Citations are numbered by first appearance across both; a quote already cited by the
+    phrased sentence keeps that number.
+    """
+    number = {c.chunk_id: c.n for c in phrased.citations}
+    citations = list(phrased.citations)
+    for c in quoted.citations:
+        if c.chunk_id not in number:
+            number[c.chunk_id] = len(citations) + 1
+            citations.append(replace(c, n=number[c.chunk_id]))
+    old = {c.n: number[c.chunk_id] for c in quoted.citations}
+    body = _MARKER.sub(lambda m: f"[{old.get(int(m.group(1)), int(m.group(1)))}]", quoted.text)
+    joiner = "\n" if body.startswith("- ") or "\n- " in body else " "
+    lead = quoted.short_answer
+    if lead and body.startswith(f"{lead} — "):
+        body = body[len(lead) + 3 :]  # the phrased sentence says the short answer already
+    elif lead and body.startswith(f"{lead}\n"):
+        body = body[len(lead) + 1 :]
+    return replace(phrased, text=f"{phrased.text}{joiner}{body}", citations=tuple(citations))
 
 
 def _hit(citation: Citation, index: LoadedIndex, rank: int) -> Hit | None:
