@@ -20,10 +20,10 @@
 Captions and headlines (``rag.text.is_caption``) are never quoted.  Long quoted
 paragraphs are clipped at a sentence boundary inside them (marked "…"), keeping
 the part that holds the short answer, or, without one, starting at the part
-sharing most with the question (``focus``); every answer stays within
-``SUMMARY_WORDS`` words as shown (``_within``).  The lead and the list punctuation are the only words of the
-answerer's own, and the lead is always made of spans of quoted sentences or an
-option the question itself named.
+sharing most with the question (``focus``, ``Nearness``); every answer stays within
+``SUMMARY_WORDS`` words as shown (``_within``).  The lead and the list punctuation
+are the only words of the answerer's own, and the lead is always made of spans of
+quoted sentences or an option the question itself named.
 
 What this module does not do: decide whether to answer (``generator``).
 """
