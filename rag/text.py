@@ -28,6 +28,12 @@ _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _PROPER = re.compile(
     r"(?<![.!?“\"]\s)(?<![.!?][”\"’]\s)(?<!^)(?<![“\"])\b[A-Z][a-zà-ÿ]+(?:\s+[A-Z][a-zà-ÿ]+)*"
 )
+# a title dated in brackets, as film writing dates one: "The Florida Project (2017)",
+# "Four Letter Words (2000)"; group 1 the title, group 2 the year
+DATED_TITLE = re.compile(
+    r"((?:[A-Z][\w’'.-]*|of|the|a|an|and)(?:\s+(?:[A-Z][\w’'.-]*|of|the|a|an|and))*)"
+    r"\s+\(((?:18|19|20)\d\d)\)"
+)
 _FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
 
 

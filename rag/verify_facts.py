@@ -37,6 +37,7 @@ from rag.claimwords import (
     UNITS_AFTER_TENS,
     YEARS,
 )
+from rag.text import DATED_TITLE
 from rag.verify_names import _fold, _names, _terms, _words
 
 # ---------------------------------------------------------------- numbers, polarity, quotes
@@ -166,13 +167,6 @@ def _titles_out(text: str) -> str:
     return _TITLE_NUMBER.sub("_", text)
 
 
-# a title dated in brackets: "The Florida Project (2017)", "Four Letter Words (2000)"
-_DATED = re.compile(
-    r"((?:[A-Z][\w’'.-]*|of|the|a|an|and)(?:\s+(?:[A-Z][\w’'.-]*|of|the|a|an|and))*)"
-    r"\s+\(((?:18|19|20)\d\d)\)"
-)
-
-
 def miscounted(claim: str, sentences: Sequence[str]) -> list[str]:
     """The claim's numbers that the passage never gives, or gives counting something else.
 
@@ -195,11 +189,14 @@ def miscounted(claim: str, sentences: Sequence[str]) -> list[str]:
     """
     found = [q for s in sentences for q in quantities(_titles_out(s), COUNT_AFTER_PASSAGE)]
     named = {t for name in _names(claim) for t in _terms(name)}
+    # each title the passage dates, as " folded words ", with its year
     dated = {
-        " ".join(_words(m.group(1))): int(m.group(2)) for s in sentences for m in _DATED.finditer(s)
+        f" {' '.join(_words(m.group(1)))} ": int(m.group(2))
+        for s in sentences
+        for m in DATED_TITLE.finditer(s)
+        if _words(m.group(1))
     }
     folded = f" {' '.join(_words(claim))} "
-    dated = {f" {t} ": year for t, year in dated.items() if t}
     out = []
     for q in quantities(_titles_out(claim)):
         same = [p for p in found if p.value == q.value]

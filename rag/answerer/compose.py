@@ -138,9 +138,7 @@ def focus(
         return text
     margin = PART_MARGIN
     if scores is None or len(scores) != len(pieces):
-        asked = set(terms(question))
-        scores = [sum(idf.get(t, 0.0) for t in asked & set(terms(p))) for p in pieces]
-        margin = 0.0
+        scores, margin = _held(pieces, question, idf), 0.0
     best = max(range(len(pieces)), key=lambda i: (scores[i], -i))
     if best == 0 or scores[best] <= max(scores[0] + margin, 0.0):
         return text  # the opening is as near the question as any: shown whole
@@ -170,11 +168,16 @@ class Nearness:
         late = self.parts(candidate, pieces) if self.parts and len(pieces) > 1 else None
         if late is None:
             return focus(text, question, self.idf, budget, longer_than)
-        asked = set(terms(question))
-        total = sum(self.idf.get(t, 0.0) for t in asked) or 1.0
-        held = [sum(self.idf.get(t, 0.0) for t in asked & set(terms(p))) / total for p in pieces]
-        scores = [a + LEXICAL_WEIGHT * b for a, b in zip(late, held, strict=True)]
+        total = sum(_held([question], question, self.idf)) or 1.0
+        held = _held(pieces, question, self.idf)
+        scores = [a + LEXICAL_WEIGHT * b / total for a, b in zip(late, held, strict=True)]
         return focus(text, question, self.idf, budget, longer_than, scores)
+
+
+def _held(pieces: Sequence[str], question: str, idf: Mapping[str, float]) -> list[float]:
+    """The IDF of the question's words each piece holds, summed."""
+    asked = set(terms(question))
+    return [sum(idf.get(t, 0.0) for t in asked & set(terms(p))) for p in pieces]
 
 
 def _quotable(candidates: Sequence[Candidate]) -> list[Candidate]:

@@ -23,7 +23,7 @@ import functools
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -164,9 +164,12 @@ class Features:
         """The sentence that follows in the same article, if any."""
         return next((n for n in self.neighbours(sid) if n == sid + 1), None)
 
-    def query_weights(self, request: GenerationRequest) -> tuple[dict[str, float], float]:
-        """Each search-query term's IDF (the corpus's rarest for unknown terms), and their sum."""
-        query_terms = set(terms(request.retrieval_query or request.question))
+    def query_weights(
+        self, request: GenerationRequest, text: str | None = None
+    ) -> tuple[dict[str, float], float]:
+        """Each search-query term's IDF (the corpus's rarest for unknown terms), and their sum;
+        of ``text``'s terms instead when given."""
+        query_terms = set(terms(text or request.retrieval_query or request.question))
         idf = self.idf
         default_idf = max(idf.values(), default=1.0)  # a term the corpus never uses is rare
         weight = {t: idf.get(t, default_idf) for t in query_terms}
@@ -244,9 +247,7 @@ class Features:
     def unknown(self, request: GenerationRequest, text: str | None = None) -> float:
         """The IDF-weighted share of the query's terms (or ``text``'s) the corpus never uses
         ("sushi")."""
-        if text is not None:
-            request = replace(request, retrieval_query=text)
-        weight, total = self.query_weights(request)
+        weight, total = self.query_weights(request, text)
         alts = alternatives(set(weight))
         return sum(w for t, w in weight.items() if not covered(t, self.idf.keys(), alts)) / total
 

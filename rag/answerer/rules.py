@@ -34,7 +34,6 @@ What this module does not do: score sentences or decide on confidence
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -44,7 +43,7 @@ from rag.answerer.features import Candidate
 from rag.answerer.question import Question
 from rag.answerer.spans import asked_predicate, role_holder
 from rag.schema import Sentence
-from rag.text import terms, words
+from rag.text import DATED_TITLE, terms, words
 from rag.thesaurus import alternatives, covered
 
 # sentences a rule looks for in the whole corpus (a job, a surname, a description) when the
@@ -237,10 +236,7 @@ class QuantityRule:
                     )
                 ):
                     return True
-            for m in _DATED_TITLE.finditer(c.sentence.text):
+            for m in DATED_TITLE.finditer(c.sentence.text):
                 if set(words(m.group(1))) <= question_words:
                     return True  # "The Florida Project (2017)": a title with its year
         return False
-
-
-_DATED_TITLE = re.compile(r"((?:[A-Z][\w’'-]*\s+){0,4}[A-Z][\w’'-]*)\s+\((?:19|20)\d\d\)")
