@@ -21,8 +21,11 @@ pipeline answers the previous question again (extractively, a few milliseconds) 
 the search query becomes the question followed by the names that answer quotes
 (``answer_names``), in place of the previous question's words.
 
-What this module does not do: rewrite the question the user sees, run a search
-itself, or resolve pronouns that stand for anything but the person asked for last.
+A "that" or "about it" that stands for a topic ("did that cause problems") is searched
+with its thread's questions only (``_thread``: an off-topic question before the thread
+plays no part) and answered by its words plus the newest one's (``Resolved.focus``).
+
+What this module does not do: rewrite the question the user sees, or run a search.
 """
 
 from __future__ import annotations
@@ -36,7 +39,6 @@ from rag.answerer.question import asked_cast
 from rag.lexicon import (
     ANAPHORA,
     PERSON_NOUNS,
-    PERSONAL,
     REFERENT_NOUNS,
 )
 from rag.schema import Turn
@@ -88,22 +90,6 @@ def asks_for_person(question: str) -> bool:
     )
 
 
-def refers_to_answer(question: str, history: Sequence[str]) -> bool:
-    """Does a pronoun in ``question`` stand for the person the previous turn asked for?
-
-    >>> refers_to_answer("Which comedian did Madison compare him to?", ["Who plays Ivan?"])
-    True
-    >>> refers_to_answer("What did she say about him?", ["Who is Samantha Quan?"])
-    False
-    >>> refers_to_answer("How long did it take?", ["Who shot Anora?"])
-    False
-    """
-    turns = [h for h in history if h and h.strip()]
-    return (
-        bool(turns) and bool(PERSONAL.intersection(words(question))) and asks_for_person(turns[-1])
-    )
-
-
 def answer_names(answer: str, known: str) -> list[str]:
     """The names the answer's first quoted sentence adds to ``known`` (the questions).
 
@@ -127,7 +113,8 @@ def contextualize(question: str, history: Sequence[str], referent: Sequence[str]
     """The search query for ``question`` given earlier user turns (oldest first).
 
     ``referent`` holds the names the previous answer gave, when the question's
-    pronoun stands for them (``refers_to_answer``); they replace the history.
+    pronoun stands for them (the person the previous question asked for); they replace the
+    history.
 
     >>> contextualize("How did she prepare?", ["Who played Ani?"])
     'How did she prepare? Who played Ani?'
@@ -185,6 +172,9 @@ _ASKS_FOR_WORK = re.compile(
     re.I,
 )
 _SINGULAR = re.compile(r"\b(he|him|his|she|her|hers)\b", re.I)
+# a pronoun a verb of speech or thought is "about": a topic, not a work ("what did the director
+# say about it", "how did she feel about that")
+_ABOUT_IT = re.compile(r"\babout\s+(?:it|that|this)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -197,6 +187,9 @@ class Resolved:
     referent: str = ""  # the name a pronoun or ellipsis stood for
     needs_answer: bool = False  # resolving it would read the previous turn's answer
     rewritten: bool = False  # ``question`` reads as a question of its own (not text + history)
+    # the question with the topic it leaves to the conversation ("what did the director say
+    # about it" + "end"), which the answerer ranks sentences by; "" when it is ``question``
+    focus: str = ""
 
 
 def names_in(text: str, names: Mapping[str, str]) -> list[str]:
@@ -231,7 +224,9 @@ def _people(text: str, names: Mapping[str, str]) -> int:
     return len(names_in(text, names)) + described
 
 
-def is_follow_up(question: str, turns: Sequence[Turn], names: Mapping[str, str]) -> bool:
+def is_follow_up(
+    question: str, turns: Sequence[Turn], names: Mapping[str, str], subject: str = ""
+) -> bool:
     """Does the question need the conversation?  Only an ellipsis ("and igor?", "how
     old?", "why?"), a request for more ("what else has she been in"), a personal
     pronoun when the question names no one, "that" with nothing before it to stand for
@@ -252,6 +247,12 @@ def is_follow_up(question: str, turns: Sequence[Turn], names: Mapping[str, str])
     that = _THAT.search(question)
     if that and not terms(question[: that.start()]):
         return True  # "did that cause problems", "who did that": nothing before it to stand for
+    if (
+        _ABOUT_IT.search(question)
+        and not own_names
+        and not _about_someone(turns[-1], names, subject)
+    ):
+        return True  # "what did the director say about it": the topic the last turn was on
     pronoun = _PRONOUN.search(question)
     if pronoun and pronoun.group(1).lower() in ("they", "them", "their"):
         # "what lenses did they use": the film-makers, unless the talk is on a sub-topic;
@@ -260,28 +261,36 @@ def is_follow_up(question: str, turns: Sequence[Turn], names: Mapping[str, str])
             return False
         # ... or the people the last question named together ("Baker and Madison")
         together = _conjoined(turns[-1].question, names)
-        return not own_names and (together or _on_sub_topic(turns, names))
+        return not own_names and (together or _on_sub_topic(turns, names, subject))
     if pronoun:
         before = _people(question[: pronoun.start()], names)
         # no one before it for it to stand for ("had he used ... with Baker"), or an object
         # whose clause's subject is the one person named ("did Madison compare him")
-        return before == 0 or (before == 1 and bool(_OUTSIDE.search(question)))
+        return before == 0 or (before == 1 and bool(_OUTSIDE.match(question, pronoun.start())))
     if not (said & _THING):
         return False
     if own_names:
         # "what did baker think of it" while the talk is on his audition: "it" is that, not
         # the person named; after a question that stands on its own, the question does too
-        return bool(said & {"it", "its"}) and _on_sub_topic(turns, names)
+        return bool(said & {"it", "its"}) and _on_sub_topic(turns, names, subject)
     # "it" is the film, unless the last question asked for another work ("What was Baker's
     # first feature film?" -> "Which filmmaker influenced it?") or the talk is on a sub-topic
-    return bool(_ASKS_FOR_WORK.match(turns[-1].question)) or _on_sub_topic(turns, names)
+    return bool(_ASKS_FOR_WORK.match(turns[-1].question)) or _on_sub_topic(turns, names, subject)
 
 
-def _on_sub_topic(turns: Sequence[Turn], names: Mapping[str, str]) -> bool:
+def _about_someone(turn: Turn, names: Mapping[str, str], subject: str) -> bool:
+    """Whether ``turn`` asked for or about a person ("who plays ani"), whom "it" cannot
+    stand for; the film the articles are about is not a person."""
+    named = _named_besides(turn.question, names, subject)
+    described = sum(1 for w in words(turn.question) if w in PERSON_NOUNS or w in REFERENT_NOUNS)
+    return asks_for_person(turn.question) or bool(named) or described > 0
+
+
+def _on_sub_topic(turns: Sequence[Turn], names: Mapping[str, str], subject: str = "") -> bool:
     """Whether the last turn was itself a follow-up, so the conversation is on something
     narrower than the film and "it" may stand for that.  After a question that stands
     on its own, "it" is the film the articles are about."""
-    return is_follow_up(turns[-1].question, turns[:-1], names)
+    return is_follow_up(turns[-1].question, turns[:-1], names, subject)
 
 
 def resolve(
@@ -302,7 +311,7 @@ def resolve(
     False
     """
     turns = list(turns)[-MAX_TURNS:]
-    if not is_follow_up(question, turns, names):
+    if not is_follow_up(question, turns, names, subject):
         return Resolved(question, False)
     last = turns[-1]
     more = bool(_MORE.search(question))
@@ -358,7 +367,41 @@ def resolve(
         # "did he enjoy making it" two turns after the DP was named, past "what is anora
         # about?": searched by the one it stands for, not the question in between
         return Resolved(f"{question} {who}", True, more, who)
-    return Resolved(contextualize(question, [t.question for t in turns]), True, more, "")
+    thread = _thread(turns, names, subject)
+    focus = _focus(question, thread, subject)
+    return Resolved(contextualize(question, thread), True, more, "", focus=focus)
+
+
+def _thread(turns: Sequence[Turn], names: Mapping[str, str], subject: str = "") -> list[str]:
+    """The questions of the conversation's current thread, oldest first: the last one and,
+    while each was itself a follow-up, the one before it (at most ``MAX_CONTEXT_TURNS``).
+    A question that stood on its own starts the thread: "what was the weather like when
+    they shot anora" after "whats the weather in new york" is not about New York."""
+    at = len(turns) - 1
+    while at > 0 and len(turns) - at < MAX_CONTEXT_TURNS:
+        if not is_follow_up(turns[at].question, turns[:at], names, subject):
+            break
+        at -= 1
+    return [t.question for t in turns[at:]]
+
+
+def _stands_for_topic(question: str) -> bool:
+    """Whether the question leaves a topic to the conversation rather than a work: "that"
+    with nothing before it ("did that cause problems"), or what something is "about"."""
+    that = _THAT.search(question)
+    return bool(_ABOUT_IT.search(question)) or bool(that and not terms(question[: that.start()]))
+
+
+def _focus(question: str, thread: Sequence[str], subject: str) -> str:
+    """``question`` followed by the content words of the newest question of its thread,
+    when its "it" or "that" stands for a topic (``_stands_for_topic``: "what did the
+    director say about it" after "how does anora end": + "end"); else "" (a pronoun for
+    a person or a work is found by the search with the earlier questions)."""
+    if not thread or _PRONOUN.search(question) or not _stands_for_topic(question):
+        return ""
+    own = set(words(question)) | {subject.lower()}
+    topic = [w for w in dict.fromkeys(words(thread[-1])) if w not in own and terms(w)]
+    return f"{question.rstrip(' ?')} {' '.join(topic)}" if topic else ""
 
 
 def _referent(

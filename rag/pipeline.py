@@ -178,7 +178,7 @@ class Pipeline:
         mark = time.perf_counter()
         vector, tokens = self.embedder.embed_query_with_tokens(trimmed)
         # a follow-up's search query carries its history; the answerer matches the question
-        asked = resolved.question if resolved.rewritten else text
+        asked = resolved.question if resolved.rewritten else (resolved.focus or text)
         question_vector, question_tokens = (
             (None, tokens)
             if trimmed == asked
@@ -199,7 +199,7 @@ class Pipeline:
             return tuple(backend.retrieve(query, 2 * k)[k:])
 
         request = GenerationRequest(
-            question=resolved.question if resolved.rewritten else text,
+            question=asked,
             hits=tuple(hits),
             query_vector=vector,
             retrieval_query=query_text,

@@ -115,13 +115,22 @@ def is_caption(sentence: str) -> bool:
 
 def corpus_names(texts: Iterable[str]) -> dict[str, str]:
     """Every proper name the texts use, folded to its spelling ("mikey madison" -> "Mikey
-    Madison"), and each word of a longer name that the texts also use alone."""
+    Madison"), and each word of a longer name that the texts also use alone; not a word
+    they write in lower case as often ("director" of a credit line "Director, Writer").
+
+    >>> corpus_names(["Then Sean Baker, Director, spoke.", "The director said so, and Baker agreed."])
+    {'sean baker': 'Sean Baker', 'baker': 'Baker'}
+    """
     found: Counter[str] = Counter()
     spelling: dict[str, str] = {}
+    lower: Counter[str] = Counter()  # each word's uses in lower case
     for text in texts:
+        lower.update(w for w in re.findall(r"\b[a-z][\w’'-]*", text))
         for name in proper_names(text):
             key = " ".join(words(name))
             if key and key not in STOPWORDS and len(key) > 2:
                 found[key] += 1
                 spelling.setdefault(key, name)
-    return {key: spelling[key] for key in found}
+    # a word the texts write in lower case as often as capitalised is a common noun a
+    # heading or a credit line capitalised ("Director, Writer, Producer"), not a name
+    return {key: spelling[key] for key, n in found.items() if " " in key or lower[key] < n}

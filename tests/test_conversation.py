@@ -38,10 +38,33 @@ NAMES = {
         ("why did they do that", ["what did they do to the club"], True),
         # "that" with something before it in the question stands for that
         ("the ending was sad, did the actor say anything about that", ["who plays toros"], False),
+        # what something is "about" is the topic the last turn was on, unless that was a person
+        ("what did the director say about it", ["how does anora end"], True),
+        ("what did the director say about it", ["who plays toros"], False),
+        # "she" is the girlfriend this question names, whatever came before
+        ("my girlfriend says he used her, did the actor say so", ["who plays toros"], False),
     ],
 )
 def test_a_question_is_a_follow_up_only_when_it_needs_the_conversation(question, history, expected):
     assert is_follow_up(question, [Turn(h) for h in history], NAMES) is expected
+
+
+def test_a_topic_left_to_the_conversation_is_read_from_its_thread_alone():
+    weather = [
+        Turn("whats the weather in new york"),
+        Turn("what was the weather like on the shoot"),
+    ]
+    resolved = resolve("did that cause problems", weather, NAMES)
+    # searched with the thread the question belongs to, not the off-topic question before it
+    assert resolved.question == "did that cause problems what was the weather like on the shoot"
+    # ... and answered by its own words and the topic's
+    assert resolved.focus == "did that cause problems weather like shoot"
+    ending = resolve(
+        "what did the director say about it", [Turn("how does anora end")], NAMES, "Anora"
+    )
+    assert ending.follow_up and ending.focus == "what did the director say about it end"
+    # a pronoun for a person is resolved by name, not by topic words
+    assert resolve("how old is he", [Turn("who plays toros")], NAMES).focus == ""
 
 
 def test_an_ellipsis_inherits_the_predicate_and_a_pronoun_the_answer():

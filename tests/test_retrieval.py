@@ -9,11 +9,11 @@ from rag.conversation import (
     asks_for_person,
     contextualize,
     needs_context,
-    refers_to_answer,
+    resolve,
 )
 from rag.errors import ConfigError
 from rag.retrieval import RETRIEVERS, Query, dedupe
-from rag.schema import Chunk
+from rag.schema import Chunk, Turn
 from rag.text import terms
 from rag.thesaurus import alternatives, covered, expand
 
@@ -244,10 +244,20 @@ def test_a_question_asking_for_a_person_is_told_from_one_naming_them(question, f
 
 
 def test_a_pronoun_stands_for_the_previous_answer_only_after_a_question_for_a_person():
-    assert refers_to_answer("What did he say about her?", ["Who plays Ivan?"])
-    assert not refers_to_answer("What did he say about her?", ["Who is Samantha Quan?"])
-    assert not refers_to_answer("When was it released?", ["Who plays Ivan?"])  # not a person
-    assert not refers_to_answer("What did he say?", [])
+    names = {"ivan": "Ivan", "samantha quan": "Samantha Quan"}
+    ivan = Turn(
+        "Who plays Ivan?",
+        answer="Mark Eydelshteyn — She meets Ivan, played by Mark Eydelshteyn. [1]",
+        short_answer="Mark Eydelshteyn",
+    )
+    resolved = resolve("What did he say about her?", [ivan], names)
+    assert resolved.referent == "Mark Eydelshteyn"
+    assert resolved.question == "What did he say about her? Mark Eydelshteyn"
+    quan = Turn("Who is Samantha Quan?", answer="Samantha Quan, a producer, says so. [1]")
+    # the question named its person: searched with it, no answer read for a name
+    assert resolve("What did she say about him?", [quan], names).referent == ""
+    assert not resolve("When was it released?", [ivan], names).follow_up  # "it": the film
+    assert not resolve("What did he say?", [], names).follow_up
     # the names the answer adds, not those the questions already hold, nor a sentence opener
     answer = (
         "Comments Madison, “I would turn to Yura in a scene.” [1] Mark Eydelshteyn laughed. [2]"
