@@ -121,8 +121,9 @@ def assert_every_claim_cited(answer) -> None:
     A verified model answer is its own words, so every sentence must cite.  Otherwise the
     answer is the extractive quote: verbatim sentences of the cited passages, each followed
     by its marker (a quoted paragraph is one sentence of the article, cited once at its end),
-    after at most a short answer that is a span of the first ("Drew Daniels — ..."), as list
-    items ("- ..."), and cut inside a long paragraph only where "…" says so.
+    after at most a short answer that is a span of the first ("Drew Daniels — ..."), or a
+    list's lead whose every item is a span of a quote, as list items ("- ..."), and cut
+    inside a long paragraph only where "…" says so.
     """
     from rag.verify import split_answer
 
@@ -142,7 +143,11 @@ def assert_every_claim_cited(answer) -> None:
     for q, n in quoted:
         parts = [p for p in q.strip().removeprefix("- ").split("…") if p.strip()]
         assert parts and all(" ".join(p.split()) in passages[int(n)] for p in parts), answer.text
-    if lead and lead != "Both":
+    if lead.endswith(":"):  # a list's lead ("Actor (Character), …:"): each item a span of a quote
+        body = " ".join(q for q, _ in quoted)
+        for item in lead.removesuffix(":").split(", "):
+            assert all(p.strip() in body for p in re.split(r"[()]", item) if p.strip()), lead
+    elif lead and lead != "Both":
         first = quoted[0][0]
         assert lead in first or lead.lower() in getattr(answer, "question", "").lower(), lead
 

@@ -41,13 +41,14 @@ from rag.answerer.features import Candidate
 from rag.answerer.intent import Intent
 from rag.answerer.model import sigmoid
 from rag.answerer.question import Question
-from rag.answerer.spans import measures_predicate, short_answer
+from rag.answerer.spans import measures_predicate, short_answer, title_key, title_owner, titles
 from rag.lexicon import OPENING_PRONOUNS
-from rag.text import is_caption, terms
+from rag.text import is_caption, terms, words
 
 SUMMARY_WORDS = 120
 SUMMARY_SENTENCES = 5
 LIST_ITEMS = 5
+TITLE_MARGIN = 3.0  # logits below the best a sentence may score and still add works to a list
 FACT_WORDS = 60  # a quoted sentence longer than this is clipped around its answer
 FOCUS_WORDS = 60  # ... or, with no short answer, from its inner sentence nearest the question
 FIRST_WORDS = 25  # ... when the paragraph is longer than a reader takes in at a glance
@@ -210,6 +211,10 @@ def compose(
     """The answer for ``ask``'s intent, from ``quotable`` (best first); ``lead_for`` gives
     the short answer of a sentence when a rule knows it (the actor a credit names)."""
     pool = _quotable(quotable)
+    if ask.works:  # titles gathered across sentences, else the sentences as any list
+        titled = compose_titles(question, pool)
+        if titled is not None:
+            return titled
     if ask.kind in ("summary", "list"):
         limit = LIST_ITEMS if ask.kind == "list" else SUMMARY_SENTENCES
         picked = pick_diverse(pool, vectors, limit, ask.kind == "summary", ask.story)
@@ -291,6 +296,40 @@ def compose_roster(credited: Sequence[tuple[Candidate, str, str]]) -> Compositio
     lead = ", ".join(f"{actor} ({character})" for _, actor, character in shown)
     quotes = tuple(Quote(c, clip(c.sentence.text, ITEM_WORDS)) for c, _, _ in shown)
     return Composition(f"{lead}:", quotes, "list")
+
+
+def compose_titles(question: Question, pool: Sequence[Candidate]) -> Composition | None:
+    """A list of works, led by their titles ("Starlet, Tangerine, The Florida Project, …:"),
+    each sentence that adds a title quoted for it: sentences with titles best first, within
+    ``TITLE_MARGIN`` of the best of them, at most ``LIST_ITEMS``; a title the question
+    names, or one shown already, is not listed again.  The question asks what someone made
+    (``Intent.works``), so titles are read strictly (``spans.titles``) and one another's
+    name owns is left out ("Federico Fellini’s “Nights of Cabiria”").  None when fewer
+    than two titles are found."""
+    asked = set(words(question.text))
+    quotes: list[Quote] = []
+    listed: list[str] = []
+    titled = [c for c in pool if titles(c.sentence.text, strict=True)]
+    for c in titled:
+        if c.score < titled[0].score - TITLE_MARGIN or len(quotes) >= LIST_ITEMS:
+            break
+        seen = {title_key(t) for t in listed}
+        new = [
+            t
+            for t in titles(c.sentence.text, strict=True)
+            if title_key(t) not in seen
+            and not set(words(t)) <= asked
+            and not title_owner(c.sentence.text, t)
+        ]
+        shown = clip(c.sentence.text, ITEM_WORDS, keep=new[0]) if new else ""
+        if any(t in shown for t in new):
+            quotes.append(Quote(c, shown))
+            listed.extend(t for t in new if t in shown)
+    if len(listed) < 2:
+        return None
+    kept = _within(quotes, ", ".join(listed) + ":", "list")
+    lead = ", ".join(t for t in listed if any(t in q.text for q in kept))
+    return Composition(f"{lead}:", kept, "list")
 
 
 def _answering(

@@ -279,6 +279,8 @@ class ExtractiveGenerator:
         asks_who = question.cast is not None and question.cast.wants == "either"
         if asks_who and not (requirement and requirement.decisive):  # no actor's credit
             quotable = self.described_first(request, question, quotable)
+        if ask.works:  # a list of works gathers titles from the passages just below too
+            quotable = self.widened(request, question, quotable)
         composition = compose(
             question,
             ask,
@@ -290,6 +292,16 @@ class ExtractiveGenerator:
             near=Nearness(self.features.idf, functools.partial(self.part_scores, request)),
         )
         return self.render(composition, decision.confidence)
+
+    def widened(
+        self, request: GenerationRequest, question: Question, quotable: list[Candidate]
+    ) -> list[Candidate]:
+        """``quotable`` and the sentences of the passages ranked just below them
+        (``request.deeper()``) that no earlier turn quoted, best first."""
+        more = request.deeper()
+        deeper = self.candidates(request, question, more) if more else []
+        fresh = [c for c in deeper if c.sentence.text not in request.shown]
+        return sorted([*quotable, *fresh], key=lambda c: -c.score)
 
     def part_scores(
         self, request: GenerationRequest, candidate: Candidate, parts: list[str]

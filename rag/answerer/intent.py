@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.lexicon import ABOUT_APP, SMALL_TALK
+from rag.lexicon import ABOUT_APP, SMALL_TALK, WORK_NOUNS
 
 _AUX = r"(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|isn't|wasn't|didn't|doesn't|aren't|weren't)"
 _YESNO = re.compile(rf"^\s*{_AUX}\b", re.IGNORECASE)
@@ -73,6 +73,20 @@ _LIST = re.compile(
 _WH_PLURAL = re.compile(
     r"\b(?:what|which)\s+(?!(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would)\b)"
     r"(?:other\s+|[a-z]+\s+)?([a-z]{3,}(?:ies|[^s'’]s))\b(?!['’])",
+    re.IGNORECASE,
+)
+# a list of works: a plural work noun ("which films", "all of his movies"), or what else
+# someone directed, made or wrote ("what else has he directed") ...
+_WORKS = re.compile(
+    rf"\b(?:{'|'.join(sorted(WORK_NOUNS))})s\b"
+    r"|\b(?:else|other)\b.*\b(?:directed|made|written|wrote|shot|produced|edited)\W*$",
+    re.IGNORECASE,
+)
+# ... that someone made: a possessive before the work noun, or a making verb
+_MADE = re.compile(
+    rf"\b(?:his|her|their|[a-z]+(?:’s|'s|s))\s+(?:other\s+|previous\s+|earlier\s+|own\s+)?"
+    rf"(?:{'|'.join(sorted(WORK_NOUNS))})s\b"
+    r"|\b(?:directed|made|make|written|wrote|write|produced|edited|direct)\b",
     re.IGNORECASE,
 )
 _NOT_PLURAL = frozenset(("does", "was", "has", "this", "its", "thus", "always", "series", "news"))
@@ -131,6 +145,7 @@ class Intent:
     synopsis: bool = False  # a summary of the whole film ("what is it about?")
     story: bool = False  # how the story goes ("how does it end"): told in the articles' order
     roster: bool = False  # a list of the cast or the characters ("who is in it?")
+    works: bool = False  # a list of works someone made ("bakers movies", "what else has he made")
 
     @property
     def open(self) -> bool:
@@ -159,7 +174,7 @@ def intent(text: str) -> Intent:
     if _ROSTER.search(q):
         return Intent("list", roster=True)
     if _LIST.search(q):
-        return Intent("list")
+        return Intent("list", works=bool(_WORKS.search(q) and _MADE.search(q)))
     if _SYNOPSIS.search(q):
         return Intent("summary", synopsis=True, story=True)
     if _OPEN.search(q):
@@ -167,6 +182,7 @@ def intent(text: str) -> Intent:
     if _YESNO.match(q):
         return Intent("yesno")
     plural = _WH_PLURAL.search(q)
-    if plural and plural.group(1).lower() not in _NOT_PLURAL:
-        return Intent("list")
+    if plural and plural.group(1).lower() not in _NOT_PLURAL:  # the head noun says of what
+        works = plural.group(1).lower().removesuffix("s") in WORK_NOUNS
+        return Intent("list", works=works and bool(_MADE.search(q)))
     return Intent("fact")

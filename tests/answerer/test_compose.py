@@ -146,6 +146,20 @@ def test_what_else_asks_for_several_things(pipeline):
     assert not {c.sentence for c in first.citations} & {c.sentence for c in more.citations}
 
 
+def test_what_else_someone_made_is_listed_by_title_from_sentences_not_shown(pipeline):
+    from rag.pipeline import as_turn
+
+    first = pipeline.ask("who directed anora")  # its sentence names four of his films
+    more = pipeline.ask("what else has he directed", [as_turn(first)])
+    lead, *items = more.text.split("\n")
+    titles = lead.rstrip(":").split(", ")
+    assert len(titles) >= 3 and "Anora" not in titles, more.text
+    # each title is in a quoted item, none of which the first answer quoted
+    assert all(any(t in item for item in items) for t in titles)
+    assert not {c.sentence for c in first.citations} & {c.sentence for c in more.citations}
+    assert_every_claim_cited(more)
+
+
 def test_what_it_is_about_is_a_short_summary_of_several_sentences(pipeline):
     answer = pipeline.ask("whats it about")
     assert not answer.abstained and len(answer.text.split()) <= SUMMARY_WORDS + 10

@@ -36,6 +36,14 @@ def test_the_intent_comes_from_the_grammar(question, kind):
     assert intent(question).kind == kind
 
 
+def test_a_list_of_what_someone_made_is_a_list_of_works():
+    made = ("what else has he directed", "list all of sean bakers movies", "his other films?")
+    assert all(intent(q).kind == "list" and intent(q).works for q in made)
+    # works, but not someone's: a list of sentences; and awards are no works
+    others = ("which films inspired the look of anora", "what awards have bakers films won")
+    assert not any(intent(q).works for q in others)
+
+
 def test_a_question_on_how_the_story_goes_is_told_in_order():
     assert intent("how does it end").story and intent("what happens in the vegas part").story
     assert intent("whats it about").story  # a synopsis tells the story too
