@@ -15,7 +15,7 @@ import pytest
 from rag.errors import ConfigError, GeneratorError
 from rag.generators.base import Delta, Draft
 from rag.generators.local import LocalLLMGenerator
-from rag.generators.phrase import keeps_answer
+from rag.generators.phrase import keeps_answer, restates
 from rag.generators.prompt import Prompt
 from rag.settings import Settings
 from tests.test_generators_local import DP_QUESTION, assert_sound
@@ -122,6 +122,73 @@ def test_keeping_the_short_answer_ignores_case_quotes_and_spaces():
     assert keeps_answer("It premiered at the Cannes  Film Festival. [1]", "cannes film festival")
     assert keeps_answer("Baker’s Anora won. [1]", "Baker's Anora")
     assert not keeps_answer("Sean Baker shot it. [1]", "Drew Daniels")
+
+
+DUPLEX = (
+    "On her first private engagement with Ivan, a town car is sent to pick her up at the "
+    "typical Brighton Beach duplex she shares with her sister."
+)
+STARLET = (
+    "Starlet (2012) was the winner of the Robert Altman Independent Spirit Award and his "
+    "previous two features, Take Out (2004) and Prince of Broadway (2008), were both nominated "
+    "for the John Cassavetes Independent Spirit Award."
+)
+SHOOT = "Anora began production in January 2023 and shot for 37 days in New York City and 3 days in Las Vegas."
+PELHAM = (
+    "Meanwhile, Baker looked at things like “The Taking of Pelham One Two Three” for shooting "
+    "New York at night."
+)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question", "answer", "source", "kept"),
+    [  # sentences SmolLM2 wrote in phrase mode; each passed the verifier before ``restates``
+        ("Anora shot in Vegas for 3 days. [1]", "And how many in Vegas?", "3 days", SHOOT, True),
+        (
+            "Anora shot 37 days in New York City. [1]",
+            "How many days did Anora shoot in New York City?",
+            "37 days",
+            SHOOT,
+            True,
+        ),
+        # a name from elsewhere in the sentence, joined to the answer
+        (
+            "Ani shares her Brighton Beach duplex with her sister, Ivan. [1]",
+            "Who does Ani share her Brighton Beach duplex with?",
+            "her sister",
+            DUPLEX,
+            False,
+        ),
+        # winner and won swapped
+        (
+            "The Robert Altman Independent Spirit Award was the winner of the Starlet award. [1]",
+            "Which award did Starlet win?",
+            "Robert Altman Independent Spirit Award",
+            STARLET,
+            False,
+        ),
+        # "looked at" dropped: Baker did not shoot it
+        (
+            "The Taking of Pelham One Two Three is a film that Baker shot for New York at night. [1]",
+            "Which 1970s film did Baker look at for shooting New York at night?",
+            "The Taking of Pelham One Two Three",
+            PELHAM,
+            False,
+        ),
+        # a clause of words the source does not have
+        (
+            "Anora shot 37 days in New York City, its favourite city. [1]",
+            "How many days did Anora shoot in New York City?",
+            "37 days",
+            SHOOT,
+            False,
+        ),
+    ],
+)
+def test_a_phrase_is_kept_only_when_it_restates_the_question_around_the_answer(
+    sentence, question, answer, source, kept
+):
+    assert restates(sentence, question, answer, source) is kept
 
 
 # --- the real model ----------------------------------------------------------------------

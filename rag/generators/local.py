@@ -55,6 +55,7 @@ from rag.generators.phrase import (
     keeps_answer,
     phrase_sources,
     repeats_quote,
+    restates,
     with_quotes,
 )
 from rag.generators.prompt import Prompt
@@ -334,11 +335,21 @@ class LocalLLMGenerator(LLMGenerator):
     def check(
         self, request: GenerationRequest, prompt: Prompt, claims: Sequence[Claim]
     ) -> list[CheckedClaim]:
-        """Verified as ever; a sentence without the phrase prompt's short answer is not kept."""
-        return [
-            c if keeps_answer(c.claim.text, prompt.keep) else replace(c, supporting=(), supports={})
-            for c in super().check(request, prompt, claims)
-        ]
+        """Verified as ever; in phrase mode a sentence is kept only if it keeps the short
+        answer and restates the question around it (``phrase.restates``)."""
+        checked = super().check(request, prompt, claims)
+        if not self.phrasing:
+            return checked
+
+        def phrased(c: CheckedClaim) -> bool:  # around one cited sentence, not a mix of two
+            return keeps_answer(c.claim.text, prompt.keep) and any(
+                restates(
+                    c.claim.text, request.question, prompt.keep, prompt.shown[n - 1].chunk.text
+                )
+                for n in c.supporting
+            )
+
+        return [c if phrased(c) else replace(c, supporting=(), supports={}) for c in checked]
 
     def finish(
         self,

@@ -12,6 +12,9 @@ model is not asked), what the answer is (its ``short_answer``) and where it is s
   one sentence that answers the question and keeps the short answer word for word.
 - ``keeps_answer``: does a sentence keep the short answer?  One that drops it is not
   shown (``LocalLLMGenerator.check`` marks it unsupported) and the quoted answer stands.
+- ``restates``: does it say only what the question asked, with the answer put in (its
+  words from the question, the answer and the cited sentence, in their orders)?  One
+  that says more, or joins the words otherwise, is not shown either.
 - ``with_quotes``: a kept sentence is followed by all the extractive answer's quotes, so the
   model only ever adds to the quoted answer, never takes a fact out of it; a sentence that
   only copies the first quote (``repeats_quote``) is not shown.
@@ -31,6 +34,7 @@ from typing import TYPE_CHECKING
 from rag.chunking import count_tokens
 from rag.generators.prompt import MESSAGE_OVERHEAD, Message, Prompt, Source, _defuse, render_source
 from rag.schema import Citation, Draft, Hit
+from rag.text import terms
 
 if TYPE_CHECKING:
     from rag.index import LoadedIndex
@@ -68,6 +72,66 @@ def keeps_answer(sentence: str, short_answer: str) -> bool:
     (False, True)
     """
     return _norm(short_answer) in _norm(sentence)
+
+
+def restates(sentence: str, question: str, short_answer: str, source: str) -> bool:
+    """Does ``sentence`` only say what the question asked, with the answer put in?
+
+    A 135M model asked for one sentence often joins true words in a false relation
+    ("a film that Baker shot" for one he looked at; "her sister, Ivan").  A sentence is
+    kept only when each content word comes from the question, the short answer or the
+    source sentence it cites; the question's words keep the question's order; the
+    answer's and the source's own words keep the source's order; and no question word is
+    left out but those of the wh-phrase before the first one it keeps ("What *year* ...").
+    Words are compared as stems, one a prefix of the other counting ("edit", "editor").
+
+    >>> q, src = "Who edited Anora?", "Sean Baker edited Anora and wrote it."
+    >>> restates("The editor of Anora is Sean Baker. [1]", q, "Sean Baker", src)
+    True
+    >>> restates("Sean Baker edited Anora in Paris. [1]", q, "Sean Baker", src)  # not said
+    False
+    >>> q, src = "Which award did Starlet win?", "Starlet was the winner of the Spirit Award."
+    >>> restates("The Spirit Award was the winner of Starlet. [1]", q, "Spirit Award", src)
+    False
+    >>> q = "Which film did Baker look at for shooting New York at night?"
+    >>> restates("Pelham is a film Baker shot in New York at night.", q, "Pelham", q)
+    False
+    """
+    said = list(dict.fromkeys(terms(_MARKER.sub("", sentence))))
+    asked, answer, cited = terms(question), terms(short_answer), terms(source)
+    if any(_at(w, asked) < 0 and _at(w, answer) < 0 and _at(w, cited) < 0 for w in said):
+        return False  # a word from nowhere the model was given
+    in_answer = [_at(w, answer) >= 0 for w in said]
+    from_question = [
+        w for w, a in zip(said, in_answer, strict=True) if not a and _at(w, asked) >= 0
+    ]
+    if not _in_order(from_question, asked):
+        return False
+    own = [w for w, a in zip(said, in_answer, strict=True) if a or _at(w, asked) < 0]
+    if not _in_order([w for w in own if _at(w, cited) >= 0], cited):
+        return False
+    kept = [i for i, w in enumerate(asked) if _at(w, said) >= 0 or _at(w, answer) >= 0]
+    return not kept or all(i in kept for i in range(kept[0], len(asked)))
+
+
+def _same(a: str, b: str) -> bool:
+    return a == b or (min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a)))
+
+
+def _at(word: str, seq: Sequence[str], start: int = 0) -> int:
+    """Where ``word`` (or a word it is a prefix of, or that is its prefix) first occurs in
+    ``seq`` from ``start``; -1 if nowhere."""
+    return next((i for i in range(start, len(seq)) if _same(word, seq[i])), -1)
+
+
+def _in_order(found: Sequence[str], seq: Sequence[str]) -> bool:
+    """Whether ``found`` occur in ``seq`` in this order (others between them allowed)."""
+    at = -1
+    for word in found:
+        at = _at(word, seq, at + 1)
+        if at < 0:
+            return False
+    return True
 
 
 def phrase_sources(
