@@ -223,3 +223,13 @@ def test_a_phrase_that_fails_verification_shows_the_quote(phrasing, phraser):
         assert deltas == [] and final.fallback_reason
         assert final.text == phraser.extractive.generate(request).text
         assert any("showing sentences quoted" in n for n in final.notices)
+
+
+@pytest.mark.llm
+def test_a_phrase_is_held_to_the_one_sentence_the_model_was_shown(phrasing):
+    """SmolLM2 writes "Ani shares her Brighton Beach duplex with her sister, Ivan.": every word
+    is in the cited passage, but in the sentence it was shown "Ivan" comes before "her sister",
+    not after it, so the sentence is not shown and the quote stands."""
+    answer = phrasing.ask("Who does Ani share her Brighton Beach duplex with?", generator="local")
+    assert_sound(phrasing, answer)
+    assert "sister, Ivan" not in answer.text and "her sister" in answer.text

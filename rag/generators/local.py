@@ -341,12 +341,13 @@ class LocalLLMGenerator(LLMGenerator):
         if not self.phrasing:
             return checked
 
+        sentences = self.resources.index.sentences
+
         def phrased(c: CheckedClaim) -> bool:  # around one cited sentence, not a mix of two
             return keeps_answer(c.claim.text, prompt.keep) and any(
-                restates(
-                    c.claim.text, request.question, prompt.keep, prompt.shown[n - 1].chunk.text
-                )
+                restates(c.claim.text, request.question, prompt.keep, sentences[i].text)
                 for n in c.supporting
+                for i in prompt.shown[n - 1].chunk.sentence_ids  # the one the model was shown
             )
 
         return [c if phrased(c) else replace(c, supporting=(), supports={}) for c in checked]
