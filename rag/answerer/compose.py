@@ -41,7 +41,8 @@ from rag.answerer.features import Candidate
 from rag.answerer.intent import Intent
 from rag.answerer.model import sigmoid
 from rag.answerer.question import Question
-from rag.answerer.spans import measures_predicate, short_answer, title_key, title_owner, titles
+from rag.answerer.spans import measures_predicate, short_answer
+from rag.answerer.titles import title_key, title_owner, titles
 from rag.lexicon import OPENING_PRONOUNS
 from rag.text import is_caption, terms, words
 

@@ -22,6 +22,8 @@ from collections.abc import Iterator, Mapping
 from rag.answerer.cues import is_title
 from rag.answerer.patterns import AGE, DATE, DURATION, MONEY, NUMBER, PLACE, RUNTIME_UNIT, UNIT
 from rag.answerer.question import Question
+from rag.answerer.titles import TITLES as _TITLES
+from rag.answerer.titles import WORKS as _WORKS
 from rag.lexicon import IRREGULAR_PAST, PARTICLES, STOPWORDS, WORK_NOUNS
 from rag.text import terms, words
 from rag.thesaurus import alternatives
@@ -210,15 +212,6 @@ def _apposed(question: Question, sentence: str) -> str | None:
     return None
 
 
-# a title as film writing marks one: quoted in title case ("“Better Things”") or dated in
-# brackets ("Red Rocket (2021)"); small words may stand inside ("Once Upon a Time… in Hollywood")
-_TITLE_RUN = (
-    r"(?<![\w’'-])[A-Z0-9][\w’'.…-]*"
-    r"(?:\s+(?:(?:a|an|the|of|in|on|to|for|and|at|upon)\s+)*[A-Z0-9][\w’'.…-]*)*"
-)
-_TITLES = re.compile(rf"[“\"]([A-Z][^”\"]{{0,80}}?)[.,]?[”\"]|({_TITLE_RUN})\s+\((?:19|20)\d\d\)")
-
-
 # a noun phrase in apposition: opened by a determiner or a possessive ("the son of …",
 # "his producing partner", "Baker’s wife"), or a bare noun with "of" ("author of …"); it
 # runs to the next comma, semicolon, dash or full stop
@@ -226,82 +219,11 @@ _APPOSITION = (
     r"(?P<np>(?-i:(?:the|a|an|his|her|their|its|[A-Z][\w’'-]*[’']s)\s|[a-z][\w-]*\s+of\s)"
     r"[^,;:.!?()—–]{2,80}?)\s*(?:[,;.!?—–)]|$)"
 )
-_WORKS = "|".join(sorted(WORK_NOUNS))
 # "which two features", "which films": several works asked for
 _PLURAL_WORK = re.compile(
     rf"\b(?:two|three|four|five|several)\s+(?:[\w’'-]+\s+)?(?:{_WORKS})|\b(?:{_WORKS})s\b",
     re.IGNORECASE,
 )
-
-
-# works listed after a plural work noun: "films like Starlet, Tangerine, The Florida Project,
-# and Red Rocket"
-_LISTED = re.compile(
-    rf"\b(?:{_WORKS})s,?\s+(?:like|such\s+as|including)\s+"
-    rf"((?:{_TITLE_RUN})(?:(?:\s*,\s*(?:and\s+)?|\s+and\s+)(?:{_TITLE_RUN}))*)"
-)
-_LIST_JOIN = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+")
-_POSSESSIVE = re.compile(r"[’']s(?:\s+|$)")
-# a title its maker's name owns: "Federico Fellini’s “Nights of Cabiria”"
-_OWNED = re.compile(r"([A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*)[’']s\s+[“\"]?$")
-
-
-def titles(sentence: str, strict: bool = False) -> list[str]:
-    """Every title the sentence marks as film writing does, in order: quoted in title case
-    (one word only after a work noun: "films like … “Contempt”", not "to play “Ani”"),
-    dated in brackets, or listed after a plural work noun.  ``strict``: a quoted title
-    only right after a work noun ("his first feature, 2000’s “Four Letter Words”", not
-    "Baker looked at things like “The Taking of Pelham One Two Three”").
-
-    >>> titles("through films like Starlet, Tangerine, The Florida Project, and Red Rocket.")
-    ['Starlet', 'Tangerine', 'The Florida Project', 'Red Rocket']
-    >>> titles("Tangerine (2015) is about …; in The Florida Project (2017) a mother …")
-    ['Tangerine', 'The Florida Project']
-    >>> titles("Mikey was perfect to play “Ani”, as in “Nights of Cabiria.”")
-    ['Nights of Cabiria']
-    >>> titles("the iPhone-shot Tangerine (2015) and films like Jean-Luc Godard’s Contempt")
-    ['Tangerine', 'Contempt']
-    """
-    found: list[tuple[int, str]] = []
-    for m in _TITLES.finditer(sentence):
-        title = (m.group(1) or m.group(2)).strip(" ,.")
-        before = words(sentence[: m.start()])[-3:] if strict else words(sentence[: m.start()])
-        work_before = any(w in WORK_NOUNS or w.rstrip("s") in WORK_NOUNS for w in before)
-        quoted = is_title(title) and ((len(title.split()) > 1 and not strict) or work_before)
-        if m.group(2) or quoted:
-            found.append((m.start(), title))
-    for m in _LISTED.finditer(sentence):
-        at = m.start(1)
-        for part in _LIST_JOIN.split(m.group(1)):
-            # "Jean-Luc Godard’s Contempt": the title after its maker's name
-            title = _POSSESSIVE.split(part)[-1].strip(" ,.")
-            if title:
-                found.append((at, title))
-            at += len(part) + 1
-    out: list[str] = []
-    for _, title in sorted(found):
-        key = title_key(title)
-        if key and all(title_key(t) != key for t in out):
-            out.append(title)
-    return out
-
-
-def title_owner(sentence: str, title: str) -> str:
-    """The name that owns ``title`` in ``sentence`` ("Federico Fellini" of "Federico
-    Fellini’s “Nights of Cabiria”"), or "".
-
-    >>> title_owner("a nod to films like Jean-Luc Godard’s “Contempt.”", "Contempt")
-    'Jean-Luc Godard'
-    """
-    at = sentence.find(title)
-    owner = _OWNED.search(sentence[:at]) if at > 0 else None
-    return owner.group(1) if owner else ""
-
-
-def title_key(title: str) -> str:
-    """A title compared without its case or a leading "the" ("Florida Project")."""
-    said = words(title)
-    return " ".join(said[1:] if said[:1] == ["the"] else said)
 
 
 def _titled(question: Question, sentence: str) -> str | None:
