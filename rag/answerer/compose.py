@@ -304,7 +304,7 @@ def compose_titles(question: Question, pool: Sequence[Candidate]) -> Composition
     each sentence that adds a title quoted for it: sentences with titles best first, within
     ``TITLE_MARGIN`` of the best of them, at most ``LIST_ITEMS``; a title the question
     names, or one shown already, is not listed again.  The question asks what someone made
-    (``Intent.works``), so titles are read strictly (``spans.titles``) and one another's
+    (``Intent.works``), so titles are read strictly (``titles.titles``) and one another's
     name owns is left out ("Federico Fellini’s “Nights of Cabiria”").  None when fewer
     than two titles are found."""
     asked = set(words(question.text))

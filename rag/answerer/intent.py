@@ -10,7 +10,8 @@
 - ``list``: a question asking for several things: a plural head noun after the
   wh-word ("which films inspired it", "what awards ..."), a "list" / "all the" /
   "name some", "what else" (the others: "what else has he directed"), or the cast or
-  characters (a ``roster``);
+  characters (a ``roster``); of ``works`` when it asks what someone made ("bakers
+  movies", "what else has he directed": answered by their titles);
 - ``summary``: an open question (a ``synopsis`` when it asks what the whole film is
   about: answered from the articles' opening paragraphs, where articles summarise): *why*,
   *how* of manner (not of degree: *how many / much / long / old*, "how fortunate did she feel"),
