@@ -168,6 +168,32 @@ OPENING_PRONOUNS = frozenset((
 ))
 # fmt: on
 
+# Verbs that report what someone said or thinks, in the forms a sentence uses them
+# ("Says Daniels, “…", "… ,” Madison recalls"): who speaks a sentence is read from them.
+# fmt: off
+SPEECH_VERBS = frozenset((
+    "say", "says", "said", "add", "adds", "added", "recall", "recalls", "recalled", "explain",
+    "explains", "explained", "comment", "comments", "commented", "note", "notes", "noted",
+    "continue", "continues", "continued", "remember", "remembers", "remembered", "conclude",
+    "concludes", "concluded", "exclaim", "exclaims", "exclaimed", "describe", "describes",
+    "described", "admit", "admits", "admitted", "reflect", "reflects", "reflected", "agree",
+    "agrees", "agreed", "tell", "tells", "told", "share", "shares", "shared", "observe",
+    "observes", "observed", "insist", "insists", "insisted", "confess", "confesses",
+    "confessed", "muse", "muses", "mused", "elaborate", "elaborates", "elaborated", "state",
+    "states", "stated",
+))
+# fmt: on
+
+# ... and the verbs a question uses to ask for someone's own words or view ("what did
+# Madison say about ...", "how does Baker describe ...", "did he enjoy making it").
+# fmt: off
+OPINION_VERBS = frozenset((
+    "say", "said", "think", "thought", "feel", "felt", "describe", "explain", "mean", "call",
+    "see", "view", "recall", "remember", "enjoy", "like", "love", "hate", "believe", "tell",
+    "told", "comment", "reflect", "admire",
+))
+# fmt: on
+
 # Small talk and questions about the app itself: answered with what it can do, never
 # searched.  Patterns over the whole, lower-cased question.
 SMALL_TALK = re.compile(

@@ -212,6 +212,7 @@ class Pipeline:
             opened=frozenset(t.sentences[0] for t in turns if t.sentences)
             if resolved.follow_up
             else frozenset(),
+            referent=resolved.referent if resolved.follow_up else "",
             more=deeper,
         )
         return request, notices, timings

@@ -194,6 +194,9 @@ class GenerationRequest:
     # the sentences earlier turns' answers opened with: a close one that says something new
     # opens this answer instead (a turn does not repeat an earlier one)
     opened: frozenset[str] = frozenset()
+    # the person or thing a follow-up's pronoun or ellipsis stands for, when the
+    # conversation says (``conversation.Resolved.referent``): "he" of "what did he say"
+    referent: str = ""
     # the passages ranked just below ``hits``, fetched only when the answerer asks for them
     # (a rule looking for a name or role none of ``hits`` gives): ``deeper()``
     more: Callable[[], tuple[Hit, ...]] | None = field(default=None, compare=False, repr=False)

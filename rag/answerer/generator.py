@@ -39,6 +39,7 @@ from rag.answerer.model import Models, load_models, sigmoid
 from rag.answerer.question import Question, analyse
 from rag.answerer.rules import MAX_KNOWN, CastRule, NameRule, QuantityRule, Requirement, RoleRule
 from rag.answerer.spans import described
+from rag.answerer.speech import Speakers, heard
 from rag.answerer.topic import TopicGate
 from rag.generators.base import Resources, number_citations, stream_once
 from rag.lexicon import CAPABILITIES, NOT_FOUND, NOTHING_MORE, OFF_TOPIC
@@ -102,6 +103,7 @@ class ExtractiveGenerator:
         )
         self.quantity = QuantityRule(lambda: self.names)
         self.topic = TopicGate(resources.embedder)
+        self.speakers = Speakers(resources.index.sentences, self.names)
 
     @property
     def threshold(self) -> float:
@@ -281,6 +283,7 @@ class ExtractiveGenerator:
             quotable = self.described_first(request, question, quotable)
         if ask.works:  # a list of works gathers titles from the passages just below too
             quotable = self.widened(request, question, quotable)
+        quotable = heard(quotable, request.question, request.referent, self.names, self.speakers)
         composition = compose(
             question,
             ask,

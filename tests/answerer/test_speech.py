@@ -1,0 +1,85 @@
+"""Whose words a sentence quotes and whose a question asks for; a question for someone's
+words answered with theirs, through the real pipeline."""
+
+from __future__ import annotations
+
+import doctest
+
+import rag.answerer.speech
+from rag.answerer.speech import Speakers, asked_speaker, same_person, speaker, wanted
+from rag.pipeline import as_turn
+from rag.schema import Sentence
+from rag.text import corpus_names
+
+
+def test_the_speech_doctests_hold():
+    assert doctest.testmod(rag.answerer.speech).failed == 0
+
+
+def test_a_speaker_is_read_from_the_verb_of_speech_beside_a_name():
+    assert speaker("Says Daniels, “We shot out in the streets.”") == "Daniels"
+    assert speaker("Baker continues, “Seeing her playing different roles …”") == "Baker"
+    assert speaker("Mark Eydelshteyn, who played Vanya, said he felt the need.") == (
+        "Mark Eydelshteyn"
+    )
+    assert speaker("“Those scenes were exhilarating,” says Madison.") == "Madison"
+    assert speaker("“People think he’s spoiled,” Eydelshteyn said, “but …”") == "Eydelshteyn"
+    assert speaker("“This felt right up my alley,” he comments.") == "he"
+    # a name that is not speaking: the verb is not one of speech, or is a participle
+    assert speaker("Baker noted for using non professional actors, blurred the line.") is None
+    assert speaker("Daniels had shot Red Rocket on 16mm film.") is None
+
+
+def test_a_pronoun_or_a_continued_quotation_takes_the_speaker_before_it():
+    texts = [
+        "Daniels had shot Red Rocket on 16mm film.",  # the one a later "he" is about
+        "“This project felt right up my alley from the beginning,” he comments.",
+        "“Mikey!,” Eydelshteyn exclaims when asked about working with Madison.",
+        "“Mikey is a brilliant partner. She’s one of the best people I’ve worked with.”",
+        "Madison’s scenes with Borisov had a different tenor.",
+        "“I was nervous,” she said.",  # after a sentence naming no speaker: Madison's?
+    ]
+    sentences = [Sentence(i, "a.md", 0, 0, t) for i, t in enumerate(texts)]
+    names = corpus_names(texts)
+    names.update({"daniels": "Daniels", "madison": "Madison"})
+    found = Speakers(sentences, names).by_id
+    assert found.get(0) is None
+    assert found[1] == "Daniels"
+    assert found[2] == found[3] == "Eydelshteyn"
+    assert found.get(4) is None
+    assert found[5] == "Madison"  # the first name the sentence before uses
+
+
+def test_a_question_asks_for_someone_s_words_when_they_are_the_subject_of_a_verb_of_view():
+    assert asked_speaker("what did mikey say about working with him") == "mikey"
+    assert asked_speaker("How does the director describe the ending?") == "the director"
+    assert asked_speaker("did he enjoy making it") == "he"
+    assert asked_speaker("According to Madison, what is Ani like?") == "Madison"
+    assert asked_speaker("did he speak russian in his audition") is None  # a language
+    assert asked_speaker("what did they do to the film when shooting") is None
+    assert same_person("Madison", ["Mikey Madison"])
+    assert not same_person("Eydelshteyn", ["Mikey Madison"])
+    assert not same_person("", ["Mikey Madison"])
+
+
+def test_whom_the_question_means_comes_from_the_corpus_and_the_conversation(pipeline):
+    sentences = pipeline.index.sentences
+    names = pipeline.names
+    speakers = Speakers(sentences, names)
+    assert "Mikey Madison" in wanted("mikey", "", names, speakers)
+    assert wanted("he", "Drew Daniels", names, speakers) == ["Drew Daniels"]
+    assert wanted("he", "", names, speakers) == []  # no referent: nobody in particular
+    # the job's holder the articles name most often
+    assert same_person("Baker", wanted("the director", "", names, speakers))
+
+
+def test_what_someone_said_is_answered_with_their_own_words(pipeline):
+    """Asked what Madison said about working with Mark, the answer opens with Madison
+    speaking, not with Eydelshteyn talking about her."""
+    first = pipeline.ask("who is mark eydelshteyn")
+    answer = pipeline.ask("what did mikey say about working with him", history=[as_turn(first)])
+    assert not answer.abstained
+    speakers = Speakers(pipeline.index.sentences, pipeline.names)
+    opening = answer.citations[0].sentence
+    sid = next(s.id for s in pipeline.index.sentences if s.text == opening)
+    assert same_person(speakers.by_id.get(sid, ""), ["Mikey Madison"]), answer.text
