@@ -4,7 +4,8 @@
 returns the span that answers it, or None: the number before the counted noun
 ("37 days"), a date in the unit named, a sum, an age, a place after in/at/from/near
 that the question does not name itself, for *who is X* the noun phrase in apposition to
-X ("Vanya, the oligarch’s son"), for *who* the capitalised run nearest the question's own
+X ("Vanya, the oligarch’s son"), for *who directed X* the name the sentence titles with
+that job ("the director Jesús Franco"), for *who* the capitalised run nearest the question's own
 words (not a modifier of the noun asked), and for a titled work the
 title in apposition to a work noun ("the horror reboot Scream V"), else the quoted
 ("“Better Things”") or dated ("Red Rocket (2021)") title the question's words stand
@@ -24,7 +25,7 @@ from rag.answerer.patterns import AGE, DATE, DURATION, MONEY, NUMBER, PLACE, RUN
 from rag.answerer.question import Question
 from rag.answerer.titles import TITLES as _TITLES
 from rag.answerer.titles import WORKS as _WORKS
-from rag.lexicon import IRREGULAR_PAST, PARTICLES, STOPWORDS, WORK_NOUNS
+from rag.lexicon import IRREGULAR_PAST, PARTICLES, ROLE_VERBS, STOPWORDS, WORK_NOUNS
 from rag.text import terms, words
 from rag.thesaurus import alternatives
 
@@ -58,7 +59,9 @@ def short_answer(
         if title or kind is None:
             return title
     if kind == "name":
-        return _name(question.text, sentence, names or {})
+        job = _job(question.text)  # "who directed X": the name the sentence titles director
+        held = role_holder(job, sentence, question.text) if job else None
+        return held or _name(question.text, sentence, names or {})
     if kind in ("count", "number"):
         spans = list(_counts(question, sentence))
         if not spans:
@@ -66,6 +69,17 @@ def short_answer(
         # the count nearest the question's own words: "3 days in Las Vegas" for "... in Vegas?"
         return min(spans, key=lambda span: _distance(question, sentence, span[0]))[1]
     return _pattern_span(question, sentence, kind)
+
+
+_WHO_DID = re.compile(r"^\s*who\s+([a-z]+)\b", re.IGNORECASE)
+
+
+def _job(question: str) -> frozenset[str]:
+    """The terms of the job a *who did X* question's verb names ("who directed X":
+    director), or none (``lexicon.ROLE_VERBS``)."""
+    m = _WHO_DID.match(question)
+    job = ROLE_VERBS.get(m.group(1).lower(), "") if m else ""
+    return frozenset(terms(job))
 
 
 def _distance(question: Question, sentence: str, at: int) -> int:

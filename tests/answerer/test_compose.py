@@ -39,6 +39,12 @@ from tests.conftest import assert_every_claim_cited
             "in a Texas refinery town.",
             "Texas",
         ),
+        (  # "who directed X": the name the sentence titles director, not the one thanking
+            "who directed vampyros lesbos",
+            "In the credits, Baker thanks the director Jesús Franco for the colors of "
+            "“Vampyros Lesbos.”",
+            "Jesús Franco",
+        ),
     ],
 )
 def test_the_short_answer_is_the_span_asked_for(question, sentence, span):
