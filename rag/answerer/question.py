@@ -378,15 +378,20 @@ def analyse(text: str) -> Question:
     >>> q.kind, q.calendar, q.name, q.role
     ('date', 'year', None, None)
     """
-    named = CALENDAR.search(text.lower())
+    parsed = _APOSTROPHE.sub(r"\1's", text)  # "whos the guy …" as "who's the guy …"
+    named = CALENDAR.search(parsed.lower())
     return Question(
         text=text,
-        kind=question_type(text),
-        counted=counted_terms(text),
+        kind=question_type(parsed),
+        counted=counted_terms(parsed),
         calendar=named.group(1) if named else None,
-        runtime=bool(RUNTIME.search(text)),
-        name=asked_name(text),
-        role=asked_role(text),
-        cast=asked_cast(text),
-        work=asked_work(text),
+        runtime=bool(RUNTIME.search(parsed)),
+        name=asked_name(parsed),
+        role=asked_role(parsed),
+        cast=asked_cast(parsed),
+        work=asked_work(parsed),
     )
+
+
+# a wh-word contracted with "is" and typed without its apostrophe, as chat often is
+_APOSTROPHE = re.compile(r"\b(who|what|where|when|why|how)s\b", re.IGNORECASE)

@@ -174,8 +174,8 @@ def _name(question: str, sentence: str, names: Mapping[str, str]) -> str | None:
     for m in _CAPITALISED.finditer(sentence):
         run = m.group(0).rstrip(".")
         parts = run.split()
-        if asked_names & set(words(run)):
-            continue
+        if asked_names & set(words(run)) or run.endswith(("’s", "'s")):
+            continue  # the name asked about, or an owner ("Karagulian’s character, Toros")
         while parts and (
             parts[0].lower() in STOPWORDS
             or parts[0].lower() in asked

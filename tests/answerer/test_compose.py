@@ -53,6 +53,9 @@ def test_the_short_answer_is_the_span_asked_for(question, sentence, span):
 
 def test_no_short_answer_without_the_kind_asked_for_or_near_the_question():
     assert short_answer(analyse("Why did he shoot on film?"), "He loves 35mm film.") is None
+    # a name in the possessive owns the thing named after it: it is not who was asked for
+    owner = "The home invasion is overseen by Karagulian’s character in the film."
+    assert short_answer(analyse("Who oversees the home invasion?"), owner) is None
     # a name far from every word of the question may be anyone's
     far = (
         "Drew Daniels was there. " + "It was a long and cold winter of work, " * 3 + "said the DP."

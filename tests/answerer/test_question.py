@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.answerer.question import question_type
+from rag.answerer.question import analyse, question_type
 
 
 def test_question_types():
@@ -74,3 +74,10 @@ def test_the_answerers_doctests_hold():
     for module in pkgutil.iter_modules(rag.answerer.__path__):
         loaded = importlib.import_module(f"rag.answerer.{module.name}")
         assert doctest.testmod(loaded).failed == 0, module.name
+
+
+def test_a_wh_word_typed_without_its_apostrophe_reads_as_with_it():
+    assert analyse("whos the guy in charge of the home invasion").kind == "name"
+    assert analyse("wheres ani from").kind == "place"
+    assert analyse("whats the name of the club").kind == "name"
+    assert analyse("whos the guy in charge").text == "whos the guy in charge"  # as typed
