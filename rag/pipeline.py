@@ -35,11 +35,19 @@ from dataclasses import replace
 from typing import Any
 
 from rag.canonical import corpus_subject, refers_to_subject, role_question, synopsis_question
-from rag.conversation import MAX_CONTEXT_TURNS, MAX_TURNS, corpus_names, is_follow_up, resolve
+from rag.conversation import (
+    MAX_CONTEXT_TURNS,
+    MAX_TURNS,
+    Resolved,
+    corpus_names,
+    is_follow_up,
+    resolve,
+)
 from rag.embedding import Embedder, get_embedder
 from rag.generators.base import Generator, Resources, make_generator
 from rag.index import LoadedIndex, ensure_index
 from rag.message import keep_question, question_sentence, search_text, shortened
+from rag.picks import options, picked_referent, substitute_it
 from rag.retrieval import Retriever, make_retriever
 from rag.schema import Answer, Delta, Draft, GenerationRequest, Hit, Query, Turn
 from rag.settings import Settings
@@ -142,6 +150,9 @@ class Pipeline:
             # extractively, at most MAX_CONTEXT_TURNS deep
             turns[-1] = self.recall(turns[-1], turns[-1 - MAX_CONTEXT_TURNS : -1], retriever, k)
             resolved = resolve(text, turns, self.names, self.subject)
+        picked = picked_referent(text, turns)
+        if picked:  # "when did it come out" after "which one was shot on a phone": that one
+            resolved = Resolved(substitute_it(text, picked), True, referent=picked, rewritten=True)
         if resolved.follow_up and resolved.referent and turns[-1].chunk_ids:
             follows = self.following(turns[-1].chunk_ids)
         # a request for more ("what else ...") gets only what no earlier turn quoted
@@ -213,6 +224,7 @@ class Pipeline:
             if resolved.follow_up
             else frozenset(),
             referent=resolved.referent if resolved.follow_up else "",
+            options=options(text, turns),
             more=deeper,
         )
         return request, notices, timings

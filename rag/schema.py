@@ -197,6 +197,9 @@ class GenerationRequest:
     # the person or thing a follow-up's pronoun or ellipsis stands for, when the
     # conversation says (``conversation.Resolved.referent``): "he" of "what did he say"
     referent: str = ""
+    # the items the previous answer listed, when the question picks one ("which one …"):
+    # answered as a choice among them (``rag.picks``)
+    options: tuple[str, ...] = ()
     # the passages ranked just below ``hits``, fetched only when the answerer asks for them
     # (a rule looking for a name or role none of ``hits`` gives): ``deeper()``
     more: Callable[[], tuple[Hit, ...]] | None = field(default=None, compare=False, repr=False)

@@ -359,13 +359,14 @@ def _answering(
 
 
 def _choice(options: Sequence[str], chosen: Sequence[Candidate]) -> str:
-    """ "Both" when the best sentence holds both options, the option it holds, or ""."""
+    """ "Both" when the best sentence holds both of two options, the one option it holds,
+    or "" (none, or several of a longer list)."""
     sentence = chosen[0].sentence.text
     text = set(terms(sentence))
     held = [o for o in options if set(terms(o)) and set(terms(o)) <= text]
-    if len(held) == 2:
+    if len(held) == 2 == len(options):
         return "Both"
-    if not held:
+    if len(held) != 1:
         return ""
     # as the sentence writes it ("Russian"), not as typed ("russian"); an option whose
     # words are only scattered over the sentence is not what it says

@@ -245,6 +245,8 @@ class ExtractiveGenerator:
 
     def generate(self, request: GenerationRequest) -> Draft:
         ask = intent(request.question)
+        if request.options and ask.kind == "fact":  # "which one …" of what was just listed
+            ask = replace(ask, kind="choice", options=request.options)
         if ask.kind == "chat":  # small talk or a question about the app: what it can do
             return Draft(text=CAPABILITIES, citations=(), abstained=True)
         # the question as asked: the film's name a search adds makes anything sound on-topic
