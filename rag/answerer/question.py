@@ -21,6 +21,9 @@ from rag.claimwords import DETERMINERS
 from rag.lexicon import STOPWORDS, WORK_NOUNS
 from rag.text import terms
 
+# a wh-word left where its answer would stand, as chat asks: "prince of broadway came out when?"
+_IN_SITU = re.compile(r"\b(who|whom|when|where)\s*\?*\s*$")
+
 
 def question_type(question: str) -> str | None:
     """The kind of thing the question asks for, from its opening wh-phrase.
@@ -31,6 +34,8 @@ def question_type(question: str) -> str | None:
     ('name', 'name')
     >>> question_type("Where does Ani work when she meets Ivan?")
     'place'
+    >>> question_type("prince of broadway came out when?")
+    'date'
     """
     q = question.lower().replace("’", "'")
     if re.search(
@@ -39,7 +44,7 @@ def question_type(question: str) -> str | None:
         return "money"
     if re.search(r"\b(?:running time|runtime|run time)\b", q):
         return "duration"
-    m = WH.search(q)
+    m = WH.search(q) or _IN_SITU.search(q)
     if m is None:
         return "name" if re.search(r"\b(?:called|named)\b", q) else None
     wh, rest = m.group(1), q[m.end() :]

@@ -129,6 +129,10 @@ def _pattern_span(question: Question, sentence: str, kind: str | None) -> str | 
         return None
     if kind == "place":
         return _place(question, sentence)
+    if kind == "date" and question.calendar in (None, "year"):
+        dated = _dated_title(question, sentence)
+        if dated:
+            return dated
     m = pattern.search(sentence)
     if m is None:
         return None
@@ -139,6 +143,19 @@ def _pattern_span(question: Question, sentence: str, kind: str | None) -> str | 
         )
         span += around.group(0) if around else ""
     return span.strip(" ,.")
+
+
+def _dated_title(question: Question, sentence: str) -> str | None:
+    """The year after a title the question names ("Prince of Broadway (2008)" for "prince of
+    broadway came out when?"), not the first year the sentence gives ("Starlet (2012)")."""
+    asked = set(words(question.text))
+    for m in re.finditer(r"\((1[89]\d\d|20\d\d)\)", sentence):
+        before = sentence[: m.start()].rstrip()
+        run = re.search(rf"(?:{_CAPITALISED.pattern})[”\"]?$", before)
+        named = set(words(run.group(0))) - STOPWORDS if run else set()
+        if named and named <= asked:
+            return m.group(1)
+    return None
 
 
 def _place(question: Question, sentence: str) -> str | None:

@@ -39,6 +39,12 @@ from tests.conftest import assert_every_claim_cited
             "in a Texas refinery town.",
             "Texas",
         ),
+        (  # a wh-word left at the end; the year of the title asked, not the first year
+            "prince of broadway came out when?",
+            "Starlet (2012) won, and his previous two features, Take Out (2004) and Prince of "
+            "Broadway (2008), were both nominated.",
+            "2008",
+        ),
         (  # "who directed X": the name the sentence titles director, not the one thanking
             "who directed vampyros lesbos",
             "In the credits, Baker thanks the director Jesús Franco for the colors of "

@@ -81,3 +81,10 @@ def test_a_wh_word_typed_without_its_apostrophe_reads_as_with_it():
     assert analyse("wheres ani from").kind == "place"
     assert analyse("whats the name of the club").kind == "name"
     assert analyse("whos the guy in charge").text == "whos the guy in charge"  # as typed
+
+
+def test_a_wh_word_left_at_the_end_still_says_what_is_asked():
+    assert question_type("prince of broadway came out when?") == "date"
+    assert question_type("mikey madison plays who?") == "name"
+    assert question_type("the film was shot where") == "place"
+    assert question_type("is the ending happy or sad") is None
