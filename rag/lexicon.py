@@ -213,6 +213,11 @@ CAPABILITIES = (
     "from the articles I have, and cite the passages I quote. Try: “Who plays Ani?”, "
     "“What is it about?”, “Where was it filmed?” or “Who was the director of photography?”"
 )
+# ... and to thanks or a goodbye, which want no list of what it can do
+THANKS = re.compile(
+    r"^\W*(?:thanks?|thank\s+you|thx|ty|cheers|bye|goodbye|see\s+you)\b", re.IGNORECASE
+)
+WELCOME = "You're welcome! Ask me anything else about *Anora* whenever you like."
 OFF_TOPIC = (
     "That's outside what I can answer: I only know the articles about the film *Anora* "
     "(its story, cast and production). Ask me, for example, who plays Ani or where it was filmed."

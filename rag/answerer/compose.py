@@ -365,13 +365,29 @@ def _choice(options: Sequence[str], chosen: Sequence[Candidate]) -> str:
     text = set(terms(sentence))
     held = [o for o in options if set(terms(o)) and set(terms(o)) <= text]
     if len(held) == 2 == len(options):
-        return "Both"
+        # both, unless one is only read inside the other: "non professional actors" holds
+        # "non professionals", and "professional actors" only as its own words
+        return "Both" if _apart(held, terms(sentence)) else ""
     if len(held) != 1:
         return ""
     # as the sentence writes it ("Russian"), not as typed ("russian"); an option whose
     # words are only scattered over the sentence is not what it says
     spelled = re.search(rf"\b{re.escape(held[0])}\b", sentence, re.IGNORECASE)
     return spelled.group(0) if spelled else ""
+
+
+def _apart(options: Sequence[str], said: Sequence[str]) -> bool:
+    """Whether each option's terms are met in ``said`` at positions no other option's are."""
+    used: list[set[int]] = []
+    for option in options:
+        wanted = set(terms(option))
+        at = {i for i, t in enumerate(said) if t in wanted}
+        if any(at & other for other in used):
+            at -= set().union(*used)
+            if not wanted <= {said[i] for i in at}:
+                return False
+        used.append(at)
+    return True
 
 
 def pick_diverse(

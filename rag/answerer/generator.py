@@ -42,7 +42,7 @@ from rag.answerer.spans import described
 from rag.answerer.speech import Speakers, heard
 from rag.answerer.topic import TopicGate
 from rag.generators.base import Resources, number_citations, stream_once
-from rag.lexicon import CAPABILITIES, NOT_FOUND, NOTHING_MORE, OFF_TOPIC
+from rag.lexicon import CAPABILITIES, NOT_FOUND, NOTHING_MORE, OFF_TOPIC, THANKS, WELCOME
 from rag.schema import Citation, Delta, Draft, GenerationRequest, Hit
 from rag.text import corpus_names, is_caption, terms, words
 
@@ -248,7 +248,8 @@ class ExtractiveGenerator:
         if request.options and ask.kind == "fact":  # "which one …" of what was just listed
             ask = replace(ask, kind="choice", options=request.options)
         if ask.kind == "chat":  # small talk or a question about the app: what it can do
-            return Draft(text=CAPABILITIES, citations=(), abstained=True)
+            reply = WELCOME if THANKS.match(request.question) else CAPABILITIES
+            return Draft(text=reply, citations=(), abstained=True)
         # the question as asked: the film's name a search adds makes anything sound on-topic
         asked = request.query_vector if request.question_vector is None else request.question_vector
         if self.topic.off_topic(asked, self.features.unknown(request, request.question)):

@@ -9,7 +9,7 @@ import pytest
 
 from rag.answerer.compose import SUMMARY_WORDS, clip, focus, short_answer
 from rag.answerer.question import analyse
-from rag.lexicon import CAPABILITIES, OFF_TOPIC
+from rag.lexicon import CAPABILITIES, OFF_TOPIC, WELCOME
 from rag.text import is_caption
 from tests.conftest import assert_every_claim_cited
 
@@ -214,11 +214,21 @@ def test_an_either_or_answer_leads_with_both_when_the_evidence_says_both(pipelin
     assert_every_claim_cited(answer)
 
 
+def test_an_option_read_only_inside_the_other_is_not_both():
+    from rag.answerer.compose import _apart
+    from rag.text import terms
+
+    said = terms("Baker noted for using non professional actors.")
+    assert not _apart(["professional actors", "non professionals"], said)
+    assert _apart(["stripper", "escort"], terms("Ani, a stripper and escort from Brooklyn"))
+
+
 @pytest.mark.parametrize(
     ("question", "reply"),
     [
         ("hi", CAPABILITIES),
         ("what can you do?", CAPABILITIES),
+        ("thanks, thats all", WELCOME),  # thanks want no list of what it can do
         ("can u give me a borscht recipe", OFF_TOPIC),
         ("best bars in brighton beach", OFF_TOPIC),
         # "this year" is not the film: the gate reads the question without the film's name
