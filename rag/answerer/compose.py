@@ -348,12 +348,17 @@ def _answering(
                 question, c.sentence.text, names
             ):
                 return c
-    if question.kind is None or has_cue(question, best.sentence.text):
+    text = best.sentence.text
+    if question.kind is None or (
+        has_cue(question, text)
+        # a who-question's best sentence names someone, but maybe not the one asked for
+        and (question.kind != "name" or short_answer(question, text, names) is not None)
+    ):
         return best
     for c in pool[1:]:
         if c.score < best.score - RESTATE_MARGIN:
             break
-        if has_cue(question, c.sentence.text) and short_answer(question, c.sentence.text):
+        if has_cue(question, c.sentence.text) and short_answer(question, c.sentence.text, names):
             return c
     return best
 

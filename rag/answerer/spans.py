@@ -193,6 +193,8 @@ def _name(question: str, sentence: str, names: Mapping[str, str]) -> str | None:
         parts = run.split()
         if asked_names & set(words(run)) or run.endswith(("’s", "'s")):
             continue  # the name asked about, or an owner ("Karagulian’s character, Toros")
+        if re.search(r"\b(?:a|an)\s+$", sentence[: m.start()], re.IGNORECASE):
+            continue  # nobody's name: "a Manhattan gentlemen’s club", "a Russian named Igor"
         while parts and (
             parts[0].lower() in STOPWORDS
             or parts[0].lower() in asked

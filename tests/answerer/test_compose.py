@@ -59,6 +59,9 @@ def test_the_short_answer_is_the_span_asked_for(question, sentence, span):
 
 def test_no_short_answer_without_the_kind_asked_for_or_near_the_question():
     assert short_answer(analyse("Why did he shoot on film?"), "He loves 35mm film.") is None
+    # after "a" or "an" a capitalised word is nobody's name: "a Russian named Igor"
+    guard = "Toros sent a Russian named Igor and his friend Garnick to stand guard."
+    assert short_answer(analyse("Besides Igor, who stands guard?"), guard) == "Garnick"
     # a name in the possessive owns the thing named after it: it is not who was asked for
     owner = "The home invasion is overseen by Karagulian’s character in the film."
     assert short_answer(analyse("Who oversees the home invasion?"), owner) is None
@@ -381,4 +384,15 @@ def test_a_length_is_the_one_the_questions_verb_measures(pipeline):
     # answer is the sentence where the shoot itself is measured
     answer = pipeline.ask("how long did they shoot for")
     assert answer.short_answer == "37 days" and "shot for 37 days" in answer.text
+    assert_every_claim_cited(answer)
+
+
+def test_a_who_question_opens_with_a_close_sentence_that_names_someone(pipeline):
+    """ "who does she meet there" after "whats ani's job": the best sentence speaks of "a
+    coltish Russian", a close one names Ivan; that one leads."""
+    from rag.pipeline import as_turn
+
+    job = pipeline.ask("whats ani's job")
+    answer = pipeline.ask("who does she meet there", history=[as_turn(job)])
+    assert answer.short_answer in ("Ivan", "Vanya", "Ivan Zakharov"), answer.text
     assert_every_claim_cited(answer)
