@@ -107,6 +107,7 @@ class Speakers:
     def __init__(self, sentences: Sequence[Sentence], names: Mapping[str, str]) -> None:
         self.by_id: dict[int, str] = {}
         self.sentences = sentences
+        self._holders: dict[str, str | None] = {}  # job -> holder, read once per job
         previous: Sentence | None = None
         for s in sentences:
             said = speaker(s.text)
@@ -126,15 +127,17 @@ class Speakers:
 
     def holder(self, job: str) -> str | None:
         """The name the corpus most often gives the holder of ``job`` ("director")."""
-        role = frozenset(terms(job))
-        found = Counter(
-            name
-            for s in self.sentences
-            if role & set(terms(s.text))
-            for name in [role_holder(role, s.text)]
-            if name
-        )
-        return found.most_common(1)[0][0] if found else None
+        if job not in self._holders:
+            role = frozenset(terms(job))
+            found = Counter(
+                name
+                for s in self.sentences
+                if role & set(terms(s.text))
+                for name in [role_holder(role, s.text)]
+                if name
+            )
+            self._holders[job] = found.most_common(1)[0][0] if found else None
+        return self._holders[job]
 
 
 def asked_speaker(question: str) -> str | None:
