@@ -16,13 +16,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.answerer.patterns import CALENDAR, PERSON_NOUN, PLACE_NOUN, RUNTIME, TIME_NOUN, WH
+from rag.answerer.patterns import (
+    CALENDAR,
+    IN_SITU,
+    PERSON_NOUN,
+    PLACE_NOUN,
+    RUNTIME,
+    TIME_NOUN,
+    WH,
+)
 from rag.claimwords import DETERMINERS
 from rag.lexicon import STOPWORDS, WORK_NOUNS
 from rag.text import terms
-
-# a wh-word left where its answer would stand, as chat asks: "prince of broadway came out when?"
-_IN_SITU = re.compile(r"\b(who|whom|when|where)\s*\?*\s*$")
 
 
 def question_type(question: str) -> str | None:
@@ -44,7 +49,7 @@ def question_type(question: str) -> str | None:
         return "money"
     if re.search(r"\b(?:running time|runtime|run time)\b", q):
         return "duration"
-    m = WH.search(q) or _IN_SITU.search(q)
+    m = WH.search(q) or IN_SITU.search(q)
     if m is None:
         return "name" if re.search(r"\b(?:called|named)\b", q) else None
     wh, rest = m.group(1), q[m.end() :]

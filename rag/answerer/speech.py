@@ -75,7 +75,12 @@ def speaker(text: str) -> str | None:
     >>> speaker("Baker noted for using non professional actors, blurred the line.") is None
     True
     """
-    for pattern in _SPEAKER:
+    return _first_group(_SPEAKER, text)
+
+
+def _first_group(patterns: Sequence[re.Pattern[str]], text: str) -> str | None:
+    """The first group of the first of ``patterns`` that ``text`` matches, or None."""
+    for pattern in patterns:
         m = pattern.search(text)
         if m is not None:
             return m.group(1)
@@ -150,11 +155,7 @@ def asked_speaker(question: str) -> str | None:
     >>> asked_speaker("what did they do to the film") is None
     True
     """
-    for pattern in _ASKED:
-        m = pattern.search(question)
-        if m is not None:
-            return m.group(1)
-    return None
+    return _first_group(_ASKED, question)
 
 
 def wanted(asked: str, referent: str, names: Mapping[str, str], speakers: Speakers) -> list[str]:
