@@ -63,7 +63,7 @@ def test_rare_pieces_weigh_more_and_unknown_ones_most(pipeline) -> None:
 
 
 def test_the_inner_sentence_that_answers_scores_best_and_parts_must_add_up(pipeline) -> None:
-    from rag.answerer.compose import _PIECES
+    from rag.answerer.excerpt import _PIECES
 
     index, embedder = pipeline.index.tokens, pipeline.embedder
     # every paragraph of several inner sentences splits into parts matching its stored pieces

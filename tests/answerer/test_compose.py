@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from rag.answerer.compose import SUMMARY_WORDS, clip, focus, short_answer
+from rag.answerer.compose import SUMMARY_WORDS, short_answer
+from rag.answerer.excerpt import clip, focus
 from rag.answerer.question import analyse
 from rag.lexicon import CAPABILITIES, OFF_TOPIC, WELCOME
 from rag.text import is_caption

@@ -1,0 +1,129 @@
+"""Excerpt a long quoted sentence: the part of it a reader needs, marked "…" where cut.
+
+A "sentence" of the index can be a paragraph of quotation holding several inner
+sentences.  ``clip`` keeps the run of inner sentences that holds a short answer;
+``focus`` starts at the inner sentence nearest the question (by IDF-weighted shared words,
+or by ``Nearness``: the late-interaction score of each part against the question), keeping
+the attribution that opens a quotation ("Says Daniels, “…") so the quoted "I" still has
+a name.  Every excerpt is a verbatim run of the sentence.
+
+What this module does not do: choose which sentences to quote (``compose``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from rag.answerer.features import Candidate
+from rag.text import terms
+
+FOCUS_WORDS = 60  # ... or, with no short answer, from its inner sentence nearest the question
+FIRST_WORDS = 25  # ... when the paragraph is longer than a reader takes in at a glance
+PART_MARGIN = 0.02  # late-interaction score an inner sentence must beat the opening by
+LEXICAL_WEIGHT = 0.1  # ... counting the share of the question's (IDF-weighted) words it holds
+
+
+_PIECES = re.compile(r"(?<=[.!?])[”\"’)]?\s+(?=[“\"‘(]?[A-Z0-9])")
+
+
+def clip(text: str, budget: int, keep: str | None = None) -> str:
+    """The sentence, or the run of its inner sentences within ``budget`` words that holds
+    ``keep``, marked with "…" where cut.
+
+    >>> clip("One two. Three four five. Six.", 4, keep="Six")
+    '… Three four five. Six.'
+    """
+    if len(text.split()) <= budget:
+        return text
+    pieces = _PIECES.split(text)
+    if len(pieces) == 1:
+        return text  # one long sentence: shown whole rather than cut mid-clause
+    start = 0
+    if keep:
+        start = next((i for i, p in enumerate(pieces) if keep in p), 0)
+    end = start + 1
+    count = len(pieces[start].split())
+    while end < len(pieces) and count + len(pieces[end].split()) <= budget:
+        count += len(pieces[end].split())
+        end += 1
+    while start > 0 and count + len(pieces[start - 1].split()) <= budget:
+        start -= 1
+        count += len(pieces[start].split())
+    shown = " ".join(pieces[start:end])
+    return ("… " if start > 0 else "") + shown + (" …" if end < len(pieces) else "")
+
+
+_SPEAKER = re.compile(r"^[^“”\"]{1,60}?,\s*[“\"]")  # "Adds Tovmaysan, “": who is speaking
+
+
+def focus(
+    text: str,
+    question: str,
+    idf: Mapping[str, float],
+    budget: int = FOCUS_WORDS,
+    longer_than: int | None = None,
+    scores: Sequence[float] | None = None,
+) -> str:
+    """A paragraph longer than ``longer_than`` words (``budget`` unless given) from its inner
+    sentence sharing the most (IDF-weighted) question words on, within ``budget`` words,
+    marked with "…" where cut: what was asked comes first, not the paragraph's preamble.
+    The speaker's attribution that opens a quotation ("Adds Tovmaysan, “") is kept, so the
+    quoted "I" still has a name.  Text whose opening sentence is already the best is shown
+    whole.  ``scores``: how near each inner sentence is to the question, when the caller
+    knows better (``Nearness``); the best must beat the opening by ``PART_MARGIN``.
+
+    >>> idf = {"tape": 3.0, "film": 1.0, "audit": 2.0}
+    >>> focus("Life is easy. He is rich. So I did the tape naked in bed. Then I left.",
+    ...       "How did he film his audition tape?", idf, budget=11)
+    '… So I did the tape naked in bed. Then I left.'
+    >>> focus("Says Mark, “Life is easy. He is rich. So I did the tape naked in bed.”",
+    ...       "How did he film his audition tape?", idf, budget=11, longer_than=5)
+    'Says Mark, “… So I did the tape naked in bed.”'
+    """
+    pieces = _PIECES.split(text)
+    if len(text.split()) <= (budget if longer_than is None else longer_than) or len(pieces) == 1:
+        return text
+    margin = PART_MARGIN
+    if scores is None or len(scores) != len(pieces):
+        scores, margin = _held(pieces, question, idf), 0.0
+    best = max(range(len(pieces)), key=lambda i: (scores[i], -i))
+    if best == 0 or scores[best] <= max(scores[0] + margin, 0.0):
+        return text  # the opening is as near the question as any: shown whole
+    end, count = best + 1, len(pieces[best].split())
+    while end < len(pieces) and count + len(pieces[end].split()) <= budget:
+        count += len(pieces[end].split())
+        end += 1
+    speaker = _SPEAKER.match(pieces[0])
+    opening = f"{speaker.group(0)}… " if speaker else "… "
+    return opening + " ".join(pieces[best:end]) + (" …" if end < len(pieces) else "")
+
+
+@dataclass(frozen=True)
+class Nearness:
+    """How near each inner sentence of a quoted paragraph is to the question: its
+    late-interaction score (``parts``, from the generator) plus ``LEXICAL_WEIGHT`` times the
+    share of the question's IDF-weighted words it holds, else those words alone."""
+
+    idf: Mapping[str, float]
+    parts: Callable[[Candidate, Sequence[str]], Sequence[float] | None] | None = None
+
+    def focus(self, candidate: Candidate, question: str, budget: int, longer_than: int) -> str:
+        text = candidate.sentence.text
+        if len(text.split()) <= longer_than:
+            return text
+        pieces = _PIECES.split(text)
+        late = self.parts(candidate, pieces) if self.parts and len(pieces) > 1 else None
+        if late is None:
+            return focus(text, question, self.idf, budget, longer_than)
+        total = sum(_held([question], question, self.idf)) or 1.0
+        held = _held(pieces, question, self.idf)
+        scores = [a + LEXICAL_WEIGHT * b / total for a, b in zip(late, held, strict=True)]
+        return focus(text, question, self.idf, budget, longer_than, scores)
+
+
+def _held(pieces: Sequence[str], question: str, idf: Mapping[str, float]) -> list[float]:
+    """The IDF of the question's words each piece holds, summed."""
+    asked = set(terms(question))
+    return [sum(idf.get(t, 0.0) for t in asked & set(terms(p))) for p in pieces]
