@@ -171,7 +171,8 @@ def _shown(c: Candidate, i: int, lead: str, question: Question, near: Nearness |
     if lead:
         return clip(text, FACT_WORDS, lead)
     shown = near.focus(c, question.text, FOCUS_WORDS, FIRST_WORDS) if near else text
-    return clip(text, FOCUS_WORDS) if shown == text else shown
+    shown = clip(text, FOCUS_WORDS) if shown == text else shown
+    return near.clause(c, shown, question.text) if near else shown
 
 
 def _item(c: Candidate, question: Question, near: Nearness | None) -> str:

@@ -23,9 +23,16 @@ FOCUS_WORDS = 60  # ... or, with no short answer, from its inner sentence neares
 FIRST_WORDS = 25  # ... when the paragraph is longer than a reader takes in at a glance
 PART_MARGIN = 0.02  # late-interaction score an inner sentence must beat the opening by
 LEXICAL_WEIGHT = 0.1  # ... counting the share of the question's (IDF-weighted) words it holds
+CLAUSE_WORDS = 6  # a clause shown from must be this long to stand as an answer
+CLAUSE_SKIP = 12  # ... and what it cuts at least this long (a shorter one gives it its subject)
 
 
 _PIECES = re.compile(r"(?<=[.!?])[”\"’)]?\s+(?=[“\"‘(]?[A-Z0-9])")
+# where a clause of one long sentence begins: after a semicolon or a spaced dash, or after
+# ", and" / ", but" (the conjunction is cut with what came before it); not after a colon,
+# which opens what the words before it attribute ("He describes the strategy: “…")
+_CLAUSE = re.compile(r"(?:;|\s[–—])\s+(?:(?:and|but)\s+)?|,\s+(?:and|but)\s+")
+_OPENING = re.compile(r"^(?:[^“”\"]{1,60}?,\s*[“\"])?(?:…\s)?")  # "Says Daniels, “… "
 
 
 def clip(text: str, budget: int, keep: str | None = None) -> str:
@@ -121,6 +128,44 @@ class Nearness:
         held = _held(pieces, question, self.idf)
         scores = [a + LEXICAL_WEIGHT * b / total for a, b in zip(late, held, strict=True)]
         return focus(text, question, self.idf, budget, longer_than, scores)
+
+    def clause(self, candidate: Candidate, shown: str, question: str) -> str:
+        """``shown`` from the clause of its first sentence nearest the question, when that
+        sentence is longer than ``FIRST_WORDS`` and a later clause is nearer than its
+        opening (by ``PART_MARGIN``): "Says Daniels, “… I particularly tried to channel the
+        way Owen Roizman shot …" rather than the street-lighting clause before it."""
+        opening = _OPENING.match(shown)
+        head = opening.group(0) if opening else ""
+        body = shown[len(head) :]
+        first = _PIECES.split(body, maxsplit=1)[0].removesuffix(" …")
+        if len(first.split()) <= FIRST_WORDS or self.parts is None:
+            return shown
+        starts = [0, *(m.end() for m in _CLAUSE.finditer(first))]
+        if len(starts) == 1:
+            return shown
+        clauses = [first[a:b] for a, b in zip(starts, [*starts[1:], len(first)], strict=True)]
+        # scored as parts of the whole sentence (the stored word pieces are the sentence's)
+        text = candidate.sentence.text
+        at = text.find(first)
+        if at < 0:
+            return shown
+        around = self.parts(candidate, [text[:at], *clauses, text[at + len(first) :]])
+        if around is None:
+            return shown
+        late = list(around[1:-1])
+        total = sum(_held([question], question, self.idf)) or 1.0
+        held = _held(clauses, question, self.idf)
+        scores = [a + LEXICAL_WEIGHT * b / total for a, b in zip(late, held, strict=True)]
+        best = max(range(len(clauses)), key=lambda i: (scores[i], -i))
+        tail = body[starts[best] :]
+        if best == 0 or scores[best] <= scores[0] + PART_MARGIN:
+            return shown
+        if len(first[starts[best] :].split()) < CLAUSE_WORDS:
+            return shown
+        if len(first[: starts[best]].split()) < CLAUSE_SKIP:
+            return shown
+        speaker = _SPEAKER.match(head)
+        return (speaker.group(0) if speaker else "") + "… " + tail
 
 
 def _held(pieces: Sequence[str], question: str, idf: Mapping[str, float]) -> list[float]:

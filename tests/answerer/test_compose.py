@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import doctest
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from rag.answerer.compose import SUMMARY_WORDS, short_answer
-from rag.answerer.excerpt import clip, focus
+from rag.answerer.excerpt import Nearness, clip, focus
 from rag.answerer.question import analyse
 from rag.lexicon import CAPABILITIES, OFF_TOPIC, WELCOME
 from rag.text import is_caption
@@ -95,6 +97,62 @@ def test_a_long_quote_opens_at_the_part_that_answers_and_keeps_its_speaker():
     # a paragraph whose opening is the part nearest the question, or short, is shown whole
     assert focus(text, "How did the film get better?", {"better": 3.0}, 45, 25) == text
     assert focus(text, "Which cultures?", idf, 45, 100) == text
+
+
+def _near_words(*asked: str) -> Nearness:
+    """A Nearness whose late-interaction score is the share of ``asked`` words a part holds
+    (a stand-in for the index's word-piece vectors: this tests where a sentence is cut)."""
+
+    def parts(candidate: Any, pieces: Any) -> list[float]:
+        return [sum(w in p.lower() for w in asked) / len(asked) for p in pieces]
+
+    return Nearness({}, parts)
+
+
+def test_a_long_sentence_opens_at_the_clause_that_answers_and_keeps_its_speaker():
+    text = (
+        "Says Daniels, “We shot out in the streets with the actual light of New York City and "
+        "Brooklyn and the boroughs around it, and I particularly tried to channel the way "
+        "Owen Roizman shot The French Connection.”"
+    )
+    near = _near_words("channel", "cinematographer")
+    sentence = SimpleNamespace(sentence=SimpleNamespace(text=text))
+    shown = near.clause(sentence, text, "which cinematographer did he channel")
+    assert shown == (
+        "Says Daniels, “… I particularly tried to channel the way Owen Roizman shot "
+        "The French Connection.”"
+    )
+    assert shown.removeprefix("Says Daniels, “… ").rstrip("”") in text  # a verbatim run
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # what comes before the clause is short: it gives the clause its subject
+        "That is true of it, and its final moments find Ani sitting in a car with Igor, who "
+        "has driven her back home to Brighton Beach after the long night of searching.",
+        # a colon opens what the words before it attribute
+        "He goes on to describe the overall strategy they developed with the whole crew: "
+        "“Sean and I were going for a cold, gray version of a New York winter in the car.”",
+        # a sentence a reader takes in at a glance is not cut
+        "It rained a lot that week; they stayed in the car.",
+    ],
+)
+def test_a_sentence_is_not_cut_where_the_cut_would_lose_its_subject(text):
+    sentence = SimpleNamespace(sentence=SimpleNamespace(text=text))
+    assert _near_words("car").clause(sentence, text, "where is she sitting, in a car?") == text
+
+
+def test_excerpt_examples_hold():
+    import rag.answerer.excerpt
+
+    assert doctest.testmod(rag.answerer.excerpt).failed == 0
+
+
+def test_a_real_answer_opens_at_the_clause_that_names_who_was_asked_about(pipeline):
+    answer = pipeline.ask("who is owen roizman?")
+    assert "Owen Roizman" in " ".join(answer.text.split()[:12]), answer.text
+    assert_every_claim_cited(answer)
 
 
 def test_a_summary_opens_with_its_most_relevant_sentence(pipeline):
