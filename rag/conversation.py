@@ -361,8 +361,10 @@ def resolve(
             return Resolved(" ".join([question, *found]), True, more, found[0])
     if _SINGULAR.search(question) and asks_for_person(last.question) and not last.answered:
         return Resolved(question, True, more, "", needs_answer=True)
-    if more and not _PRONOUN.search(question):  # "tell me more": about what was asked last
-        return Resolved(f"{question.rstrip(' ?')} {last.question}", True, True, "")
+    if more and not _PRONOUN.search(question):  # "tell me more": what was asked last, as
+        # it was understood ("what else" after "what did mikey say about working with him")
+        asked = resolve(last.question, turns[:-1], names, subject)
+        return Resolved(f"{question.rstrip(' ?')} {asked.question}", True, True, asked.referent)
     if who and _SINGULAR.search(question) and not _named_besides(last.question, names, subject):
         # "did he enjoy making it" two turns after the DP was named, past "what is anora
         # about?": searched by the one it stands for, not the question in between

@@ -74,6 +74,16 @@ def test_an_ellipsis_inherits_the_predicate_and_a_pronoun_the_answer():
     assert resolved.question == "what else has Mikey Madison been in" and resolved.more
 
 
+def test_tell_me_more_asks_for_more_of_the_last_question_as_it_was_understood():
+    turn = Turn("who plays ani", answer="Mikey Madison — ... [1]", short_answer="Mikey Madison")
+    turns = [turn, Turn("what else has she been in", answer="- ... [1]")]
+    resolved = resolve("tell me more", turns, NAMES)
+    assert resolved.more and resolved.follow_up
+    # "she" of the question before is read as whom it stood for, not searched as "she"
+    assert resolved.question == "tell me more what else has Mikey Madison been in"
+    assert resolved.referent == "Mikey Madison"
+
+
 def test_who_shot_it_asks_for_the_cinematographer():
     assert role_question("who shot it?", "Anora") == "Who was the cinematographer of Anora?"
     assert role_question("who shot toros?", "Anora") is None
