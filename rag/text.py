@@ -90,6 +90,7 @@ def proper_names(text: str) -> list[str]:
 CAPTION_WORDS = 14
 
 
+@functools.lru_cache(maxsize=1 << 16)  # asked of every candidate, every question
 def is_caption(sentence: str) -> bool:
     """A short line naming someone or something, with no finite verb: a photo caption or
     a headline ("Sean Baker and DP Drew Daniels on the set of ANORA."), not a statement.

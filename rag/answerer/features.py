@@ -45,11 +45,13 @@ class _Named:
     """Named float fields read as a vector in field order (the models file's order)."""
 
     @classmethod
+    @functools.cache
     def names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
 
     def vector(self) -> np.ndarray:
-        return np.asarray(dataclasses.astuple(self), dtype=np.float64)  # type: ignore[call-overload]
+        # the fields are floats: read directly (``dataclasses.astuple`` deep-copies each)
+        return np.fromiter((getattr(self, n) for n in self.names()), np.float64)
 
 
 @dataclass(frozen=True)
