@@ -16,4 +16,7 @@ def test_e2e_benchmark_smoke(tmp_path):
     assert abs(ask["ratio_p50"] - ask["ask_p50_ms"] / ask["embed_p50_ms"]) < 0.011
     assert data["cold_start"]["process_to_answer_s"] > 0
     assert data["index_build"]["texts_per_s"] > 0
-    assert "| extractive |" in (tmp_path / "benchmarks_e2e.md").read_text()
+    follow = data["ask"]["extractive, follow-ups"]  # asked with their history
+    assert follow["questions"] == 8 and follow["ask_p50_ms"] > 0
+    table = (tmp_path / "benchmarks_e2e.md").read_text()
+    assert "| extractive |" in table and "| extractive, follow-ups |" in table
