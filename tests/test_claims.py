@@ -18,6 +18,8 @@ from rag.calibration import ClaimItem, _passage_of, check_claims, load_claims
 from rag.cli import main
 
 CLAIMS = Path(__file__).resolve().parent.parent / "eval" / "claims.jsonl"
+# written after the verifier, by a writer who never read it or its rules: the clean held-out
+FRESH = CLAIMS.with_name("claims_fresh.jsonl")
 CATEGORIES = {
     "faithful",
     "negation",
@@ -29,6 +31,17 @@ CATEGORIES = {
     "wrong_entity",
     "invented_quote",
 }
+
+
+def test_the_fresh_claim_set_is_labelled_grounded_and_apart_from_the_first(pipeline):
+    fresh, first = load_claims(FRESH), load_claims(CLAIMS)
+    assert len(fresh) >= 80 and {c.category for c in fresh} == CATEGORIES
+    assert all((c.label == "faithful") == (c.category == "faithful") for c in fresh)
+    assert all(_passage_of(pipeline, c.evidence) is not None for c in fresh)
+    # written apart: only the plainest restatements can come out word for word the same
+    assert len({c.claim for c in fresh} & {c.claim for c in first}) <= len(fresh) // 20
+    report = check_claims(pipeline, fresh)
+    assert len(report.results) == len(fresh)  # every claim judged (figures: docs/verifier.md)
 
 
 def test_the_claim_set_is_large_labelled_and_grounded(pipeline):
