@@ -32,7 +32,6 @@ _PIECES = re.compile(r"(?<=[.!?])[”\"’)]?\s+(?=[“\"‘(]?[A-Z0-9])")
 # ", and" / ", but" (the conjunction is cut with what came before it); not after a colon,
 # which opens what the words before it attribute ("He describes the strategy: “…")
 _CLAUSE = re.compile(r"(?:;|\s[–—])\s+(?:(?:and|but)\s+)?|,\s+(?:and|but)\s+")
-_OPENING = re.compile(r"^(?:[^“”\"]{1,60}?,\s*[“\"])?(?:…\s)?")  # "Says Daniels, “… "
 
 
 def clip(text: str, budget: int, keep: str | None = None) -> str:
@@ -63,6 +62,7 @@ def clip(text: str, budget: int, keep: str | None = None) -> str:
 
 
 _SPEAKER = re.compile(r"^[^“”\"]{1,60}?,\s*[“\"]")  # "Adds Tovmaysan, “": who is speaking
+_OPENING = re.compile(rf"(?:{_SPEAKER.pattern[1:]})?(?:…\s)?")  # "Says Daniels, “… " (matched at 0)
 
 
 def focus(
@@ -124,17 +124,24 @@ class Nearness:
         late = self.parts(candidate, pieces) if self.parts and len(pieces) > 1 else None
         if late is None:
             return focus(text, question, self.idf, budget, longer_than)
+        return focus(
+            text, question, self.idf, budget, longer_than, self.scores(late, pieces, question)
+        )
+
+    def scores(self, late: Sequence[float], parts: Sequence[str], question: str) -> list[float]:
+        """Each part's late-interaction score plus ``LEXICAL_WEIGHT`` times the share of the
+        question's IDF-weighted words it holds."""
         total = sum(_held([question], question, self.idf)) or 1.0
-        held = _held(pieces, question, self.idf)
-        scores = [a + LEXICAL_WEIGHT * b / total for a, b in zip(late, held, strict=True)]
-        return focus(text, question, self.idf, budget, longer_than, scores)
+        held = _held(parts, question, self.idf)
+        return [a + LEXICAL_WEIGHT * b / total for a, b in zip(late, held, strict=True)]
 
     def clause(self, candidate: Candidate, shown: str, question: str) -> str:
         """``shown`` from the clause of its first sentence nearest the question, when that
         sentence is longer than ``FIRST_WORDS`` and a later clause is nearer than its
-        opening (by ``PART_MARGIN``): "Says Daniels, “… I particularly tried to channel the
-        way Owen Roizman shot …" rather than the street-lighting clause before it."""
-        opening = _OPENING.match(shown)
+        opening (by ``PART_MARGIN``) and what the cut removes is ``CLAUSE_SKIP`` words or
+        more: "Says Daniels, “… I particularly tried to channel the way Owen Roizman shot …"
+        rather than the street-lighting clause before it."""
+        opening = _OPENING.match(shown)  # the speaker and the "… " that ``focus`` put
         head = opening.group(0) if opening else ""
         body = shown[len(head) :]
         first = _PIECES.split(body, maxsplit=1)[0].removesuffix(" …")
@@ -152,20 +159,15 @@ class Nearness:
         around = self.parts(candidate, [text[:at], *clauses, text[at + len(first) :]])
         if around is None:
             return shown
-        late = list(around[1:-1])
-        total = sum(_held([question], question, self.idf)) or 1.0
-        held = _held(clauses, question, self.idf)
-        scores = [a + LEXICAL_WEIGHT * b / total for a, b in zip(late, held, strict=True)]
+        scores = self.scores(around[1:-1], clauses, question)
         best = max(range(len(clauses)), key=lambda i: (scores[i], -i))
-        tail = body[starts[best] :]
+        cut = starts[best]
         if best == 0 or scores[best] <= scores[0] + PART_MARGIN:
             return shown
-        if len(first[starts[best] :].split()) < CLAUSE_WORDS:
-            return shown
-        if len(first[: starts[best]].split()) < CLAUSE_SKIP:
+        if len(first[cut:].split()) < CLAUSE_WORDS or len(first[:cut].split()) < CLAUSE_SKIP:
             return shown
         speaker = _SPEAKER.match(head)
-        return (speaker.group(0) if speaker else "") + "… " + tail
+        return (speaker.group(0) if speaker else "") + "… " + body[cut:]
 
 
 def _held(pieces: Sequence[str], question: str, idf: Mapping[str, float]) -> list[float]:
