@@ -46,6 +46,7 @@ from rag.answerer.spans import measures_predicate, short_answer
 from rag.answerer.titles import title_key, title_owner, titles
 from rag.lexicon import OPENING_PRONOUNS
 from rag.text import is_caption, terms, words
+from rag.thesaurus import alternatives, covered
 
 SUMMARY_WORDS = 120
 SUMMARY_SENTENCES = 5
@@ -85,8 +86,17 @@ def _caption_only(
 ) -> bool:
     """Whether the best sentence is a caption holding the short answer that no other
     candidate holds ("Sean Baker and DP Drew Daniels on the set"): then it is quoted, as the
-    only evidence there is, rather than a sentence that does not answer."""
+    only evidence there is, rather than a sentence that does not answer.  The caption must
+    say something the question asks beyond the people it names: "Drew Daniels on the set"
+    does not tell whom Drew Daniels tried to channel."""
     if not is_caption(best.sentence.text):
+        return False
+    folded = f" {' '.join(words(question.text))} "
+    people = {t for key in names if " " in key and f" {key} " in folded for t in terms(key)}
+    asked = [t for t in terms(question.text) if t not in people]
+    found = frozenset(terms(best.sentence.text))
+    alts = alternatives(asked)
+    if not any(covered(t, found, alts) for t in asked):
         return False
     lead = short_answer(question, best.sentence.text, names)
     return lead is not None and not any(lead in c.sentence.text for c in pool if c is not best)

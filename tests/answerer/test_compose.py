@@ -214,6 +214,15 @@ def test_a_job_question_leads_with_the_name_the_job_titles(pipeline, question, h
     assert_every_claim_cited(answer)
 
 
+def test_a_caption_naming_only_the_asked_person_is_not_quoted(pipeline):
+    # the caption "Sean Baker and DP Drew Daniels on the set" is retrieved, but says nothing
+    # about whom Daniels tried to channel: its other name must not lead the answer
+    answer = pipeline.ask("who did drew daniels try to channel")
+    assert answer.short_answer != "Sean Baker"
+    assert not any(is_caption(c.sentence) for c in answer.citations)
+    assert_every_claim_cited(answer)
+
+
 def test_what_else_asks_for_several_things(pipeline):
     from rag.pipeline import as_turn
 
