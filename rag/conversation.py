@@ -1,24 +1,21 @@
-"""Turn a follow-up question into a self-contained search query, without an LLM.
+"""Make a follow-up question self-contained from the conversation, without an LLM.
 
-In a chat, "How did he prepare for it?" means nothing on its own.  When a question
-leans on earlier turns, the search query becomes the question followed by the
-earlier user questions it needs (newest first, up to ``MAX_CONTEXT_TURNS``), so
-both BM25 and the embedder see the names and topics it refers to.
-
-A question leans on the history when it has an anaphoric pronoun or adverb
-("he", "her", "it", "that", "there", "then"), opens with a continuation ("and",
-"what about", "also"), or has fewer than ``MIN_OWN_TERMS`` content words of its
-own.  A question that names its own subject is searched as it is, even in a long
-conversation, so the history cannot drag it off course.
+In a chat, "How did he prepare for it?" means nothing on its own.  ``is_follow_up``
+says whether a question needs the conversation at all (an ellipsis, a request for more,
+a pronoun with nothing in the question to stand for); every other question is searched
+and answered exactly as in a new chat, so the history cannot drag it off course.
+``resolve`` then fills in what the follow-up refers to: "and igor?" after "who plays
+toros" asks who plays Igor; "what else has she been in" names the actress the last
+answer gave; "it" after a question about another work ("what awards did The Florida
+Project receive?") is that work.  What it cannot rewrite it leaves to the search
+query, the question followed by the earlier questions it needs (``rag.context``).
 
 One case needs the earlier *answer*, not the earlier question: "Which comedian did
 Madison compare him to?" after "Who plays Ivan?".  "Him" is the actor, whom the
-articles call Mark and never Ivan, so the words of "Who plays Ivan?" lead the search
-back to the passage that answered it.  When the question has a personal pronoun and
+articles call Mark and never Ivan.  When the question has a personal pronoun and
 the previous question asked *for* a person (``asks_for_person``: "who plays ...",
 "which actor ..."; not "who is Samantha Quan?", which names its person), the
-pipeline answers the previous question again (extractively, a few milliseconds) and
-the search query becomes the question followed by the names that answer quotes
+search query becomes the question followed by the names that answer quotes
 (``answer_names``), in place of the previous question's words.
 
 A "that" or "about it" that stands for a topic ("did that cause problems") is searched
@@ -36,106 +33,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rag.answerer.question import asked_cast
-from rag.lexicon import (
-    ANAPHORA,
-    PERSON_NOUNS,
-    REFERENT_NOUNS,
+from rag.context import (  # noqa: F401  (the search-query helpers, re-exported)
+    MAX_CONTEXT_TURNS,
+    MIN_OWN_TERMS,
+    answer_names,
+    asks_for_person,
+    contextualize,
+    needs_context,
 )
+from rag.lexicon import PERSON_NOUNS, REFERENT_NOUNS
 from rag.schema import Turn
 from rag.text import corpus_names, proper_names, terms, words  # noqa: F401  (corpus_names re-exported)
-
-MAX_CONTEXT_TURNS = 2
-MIN_OWN_TERMS = 2
-_ASKS_FOR_PERSON = re.compile(
-    rf"^\s*(?:who(?:s|'s|’s)?\b|(?:which|what)\s+(?:\w+\s+)?(?:{'|'.join(PERSON_NOUNS)})s?\b)",
-    re.IGNORECASE,
-)
-# "who is Samantha Quan?", "whos vanya": the question names its person (in any case); "who is
-# the lead actress", "who was behind the camera" ask for one
-_NAMES_PERSON = re.compile(
-    r"^\s*who(?:'s|s|\s+(?:is|was|are|were))\s+(?!(?:the|a|an|in|on|at|behind|that|this|these"
-    r"|those|his|her|their|its|responsible|credited|playing|directing)\b)[a-z]",
-    re.IGNORECASE,
-)
-_CONTINUATION = re.compile(r"^\s*(and|but|also|what about|how about|so|then|or)\b", re.IGNORECASE)
-
-
-def needs_context(question: str) -> bool:
-    """Does the question lean on earlier turns?
-
-    >>> needs_context("How did he prepare for it?"), needs_context("Who shot Anora?")
-    (True, False)
-    >>> needs_context("And in Las Vegas?")
-    True
-    """
-    if _CONTINUATION.match(question):
-        return True
-    if any(w in ANAPHORA for w in words(question)):
-        return True
-    return len(set(terms(question))) < MIN_OWN_TERMS
-
-
-def asks_for_person(question: str) -> bool:
-    """Is the answer to ``question`` a person it does not name itself?
-
-    >>> asks_for_person("Who plays Ivan?"), asks_for_person("Which actor plays Igor?")
-    (True, True)
-    >>> asks_for_person("Who is Samantha Quan?"), asks_for_person("Where was it shot?")
-    (False, False)
-    >>> asks_for_person("whos vanya"), asks_for_person("who is the lead actress")
-    (False, True)
-    """
-    return bool(_ASKS_FOR_PERSON.match(question)) and not _NAMES_PERSON.match(
-        question.replace("’", "'")
-    )
-
-
-def answer_names(answer: str, known: str) -> list[str]:
-    """The names the answer's first quoted sentence adds to ``known`` (the questions).
-
-    Only the first sentence: it is the one the answerer ranked best, and later ones
-    bring in people the question is not about.
-
-    >>> answer_names("She meets Ivan Zakharov, played by Mark Eydelshteyn. [1] Then Baker.",
-    ...              "Who plays Ivan? Which comedian did he resemble?")
-    ['Mark Eydelshteyn']
-    """
-    first = re.split(r"\s*\[\d+(?:\s*,\s*\d+)*\]", answer, maxsplit=1)[0]
-    seen = set(words(known))
-    names: list[str] = []
-    for name in proper_names(first):
-        if name not in names and not seen.intersection(words(name)):
-            names.append(name)
-    return names
-
-
-def contextualize(question: str, history: Sequence[str], referent: Sequence[str] = ()) -> str:
-    """The search query for ``question`` given earlier user turns (oldest first).
-
-    ``referent`` holds the names the previous answer gave, when the question's
-    pronoun stands for them (the person the previous question asked for); they replace the
-    history.
-
-    >>> contextualize("How did she prepare?", ["Who played Ani?"])
-    'How did she prepare? Who played Ani?'
-    >>> contextualize("How did she prepare?", ["Who played Ani?"], ["Mikey Madison"])
-    'How did she prepare? Mikey Madison'
-    >>> contextualize("Who shot Anora?", ["Who played Ani?"])
-    'Who shot Anora?'
-    """
-    turns = [h.strip() for h in history if h and h.strip()]
-    if not turns or not needs_context(question):
-        return question
-    if referent:
-        return " ".join([question, *referent])
-    context: list[str] = []
-    for turn in reversed(turns):
-        context.append(turn)
-        # stop at the first turn that stands on its own: older ones are another topic
-        if len(context) >= MAX_CONTEXT_TURNS or not needs_context(turn):
-            break
-    return " ".join([question, *context])
-
 
 # ---------------------------------------------------------------- resolving a turn
 
@@ -171,6 +79,7 @@ _ASKS_FOR_WORK = re.compile(
     r"|short|documentary|play|song)s?\b",
     re.I,
 )
+_IT = re.compile(r"\bit\b", re.I)
 _SINGULAR = re.compile(r"\b(he|him|his|she|her|hers)\b", re.I)
 # a pronoun a verb of speech or thought is "about": a topic, not a work ("what did the director
 # say about it", "how did she feel about that")
@@ -326,6 +235,9 @@ def resolve(
         if new and old:  # "who plays toros" -> "and igor?": who plays Igor
             pattern = re.compile(r"\b" + r"\s+".join(map(re.escape, old[0].split())) + r"\b", re.I)
             rewrite = pattern.sub(new[0], base.question.rstrip(" ?"), count=1)
+            return Resolved(rewrite, True, more, new[0], rewritten=True)
+        if new and _IT.search(base.question):  # "where did it premiere" -> "and tangerine?"
+            rewrite = _IT.sub(new[0], base.question.rstrip(" ?"), count=1)
             return Resolved(rewrite, True, more, new[0], rewritten=True)
         return Resolved(f"{last.question.rstrip(' ?')} {fragment}", True, more, "")
     bare = _BARE_WH.match(question)

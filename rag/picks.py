@@ -7,7 +7,11 @@ answerer gets them as the options to choose from (``options``) and leads with th
 its best sentence names ("Tangerine — … Then came Tangerine, with his genius use of
 the iPhone …").  "when did it come out" right after that asks about Tangerine, not about
 the film the articles are about: ``picked_referent`` gives the name "it" stands for,
-and the question is searched and answered as "when did Tangerine come out".
+and the question is searched and answered as "when did Tangerine come out".  Likewise
+"where did it premiere" right after "what awards did The Florida Project receive?" asks
+where The Florida Project premiered (``named_work``: the one work of the corpus, not the
+film the articles are about, that the previous question named, when this one names
+nothing of its own).
 
 What this module does not do: decide whether a question is a follow-up at all
 (``conversation``), or choose among the options (``answerer.compose``).
@@ -16,9 +20,11 @@ What this module does not do: decide whether a question is a follow-up at all
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 
+from rag.answerer.titles import title_key
 from rag.schema import Turn
+from rag.text import words
 
 # "which one", "which of them", "and which of those …": one of what was just listed
 WHICH_ONE = re.compile(
@@ -64,6 +70,30 @@ def picked_referent(question: str, turns: Sequence[Turn]) -> str:
         return ""
     last = turns[-1]
     return last.short_answer if WHICH_ONE.match(last.question) and last.short_answer else ""
+
+
+def named_work(
+    question: str, turns: Sequence[Turn], works: Collection[str], names: Mapping[str, str]
+) -> str:
+    """The one work of ``works`` (the corpus's titles, the film it is about aside) that the
+    previous question named, when ``question``'s "it" can stand for nothing else: it names
+    no one and nothing itself.
+
+    >>> works, names = ["The Florida Project", "Tangerine"], {"baker": "Baker"}
+    >>> named_work("where did it premiere", [Turn("What awards did The Florida Project get?")],
+    ...            works, names)
+    'The Florida Project'
+    >>> named_work("did baker like it", [Turn("is tangerine good")], works, names)
+    ''
+    """
+    if not turns or not _IT.search(question):
+        return ""
+    said = f" {' '.join(words(question))} "
+    if any(f" {key} " in said for key in names):
+        return ""
+    before = f" {' '.join(words(turns[-1].question))} "
+    named = [w for w in works if f" {title_key(w)} " in before]
+    return named[0] if len(named) == 1 else ""
 
 
 def substitute_it(question: str, name: str) -> str:

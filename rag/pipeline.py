@@ -34,6 +34,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
+from rag.answerer.titles import title_key, titles
 from rag.canonical import corpus_subject, refers_to_subject, role_question, synopsis_question
 from rag.conversation import (
     MAX_CONTEXT_TURNS,
@@ -47,7 +48,7 @@ from rag.embedding import Embedder, get_embedder
 from rag.generators.base import Generator, Resources, make_generator
 from rag.index import LoadedIndex, ensure_index
 from rag.message import keep_question, question_sentence, search_text, shortened
-from rag.picks import options, picked_referent, substitute_it
+from rag.picks import named_work, options, picked_referent, substitute_it
 from rag.retrieval import Retriever, make_retriever
 from rag.schema import Answer, Delta, Draft, GenerationRequest, Hit, Query, Turn
 from rag.settings import Settings
@@ -150,7 +151,7 @@ class Pipeline:
             # extractively, at most MAX_CONTEXT_TURNS deep
             turns[-1] = self.recall(turns[-1], turns[-1 - MAX_CONTEXT_TURNS : -1], retriever, k)
             resolved = resolve(text, turns, self.names, self.subject)
-        picked = picked_referent(text, turns)
+        picked = picked_referent(text, turns) or named_work(text, turns, self.works, self.names)
         if picked:  # "when did it come out" after "which one was shot on a phone": that one
             resolved = Resolved(substitute_it(text, picked), True, referent=picked, rewritten=True)
         if resolved.follow_up and resolved.referent and turns[-1].chunk_ids:
@@ -237,6 +238,12 @@ class Pipeline:
     def names(self) -> dict[str, str]:
         """The corpus's proper names, folded, for finding them in lower-case questions."""
         return corpus_names(s.text for s in self.index.sentences)
+
+    @functools.cached_property
+    def works(self) -> tuple[str, ...]:
+        """The titles the corpus marks as works (``titles``), the film it is about aside."""
+        found = (t for s in self.index.sentences for t in titles(s.text, strict=True))
+        return tuple(t for t in dict.fromkeys(found) if title_key(t) != self.subject.lower())
 
     @functools.cached_property
     def subject(self) -> str:
@@ -389,7 +396,7 @@ class Pipeline:
             self.resources = replace(self.resources, index=index)
             self._retrievers.clear()
             self._generators.clear()
-            for cached in ("names", "subject"):
+            for cached in ("names", "subject", "works"):
                 self.__dict__.pop(cached, None)
 
     def with_settings(self, **changes: Any) -> Pipeline:

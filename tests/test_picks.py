@@ -6,7 +6,7 @@ from __future__ import annotations
 import doctest
 
 import rag.picks
-from rag.picks import WHICH_ONE, listed, options, picked_referent
+from rag.picks import WHICH_ONE, listed, named_work, options, picked_referent
 from rag.pipeline import as_turn
 from rag.schema import Turn
 
@@ -45,3 +45,21 @@ def test_which_one_leads_with_the_item_and_it_then_means_that_item(pipeline):
     # asked alone, "it" is the film the articles are about
     alone = pipeline.ask("when did it come out")
     assert "Tangerine" not in alone.text
+
+
+def test_it_after_a_question_naming_another_work_is_that_work(pipeline):
+    # "it" stands for the one work the previous question named, and an ellipsis naming
+    # another work asks the same of that one
+    turns = [as_turn(pipeline.ask("What awards did The Florida Project receive?"))]
+    premiere = pipeline.ask("where did it premiere", history=turns)
+    assert premiere.retrieval_query == "where did The Florida Project premiere"
+    assert "The Florida Project" in premiere.citations[0].sentence
+    assert "Sundance" not in premiere.short_answer, premiere.text
+    turns.append(as_turn(premiere))
+    other = pipeline.ask("and tangerine?", history=turns)
+    assert other.retrieval_query == "where did Tangerine premiere"
+    assert other.short_answer == "Sundance Film Festival", other.text
+    # a question naming someone of its own is not about the work before it
+    assert named_work("did baker like it", turns, pipeline.works, pipeline.names) == ""
+    # Anora, the film the articles are about, is no other work
+    assert all("anora" not in w.lower() for w in pipeline.works)
