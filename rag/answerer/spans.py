@@ -161,14 +161,15 @@ def _dated_title(question: Question, sentence: str) -> str | None:
 def _place(question: Question, sentence: str) -> str | None:
     """The first place near the question's words ("in Brighton Beach": the capitalised run
     after the preposition) that the question does not name itself: "what city in Russia"
-    does not ask for Russia, "in The Florida Project, where ..." not for the film."""
+    does not ask for Russia, "in The Florida Project, where ..." not for the film, and
+    "in Baker’s career" names an owner, not a place."""
     asked = set(words(question.text)) - STOPWORDS
     for m in PLACE.finditer(sentence):
         start = m.end() - len(m.group(0).split()[-1])
         run = _CAPITALISED.match(sentence, start)
         span = (run.group(0) if run else sentence[start : m.end()]).strip(" ,.")
-        if set(words(span)) - STOPWORDS <= asked:
-            continue
+        if set(words(span)) - STOPWORDS <= asked or span.endswith(("’s", "'s")):
+            continue  # a place the question names, or an owner ("lie in Baker’s career")
         if _near_question(question.text, sentence, m.start()):
             return span
     return None

@@ -62,6 +62,9 @@ def test_the_short_answer_is_the_span_asked_for(question, sentence, span):
 
 def test_no_short_answer_without_the_kind_asked_for_or_near_the_question():
     assert short_answer(analyse("Why did he shoot on film?"), "He loves 35mm film.") is None
+    # "in Baker’s career" names an owner, not where anything premiered
+    origins = "The origins of Anora lie in Baker’s career-long collaboration with Karagulian."
+    assert short_answer(analyse("where did Anora premiere"), origins) is None
     # after "a" or "an" a capitalised word is nobody's name: "a Russian named Igor"
     guard = "Toros sent a Russian named Igor and his friend Garnick to stand guard."
     assert short_answer(analyse("Besides Igor, who stands guard?"), guard) == "Garnick"
