@@ -18,9 +18,12 @@ the previous question asked *for* a person (``asks_for_person``: "who plays ..."
 search query becomes the question followed by the names that answer quotes
 (``answer_names``), in place of the previous question's words.
 
-A "that" or "about it" that stands for a topic ("did that cause problems") is searched
-with its thread's questions only (``_thread``: an off-topic question before the thread
-plays no part) and answered by its words plus the newest one's (``Resolved.focus``).
+A "that" or "about it" that stands for a topic is named when the question before asked
+how something happened ("what did the director say about it" after "how does anora end":
+about the ending, ``topic_phrase``), and "and the lead actress?" then asks her the same;
+otherwise it is searched with its thread's questions only (``_thread``: an off-topic
+question before the thread plays no part) and answered by its words plus the newest
+one's (``Resolved.focus``).
 
 What this module does not do: rewrite the question the user sees, or run a search.
 """
@@ -80,6 +83,10 @@ _ASKS_FOR_WORK = re.compile(
     re.I,
 )
 _IT = re.compile(r"\bit\b", re.I)
+# a person described: "the director", "the lead actress", "his producer"
+_PERSON_PHRASE = re.compile(
+    rf"\b(?:the|his|her|their)\s+(?:[\w-]+\s+)?(?:{'|'.join(PERSON_NOUNS)})s?\b", re.I
+)
 _SINGULAR = re.compile(r"\b(he|him|his|she|her|hers)\b", re.I)
 # a pronoun a verb of speech or thought is "about": a topic, not a work ("what did the director
 # say about it", "how did she feel about that")
@@ -236,6 +243,14 @@ def resolve(
             pattern = re.compile(r"\b" + r"\s+".join(map(re.escape, old[0].split())) + r"\b", re.I)
             rewrite = pattern.sub(new[0], base.question.rstrip(" ?"), count=1)
             return Resolved(rewrite, True, more, new[0], rewritten=True)
+        person = new[0] if new else (fragment if _PERSON_PHRASE.fullmatch(fragment) else "")
+        if person and not old:  # "what did the director say about it" -> "and the lead actress?"
+            at = len(turns) - 1 - turns[::-1].index(base)
+            asked = resolve(base.question, turns[:at], names, subject)
+            said = (asked.question if asked.rewritten else base.question).rstrip(" ?")
+            if _PERSON_PHRASE.search(said):  # the person asked about, replaced
+                rewrite = _PERSON_PHRASE.sub(person, said, count=1)
+                return Resolved(rewrite, True, more, new[0] if new else "", rewritten=True)
         if new and _IT.search(base.question):  # "where did it premiere" -> "and tangerine?"
             rewrite = _IT.sub(new[0], base.question.rstrip(" ?"), count=1)
             return Resolved(rewrite, True, more, new[0], rewritten=True)
@@ -282,6 +297,10 @@ def resolve(
         # about?": searched by the one it stands for, not the question in between
         return Resolved(f"{question} {who}", True, more, who)
     thread = _thread(turns, names, subject)
+    topic = topic_phrase(thread[-1]) if _stands_for_topic(question) else ""
+    if topic and not _PRONOUN.search(question):
+        # "what did the director say about it" after "how does anora end": about the ending
+        return Resolved(_name_topic(question, topic), True, more, "", rewritten=True)
     focus = _focus(question, thread, subject)
     return Resolved(contextualize(question, thread), True, more, "", focus=focus)
 
@@ -304,6 +323,65 @@ def _stands_for_topic(question: str) -> bool:
     with nothing before it ("did that cause problems"), or what something is "about"."""
     that = _THAT.search(question)
     return bool(_ABOUT_IT.search(question)) or bool(that and not terms(question[: that.start()]))
+
+
+# a question about how something happens: "how does anora end", "how did they film the
+# home invasion" (the subject, the verb in its base form after "do", what follows)
+_HOW_DID = re.compile(
+    r"^\s*(?:how|why|when|where)\s+(?:do|does|did)\s+((?:the\s+)?[\w’'-]+)\s+([a-z]+)\b\s*(.*?)"
+    r"[\s?.!]*$",
+    re.I,
+)
+_DETERMINER = re.compile(r"^(?:the|a|an|his|her|their|its|this|that|these|those)\s", re.I)
+_PREPOSITION = re.compile(r"\s+(?:in|on|at|for|with|during|from|to|by|after|before)\s.*$", re.I)
+
+
+def gerund(verb: str) -> str:
+    """The -ing form of an English verb ("end" -> "ending", "make" -> "making", "cut" ->
+    "cutting"), by the spelling rules: a silent e dropped, a final consonant after one short
+    vowel doubled.
+
+    >>> [gerund(v) for v in ("end", "make", "cut", "shoot", "die", "see")]
+    ['ending', 'making', 'cutting', 'shooting', 'dying', 'seeing']
+    """
+    v = verb.lower()
+    if v.endswith("ie"):
+        return v[:-2] + "ying"
+    if v.endswith("e") and not v.endswith(("ee", "ye", "oe")) and len(v) > 2:
+        return v[:-1] + "ing"
+    if re.fullmatch(r"[^aeiou]*[aeiou][^aeiouwxy]", v):
+        return v + v[-1] + "ing"
+    return v + "ing"
+
+
+def topic_phrase(question: str) -> str:
+    """What a *how/why did X do Y* question is about, as a noun phrase a later "about it"
+    can stand for: its object ("how did they film the home invasion": the home invasion),
+    else its verb as a noun ("how does anora end": the ending; "how did she prepare for
+    the role": preparing for the role); "" for any other question.
+
+    >>> topic_phrase("how does anora end"), topic_phrase("How did they film the home invasion?")
+    ('the ending', 'the home invasion')
+    >>> topic_phrase("how did she prepare for the role"), topic_phrase("who plays ani")
+    ('preparing for the role', '')
+    """
+    m = _HOW_DID.match(question)
+    if not m:
+        return ""
+    verb, rest = m.group(2), m.group(3).strip()
+    if not rest or rest.lower() in ("it", "her", "him", "them", "that", "this"):
+        return f"the {gerund(verb)}"
+    if _DETERMINER.match(rest):
+        return _PREPOSITION.sub("", rest)
+    return f"{gerund(verb)} {rest}"
+
+
+def _name_topic(question: str, topic: str) -> str:
+    """``question`` with the "it" or "that" standing for ``topic`` replaced by it."""
+    about = _ABOUT_IT.search(question)
+    if about:
+        return f"{question[: about.start()]}about {topic}{question[about.end() :]}"
+    return _THAT.sub(topic, question, count=1)
 
 
 def _focus(question: str, thread: Sequence[str], subject: str) -> str:

@@ -60,9 +60,11 @@ def test_a_topic_left_to_the_conversation_is_read_from_its_thread_alone():
     # ... and answered by its own words and the topic's
     assert resolved.focus == "did that cause problems weather like shoot"
     ending = resolve(
-        "what did the director say about it", [Turn("how does anora end")], NAMES, "Anora"
+        "what did the director say about it", [Turn("whats the ending like")], NAMES, "Anora"
     )
-    assert ending.follow_up and ending.focus == "what did the director say about it end"
+    assert (
+        ending.follow_up and ending.focus == "what did the director say about it whats ending like"
+    )
     # a pronoun for a person is resolved by name, not by topic words
     assert resolve("how old is he", [Turn("who plays toros")], NAMES).focus == ""
 
@@ -72,6 +74,27 @@ def test_an_ellipsis_inherits_the_predicate_and_a_pronoun_the_answer():
     turn = Turn("who plays ani", answer="Mikey Madison — ... [1]", short_answer="Mikey Madison")
     resolved = resolve("what else has she been in", [turn], NAMES)
     assert resolved.question == "what else has Mikey Madison been in" and resolved.more
+
+
+def test_about_it_names_the_topic_the_last_question_was_on():
+    # "it" is what the question before asked about: its object, or its verb as a noun
+    ending = resolve("what did the director say about it", [Turn("how does anora end")], NAMES)
+    assert ending.question == "what did the director say about the ending" and ending.rewritten
+    invasion = [Turn("how did they film the home invasion?")]
+    assert resolve("did that cause problems", invasion, NAMES).question == (
+        "did the home invasion cause problems"
+    )
+    # an ellipsis naming another person asks the same of that person
+    turns = [Turn("how does anora end"), Turn("what did the director say about it")]
+    assert resolve("and the lead actress?", turns, NAMES).question == (
+        "what did the lead actress say about the ending"
+    )
+    assert resolve("and madison?", turns, NAMES).question == (
+        "what did Madison say about the ending"
+    )
+    # a question the topic rule cannot read keeps the old search: question + thread
+    other = resolve("what did the director say about it", [Turn("whats the ending like")], NAMES)
+    assert not other.rewritten and "ending" in other.question
 
 
 def test_tell_me_more_asks_for_more_of_the_last_question_as_it_was_understood():
