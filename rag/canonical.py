@@ -45,8 +45,17 @@ _ROLE_VERB = (
 )
 
 
+# "who is the director", "whos the editor": a job of the film's crew, of no film named
+_WHO_IS_JOB = (
+    r"^\s*who(?:'s|’s|s|\s+is|\s+was)\s+the\s+("
+    + "|".join(sorted(set(ROLE_VERBS.values()), key=len, reverse=True))
+    + r")\s*\??\s*$"
+)
+
+
 def role_question(question: str, subject: str) -> str | None:
-    """ "who shot it?" as the role question it is ("Who was the cinematographer of Anora?").
+    """ "who shot it?" as the role question it is ("Who was the cinematographer of Anora?");
+    "who is the director" likewise asks for the director of the film the articles are about.
 
     >>> role_question("who filmed it", "Anora")
     'Who was the cinematographer of Anora?'
@@ -54,12 +63,17 @@ def role_question(question: str, subject: str) -> str | None:
     True
     >>> role_question("who filmed anora", "Anora")
     'Who was the cinematographer of Anora?'
+    >>> role_question("whos the editor", "Anora")
+    'Who was the editor of Anora?'
     """
     named = rf"|{re.escape(subject)}" if subject else ""
+    of = f" of {subject}" if subject else ""
+    job = re.match(_WHO_IS_JOB, question, re.I)
+    if job is not None:
+        return f"Who was the {job.group(1).lower()}{of}?"
     m = re.match(_ROLE_VERB.replace("{subject}", named), question, re.I)
     if m is None:
         return None
-    of = f" of {subject}" if subject else ""
     return f"Who was the {ROLE_VERBS[m.group(1).lower()]}{of}?"
 
 

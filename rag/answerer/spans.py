@@ -25,7 +25,7 @@ from rag.answerer.patterns import AGE, DATE, DURATION, MONEY, NUMBER, PLACE, RUN
 from rag.answerer.question import Question
 from rag.answerer.titles import TITLES as _TITLES
 from rag.answerer.titles import WORKS as _WORKS
-from rag.lexicon import IRREGULAR_PAST, PARTICLES, ROLE_VERBS, STOPWORDS, WORK_NOUNS
+from rag.lexicon import IRREGULAR_PAST, PARTICLES, ROLE_VERBS, SPEECH_VERBS, STOPWORDS, WORK_NOUNS
 from rag.text import terms, words
 from rag.thesaurus import alternatives
 
@@ -196,12 +196,18 @@ def _name(question: str, sentence: str, names: Mapping[str, str]) -> str | None:
             continue  # the name asked about, or an owner ("Karagulian’s character, Toros")
         if re.search(r"\b(?:a|an)\s+$", sentence[: m.start()], re.IGNORECASE):
             continue  # nobody's name: "a Manhattan gentlemen’s club", "a Russian named Igor"
+        if parts[0].lower() in SPEECH_VERBS:
+            continue  # who speaks ("Says Baker, “…"), not what the quotation is about
         while parts and (
             parts[0].lower() in STOPWORDS
             or parts[0].lower() in asked
             or set(terms(parts[0])) & asked_terms
         ):
-            parts = parts[1:]  # "The", "Says", or a word of the question
+            parts = parts[1:]  # "The", or a word of the question
+        if parts and "-" in parts[-1] and set(terms(parts[-1].rsplit("-", 1)[1])) & asked_terms:
+            parts[-1] = parts[-1].rsplit("-", 1)[0]  # "Richard Linklater-influenced"
+        if any(set(terms(w)) & asked_terms for w in parts[1:]):
+            continue  # the job asked inside a name: an award ("Best Director"), not a holder
         while parts and parts[-1].lower() in ("of", "the", "and"):
             parts = parts[:-1]
         if not parts or all(w.lower().strip("’'s") in asked for w in parts):

@@ -62,6 +62,16 @@ def test_the_short_answer_is_the_span_asked_for(question, sentence, span):
 
 def test_no_short_answer_without_the_kind_asked_for_or_near_the_question():
     assert short_answer(analyse("Why did he shoot on film?"), "He loves 35mm film.") is None
+    # a speaker is not what the quotation is about; an award naming the job is no holder
+    said = "Says Baker, “This cast was primarily comprised of seasoned, professional actors.”"
+    assert short_answer(analyse("whos the casting director"), said) is None
+    award = "Sean was named Best Director by the New York Film Critics Circle."
+    assert short_answer(analyse("who is the director"), award) != "Best Director"
+    # a name joined to the question's verb is the name ("Richard Linklater-influenced")
+    influenced = "Still, his Richard Linklater-influenced first feature drew on his upbringing."
+    assert short_answer(analyse("Which filmmaker influenced it?"), influenced) == (
+        "Richard Linklater"
+    )
     # "in Baker’s career" names an owner, not where anything premiered
     origins = "The origins of Anora lie in Baker’s career-long collaboration with Karagulian."
     assert short_answer(analyse("where did Anora premiere"), origins) is None
@@ -207,6 +217,7 @@ def test_a_fact_leads_with_its_short_answer(pipeline):
         ("who filmed anora", "Drew Daniels"),  # the film named, not "it"
         ("who produced it", "Samantha Quan"),  # "Samantha Quan, a producer of ..."
         ("who was the production designer", "Stephen Phelps"),
+        ("who is the director", "Sean Baker"),  # not "Best Director", an award he won
     ],
 )
 def test_a_job_question_leads_with_the_name_the_job_titles(pipeline, question, holder):
