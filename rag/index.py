@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,7 @@ from rag.manifest import (
 )
 from rag.schema import Block, Chunk, Document, Sentence
 from rag.settings import Settings
+from rag.text import inner_sentences
 
 __all__ = [
     "FORMAT_VERSION",
@@ -128,6 +130,19 @@ class LoadedIndex:
     def __post_init__(self) -> None:
         self.chunk_by_id = {c.id: c for c in self.chunks}
         self.chunk_position = {c.id: i for i, c in enumerate(self.chunks)}
+
+    def quoted(self, chunk_ids: Iterable[str], text: str) -> list[str]:
+        """The sentences of these passages that ``text`` (an answer) quotes, whole or by
+        one of their inner sentences: a citation names one sentence of its passage, and an
+        answer may quote two."""
+        said = " ".join(text.split())
+        return [
+            self.sentences[i].text
+            for chunk_id in dict.fromkeys(chunk_ids)
+            if chunk_id in self.chunk_by_id
+            for i in self.chunk_by_id[chunk_id].sentence_ids
+            if any(part in said for part in inner_sentences(self.sentences[i].text))
+        ]
 
     def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """(chunk position, cosine) of the ``k`` nearest chunks."""

@@ -34,6 +34,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
+from rag.answerer.excerpt import shown_before
 from rag.answerer.titles import title_key, titles
 from rag.canonical import corpus_subject, refers_to_subject, role_question, synopsis_question
 from rag.conversation import (
@@ -157,7 +158,11 @@ class Pipeline:
         if resolved.follow_up and resolved.referent and turns[-1].chunk_ids:
             follows = self.following(turns[-1].chunk_ids)
         # a request for more ("what else ...") gets only what no earlier turn quoted
-        shown = frozenset(s for t in turns for s in t.sentences) if resolved.more else frozenset()
+        # (of a long quotation shown in part, only the part shown: "tell me more" shows the rest)
+        shown, seen = frozenset[str](), frozenset[str]()
+        for turn in turns if resolved.more else ():
+            whole, parts = shown_before(turn.sentences, turn.answer)
+            shown, seen = shown | whole, seen | parts
         questions = tuple(t.question for t in turns)
         query_text = resolved.question
         # a question many phrasings share, asked as one: "who shot it?" is the cinematographer
@@ -219,6 +224,7 @@ class Pipeline:
             question_tokens=question_tokens,
             question_vector=question_vector,
             shown=shown,
+            seen=seen,
             # a follow-up does not open as an earlier answer did; a standalone question is
             # answered as in a new chat
             opened=frozenset(t.sentences[0] for t in turns if t.sentences)
@@ -269,8 +275,11 @@ class Pipeline:
             else:
                 turn = Turn(question=str(item))
             question = clean_question(turn.question, limit)[0]
+            # every sentence its answer quoted, not only the one each citation names
+            quoted = self.index.quoted(turn.chunk_ids, turn.answer) if turn.answer else []
+            sentences = tuple(dict.fromkeys([*turn.sentences, *quoted]))
             if question:
-                out.append(replace(turn, question=question))
+                out.append(replace(turn, question=question, sentences=sentences))
         return out
 
     def recall(

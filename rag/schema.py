@@ -191,6 +191,9 @@ class GenerationRequest:
     # the film's name added): what the topic gate reads; else None (``query_vector`` is it)
     question_vector: np.ndarray | None = field(default=None, compare=False, repr=False)
     shown: frozenset[str] = frozenset()  # sentences earlier turns quoted: not quoted again
+    # inner sentences of the quoted paragraphs earlier turns showed only in part: the rest
+    # of such a paragraph may be quoted, these parts not again
+    seen: frozenset[str] = frozenset()
     # the sentences earlier turns' answers opened with: a close one that says something new
     # opens this answer instead (a turn does not repeat an earlier one)
     opened: frozenset[str] = frozenset()

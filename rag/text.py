@@ -90,6 +90,19 @@ def proper_names(text: str) -> list[str]:
 CAPTION_WORDS = 14
 
 
+# where one inner sentence of a quoted paragraph ends and the next begins
+INNER_SENTENCE = re.compile(r"(?<=[.!?])[”\"’)]?\s+(?=[“\"‘(]?[A-Z0-9])")
+
+
+def inner_sentences(text: str) -> list[str]:
+    """The inner sentences of a quoted paragraph, as excerpts cut it (one for a plain one).
+
+    >>> inner_sentences("Says Mark, “Life is easy. He is rich.”")
+    ['Says Mark, “Life is easy.', 'He is rich.”']
+    """
+    return INNER_SENTENCE.split(text)
+
+
 @functools.lru_cache(maxsize=1 << 16)  # asked of every candidate, every question
 def is_caption(sentence: str) -> bool:
     """A short line naming someone or something, with no finite verb: a photo caption or

@@ -212,3 +212,25 @@ def test_a_pronoun_after_a_person_answered_is_searched_by_that_person_alone(pipe
     # not by the film titles that answer's sentence also names ("films like Starlet, ...")
     assert school.retrieval_query == "where did he go to school Sean Baker"
     assert "NYU" in school.text
+
+
+def test_more_shows_the_rest_of_a_quotation_shown_in_part_and_nothing_shown_again(pipeline):
+    from rag.pipeline import as_turn
+    from rag.text import inner_sentences
+
+    turns = [as_turn(pipeline.ask("whos mark eydelshteyn"))]
+    said = pipeline.ask("what did mikey say about working with him", history=turns)
+    turns.append(as_turn(said))
+    # a citation names one sentence of its passage; the turn knows every one it quoted
+    quoted = pipeline.turns(turns)[-1].sentences
+    assert len(quoted) > len(said.citations), said.text
+    more = pipeline.ask("what else", history=turns)
+    assert not more.abstained
+    earlier = " ".join(t.answer for t in turns)
+    for citation in more.citations:
+        for part in inner_sentences(citation.sentence):
+            if part in more.text:  # what this answer shows of the sentence ...
+                assert part not in earlier, part  # ... no earlier answer showed
+    # the quotation the turn before showed in part ("… that’s all Mark") goes on
+    clipped = [s for s in quoted if s not in said.text]
+    assert any(p in more.text for s in clipped for p in inner_sentences(s)), more.text

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rag.answerer.features import Candidate
-from rag.text import terms
+from rag.text import INNER_SENTENCE, inner_sentences, terms
 
 FOCUS_WORDS = 60  # ... or, with no short answer, from its inner sentence nearest the question
 FIRST_WORDS = 25  # ... when the paragraph is longer than a reader takes in at a glance
@@ -27,7 +27,7 @@ CLAUSE_WORDS = 6  # a clause shown from must be this long to stand as an answer
 CLAUSE_SKIP = 12  # ... and what it cuts at least this long (a shorter one gives it its subject)
 
 
-_PIECES = re.compile(r"(?<=[.!?])[”\"’)]?\s+(?=[“\"‘(]?[A-Z0-9])")
+_PIECES = INNER_SENTENCE
 # where a clause of one long sentence begins: after a semicolon or a spaced dash, or after
 # ", and" / ", but" (the conjunction is cut with what came before it); not after a colon,
 # which opens what the words before it attribute ("He describes the strategy: “…")
@@ -107,26 +107,75 @@ def focus(
     return opening + " ".join(pieces[best:end]) + (" …" if end < len(pieces) else "")
 
 
+def shown_before(sentences: Sequence[str], answer: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Of the sentences an earlier answer cited, those it showed whole, and the inner
+    sentences of those it showed only in part (an excerpt "… that’s all Mark …"), so a
+    request for more can show the rest.  A sentence none of whose inner sentences the
+    answer's text holds (no text was passed) counts as shown whole.
+
+    >>> shown_before(["A b. C d. E f."], "“… C d. …” [1]")
+    (frozenset(), frozenset({'C d.'}))
+    """
+    said = " ".join(answer.split())
+    whole: set[str] = set()
+    parts: set[str] = set()
+    for sentence in sentences:
+        pieces = inner_sentences(sentence)
+        seen = [p for p in pieces if p in said]
+        if len(pieces) == 1 or not seen or len(seen) == len(pieces):
+            whole.add(sentence)
+        else:
+            parts.update(seen)
+    return frozenset(whole), frozenset(parts)
+
+
 @dataclass(frozen=True)
 class Nearness:
     """How near each inner sentence of a quoted paragraph is to the question: its
     late-interaction score (``parts``, from the generator) plus ``LEXICAL_WEIGHT`` times the
-    share of the question's IDF-weighted words it holds, else those words alone."""
+    share of the question's IDF-weighted words it holds, else those words alone.  ``seen``:
+    inner sentences earlier turns showed, which an excerpt leaves out."""
 
     idf: Mapping[str, float]
     parts: Callable[[Candidate, Sequence[str]], Sequence[float] | None] | None = None
+    seen: frozenset[str] = frozenset()
 
     def focus(self, candidate: Candidate, question: str, budget: int, longer_than: int) -> str:
         text = candidate.sentence.text
+        pieces = _PIECES.split(text)
+        if self.seen and any(p in self.seen for p in pieces):
+            return self.rest(candidate, pieces, question, budget)
         if len(text.split()) <= longer_than:
             return text
-        pieces = _PIECES.split(text)
         late = self.parts(candidate, pieces) if self.parts and len(pieces) > 1 else None
         if late is None:
             return focus(text, question, self.idf, budget, longer_than)
         return focus(
             text, question, self.idf, budget, longer_than, self.scores(late, pieces, question)
         )
+
+    def rest(self, candidate: Candidate, pieces: list[str], question: str, budget: int) -> str:
+        """What an earlier excerpt of this paragraph left out: from its unseen inner sentence
+        nearest the question, on while unseen and within ``budget`` words."""
+        late = self.parts(candidate, pieces) if self.parts else None
+        near = (
+            self.scores(late, pieces, question)
+            if late is not None
+            else _held(pieces, question, self.idf)
+        )
+        fresh = [i for i, p in enumerate(pieces) if p not in self.seen]
+        best = max(fresh, key=lambda i: (near[i], -i))
+        end, count = best + 1, len(pieces[best].split())
+        while (
+            end < len(pieces)
+            and pieces[end] not in self.seen
+            and count + len(pieces[end].split()) <= budget
+        ):
+            count += len(pieces[end].split())
+            end += 1
+        speaker = _SPEAKER.match(pieces[0]) if best > 0 else None
+        opening = (f"{speaker.group(0)}… " if speaker else "… ") if best > 0 else ""
+        return opening + " ".join(pieces[best:end]) + (" …" if end < len(pieces) else "")
 
     def scores(self, late: Sequence[float], parts: Sequence[str], question: str) -> list[float]:
         """Each part's late-interaction score plus ``LEXICAL_WEIGHT`` times the share of the

@@ -295,7 +295,9 @@ class ExtractiveGenerator:
             self.index.sentence_vectors,
             self.names,
             lead_for=requirement.lead if requirement else None,
-            near=Nearness(self.features.idf, functools.partial(self.part_scores, request)),
+            near=Nearness(
+                self.features.idf, functools.partial(self.part_scores, request), request.seen
+            ),
         )
         return self.render(composition, decision.confidence)
 
