@@ -103,7 +103,10 @@ class ExtractiveGenerator:
         )
         self.quantity = QuantityRule(lambda: self.names)
         self.topic = TopicGate(resources.embedder)
-        self.speakers = Speakers(resources.index.sentences, self.names)
+        lead = next(iter(self.cast.roster()), [])
+        self.speakers = Speakers(
+            resources.index.sentences, self.names, lead[0].actor if lead else ""
+        )
 
     @property
     def threshold(self) -> float:

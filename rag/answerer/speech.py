@@ -109,9 +109,12 @@ class Speakers:
     """The speaker of every sentence of the corpus, read once: its own, else, inside a
     quotation the sentence before left open or for a pronoun speaker, that sentence's."""
 
-    def __init__(self, sentences: Sequence[Sentence], names: Mapping[str, str]) -> None:
+    def __init__(
+        self, sentences: Sequence[Sentence], names: Mapping[str, str], lead: str = ""
+    ) -> None:
         self.by_id: dict[int, str] = {}
         self.sentences = sentences
+        self.lead = lead  # the actor the articles credit most: "the lead actress"
         self._holders: dict[str, str | None] = {}  # job -> holder, read once per job
         previous: Sentence | None = None
         for s in sentences:
@@ -160,12 +163,15 @@ def asked_speaker(question: str) -> str | None:
 
 def wanted(asked: str, referent: str, names: Mapping[str, str], speakers: Speakers) -> list[str]:
     """The full names ``asked`` may stand for: the referent for a pronoun, the job's
-    usual holder for "the director", every corpus name holding a first name; else []."""
+    usual holder for "the director", the most credited actor for "the lead actress", every
+    corpus name holding a first name; else []."""
     said = [w for w in words(asked) if w not in ("the", "a", "an")]
     if not said:
         return []
     if said[-1] in PERSONAL or said[-1] in ("they", "them"):
         return [referent] if referent else []
+    if "lead" in said or "star" in said:  # "the lead actress", "the star"
+        return [speakers.lead] if speakers.lead else []
     if said[-1] in PERSON_NOUNS or said[-1].rstrip("s") in PERSON_NOUNS:
         holder = speakers.holder(said[-1])
         return [holder] if holder else []

@@ -71,6 +71,18 @@ def test_whom_the_question_means_comes_from_the_corpus_and_the_conversation(pipe
     assert wanted("he", "", names, speakers) == []  # no referent: nobody in particular
     # the job's holder the articles name most often
     assert same_person("Baker", wanted("the director", "", names, speakers))
+    # the lead: the actor the articles credit most, when the generator knows the cast
+    assert wanted("the lead actress", "", names, speakers) == []
+    cast = Speakers(sentences, names, lead="Mikey Madison")
+    assert wanted("the lead actress", "", names, cast) == ["Mikey Madison"]
+
+
+def test_the_lead_actress_s_words_answer_what_the_lead_actress_said(pipeline):
+    answer = pipeline.ask("what did the lead actress say about the ending")
+    speakers = Speakers(pipeline.index.sentences, pipeline.names)
+    opening = answer.citations[0].sentence
+    sid = next(s.id for s in pipeline.index.sentences if s.text == opening)
+    assert same_person(speakers.by_id.get(sid, ""), ["Mikey Madison"]), answer.text
 
 
 def test_what_someone_said_is_answered_with_their_own_words(pipeline):
