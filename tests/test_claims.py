@@ -20,6 +20,7 @@ from rag.cli import main
 CLAIMS = Path(__file__).resolve().parent.parent / "eval" / "claims.jsonl"
 # written after the verifier, by a writer who never read it or its rules: the clean held-out
 FRESH = CLAIMS.with_name("claims_fresh.jsonl")
+SECOND = CLAIMS.with_name("claims_fresh2.jsonl")  # a second blind writer, 100 claims
 CATEGORIES = {
     "faithful",
     "negation",
@@ -33,8 +34,9 @@ CATEGORIES = {
 }
 
 
-def test_the_fresh_claim_set_is_labelled_grounded_and_apart_from_the_first(pipeline):
-    fresh, first = load_claims(FRESH), load_claims(CLAIMS)
+@pytest.mark.parametrize("path", [FRESH, SECOND], ids=["fresh", "second"])
+def test_the_fresh_claim_sets_are_labelled_grounded_and_apart_from_the_first(pipeline, path):
+    fresh, first = load_claims(path), load_claims(CLAIMS)
     assert len(fresh) >= 80 and {c.category for c in fresh} == CATEGORIES
     assert all((c.label == "faithful") == (c.category == "faithful") for c in fresh)
     assert all(_passage_of(pipeline, c.evidence) is not None for c in fresh)
