@@ -59,6 +59,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rag.schema import Chunk, Hit, Sentence, TokenVectors
+from rag.verify_antonyms import degree_flipped, opposed
 from rag.verify_facts import (
     COUNT_AFTER_CLAIM,
     COUNT_AFTER_PASSAGE,
@@ -358,6 +359,8 @@ class Verifier:
             tuple(moved(claim, texts)),
             polarity_flipped(claim, near or [best.text])
             or bool(reversed_prefix(claim, texts))
+            or bool(opposed(claim, near or [best.text]))
+            or bool(degree_flipped(claim, near or [best.text]))
             or bool(denied_restated(claim, near or [best.text])),
             tuple(misquotation(claim, texts)),
             self._unstated(claim, sentences, pieces, set(_words(question))),

@@ -16,6 +16,7 @@ from rag.pipeline import load_pipeline
 from rag.schema import Hit
 from rag.settings import Settings
 from rag.verify import Verifier, split_answer
+from rag.verify_antonyms import degree_flipped, opposed
 from rag.verify_facts import miscounted
 from rag.verify_names import focused
 from rag.verify_slots import (
@@ -223,3 +224,31 @@ def test_a_name_swap_is_dropped_by_the_verifier(story):
     wrong = check(story, "Varga grew up in Lisbon outside Porto.", "Where did Varga grow up?")
     assert wrong.status == "unsupported"
     assert any(s.swapped for s in wrong.supports.values())
+
+
+def test_an_antonym_in_the_passage_s_place_is_caught_in_any_form():
+    import doctest
+
+    import rag.verify_antonyms
+
+    assert doctest.testmod(rag.verify_antonyms).failed == 0
+    passage = ["Varga first worked with her eldest son in Madeira.", "The shoot was easy."]
+    assert opposed("Varga last worked with her eldest son in Madeira.", passage) == ["last / first"]
+    assert opposed("The shoot was the most difficult she knew.", passage) == ["difficult / easy"]
+    assert opposed("The shoot was not difficult.", passage) == []  # denied: it says easy
+    # a form of the passage's own word ("easier" for "easy") is no opposite
+    assert opposed("The shoot was easier than expected.", passage) == []
+    # the claim holding both words compares them; the passage's own words are no opposite
+    assert opposed("It was easy, not difficult.", passage) == []
+    lost = ["The film lost the prize to a documentary."]
+    assert opposed("The film won the prize.", lost) == ["won / lost"]
+    assert degree_flipped("Sequels are her biggest interest.", ["Sequels are not big."]) == [
+        "biggest / not big"
+    ]
+
+
+def test_an_antonym_claim_fails_the_real_verifier(story):
+    asked = "When was Production on Madeira?"
+    wrong = check(story, "Production ended in March 2018 on the island of Madeira.", asked)
+    right = check(story, "Production began in March 2018 on the island of Madeira.", asked)
+    assert wrong.status == "unsupported" and right.status == "supported", (wrong, right)
