@@ -77,8 +77,13 @@ class Composition:
 
 
 def _quotable(candidates: Sequence[Candidate]) -> list[Candidate]:
-    kept = [c for c in candidates if not is_caption(c.sentence.text)]
-    return kept or list(candidates)
+    """The candidates that are not captions (all, if all are), each sentence once: passages
+    overlap, so the same sentence can come from two of them."""
+    kept = [c for c in candidates if not is_caption(c.sentence.text)] or list(candidates)
+    once: dict[str, Candidate] = {}
+    for c in kept:
+        once.setdefault(c.sentence.text, c)
+    return list(once.values())
 
 
 def _caption_only(

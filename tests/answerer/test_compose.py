@@ -478,3 +478,14 @@ def test_a_who_question_opens_with_a_close_sentence_that_names_someone(pipeline)
     answer = pipeline.ask("who does she meet there", history=[as_turn(job)])
     assert answer.short_answer in ("Ivan", "Vanya", "Ivan Zakharov"), answer.text
     assert_every_claim_cited(answer)
+
+
+def test_a_sentence_two_overlapping_passages_hold_is_quoted_once():
+    from rag.answerer.compose import _quotable
+
+    def cand(text: str, sid: int) -> Any:
+        return SimpleNamespace(sentence=SimpleNamespace(text=text, id=sid))
+
+    same = "Mikey Madison first caught Baker’s eye in Once Upon a Time… in Hollywood (2019)."
+    pool = [cand(same, 1), cand("She shadowed real entertainers.", 2), cand(same, 9)]
+    assert [c.sentence.id for c in _quotable(pool)] == [1, 2]
