@@ -134,6 +134,9 @@ SEMANTIC_WEIGHT = 0.5
 # cosine with it.  Over the gold evidence sentences (real answers, which need not repeat the
 # question) 96% pass; "HACKED." scores at most 0.22 against any gold question.
 RELEVANCE_MIN = 0.25
+# an answer particle opening a claim ("Yes, it premiered at Cannes."): it answers a yes/no
+# question and states nothing the passage could hold
+_ANSWER_PARTICLE = re.compile(r"^\s*(?:yes|yeah|no|nope)\s*[,:;.!—–-]\s*(?=\S)", re.IGNORECASE)
 # A claim word the passage lacks (by stem) still counts as stated when its word pieces, in
 # context, have on average at least this cosine with their best-matching piece of the passage
 # (the encoder's states; "dad" meets "son of", "started" meets "began").  Tuned on the tuning
@@ -421,24 +424,26 @@ class Verifier:
         """
         if not claims:
             return []
-        vectors, pieces = self.embedder.embed_with_tokens([c.text for c in claims])
+        # "Yes, …" / "No, …" answers the question; what follows is the claim
+        texts = [_ANSWER_PARTICLE.sub("", c.text, count=1) or c.text for c in claims]
+        vectors, pieces = self.embedder.embed_with_tokens(texts)
         asked = set(_terms(question))
         out = []
-        for claim, vector, piece in zip(claims, vectors, pieces, strict=True):
+        for claim, text, vector, piece in zip(claims, texts, vectors, pieces, strict=True):
             on_topic = (
                 query_vector is None
-                or bool(asked & set(_terms(claim.text)))
+                or bool(asked & set(_terms(text)))
                 or float(vector @ query_vector) >= RELEVANCE_MIN
             )
             valid = tuple(n for n in claim.markers if 1 <= n <= len(sources))
             supports = {
-                n: self.support(claim.text, vector, [sources[n - 1].chunk], question, piece)
+                n: self.support(text, vector, [sources[n - 1].chunk], question, piece)
                 for n in valid
             }
             supporting = tuple(n for n in valid if supports[n].supported)
             if not supporting and len(valid) > 1:
                 chunks = [sources[n - 1].chunk for n in valid]
-                union = self.support(claim.text, vector, chunks, question, piece)
+                union = self.support(text, vector, chunks, question, piece)
                 if union.supported:
                     supporting = tuple(n for n in valid if supports[n].sentence is not None)
             out.append(

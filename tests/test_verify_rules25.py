@@ -252,3 +252,13 @@ def test_an_antonym_claim_fails_the_real_verifier(story):
     wrong = check(story, "Production ended in March 2018 on the island of Madeira.", asked)
     right = check(story, "Production began in March 2018 on the island of Madeira.", asked)
     assert wrong.status == "unsupported" and right.status == "supported", (wrong, right)
+
+
+def test_a_yes_or_no_opening_a_claim_answers_the_question_and_is_not_checked(story):
+    asked = "Did production begin on Madeira?"
+    assert check(story, "Yes, production began in March 2018 on Madeira.", asked).status == (
+        "supported"
+    )
+    # what follows the particle is checked as any claim
+    no = check(story, "No, production ended in March 2018 on Madeira.", asked)
+    assert no.status == "unsupported"
