@@ -101,6 +101,23 @@ FILM_SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("box office", "gross", "ticket sales"),
 )
 
+# The events of a film's life, each as the expressions that state it: a claim that puts a
+# date or a place on one of them ("premiered in January 2023") where its passage states
+# another ("began production in January 2023") states a predicate the passage does not.
+# Read by the LLM answer verifier (``rag.verify_events``), folded and matched as words.
+# fmt: off
+FILM_EVENTS: tuple[tuple[str, ...], ...] = (
+    ("production", "produced", "shot", "shoot", "shoots", "shooting", "filmed", "filming",
+     "principal photography", "wrapped", "wrap"),
+    ("premiere", "premiered", "premieres", "debut", "debuted", "debuts", "screened", "screening"),
+    ("released", "release", "came out", "come out", "comes out", "opened in theaters",
+     "hit theaters", "in theaters"),
+    ("nominated", "nomination", "nominations", "nominee", "shortlisted"),
+    ("won", "win", "wins", "winner", "winning", "took home", "awarded", "honored"),
+    ("distributed", "distribution", "distributor", "acquired"),
+)
+# fmt: on
+
 # Irregular verbs' past forms, folded to their base form so the stemmer's "give" meets
 # "gave" ("did baker give madison anything" / "Baker also gave Madison ..."), "won" meets
 # "win" and "met" meets "meet".  Only forms that are not also a common noun or another

@@ -60,6 +60,7 @@ import numpy as np
 
 from rag.schema import Chunk, Hit, Sentence, TokenVectors
 from rag.verify_antonyms import degree_flipped, opposed
+from rag.verify_events import moved_event
 from rag.verify_facts import (
     COUNT_AFTER_CLAIM,
     COUNT_AFTER_PASSAGE,
@@ -366,7 +367,8 @@ class Verifier:
             or bool(degree_flipped(claim, near or [best.text]))
             or bool(denied_restated(claim, near or [best.text])),
             tuple(misquotation(claim, texts)),
-            self._unstated(claim, sentences, pieces, set(_words(question))),
+            self._unstated(claim, sentences, pieces, set(_words(question)))
+            + tuple(moved_event(claim, texts)),
             tuple(misattributed(claim, texts, set(_words(question)))),
             tuple(swapped_names(claim, texts, self._judge.aliases(chunks))),
             self._judge.substituted(claim, sentences, set(_words(question)))

@@ -262,3 +262,19 @@ def test_a_yes_or_no_opening_a_claim_answers_the_question_and_is_not_checked(sto
     # what follows the particle is checked as any claim
     no = check(story, "No, production ended in March 2018 on Madeira.", asked)
     assert no.status == "unsupported"
+
+
+def test_a_date_put_on_another_event_of_the_film_s_life_is_caught(story):
+    from rag.verify_events import moved_event
+
+    began = ["Production began in March 2018 on the island of Madeira."]
+    assert moved_event("The film premiered in March 2018.", began) == ["premiere / production"]
+    assert moved_event("The film was released in March 2018 after shooting.", began) == [
+        "released / production"
+    ]
+    assert moved_event("Filming started in March 2018.", began) == []  # the same event
+    assert moved_event("The film came out in 2019.", ["The Lighthouse Keeper (2019) won."]) == []
+    asked = "When did The Lighthouse Keeper premiere?"
+    assert check(story, "The Lighthouse Keeper premiered in March 2018.", asked).status == (
+        "unsupported"
+    )
