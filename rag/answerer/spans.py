@@ -113,7 +113,18 @@ def _counts(question: Question, sentence: str) -> Iterator[tuple[int, str]]:
             word = (re.findall(r"[-\s]+[\w’'-]+", tail) or [""])[0]
             if word.strip(" -").lower() in STOPWORDS:
                 word = ""  # "half of": the number alone
+            if set(terms(word)) & _per(question.text):
+                continue  # "how much daylight each day": a number of days is not it
             yield m.start(), (m.group(0) + word).strip()
+
+
+_PER = re.compile(r"\b(?:each|every|per|a)\s+([a-z]+)\b", re.IGNORECASE)
+
+
+def _per(question: str) -> set[str]:
+    """The unit a question counts by ("how much light did they get each day": day), which
+    the answer's count is not of."""
+    return {t for m in _PER.finditer(question) for t in terms(m.group(1))}
 
 
 def _pattern_span(question: Question, sentence: str, kind: str | None) -> str | None:

@@ -26,6 +26,11 @@ from tests.conftest import assert_every_claim_cited
             "Drew Daniels",
         ),
         ("How many days did they shoot?", "They shot for 37 days in New York.", "37 days"),
+        (  # a count of the unit the question counts by ("each day") is not the answer
+            "How much daylight did they get each day?",
+            "During the 10 days we had only about 8 hours of shootable light a day.",
+            "8 hours",
+        ),
         (
             "When did production begin?",
             "Production began in January 2023 in Brooklyn.",
