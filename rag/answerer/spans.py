@@ -144,7 +144,8 @@ def _pattern_span(question: Question, sentence: str, kind: str | None) -> str | 
         dated = _dated_title(question, sentence)
         if dated:
             return dated
-    m = pattern.search(sentence)
+    per = _per(question.text)  # "how much light each day": not a number of days
+    m = next((m for m in pattern.finditer(sentence) if not set(terms(m.group(0))) & per), None)
     if m is None:
         return None
     span = m.group(0)
