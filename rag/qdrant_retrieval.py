@@ -45,7 +45,7 @@ from rag.errors import ConfigError, IndexStateError
 from rag.index import LoadedIndex
 from rag.qdrant_bm25 import Bm25Encoder
 from rag.qdrant_index import point_id
-from rag.retrieval import CANDIDATES, RRF_K, Retriever, add_rankings, dedupe
+from rag.retrieval import CANDIDATES, RRF_K, Retriever, add_rankings, dedupe, year_ranking
 from rag.schema import Hit, Query
 from rag.text import terms
 from rag.thesaurus import expand
@@ -248,6 +248,8 @@ class QdrantHybridRetriever:
                     search.by_best_sentence("late_sentence", pieces, len(pool_ids), pool_ids),
                 )
             )
+        if not self.qdrant_only:
+            rankings += year_ranking(query.text, sentences, index.chunks)
         if query.follows and not self.qdrant_only:
             rankings.append(("conversation", [(p, 1.0) for p in query.follows]))
         add_rankings(fused, raw, rankings)

@@ -19,7 +19,8 @@ Three backends behind one ``Retriever`` protocol, chosen by name from
   the passages the first three found, scoring each passage as a whole and by its
   best sentence; and, when the query says which passages the conversation points
   to (``Query.follows``: for "How did he describe her?" after "Which actor plays
-  Igor?", the passage after the one that answered), a sixth list of those.
+  Igor?", the passage after the one that answered), a sixth list of those; and when
+  the question names a year, the BM25 passages that say it (``year_ranking``).
 
 Every backend returns ``Hit``s with its raw scores kept in ``Hit.scores`` (the
 answerer and the abstention rule read ``dense``), and near-duplicate passages
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -44,6 +46,7 @@ from rag.schema import Chunk, Hit, Query, TokenVectors
 from rag.text import terms
 from rag.thesaurus import expand
 
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs each index build at DEBUG
 
 RRF_K = 60
@@ -151,6 +154,7 @@ class HybridRetriever:
                 {p for p, *_ in dense} | {p for p, _ in lexical} | {p for p, _ in sentences}
             )
             rankings += self.late(query.tokens, pool)
+        rankings += year_ranking(query.text, sentences, self.index.chunks)
         if query.follows:
             rankings.append(("conversation", [(p, 1.0) for p in query.follows]))
         add_rankings(fused, raw, rankings)
@@ -185,6 +189,18 @@ def _top(model: bm25s.BM25, query_terms: list[str], depth: int) -> list[tuple[in
     top = np.argpartition(-scores, depth - 1)[:depth]
     top = top[np.argsort(-scores[top], kind="stable")]
     return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+
+def year_ranking(
+    text: str, ranking: Sequence[tuple[int, float]], chunks: Sequence[Chunk]
+) -> list[tuple[str, list[tuple[int, float]]]]:
+    """When the question names a year ("what movie did baker make in 2004"), the passages
+    of ``ranking`` (a lexical one) that say it, in its order, as one more list to fuse: a
+    year is an exact fact BM25 weighs like any rare word, and the embedder hardly at all."""
+    years = _YEAR.findall(text)
+    if not years:
+        return []
+    return [("year", [(p, v) for p, v in ranking if all(y in chunks[p].text for y in years)])]
 
 
 def add_rankings(

@@ -44,6 +44,19 @@ def test_hybrid_keeps_every_raw_score(pipeline):
     assert all(h.scores["late"] >= h.scores["late_sentence"] - 1e-6 for h in hits)
 
 
+def test_a_year_the_question_names_ranks_the_passages_that_say_it(pipeline):
+    from rag.retrieval import year_ranking
+
+    chunks = pipeline.index.chunks
+    ranking = [(i, 1.0) for i in range(len(chunks))]
+    ((name, dated),) = year_ranking("what movie did baker make in 2004", ranking, chunks)
+    assert name == "year" and dated and all("2004" in chunks[p].text for p, _ in dated)
+    assert year_ranking("what movie did baker make first", ranking, chunks) == []
+    hits = pipeline.retrieve("what movie did baker make in 2004", retriever="hybrid", k=5)
+    assert any("Take Out (2004)" in h.chunk.text and "year" in h.scores for h in hits)
+    assert pipeline.ask("what movie did baker make in 2004").short_answer == "Take Out"
+
+
 def test_hybrid_without_word_pieces_fuses_the_other_three(pipeline):
     """A bare vector query (another caller, the scale benchmark) still gets hybrid results."""
     question = "Who was the director of photography?"
