@@ -44,7 +44,7 @@ from rag.answerer.model import sigmoid
 from rag.answerer.question import Question
 from rag.answerer.spans import measures_predicate, short_answer
 from rag.answerer.titles import title_key, title_owner, titles
-from rag.lexicon import OPENING_PRONOUNS
+from rag.lexicon import OPENING_PRONOUNS, STOPWORDS
 from rag.text import is_caption, terms, words
 from rag.thesaurus import alternatives, covered
 
@@ -133,7 +133,7 @@ def compose(
     if quotable and _caption_only(question, pool, quotable[0], names or {}):
         pool = [quotable[0], *pool]
     first = _answering(question, pool, names)
-    chosen = select([first, *(c for c in pool if c is not first)])
+    chosen = _elaborated(question, select([first, *(c for c in pool if c is not first)]), pool)
     sure = question.kind not in ("name", "place") or sigmoid(first.score) >= LEAD_PROBABILITY
     lead = (short_answer(question, first.sentence.text, names) or "") if sure else ""
     if lead_for is not None:
@@ -270,6 +270,47 @@ def _answering(
         if has_cue(question, c.sentence.text) and short_answer(question, c.sentence.text, names):
             return c
     return best
+
+
+# a which-question's head noun: "Which fairy tale did Baker reference …"
+_WHICH = re.compile(
+    r"^\s*(?:which|what)\s+((?:[a-z]+\s+){0,2}?[a-z]+)\s+"
+    r"(?:did|does|do|is|was|were|are|has|have|had|can|could|would|will)\b",
+    re.IGNORECASE,
+)
+_NAMED = re.compile(r"[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
+# what a head noun specified in its sentence is followed by ("a color palette that was …")
+_SPECIFIED = re.compile(r"^\s*(?:[,:;—–“\"(]|(?:that|which|who|of|was|is|called|named|like)\b)")
+
+
+def _elaborated(
+    question: Question, chosen: list[Candidate], pool: Sequence[Candidate]
+) -> list[Candidate]:
+    """``chosen`` with the sentence after the first quoted next, when the first names what
+    a which-question asks for only in general ("he drew inspiration from fairy tale
+    structures" for "which fairy tale?": the head noun, unspecified, and no capitalised
+    word the question lacks) and the article's next sentence, among the candidates, names
+    something ("“Cinderella gets the prince,” he explained")."""
+    which = _WHICH.match(question.text)
+    if question.kind is not None or not chosen or which is None:
+        return chosen
+    asked = set(words(question.text))
+    first = chosen[0].sentence
+    head = re.search(rf"\b{re.escape(which.group(1))}\b", first.text, re.IGNORECASE)
+    if head is None or _SPECIFIED.match(first.text[head.end() :]):
+        return chosen
+
+    def new_names(text: str) -> bool:  # a capitalised run with no word of the question
+        runs = (words(run) for run in _NAMED.findall(text))
+        return any(not set(r) & asked and not set(r) <= STOPWORDS for r in runs if r)
+
+    after = next(
+        (c for c in pool if c.sentence.id == first.id + 1 and c.sentence.source == first.source),
+        None,
+    )
+    if new_names(first.text) or after is None or not new_names(after.sentence.text):
+        return chosen
+    return [chosen[0], after, *(c for c in chosen[1:] if c is not after)]
 
 
 def _choice(options: Sequence[str], chosen: Sequence[Candidate]) -> str:

@@ -494,3 +494,18 @@ def test_a_sentence_two_overlapping_passages_hold_is_quoted_once():
     same = "Mikey Madison first caught Baker’s eye in Once Upon a Time… in Hollywood (2019)."
     pool = [cand(same, 1), cand("She shadowed real entertainers.", 2), cand(same, 9)]
     assert [c.sentence.id for c in _quotable(pool)] == [1, 2]
+
+
+def test_a_sentence_naming_what_was_asked_only_in_general_is_followed_by_its_next(pipeline):
+    # "he drew inspiration from fairy tale structures" restates "which fairy tale?"; the
+    # article's next sentence names it
+    answer = pipeline.ask(
+        "Which fairy tale did Baker reference when talking about the film's structure?"
+    )
+    assert "Cinderella" in answer.text and answer.text.index("fairy tale") < answer.text.index(
+        "Cinderella"
+    )
+    assert_every_claim_cited(answer)
+    # a head noun the sentence specifies is answered there: no neighbour is added
+    palette = pipeline.ask("What color palette did Baker and Phelps discuss for the film?")
+    assert len(palette.citations) == 1 and "white, black and gray" in palette.text
