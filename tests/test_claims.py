@@ -21,6 +21,7 @@ CLAIMS = Path(__file__).resolve().parent.parent / "eval" / "claims.jsonl"
 # written after the verifier, by a writer who never read it or its rules: the clean held-out
 FRESH = CLAIMS.with_name("claims_fresh.jsonl")
 SECOND = CLAIMS.with_name("claims_fresh2.jsonl")  # a second blind writer, 100 claims
+THIRD = CLAIMS.with_name("claims_fresh3.jsonl")  # a third, after session 19's rules
 CATEGORIES = {
     "faithful",
     "negation",
@@ -34,7 +35,7 @@ CATEGORIES = {
 }
 
 
-@pytest.mark.parametrize("path", [FRESH, SECOND], ids=["fresh", "second"])
+@pytest.mark.parametrize("path", [FRESH, SECOND, THIRD], ids=["fresh", "second", "third"])
 def test_the_fresh_claim_sets_are_labelled_grounded_and_apart_from_the_first(pipeline, path):
     fresh, first = load_claims(path), load_claims(CLAIMS)
     assert len(fresh) >= 80 and {c.category for c in fresh} == CATEGORIES
