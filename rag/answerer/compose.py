@@ -313,6 +313,16 @@ def _elaborated(
     return [chosen[0], after, *(c for c in chosen[1:] if c is not after)]
 
 
+def unnamed(question: Question, quotable: Sequence[Candidate], names: Mapping[str, str]) -> bool:
+    """Whether the question names a person (a corpus name of two words: "did mikey madison
+    win an oscar for it") whom neither of the two best ``quotable`` sentences names: they
+    are about someone else, and quoting them reads as a yes."""
+    folded = f" {' '.join(words(question.text))} "
+    people = [key for key in names if " " in key and f" {key} " in folded]
+    said = [set(words(c.sentence.text)) for c in quotable[:2]]
+    return bool(people and said) and not any(set(key.split()) & s for key in people for s in said)
+
+
 def _choice(options: Sequence[str], chosen: Sequence[Candidate]) -> str:
     """ "Both" when the best sentence holds both of two options, the one option it holds,
     or "" (none, or several of a longer list)."""

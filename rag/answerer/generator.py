@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from rag.answerer.cast import Cast
-from rag.answerer.compose import Composition, Nearness, compose, compose_roster
+from rag.answerer.compose import Composition, Nearness, compose, compose_roster, unnamed
 from rag.answerer.features import Candidate, Features
 from rag.answerer.intent import intent
 from rag.answerer.model import Models, load_models, sigmoid
@@ -273,7 +273,10 @@ class ExtractiveGenerator:
             if not candidates:
                 return Draft(text=NOTHING_MORE, citations=(), abstained=True)
         decision = self.decide(request, candidates, question=question, open_question=ask.open)
-        if decision.abstain:
+        # a yes/no question about someone its best sentences do not name is not answered
+        if decision.abstain or (
+            ask.kind == "yesno" and unnamed(question, decision.quotable, self.names)
+        ):
             return Draft(
                 text=NOT_FOUND,
                 citations=(),

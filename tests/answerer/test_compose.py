@@ -509,3 +509,12 @@ def test_a_sentence_naming_what_was_asked_only_in_general_is_followed_by_its_nex
     # a head noun the sentence specifies is answered there: no neighbour is added
     palette = pipeline.ask("What color palette did Baker and Phelps discuss for the film?")
     assert len(palette.citations) == 1 and "white, black and gray" in palette.text
+
+
+def test_a_yes_no_question_about_someone_the_evidence_does_not_name_is_not_answered(pipeline):
+    # the best sentences are about Tangerine's and Dafoe's awards: quoting them reads as a yes
+    answer = pipeline.ask("did mikey madison win an oscar for it")
+    assert answer.abstained and not answer.citations
+    # a yes/no question whose evidence names its person is answered as before
+    credited = pipeline.ask("is quan credited as a producer on it")
+    assert not credited.abstained and "Samantha Quan" in credited.text
