@@ -200,7 +200,15 @@ def _name(question: str, sentence: str, names: Mapping[str, str]) -> str | None:
     asked_terms |= {t for alts in alternatives(asked_terms).values() for alt in alts for t in alt}
     tokens = [(m.start(), set(terms(m.group(0)))) for m in re.finditer(r"[\w’'-]+", sentence)]
     anchors = [pos for pos, ts in tokens if ts & asked_terms]
-    best: tuple[float, str] | None = None
+    # how late in the question each anchor's word stands: of two names as near, the one
+    # nearer the question's last words ("who distributed it internationally")
+    order = {t: i for i, t in enumerate(terms(question))}
+    late = {pos: max((order.get(t, -1) for t in ts), default=-1) for pos, ts in tokens}
+    # an adverb is modified by nothing: "by Focus Features internationally" names the holder
+    adverb = {
+        m.start(): m.group(0).lower().endswith("ly") for m in re.finditer(r"[\w’'-]+", sentence)
+    }
+    best: tuple[float, int, str] | None = None
     for m in _CAPITALISED.finditer(sentence):
         run = m.group(0).rstrip(".")
         parts = run.split()
@@ -226,14 +234,16 @@ def _name(question: str, sentence: str, names: Mapping[str, str]) -> str | None:
             continue
         if len(parts) == 1 and m.start() == 0 and parts[0] == run.split()[0]:
             continue  # a lone capitalised word opening the sentence
-        if any(0 <= a - m.end() <= 1 for a in anchors):
+        if any(0 <= a - m.end() <= 1 and not adverb.get(a) for a in anchors):
             continue  # "his Red Rocket director of photography": a modifier of the noun asked
-        distance = min((abs(m.start() - a) for a in anchors), default=len(sentence))
-        if best is None or distance < best[0]:
-            best = (distance, " ".join(parts))
+        near = min(anchors, key=lambda a: (abs(m.start() - a), -late[a]), default=None)
+        distance = abs(m.start() - near) if near is not None else len(sentence)
+        key = (distance, -late.get(near, -1) if near is not None else 0, " ".join(parts))
+        if best is None or key[:2] < best[:2]:
+            best = key
     if best is None or best[0] > NEAR_CHARS:
         return None  # a name far from every word of the question may be anyone's
-    return best[1]
+    return best[2]
 
 
 _TITLE_AFTER = re.compile(

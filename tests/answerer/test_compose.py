@@ -26,6 +26,16 @@ from tests.conftest import assert_every_claim_cited
             "Drew Daniels",
         ),
         ("How many days did they shoot?", "They shot for 37 days in New York.", "37 days"),
+        (  # of two names as near, the one by the question's last word; an adverb modifies no name
+            "Who distributed it internationally?",
+            "It was distributed by A24 in the U.S. and by Focus Features internationally.",
+            "Focus Features",
+        ),
+        (
+            "Who distributed it in the U.S.?",
+            "It was distributed by A24 in the U.S. and by Focus Features internationally.",
+            "A24",
+        ),
         (  # a count of the unit the question counts by ("each day") is not the answer
             "How much daylight did they get each day?",
             "During the 10 days we had only about 8 hours of shootable light a day.",
