@@ -11,6 +11,8 @@ What this module does not do: any checking (``rag.verify``).
 
 from __future__ import annotations
 
+import re
+
 # words that deny the clause they stand in; every "n't" counts as "not" (``rag.text.terms``)
 NEGATIONS = frozenset(
     ["not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "cannot"]
@@ -71,3 +73,7 @@ SUBJECT_PRONOUNS = frozenset(["he", "she", "it", "they"])
 # the nouns a text about one work calls it by (stemmed): what "it" stands for in a passage
 # about the film ("It won the Palme d'Or" says "the film won")
 WORK_ITSELF = frozenset(["film", "movi"])
+
+# an answer particle opening a claim ("Yes, it premiered at Cannes."): it answers a yes/no
+# question and states nothing the passage could hold, so the verifier reads what follows
+ANSWER_PARTICLE = re.compile(r"^\s*(?:yes|yeah|no|nope)\s*[,:;.!—–-]\s*(?=\S)", re.IGNORECASE)

@@ -58,8 +58,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from rag.claimwords import ANSWER_PARTICLE
 from rag.schema import Chunk, Hit, Sentence, TokenVectors
-from rag.verify_antonyms import degree_flipped, opposed
+from rag.verify_antonyms import reversals
 from rag.verify_events import moved_event
 from rag.verify_facts import (
     COUNT_AFTER_CLAIM,
@@ -135,9 +136,6 @@ SEMANTIC_WEIGHT = 0.5
 # cosine with it.  Over the gold evidence sentences (real answers, which need not repeat the
 # question) 96% pass; "HACKED." scores at most 0.22 against any gold question.
 RELEVANCE_MIN = 0.25
-# an answer particle opening a claim ("Yes, it premiered at Cannes."): it answers a yes/no
-# question and states nothing the passage could hold
-_ANSWER_PARTICLE = re.compile(r"^\s*(?:yes|yeah|no|nope)\s*[,:;.!—–-]\s*(?=\S)", re.IGNORECASE)
 # A claim word the passage lacks (by stem) still counts as stated when its word pieces, in
 # context, have on average at least this cosine with their best-matching piece of the passage
 # (the encoder's states; "dad" meets "son of", "started" meets "began").  Tuned on the tuning
@@ -363,8 +361,7 @@ class Verifier:
             tuple(moved(claim, texts)),
             polarity_flipped(claim, near or [best.text])
             or bool(reversed_prefix(claim, texts))
-            or bool(opposed(claim, near or [best.text]))
-            or bool(degree_flipped(claim, near or [best.text]))
+            or bool(reversals(claim, near or [best.text]))
             or bool(denied_restated(claim, near or [best.text])),
             tuple(misquotation(claim, texts)),
             self._unstated(claim, sentences, pieces, set(_words(question)))
@@ -426,8 +423,7 @@ class Verifier:
         """
         if not claims:
             return []
-        # "Yes, …" / "No, …" answers the question; what follows is the claim
-        texts = [_ANSWER_PARTICLE.sub("", c.text, count=1) or c.text for c in claims]
+        texts = [ANSWER_PARTICLE.sub("", c.text, count=1) or c.text for c in claims]
         vectors, pieces = self.embedder.embed_with_tokens(texts)
         asked = set(_terms(question))
         out = []

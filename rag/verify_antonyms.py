@@ -142,3 +142,8 @@ def degree_flipped(claim: str, sentences: Sequence[str]) -> list[str]:
                 if base in mine and mine[base][0] != word and not _negated(said, mine[base][1]):
                     out.append(f"{mine[base][0]} / not {word}")
     return list(dict.fromkeys(out))
+
+
+def reversals(claim: str, sentences: Sequence[str]) -> list[str]:
+    """Both kinds of reversal: ``opposed`` and ``degree_flipped``."""
+    return opposed(claim, sentences) + degree_flipped(claim, sentences)

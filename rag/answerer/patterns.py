@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from rag.lexicon import PERSON_NOUNS
+from rag.text import terms
 
 NUM = (
     r"\d+(?:[.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen"
@@ -91,3 +92,16 @@ RUNTIME_UNIT = re.compile(
     re.IGNORECASE,
 )
 PERSON_NOUN = rf"(?:{'|'.join(PERSON_NOUNS)})"
+
+# the unit a question counts by ("how much light did they get each day"), which its answer's
+# count is not of
+PER = re.compile(r"\b(?:each|every|per|a)\s+([a-z]+)\b", re.IGNORECASE)
+
+
+def per_unit(question: str) -> set[str]:
+    """The terms of the unit a question counts by ("each day": "day").
+
+    >>> sorted(per_unit("How much light did they get each day?"))
+    ['day']
+    """
+    return {t for m in PER.finditer(question) for t in terms(m.group(1))}

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 
+from rag.answerer import patterns
 from rag.answerer.cues import is_title
 from rag.answerer.patterns import AGE, DATE, DURATION, MONEY, NUMBER, PLACE, RUNTIME_UNIT, UNIT
 from rag.answerer.question import Question
@@ -113,18 +114,9 @@ def _counts(question: Question, sentence: str) -> Iterator[tuple[int, str]]:
             word = (re.findall(r"[-\s]+[\w’'-]+", tail) or [""])[0]
             if word.strip(" -").lower() in STOPWORDS:
                 word = ""  # "half of": the number alone
-            if set(terms(word)) & _per(question.text):
+            if set(terms(word)) & patterns.per_unit(question.text):
                 continue  # "how much daylight each day": a number of days is not it
             yield m.start(), (m.group(0) + word).strip()
-
-
-_PER = re.compile(r"\b(?:each|every|per|a)\s+([a-z]+)\b", re.IGNORECASE)
-
-
-def _per(question: str) -> set[str]:
-    """The unit a question counts by ("how much light did they get each day": day), which
-    the answer's count is not of."""
-    return {t for m in _PER.finditer(question) for t in terms(m.group(1))}
 
 
 def _pattern_span(question: Question, sentence: str, kind: str | None) -> str | None:
@@ -144,7 +136,7 @@ def _pattern_span(question: Question, sentence: str, kind: str | None) -> str | 
         dated = _dated_title(question, sentence)
         if dated:
             return dated
-    per = _per(question.text)  # "how much light each day": not a number of days
+    per = patterns.per_unit(question.text)  # "how much light each day": not a number of days
     m = next((m for m in pattern.finditer(sentence) if not set(terms(m.group(0))) & per), None)
     if m is None:
         return None
