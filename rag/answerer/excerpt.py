@@ -129,6 +129,19 @@ def shown_before(sentences: Sequence[str], answer: str) -> tuple[frozenset[str],
     return frozenset(whole), frozenset(parts)
 
 
+def unseen(
+    candidates: Sequence[Candidate], shown: frozenset[str], seen: frozenset[str]
+) -> list[Candidate]:
+    """The candidates no earlier turn showed: not whole (``shown``), nor every inner
+    sentence of (``seen``)."""
+    return [
+        c
+        for c in candidates
+        if c.sentence.text not in shown
+        and not all(p in seen for p in _PIECES.split(c.sentence.text))
+    ]
+
+
 @dataclass(frozen=True)
 class Nearness:
     """How near each inner sentence of a quoted paragraph is to the question: its
@@ -164,6 +177,8 @@ class Nearness:
             else _held(pieces, question, self.idf)
         )
         fresh = [i for i, p in enumerate(pieces) if p not in self.seen]
+        if not fresh:  # all shown already (``unseen`` leaves such a sentence out)
+            return candidate.sentence.text
         best = max(fresh, key=lambda i: (near[i], -i))
         end, count = best + 1, len(pieces[best].split())
         while (

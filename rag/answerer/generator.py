@@ -33,6 +33,7 @@ from dataclasses import dataclass, replace
 
 from rag.answerer.cast import Cast
 from rag.answerer.compose import Composition, Nearness, compose, compose_roster, unnamed
+from rag.answerer.excerpt import unseen
 from rag.answerer.features import Candidate, Features
 from rag.answerer.intent import intent
 from rag.answerer.model import Models, load_models, sigmoid
@@ -268,15 +269,13 @@ class ExtractiveGenerator:
         candidates = self.candidates(request, question)
         if ask.synopsis:  # a synopsis tells the story: who does what
             candidates = self.storied(candidates)
-        if request.shown and candidates:  # a follow-up: nothing an earlier turn quoted
-            candidates = [c for c in candidates if c.sentence.text not in request.shown]
+        if (request.shown or request.seen) and candidates:  # nothing an earlier turn quoted
+            candidates = unseen(candidates, request.shown, request.seen)
             if not candidates:
                 return Draft(text=NOTHING_MORE, citations=(), abstained=True)
         decision = self.decide(request, candidates, question=question, open_question=ask.open)
-        # a yes/no question about someone its best sentences do not name is not answered
-        if decision.abstain or (
-            ask.kind == "yesno" and unnamed(question, decision.quotable, self.names)
-        ):
+        yes_no_elsewhere = ask.kind == "yesno" and unnamed(question, decision.quotable, self.names)
+        if decision.abstain or yes_no_elsewhere:  # a yes/no about someone they never name
             return Draft(
                 text=NOT_FOUND,
                 citations=(),

@@ -528,3 +528,21 @@ def test_a_yes_no_question_about_someone_the_evidence_does_not_name_is_not_answe
     # a yes/no question whose evidence names its person is answered as before
     credited = pipeline.ask("is quan credited as a producer on it")
     assert not credited.abstained and "Samantha Quan" in credited.text
+
+
+def test_a_sentence_every_inner_sentence_of_which_was_shown_is_not_quoted_again():
+    from rag.answerer.excerpt import Nearness, unseen
+
+    def cand(text: str, sid: int) -> Any:
+        return SimpleNamespace(sentence=SimpleNamespace(text=text, id=sid), score=0.0)
+
+    paragraph = cand("“Mark is quick. He is clever. He made me laugh.”", 1)
+    echo = cand("He is clever.", 2)  # one inner sentence of the paragraph, stored alone
+    fresh = cand("Borisov is soulful.", 3)
+    seen = frozenset({"He is clever."})
+    assert [c.sentence.id for c in unseen([paragraph, echo, fresh], frozenset(), seen)] == [1, 3]
+    near = Nearness({"laugh": 2.0}, None, seen)
+    shown = near.focus(paragraph, "did he make her laugh", 45, 25)
+    assert "He is clever." not in shown and "He made me laugh." in shown
+    # every part seen: the text itself, never an empty excerpt or an error
+    assert near.rest(echo, ["He is clever."], "q", 45) == "He is clever."
