@@ -29,7 +29,7 @@ from tests.conftest import assert_every_claim_cited, free_port
 KEY = "sk-test-0123456789-SECRET-KEY"
 DP_QUESTION = "Who was the director of photography?"
 TIMEOUT = 1.5
-MARGIN = 2.0
+HOLD = 30.0  # how long a stalling server holds the request: far beyond the timeout
 
 
 # --- misbehaving servers ------------------------------------------------------------------
@@ -54,7 +54,7 @@ class Misbehaving(BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         mode = self.mode
         if mode == "stall":
-            self.release.wait(30)
+            self.release.wait(HOLD)
         elif mode == "stall-mid-stream":
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
@@ -62,7 +62,7 @@ class Misbehaving(BaseHTTPRequestHandler):
             chunk = {"choices": [{"index": 0, "delta": {"content": "The director"}}]}
             self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
             self.wfile.flush()
-            self.release.wait(30)
+            self.release.wait(HOLD)
         elif mode == "401":
             body = {"error": {"message": f"Incorrect API key provided: {auth}"}}
             self._send(401, json.dumps(body).encode())
@@ -156,7 +156,9 @@ def test_generate_falls_back_from_a_misbehaving_server(
     gen = warm(pipe, request)
     started = time.monotonic()
     draft = gen.generate(request)
-    assert time.monotonic() - started < TIMEOUT + MARGIN
+    # it gave up on the server instead of waiting it out (not a latency target: a loaded
+    # machine may take seconds more than the timeout, never the server's whole hold)
+    assert time.monotonic() - started < HOLD / 2
     assert_clean_fallback(pipe, draft, caplog, expected)
 
 
@@ -169,7 +171,9 @@ def test_stream_falls_back_from_a_misbehaving_server(pipeline, misbehaving, capl
     gen = warm(pipe, request)
     started = time.monotonic()
     events = list(gen.stream(request))
-    assert time.monotonic() - started < TIMEOUT + MARGIN
+    # it gave up on the server instead of waiting it out (not a latency target: a loaded
+    # machine may take seconds more than the timeout, never the server's whole hold)
+    assert time.monotonic() - started < HOLD / 2
     assert isinstance(events[-1], Draft)
     assert_clean_fallback(pipe, events[-1], caplog, expected)
 

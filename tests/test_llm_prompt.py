@@ -206,7 +206,8 @@ def test_pump_gives_up_on_a_stalled_producer_within_its_timeout():
     assert next(pieces) == "first"
     with pytest.raises(GeneratorError, match=r"the test model stalled for 0\.5 s mid-answer"):
         next(pieces)
-    assert time.monotonic() - started < 3 and cancelled.is_set()
+    # it gave up instead of waiting the producer out (a bound on that, not a latency target)
+    assert time.monotonic() - started < 5 and cancelled.is_set()
     release.set()
 
 
