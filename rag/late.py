@@ -110,6 +110,17 @@ class TokenIndex:
             return np.zeros(len(sentence_ids), dtype=np.float32)
         return self.best_matches(query, sentence_ids) @ self.weights(query).astype(np.float32)
 
+    def rare_scores(
+        self, query: TokenVectors, sentence_ids: Sequence[int], pieces: int = 3
+    ) -> np.ndarray:
+        """Each sentence's mean best match of the question's ``pieces`` rarest word pieces
+        (by IDF): whether it says the few words that make the question this question, where
+        ``sentence_scores`` averages over every piece."""
+        if not len(query):
+            return np.zeros(len(sentence_ids), dtype=np.float32)
+        rarest = np.argsort(-self.weights(query), kind="stable")[:pieces]
+        return self.best_matches(query, sentence_ids)[:, rarest].mean(axis=1)
+
     def part_scores(
         self, query: TokenVectors, sentence_id: int, parts: Sequence[np.ndarray]
     ) -> np.ndarray | None:

@@ -97,6 +97,26 @@ def test_empty_inputs_score_zero(pipeline) -> None:
     assert empty.sentence_scores(query, [0, 1]).tolist() == [0.0, 0.0]
 
 
+def test_rare_scores_match_only_the_rarest_pieces(pipeline) -> None:
+    """``rare_scores`` is the mean best match of the question's three highest-IDF pieces:
+    the son-of sentence holds "dad"'s nearest piece, the Karagulian quote does not."""
+    index = pipeline.index.tokens
+    _, query = pipeline.embedder.embed_query_with_tokens(
+        "What did the director's dad do for a living?"
+    )
+    sentences = pipeline.index.sentences
+    son = next(s.id for s in sentences if "the son of a patent attorney" in s.text)
+    quote = next(s.id for s in sentences if "filmmaker from head to toe" in s.text)
+    rarest = np.argsort(-index.weights(query), kind="stable")[:3]
+    matches = index.best_matches(query, [son, quote])
+    np.testing.assert_allclose(
+        index.rare_scores(query, [son, quote]), matches[:, rarest].mean(axis=1), rtol=1e-6
+    )
+    assert index.rare_scores(query, [son])[0] > index.rare_scores(query, [quote])[0]
+    nothing = TokenVectors(np.zeros(0, dtype=np.int32), np.zeros((0, 384), dtype=np.float32))
+    assert index.rare_scores(nothing, [son]).tolist() == [0.0]
+
+
 def test_stored_pieces_are_the_embedders_within_float16(pipeline) -> None:
     index = pipeline.index
     sample = [0, 40, 120, len(index.sentences) - 1]

@@ -8,7 +8,8 @@ the question asks for (``cues.has_cue``), the cosine and coverage of its
 neighbours (answers often sit next to the sentence that matches the question), the
 passage's rank and cosine, how much it adds beyond the question's words, whether it
 is a short caption, its late-interaction score (``rag.late``), how much of the
-question the *next* sentence holds, and how rare the proper nouns it adds are.
+question the *next* sentence holds, how rare the proper nouns it adds are, and how well
+it matches the question's rarest word pieces alone (``TokenIndex.rare_scores``).
 ``Features.answer`` describes the question's evidence as a whole
 (``AnswerFeatures``): what the answerability model reads.
 
@@ -38,6 +39,7 @@ from rag.thesaurus import alternatives, covered
 if TYPE_CHECKING:
     from rag.index import LoadedIndex
 
+RARE_PIECES = 3  # the question's rarest word pieces, matched on their own (``rare``)
 SHORT_WORDS = 8  # fewer words: a caption or an exclamation, rarely an answer alone
 
 
@@ -70,6 +72,7 @@ class SentenceFeatures(_Named):
     late: float  # late-interaction (MaxSim) score against the question alone
     next_lex: float  # coverage of the next sentence of the article
     name: float  # rarity of the rarest proper noun it adds to the query
+    rare: float  # late-interaction match of the question's three rarest word pieces
 
 
 @dataclass(frozen=True)
@@ -206,6 +209,13 @@ class Features:
         late = dict(
             zip(ids, self.index.tokens.sentence_scores(question_tokens, ids).tolist(), strict=True)
         )
+        rare = dict(
+            zip(
+                ids,
+                self.index.tokens.rare_scores(question_tokens, ids, RARE_PIECES).tolist(),
+                strict=True,
+            )
+        )
         vectors = self.index.sentence_vectors
         neighbour_ids = sorted({n for sid in ids for n in self.neighbours(sid)} | set(ids))
         cosine = dict(
@@ -242,6 +252,7 @@ class Features:
                     coverage(self.sentence_terms(following)) if following is not None else 0.0
                 ),
                 name=name_rarity(sentence.id),
+                rare=rare[sentence.id],
             )
             out.append((sentence, hit, features))
         return out
