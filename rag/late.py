@@ -111,15 +111,22 @@ class TokenIndex:
         return self.best_matches(query, sentence_ids) @ self.weights(query).astype(np.float32)
 
     def rare_scores(
-        self, query: TokenVectors, sentence_ids: Sequence[int], pieces: int = 3
+        self,
+        query: TokenVectors,
+        sentence_ids: Sequence[int],
+        pieces: int = 3,
+        matches: np.ndarray | None = None,
     ) -> np.ndarray:
         """Each sentence's mean best match of the question's ``pieces`` rarest word pieces
         (by IDF): whether it says the few words that make the question this question, where
-        ``sentence_scores`` averages over every piece."""
+        ``sentence_scores`` averages over every piece.  ``matches``: the ``best_matches``
+        of these sentences, when the caller has them already."""
         if not len(query):
             return np.zeros(len(sentence_ids), dtype=np.float32)
         rarest = np.argsort(-self.weights(query), kind="stable")[:pieces]
-        return self.best_matches(query, sentence_ids)[:, rarest].mean(axis=1)
+        if matches is None:
+            matches = self.best_matches(query, sentence_ids)
+        return matches[:, rarest].mean(axis=1)
 
     def part_scores(
         self, query: TokenVectors, sentence_id: int, parts: Sequence[np.ndarray]

@@ -206,13 +206,13 @@ class Features:
         if question_tokens is None:
             raise ValueError("a GenerationRequest needs question_tokens (the pipeline embeds them)")
         ids = [s.id for s, _ in rows]
-        late = dict(
-            zip(ids, self.index.tokens.sentence_scores(question_tokens, ids).tolist(), strict=True)
-        )
+        tokens = self.index.tokens
+        matches = tokens.best_matches(question_tokens, ids)  # once, for both scores
+        late = dict(zip(ids, (matches @ tokens.weights(question_tokens)).tolist(), strict=True))
         rare = dict(
             zip(
                 ids,
-                self.index.tokens.rare_scores(question_tokens, ids, RARE_PIECES).tolist(),
+                tokens.rare_scores(question_tokens, ids, RARE_PIECES, matches).tolist(),
                 strict=True,
             )
         )
