@@ -15,7 +15,8 @@
 - ``summary``: an open question (a ``synopsis`` when it asks what the whole film is
   about: answered from the articles' opening paragraphs, where articles summarise): *why*,
   *how* of manner (not of degree: *how many / much / long / old*, "how fortunate did she feel"),
-  "what is it about", "what happens", "what is X like", "tell me about", "describe",
+  "what is it about", "what happens", "what is X like" (or "look like visually"), a cause
+  asked as "what made X so hard", "tell me about", "describe",
   "explain", "what do people think ...", a comparison; a ``story`` when it asks how the
   plot goes ("how does it end", "what happens after"), told in the articles' order;
 - ``fact``: anything else (a *who / when / where / which / what* of one thing).
@@ -48,7 +49,9 @@ _OPEN = re.compile(
     r"|\bwhat(?:'s|’s|s|\s+is|\s+was|\s+are|\s+were)?\s+(?:the\s+)?(?:film|movie|story|plot|it|this|anora)?"
     r"\s*(?:about|like)\s*\??\s*$"
     r"|\bwhat\s+(?:happens|happened|is\s+going\s+on)\b|\bwhat\s+kind\s+of\b|\btheor(?:y|ies)\b"
-    r"|\bwhat(?:'s|’s|s)?\s+(?:(?:is|was|are|were|does|do|did)\s+)?.*\blike\s*\??\s*$"
+    r"|\bwhat(?:'s|’s|s)?\s+(?:(?:is|was|are|were|does|do|did)\s+)?.*\blike(?:\s+\w+ly)?\s*\??\s*$"
+    # a cause asked as "what made X so hard" (why was X so hard), not "what made him famous"
+    r"|^\s*what\s+(?:made|makes|make)\s+.+\s+(?:so|that|this|such|more|less|too)\s+\w+\s*\??\s*$"
     r"|\bwhat\s+do(?:es)?\s+(?:people|fans|critics|viewers|audiences|reviewers|the\s+\w+)\s+"
     r"(?:think|say|make|mean)\b"
     r"|\bwhat\s+(?:does|did)\s+.+\s+mean\b|\bmeaning\s+of\b|\bthemes?\b|\bending\b|\bplot\b"

@@ -30,6 +30,10 @@ from rag.answerer.intent import intent
         ("how come she stays with him", "summary"),
         ("How fortunate did she feel to get the part?", "fact"),  # "how" of degree
         ("how big is the club", "fact"),
+        ("what does the house look like inside", "fact"),  # "like" then a place, not a manner
+        ("what does the film look like visually", "summary"),  # "like" and an adverb
+        ("what made the shoot so hard", "summary"),  # a cause: why was it so hard
+        ("what made him famous", "fact"),  # what thing did: a fact
     ],
 )
 def test_the_intent_comes_from_the_grammar(question, kind):
