@@ -1,6 +1,7 @@
 """What the answerer knows about each candidate sentence, and about the question's evidence.
 
-``Features.candidates`` describes every sentence of the retrieved passages by the
+``Features.candidates`` describes every sentence of the retrieved passages (but headings
+and ``echoes``, sentences repeating the end of the one before) by the
 named fields of ``SentenceFeatures``: its cosine to the question, the IDF-weighted
 share of the question's terms it holds (a term is held through a film-making
 synonym too, ``rag.thesaurus``: "DP" for "cinematographer"), whether it holds what
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -140,6 +142,25 @@ class Features:
             out = ids if out is None else out & ids
         return out or set()
 
+    @functools.cached_property
+    def echoes(self) -> frozenset[int]:
+        """The sentences that only repeat the words ending the sentence before them in the
+        same article ("… hatched by Vanya's relatives. Vanya's relatives."): an artefact of
+        the source, never worth quoting."""
+        sentences = self.index.sentences
+        out = set()
+        for before, sentence in itertools.pairwise(sentences):
+            said = sentence.text.rstrip(" .!?").strip()
+            prior = before.text.rstrip(" .!?")
+            if (
+                before.source == sentence.source
+                and said
+                and prior.endswith(said)
+                and not prior[: -len(said)][-1:].isalnum()  # whole words: "uncut. Cut." is none
+            ):
+                out.add(sentence.id)
+        return frozenset(out)
+
     def sentence_terms(self, sid: int) -> frozenset[str]:
         cached = self._terms.get(sid)
         if cached is None:
@@ -197,7 +218,7 @@ class Features:
         for hit in request.hits if hits is None else hits:
             for sid in hit.chunk.sentence_ids:
                 sentence = self.index.sentences[sid]
-                if sid not in seen and not sentence.is_heading:
+                if sid not in seen and not sentence.is_heading and sid not in self.echoes:
                     seen.add(sid)
                     rows.append((sentence, hit))
         if not rows:

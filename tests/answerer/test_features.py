@@ -78,3 +78,23 @@ def test_the_postings_find_the_sentences_a_scan_would(pipeline, question):
         if all(covered(t, features.sentence_terms(s.id), alts) for t in wanted)
     }
     assert features.containing(wanted, alts) == scanned and scanned
+
+
+def test_a_sentence_that_only_echoes_the_end_of_the_one_before_is_no_candidate(pipeline):
+    """The source repeats "Vanya's relatives." after a sentence ending in those words; the
+    echo is never a candidate, and the sentence it echoes still is."""
+    from rag.answerer import ExtractiveGenerator
+
+    generator = ExtractiveGenerator(pipeline.resources)
+    sentences = pipeline.index.sentences
+    echoes = generator.features.echoes
+    assert [sentences[i].text for i in echoes] == ["Vanya’s relatives."]
+    request, _, _ = pipeline.prepare("what kind of guy is vanya")
+    texts = [c.sentence.text for c in generator.candidates(request)]
+    assert "Vanya’s relatives." not in texts
+    (echo,) = echoes
+    assert sentences[echo - 1].text.endswith("hatched by Vanya’s relatives.")
+    hits = generator.hits_for([echo - 1])
+    assert [
+        c.sentence.id for c in generator.candidates(request, hits=hits) if c.sentence.id == echo - 1
+    ]
