@@ -11,6 +11,7 @@ What this module does not do: decide anything (``cues``, ``rules``).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from rag.lexicon import PERSON_NOUNS
 from rag.text import terms
@@ -95,7 +96,9 @@ PERSON_NOUN = rf"(?:{'|'.join(PERSON_NOUNS)})"
 
 # the unit a question counts by ("how much light did they get each day"), which its answer's
 # count is not of
-PER = re.compile(r"\b(?:each|every|per|a)\s+([a-z]+)\b", re.IGNORECASE)
+# the unit, or a modifier and the unit ("per winter day"): both words are read, since a
+# modifier is never the unit a number counts by
+PER = re.compile(r"\b(?:each|every|per|a)\s+([a-z]+)(?:\s+([a-z]+))?\b", re.IGNORECASE)
 
 
 def per_unit(question: str) -> set[str]:
@@ -103,5 +106,34 @@ def per_unit(question: str) -> set[str]:
 
     >>> sorted(per_unit("How much light did they get each day?"))
     ['day']
+    >>> sorted(per_unit("How much daylight did they get per winter day while filming?"))
+    ['day', 'winter']
     """
-    return {t for m in PER.finditer(question) for t in terms(m.group(1))}
+    return {t for m in PER.finditer(question) for g in m.groups() if g for t in terms(g)}
+
+
+# a capitalised run: a name, a title, a place ("Jean-Luc Godard", "The Palms Hotel")
+CAPITALISED = re.compile(
+    r"[A-Z][\w’'.-]*(?:\s+(?:(?:of|the|de|del|la|von|van)\s+)?[A-Z0-9][\w’'.-]*)*"
+)
+# a full stop that ends a sentence inside a capitalised run ("… sent it to Sean. It didn’t"):
+# after a word with a vowel and two letters or more; an initial ("J.") or a title's
+# abbreviation ("Mr.", "Dr.", "St.": no vowel) keeps its run whole
+SENTENCE_END = re.compile(r"(?<=\w)\.\s+(?=[A-Z])")
+
+
+def capitalised_runs(sentence: str) -> Iterator[tuple[int, int, str]]:
+    """``CAPITALISED``'s runs of ``sentence`` as (start, end, text), cut where a sentence ends.
+
+    >>> [run for _, _, run in capitalised_runs("I sent it to Sean. It was Mr. Smith")]
+    ['I', 'Sean.', 'It', 'Mr. Smith']
+    """
+    for m in CAPITALISED.finditer(sentence):
+        start = m.start()
+        for stop in SENTENCE_END.finditer(m.group(0)):
+            word = re.findall(r"[\w’'-]+$", m.group(0)[: stop.start()])
+            if word and len(word[0]) >= 2 and re.search(r"[aeiouyAEIOUY]", word[0]):
+                end = m.start() + stop.start() + 1
+                yield start, end, sentence[start:end]
+                start = m.start() + stop.end()
+        yield start, m.end(), sentence[start : m.end()]

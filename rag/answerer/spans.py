@@ -32,10 +32,6 @@ from rag.thesaurus import alternatives
 
 NEAR_CHARS = 24  # a name or place this close to a word of the question is what it asks for
 
-_CAPITALISED = re.compile(
-    r"[A-Z][\w’'.-]*(?:\s+(?:(?:of|the|de|del|la|von|van)\s+)?[A-Z0-9][\w’'.-]*)*"
-)
-
 
 def short_answer(
     question: Question, sentence: str, names: Mapping[str, str] | None = None
@@ -155,7 +151,7 @@ def _dated_title(question: Question, sentence: str) -> str | None:
     asked = set(words(question.text))
     for m in re.finditer(r"\((1[89]\d\d|20\d\d)\)", sentence):
         before = sentence[: m.start()].rstrip()
-        run = re.search(rf"(?:{_CAPITALISED.pattern})[”\"]?$", before)
+        run = re.search(rf"(?:{patterns.CAPITALISED.pattern})[”\"]?$", before)
         named = set(words(run.group(0))) - STOPWORDS if run else set()
         if named and named <= asked:
             return m.group(1)
@@ -170,7 +166,7 @@ def _place(question: Question, sentence: str) -> str | None:
     asked = set(words(question.text)) - STOPWORDS
     for m in PLACE.finditer(sentence):
         start = m.end() - len(m.group(0).split()[-1])
-        run = _CAPITALISED.match(sentence, start)
+        run = patterns.CAPITALISED.match(sentence, start)
         span = (run.group(0) if run else sentence[start : m.end()]).strip(" ,.")
         if set(words(span)) - STOPWORDS <= asked or span.endswith(("’s", "'s")):
             continue  # a place the question names, or an owner ("lie in Baker’s career")
@@ -201,12 +197,12 @@ def _name(question: str, sentence: str, names: Mapping[str, str]) -> str | None:
         m.start(): m.group(0).lower().endswith("ly") for m in re.finditer(r"[\w’'-]+", sentence)
     }
     best: tuple[float, int, str] | None = None
-    for m in _CAPITALISED.finditer(sentence):
-        run = m.group(0).rstrip(".")
+    for m_start, m_end, found in patterns.capitalised_runs(sentence):
+        run = found.rstrip(".")
         parts = run.split()
         if asked_names & set(words(run)) or run.endswith(("’s", "'s")):
             continue  # the name asked about, or an owner ("Karagulian’s character, Toros")
-        if re.search(r"\b(?:a|an)\s+$", sentence[: m.start()], re.IGNORECASE):
+        if re.search(r"\b(?:a|an)\s+$", sentence[:m_start], re.IGNORECASE):
             continue  # nobody's name: "a Manhattan gentlemen’s club", "a Russian named Igor"
         if parts[0].lower() in SPEECH_VERBS:
             continue  # who speaks ("Says Baker, “…"), not what the quotation is about
@@ -224,12 +220,12 @@ def _name(question: str, sentence: str, names: Mapping[str, str]) -> str | None:
             parts = parts[:-1]
         if not parts or all(w.lower().strip("’'s") in asked for w in parts):
             continue
-        if len(parts) == 1 and m.start() == 0 and parts[0] == run.split()[0]:
+        if len(parts) == 1 and m_start == 0 and parts[0] == run.split()[0]:
             continue  # a lone capitalised word opening the sentence
-        if any(0 <= a - m.end() <= 1 and not adverb.get(a) for a in anchors):
+        if any(0 <= a - m_end <= 1 and not adverb.get(a) for a in anchors):
             continue  # "his Red Rocket director of photography": a modifier of the noun asked
-        near = min(anchors, key=lambda a: (abs(m.start() - a), -late[a]), default=None)
-        distance = abs(m.start() - near) if near is not None else len(sentence)
+        near = min(anchors, key=lambda a: (abs(m_start - a), -late[a]), default=None)
+        distance = abs(m_start - near) if near is not None else len(sentence)
         key = (distance, -late.get(near, -1) if near is not None else 0, " ".join(parts))
         if best is None or key[:2] < best[:2]:
             best = key
@@ -240,7 +236,7 @@ def _name(question: str, sentence: str, names: Mapping[str, str]) -> str | None:
 
 _TITLE_AFTER = re.compile(
     r"(?:[’']s)?,?\s+((?:[a-z][\w’'-]*\s+){0,2})"
-    rf"(?:[“\"]([^”\"]{{1,80}}?)[.,]?[”\"]|({_CAPITALISED.pattern}))"
+    rf"(?:[“\"]([^”\"]{{1,80}}?)[.,]?[”\"]|({patterns.CAPITALISED.pattern}))"
 )
 
 

@@ -52,6 +52,23 @@ def test_a_quantity_the_passages_state_is_answered(pipeline, question, quantity)
     assert not answer.abstained and quantity in answer.text and not answer.notices
 
 
+def test_a_count_of_the_unit_asked_per_is_not_the_answer_even_with_a_modifier(pipeline):
+    """ "per winter day" counts by the day: "10 days" of shooting is not how much light."""
+    answer = pipeline.ask(
+        "At most, how much usable daylight did the crew get per winter day in the house?"
+    )
+    assert answer.short_answer == "8 hours"
+
+
+def test_a_name_lead_never_runs_across_a_sentence_end(pipeline):
+    from rag.answerer import analyse
+    from rag.answerer.spans import short_answer
+
+    quote = next(s.text for s in pipeline.index.sentences if "sent it to Sean. It" in s.text)
+    lead = short_answer(analyse("whats the name of the guy he sent the tape to"), quote)
+    assert lead == "Sean"
+
+
 def test_questions_an_event_or_words_can_answer_are_not_held_to_a_quantity(pipeline):
     from rag.answerer import analyse
 
