@@ -100,7 +100,7 @@ class ExtractiveGenerator:
         self.requirements = (
             CastRule(self.cast, lambda: self.names),
             NameRule(lambda: self.index.sentences, self.features.containing),
-            RoleRule(self.features.sentence_terms, self.features.containing),
+            RoleRule(self.features.sentence_terms, self.features.containing, self.index.sentences),
         )
         self.quantity = QuantityRule(lambda: self.names)
         self.topic = TopicGate(resources.embedder)

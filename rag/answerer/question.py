@@ -26,7 +26,7 @@ from rag.answerer.patterns import (
     WH,
 )
 from rag.claimwords import DETERMINERS
-from rag.lexicon import STOPWORDS, WORK_NOUNS
+from rag.lexicon import GENERIC_PEOPLE, STOPWORDS, WORK_NOUNS
 from rag.text import terms
 
 
@@ -202,11 +202,18 @@ _PLAYS = re.compile(
     r"(?:plays|played|portrays|portrayed|voices|voiced)\s+(.+)",
     re.IGNORECASE,
 )
-_HOLDS = re.compile(r"^\s*who\s+(?:is|was|were|are)\s+((?:the\s+)?[a-z].*)", re.IGNORECASE)
+_HOLDS = re.compile(
+    r"^\s*who(?:'s|\s+(?:is|was|were|are|served\s+as|worked\s+as))\s+((?:the\s+)?[a-z].*)",
+    re.IGNORECASE,
+)
 # a role ends before what it is of or where: "the production designer | of Anora"
 _ROLE_END = re.compile(
     r"\s+(?:in|on|for|at|during|that|who|whom|which|whose|when|where|while|with|to|from|by)\b.*"
+    r"|\s*,.*"  # "whos baker's wife, she produced it too right": the role ends at the comma
 )
+
+
+_ANYONE = frozenset(terms(" ".join(GENERIC_PEOPLE)))
 
 
 def asked_role(question: str) -> RoleAsk | None:
@@ -232,6 +239,8 @@ def asked_role(question: str) -> RoleAsk | None:
     role = _ROLE_END.sub("", m.group(1)).strip()
     role = re.sub(r"^(?:some|one|many|most|all|each|any|several)\s+of\s+", "", role)
     held = frozenset(terms(re.split(r"\s+of\s+", role)[0]))  # "president | of the jury"
+    if held & _ANYONE:
+        return None  # "whos the guy in charge of ...": someone described, not a job named
     if re.match(r"[a-z]", role) and role.split()[0] not in DETERMINERS:
         role = f"the {role}"  # "Who was president of ...": the president of ...
     return RoleAsk(role=role, terms=held) if held else None

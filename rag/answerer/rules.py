@@ -34,6 +34,7 @@ What this module does not do: score sentences or decide on confidence
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -155,18 +156,36 @@ class RoleRule:
         self,
         sentence_terms: Callable[[int], frozenset[str]],
         containing: Callable[..., set[int]] | None = None,
+        sentences: Sequence[Sentence] | None = None,
     ) -> None:
         self.sentence_terms = sentence_terms
         self.containing = containing  # sentence ids holding terms (``Features.containing``)
+        self.sentences = sentences  # a sentence's words in order, for a two-word job
 
     def requirement(self, question: Question) -> Requirement | None:
         role = question.role
         if role is None:
             return None
-        alts = alternatives(role.terms)  # a sentence naming the "DP" names the cinematographer
+        # a sentence naming the "DP" names the cinematographer; an expression made of the
+        # role's own words is no other name for it ("casting" stems as the actors' "cast")
+        alts = {
+            term: tuple(a for a in found if not a <= role.terms)
+            for term, found in alternatives(role.terms).items()
+        }
 
         def mentions(sid: int) -> bool:
-            return all(covered(t, self.sentence_terms(sid), alts) for t in role.terms)
+            found = self.sentence_terms(sid)
+            if not all(covered(t, found, alts) for t in role.terms):
+                return False
+            if len(role.terms) < 2 or not role.terms <= found or self.sentences is None:
+                return True  # one word, or named through another expression ("DP")
+            if re.search(r"['’]s\b", role.role):
+                return True  # someone's relation ("Baker's wife"), not a job of two words
+            # a job of two words is named by them together: "casting director", not a
+            # "cast" of actors in a sentence about the director
+            said = terms(self.sentences[sid].text)
+            width = len(role.terms)
+            return any(role.terms <= set(said[i : i + width]) for i in range(len(said)))
 
         # every sentence of the corpus naming the role, so that a caption retrieved first
         # ("Sean Baker and DP Drew Daniels on the set") is not the only one on offer
