@@ -129,8 +129,20 @@ def assert_every_claim_cited(answer) -> None:
 
     numbers = {c.n for c in answer.citations}
     if answer.verified:
+        # the model's sentences, then the extractive quotes they rest on (``with_quotes``):
+        # a quoted paragraph of several sentences is cited once, at its end
         claims = split_answer(answer.text)
-        assert claims and all(c.markers and set(c.markers) <= numbers for c in claims), answer.text
+        assert claims and all(set(c.markers) <= numbers for c in claims), answer.text
+        assert claims[-1].markers, answer.text
+        passages = {c.n: " ".join(c.text.split()) for c in answer.citations}
+        pending: list[str] = []
+        for claim in claims:
+            if not claim.markers:
+                pending.append(claim.text)
+            elif pending:
+                quote = " ".join(" ".join([*pending, claim.text]).split())
+                assert any(quote in passages[n] for n in claim.markers), answer.text
+                pending = []
         return
     text = answer.text
     lead = getattr(answer, "short_answer", "")
