@@ -68,20 +68,12 @@ PERSON_NOUNS = tuple((
 # Nouns for anyone at all, or for whoever acts a part: "who's the guy in charge of the home
 # invasion" and "who's the actress playing ani" describe a person (the cast rules answer the
 # second), where "who's the casting director" names a job (``question.asked_role``).
+# fmt: off
 GENERIC_PEOPLE = (
-    "guy",
-    "man",
-    "woman",
-    "person",
-    "people",
-    "girl",
-    "boy",
-    "lady",
-    "one",
-    "actor",
-    "actress",
-    "performer",
+    "guy", "man", "woman", "person", "people", "girl", "boy", "lady", "one",
+    "actor", "actress", "performer",
 )
+# fmt: on
 
 # Words that describe a person a later pronoun can stand for ("the oligarch's son ... his"),
 # besides PERSON_NOUNS; read by follow-up detection only.
