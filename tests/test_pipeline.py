@@ -36,7 +36,10 @@ def test_follow_up_uses_history(pipeline):
 
 
 @pytest.mark.parametrize(
-    "question", ["What is the capital of Australia?", "Who won the 2018 FIFA World Cup?"]
+    # near enough the film's topics to the embedder to be searched, and not found; "What is
+    # the capital of Australia?" is declined before any search (test_compose)
+    "question",
+    ["Who painted the Mona Lisa?", "Who won the 2018 FIFA World Cup?"],
 )
 def test_off_topic_questions_abstain_with_related_passages(pipeline, question):
     answer = pipeline.ask(question)

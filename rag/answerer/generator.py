@@ -256,7 +256,8 @@ class ExtractiveGenerator:
             return Draft(text=reply, citations=(), abstained=True)
         # the question as asked: the film's name a search adds makes anything sound on-topic
         asked = request.query_vector if request.question_vector is None else request.question_vector
-        if self.topic.off_topic(asked, self.features.unknown(request, request.question)):
+        unknown = self.features.unknown(request, request.question)
+        if self.topic.off_topic(asked, unknown, request.question):
             return Draft(text=OFF_TOPIC, citations=(), abstained=True)
         question = analyse(request.question)
         if ask.synopsis:  # what the whole film is about: the articles' opening paragraphs

@@ -17,7 +17,11 @@ on-topic question scores -0.16 (docs/experiments.md).  Questions about the film'
 places score below the cut too ("what is the strip club called": -0.22, "where is the
 strip club": -0.24), so a question is declined only when a fifth or more of its words
 (IDF-weighted) are words the articles never use; every declined gold off-topic question
-has a third or more ("sushi", "borscht", "weather", "tomorrow").
+has a third or more ("sushi", "borscht", "weather", "tomorrow").  A question nearer the other
+topics at all (below 0) is declined too when four fifths of its words are unknown and it
+neither points at the film or someone in it ("it", "he", "the film") nor is a follow-up's
+word or two: "whats 17 times 23", "What is the capital of Australia?"; the on-topic questions
+of the gold files with as strange words all score above 0 ("whats it about" +0.05).
 
 What this module does not do: decide that an on-topic question is unanswerable
 (the answerability model and rules do).
@@ -25,17 +29,24 @@ What this module does not do: decide that an on-topic question is unanswerable
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rag.lexicon import OFF_TOPIC_PROTOTYPES, ON_TOPIC_PROTOTYPES
+from rag.text import terms
 
 if TYPE_CHECKING:
     from rag.embedding import Embedder
 
 OFF_TOPIC_BELOW = -0.2
 OFF_TOPIC_UNKNOWN = 0.2  # ... and at least this share of the question's words unknown
+OFF_TOPIC_STRANGE = 0.8  # or nearer other topics at all, with this share of its words unknown
+# ... unless it points at the film or at someone in it: "whats it about", "did he"
+_ABOUT_IT = re.compile(
+    r"\b(?:it|its|this|these|they|them|he|him|his|she|her|film|movie|anora)\b", re.IGNORECASE
+)
 
 
 class TopicGate:
@@ -57,8 +68,16 @@ class TopicGate:
         on, off = self._vectors()
         return float((on @ vector).max() - (off @ vector).max())
 
-    def off_topic(self, vector: np.ndarray, unknown: float = 1.0) -> bool:
+    def off_topic(self, vector: np.ndarray, unknown: float = 1.0, question: str = "") -> bool:
         """Off-topic: nearer what people ask a chat box, and asking with words the articles
         never use (``unknown``, their IDF-weighted share): "what is the strip club called"
-        is near "bars and places to eat", but every word of it is in the articles."""
-        return self.score(vector) < OFF_TOPIC_BELOW and unknown >= OFF_TOPIC_UNKNOWN
+        is near "bars and places to eat", but every word of it is in the articles.  Or
+        nearer the other topics at all, asked almost wholly in words the articles never use,
+        and not about the film or anyone in it ("whats 17 times 23", "write a python
+        function that reverses a string"; "whats it about" is as strange in its words)."""
+        score = self.score(vector)
+        if score < OFF_TOPIC_BELOW and unknown >= OFF_TOPIC_UNKNOWN:
+            return True
+        if len(terms(question)) < 2 or _ABOUT_IT.search(question):
+            return False  # "what else", "why?": a follow-up's few words are no topic of their own
+        return score < 0.0 and unknown >= OFF_TOPIC_STRANGE

@@ -333,6 +333,10 @@ def test_an_option_read_only_inside_the_other_is_not_both():
         ("best bars in brighton beach", OFF_TOPIC),
         # "this year" is not the film: the gate reads the question without the film's name
         ("who won the world series this year", OFF_TOPIC),
+        # nearer other topics, in words the articles never use, about nothing in the film
+        ("whats 17 times 23", OFF_TOPIC),
+        ("write a python function that reverses a string", OFF_TOPIC),
+        ("What is the capital of Australia?", OFF_TOPIC),
     ],
 )
 def test_small_talk_and_off_topic_get_a_short_reply_and_no_passages(pipeline, question, reply):
@@ -341,7 +345,10 @@ def test_small_talk_and_off_topic_get_a_short_reply_and_no_passages(pipeline, qu
     assert answer.citations == () and answer.related == ()
 
 
-@pytest.mark.parametrize("question", ["what is the strip club called", "where is the strip club"])
+@pytest.mark.parametrize(
+    "question",
+    ["what is the strip club called", "where is the strip club", "whats it about", "what else"],
+)
 def test_a_question_about_the_films_own_places_is_not_declined(pipeline, question):
     # near "bars and places to eat" to the embedder, but every word is the articles'
     assert pipeline.ask(question).text != OFF_TOPIC
