@@ -71,9 +71,15 @@ def test_settings_are_passed_through(client: Client):
 
 
 def test_unanswerable_question_abstains(client: Client):
-    result = client.predict("What is the capital of Australia?", api_name="/ask")
+    result = client.predict("Who composed the score?", api_name="/ask")
     assert result["abstained"] and not result["citations"]
     assert result["related"]  # the closest passages, for the user to look at
+
+
+def test_off_topic_question_is_declined_without_related_passages(client: Client):
+    result = client.predict("What is the capital of Australia?", api_name="/ask")
+    assert result["abstained"] and not result["citations"] and not result["related"]
+    assert "only know the articles about the film" in result["answer"]
 
 
 @pytest.mark.parametrize("question", ["", "   \n\t "])
