@@ -15,7 +15,9 @@ sentence either states or does not:
 - ``QuantityRule``: a question asking for a count, a sum, a span of time, an age,
   or a date in a named unit abstains when none of the sentences the answer would
   quote holds one.  A bare *when* is not held to it (an event can answer it), nor
-  *how much* of something uncounted.
+  *how much* of something uncounted.  A *where* asked with a passive verb ("where
+  was Madison born?") is answered only by a sentence stating that verb
+  (``spans.passive_predicate``), as a date asked with a verb is.
 
 The first three are ``Requirement``s every quoted sentence must meet (looked for in
 the passages ranked just below the first ones too); the last is checked on the
@@ -42,7 +44,7 @@ from rag.answerer.cast import Cast, Credit
 from rag.answerer.cues import full_name, gives_name, has_cue
 from rag.answerer.features import Candidate
 from rag.answerer.question import Question
-from rag.answerer.spans import asked_predicate, role_holder
+from rag.answerer.spans import asked_predicate, passive_predicate, role_holder
 from rag.schema import Sentence
 from rag.text import DATED_TITLE, terms, words
 from rag.thesaurus import alternatives, covered
@@ -220,6 +222,8 @@ class QuantityRule:
     def missing(self, question: Question, chosen: Sequence[Candidate]) -> str | None:
         """The note for the user when ``chosen`` lacks the quantity asked for, else None."""
         kind = question.kind
+        if kind == "place" and chosen and not self._dated(question, chosen):
+            return "The closest passages do not say where."
         if kind not in QUANTITIES or not chosen:
             return None
         if kind == "date" and not self._dated(question, chosen):
@@ -234,6 +238,8 @@ class QuantityRule:
         """Whether a chosen sentence dates what the question says happened: it states a
         word of the question's predicate (its verb, or another word after the subject)."""
         predicate = asked_predicate(question.text, self.names())
+        if question.kind == "place":
+            predicate = passive_predicate(question.text, self.names())
         if not predicate:
             return True
         question_words = set(words(question.text))

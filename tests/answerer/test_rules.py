@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from rag.answerer.spans import passive_predicate
 from rag.lexicon import NOT_FOUND
 from tests.conftest import check_citations
 
@@ -37,6 +38,20 @@ def test_a_date_is_the_date_of_what_the_question_says_happened(pipeline):
     # ... and a sentence stating the verb dates it, in any tense ("won" for "win")
     assert pipeline.ask("In what year did Anora win the Palme d'Or?").short_answer == "2024"
     assert pipeline.ask("When did Anora begin production?").short_answer == "January 2023"
+
+
+def test_a_place_asked_with_a_passive_verb_is_where_a_sentence_says_that_happened(pipeline):
+    # the articles say where Madison was first seen, never where she was born
+    for question in ("where was mikey madison born", "Where was Sean Baker born?"):
+        answer = pipeline.ask(question)
+        assert answer.abstained and answer.notices == ("The closest passages do not say where.",)
+        assert answer.related
+    # "filmed" is stated as "shot" (lexicon.WORD_FORMS): the place is given
+    answer = pipeline.ask("Where was Anora filmed?")
+    assert not answer.abstained and answer.short_answer == "New York City"
+    # a place asked of a noun ("where is the club?") holds no verb to be stated
+    assert passive_predicate("where is the strip club", {}) == ()
+    assert passive_predicate("Where were the club scenes shot?", {}) == ("shot",)
 
 
 @pytest.mark.parametrize(
