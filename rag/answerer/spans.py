@@ -419,30 +419,6 @@ def asked_predicate(question: str, names: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-_WHERE_PASSIVE = re.compile(r"^\s*where\s+(?:was|were|is|are)\s+(.+?)[?.!\s]*$", re.IGNORECASE)
-
-
-def passive_predicate(question: str, names: Mapping[str, str]) -> tuple[str, ...]:
-    """The participle ending a passive *where* question ("where was Madison born?":
-    born), whose place only a sentence stating it (or a synonym) gives; none for a
-    question ending in a noun ("where is the club?").
-
-    >>> passive_predicate("Where was Mikey Madison born?", {"mikey madison": "Mikey Madison"})
-    ('born',)
-    >>> passive_predicate("where was the wedding", {})
-    ()
-    """
-    m = _WHERE_PASSIVE.match(question)
-    if m is None:
-        return ()
-    last = words(m.group(1))[-1:]
-    if not last or any(last[0] in key.split() for key in names):
-        return ()
-    word = last[0]
-    participle = word in IRREGULAR_PAST or word == "born" or re.search(r"[^e]ed$|[^e]en$", word)
-    return (word,) if participle else ()
-
-
 def measures_predicate(
     question: Question, sentence: str, names: Mapping[str, str] | None = None
 ) -> bool:
