@@ -95,7 +95,7 @@ from rag.verify_names import (
     stated_together,
 )
 from rag.verify_pieces import WordJudge
-from rag.verify_slots import denied_restated, reversed_prefix, swapped_names
+from rag.verify_slots import denied_restated, mislabelled, reversed_prefix, swapped_names
 
 if TYPE_CHECKING:
     from rag.embedding import Embedder
@@ -366,7 +366,7 @@ class Verifier:
             tuple(misquotation(claim, texts)),
             self._unstated(claim, sentences, pieces, set(_words(question)))
             + tuple(moved_event(claim, texts)),
-            tuple(misattributed(claim, texts, set(_words(question)))),
+            tuple(misattributed(claim, texts, set(_words(question))) + mislabelled(claim, texts)),
             tuple(swapped_names(claim, texts, self._judge.aliases(chunks))),
             self._judge.substituted(claim, sentences, set(_words(question)))
             if pieces is not None

@@ -35,6 +35,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from rag.claimwords import DETERMINERS, DO_AUXILIARIES, NEGATION_IDIOMS, NEGATIONS
+from rag.text import STOPWORDS
 from rag.verify_facts import (
     _BOUNDARY,
     _CLAUSE_WORDS,
@@ -398,3 +399,50 @@ def displaces(claim: str, sentences: Sequence[str], word: str) -> bool:
         if any(keys & p.keys and not _has(stem, [p.filler]) for p in passage):
             return True
     return False
+
+
+# "Karagulian is a Russian-speaking population": what a claim says a name *is* (the noun
+# heading its complement after is/was and an article), ending where the noun phrase does
+_COPULA = re.compile(
+    rf"(?P<name>{_NAME_RUN.pattern})\s+(?:is|was|are|were)\s+(?:a|an|the)\s+(?P<phrase>[^,.;:!?“”\"()]+)"
+)
+_PHRASE_END = re.compile(
+    r"\s(?:of|in|at|from|for|with|who|whom|whose|that|which|and|or|to|on|by|as|when|where)\s"
+)
+LABEL_WINDOW = 6  # a label stands this close to its name in the passage (apposition, title)
+_THIRD = frozenset(["he", "him", "she", "they"])  # not "her": "her father" is not her
+
+
+def mislabelled(claim: str, sentences: Sequence[str]) -> list[str]:
+    """What the claim says a name is, when the passage says that word only of something
+    else: the noun heading the complement ("population") stands in the passage, but never
+    within ``LABEL_WINDOW`` words of a word of the name or of a pronoun that may stand for
+    it.  A label the passage does not use at all is left to the paraphrase checks.
+
+    >>> mislabelled("Karren Karagulian is a Russian-speaking population.",
+    ...             ["a story about Russian-speaking populations in the Brighton Beach/Coney "
+    ...              "Island area, being that Karren has ties to the community"])
+    ['population / Karren Karagulian']
+    >>> mislabelled("Drew Daniels was the director of photography.",
+    ...             ["He re-teamed with his director of photography, Drew Daniels."])
+    []
+    """
+    out = []
+    stated = [_words(s) for s in sentences]
+    for m in _COPULA.finditer(claim):
+        name = set(_words(m.group("name"))) - STOPWORDS  # "It", "This": no name
+        phrase = _PHRASE_END.split(f" {m.group('phrase')} ", maxsplit=1)[0]
+        label = next((w for w in reversed(_words(phrase)) if _terms(w)), "")
+        if not name or not label:
+            continue
+        head = _terms(label)[-1]
+        places = [(ws, [i for i, w in enumerate(ws) if _has(head, _terms(w))]) for ws in stated]
+        if not any(at for _, at in places):
+            continue  # the passage never uses the word: a paraphrase, judged elsewhere
+        # a third-person pronoun may be the name ("met him when he was a student")
+        spans = (
+            (i, j) for ws, at in places for i in at for j, w in enumerate(ws) if w in name | _THIRD
+        )
+        if not any(abs(i - j) <= LABEL_WINDOW for i, j in spans):
+            out.append(f"{label} / {m.group('name')}")
+    return out

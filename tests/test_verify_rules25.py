@@ -23,6 +23,7 @@ from rag.verify_slots import (
     denied_restated,
     displaces,
     interchangeable,
+    mislabelled,
     question_predicates,
     reversed_prefix,
     substitutions,
@@ -278,3 +279,41 @@ def test_a_date_put_on_another_event_of_the_film_s_life_is_caught(story):
     assert check(story, "The Lighthouse Keeper premiered in March 2018.", asked).status == (
         "unsupported"
     )
+
+
+def test_what_a_claim_says_a_name_is_must_be_said_of_that_name():
+    # the passage says "engineer" of her father, never of Varga: "Varga was a ship engineer"
+    # takes a label from the sentence beside her
+    assert mislabelled("Elena Varga was a ship engineer.", STORY.splitlines()) == [
+        "engineer / Elena Varga"
+    ]
+    # in apposition, as a title before the name, or through a pronoun, the label is hers
+    assert mislabelled("Tomas Varga is the eldest son of Elena Varga.", STORY.splitlines()) == []
+    assert mislabelled("Varga is a director.", ["It was directed by the director Varga."]) == []
+    assert mislabelled("Varga was a student.", ["I met her when she was a student."]) == []
+    # a label the passage never uses is a paraphrase question, not this rule's
+    assert mislabelled("Varga is a filmmaker.", STORY.splitlines()) == []
+
+
+def test_a_mislabelled_name_is_dropped_by_the_verifier(story):
+    checked = check(story, "Elena Varga was a ship engineer.", "Who is Elena Varga?")
+    assert checked.status == "unsupported"
+    assert any("attribution" in s.failed for s in checked.supports.values())
+    assert check(story, "Tomas Varga is her eldest son.", "Who is Tomas Varga?").status == (
+        "supported"
+    )
+
+
+def test_the_local_model_s_label_from_a_neighbouring_clause_is_dropped(pipeline):
+    # written by the bundled model after the session-20 refit, and kept until this rule:
+    # every word is in the passage, but "populations" is said of the area, not of Karren
+    question = "Who is Karren Karagulian married to?"
+    request, _, _ = pipeline.prepare(question)
+    cited = [h for h in request.hits if "Russian-speaking populations" in h.chunk.text]
+    verifier = Verifier(pipeline.embedder, pipeline.index)
+    claim = "Karren Karagulian is a Russian-speaking population in the Brighton Beach area. [1]"
+    (checked,) = verifier.check(
+        split_answer(claim), cited[:1], question, pipeline.embedder.embed_query(question)
+    )
+    assert checked.status == "unsupported"
+    assert [s.failed for s in checked.supports.values()] == [("attribution",)]
