@@ -137,3 +137,16 @@ def capitalised_runs(sentence: str) -> Iterator[tuple[int, int, str]]:
                 yield start, end, sentence[start:end]
                 start = m.start() + stop.end()
         yield start, m.end(), sentence[start : m.end()]
+
+
+# a dash, a bracket or a semicolon sets a clause apart from the rest of its sentence
+APART = re.compile(r"\s[—–]\s|[()\[\];]")
+
+
+def part_of(sentence: str, at: int) -> int:
+    """Which part of ``sentence``, cut at ``APART``, the character at ``at`` falls in.
+
+    >>> part_of("It won — as expected — in 2024.", 11), part_of("It won — as expected — in 2024.", 25)
+    (1, 2)
+    """
+    return len(APART.findall(sentence[:at]))

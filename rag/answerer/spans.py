@@ -5,11 +5,12 @@ returns the span that answers it, or None: the number before the counted noun
 ("37 days"), a date in the unit named, a sum, an age, a place after in/at/from/near
 that the question does not name itself, for *who is X* the noun phrase in apposition to
 X ("Vanya, the oligarch’s son"), for *who directed X* the name the sentence titles with
-that job ("the director Jesús Franco"), for *who* the capitalised run nearest the question's own
-words (not a modifier of the noun asked), and for a titled work the
-title in apposition to a work noun ("the horror reboot Scream V"), else the quoted
-("“Better Things”") or dated ("Red Rocket (2021)") title the question's words stand
-nearest, dated with the year the question names when it names one.
+that job ("the director Jesús Franco"), for *who* the capitalised run nearest the question's
+words in its part of the sentence (``patterns.part_of``: dashes and brackets set a clause
+apart; not a modifier of the noun asked), and for a titled work the title in apposition
+to a work noun ("the horror reboot Scream V"), else the quoted ("“Better Things”") or
+dated ("Red Rocket (2021)") title the question's words stand nearest, dated with the
+year the question names when it names one.
 
 What this module does not do: choose the sentence (``generator``) or lay out the
 answer (``compose``).  It reads English constructions, not this corpus.
@@ -222,9 +223,16 @@ def _name(question: str, sentence: str, names: Mapping[str, str]) -> str | None:
             continue
         if len(parts) == 1 and m_start == 0 and parts[0] == run.split()[0]:
             continue  # a lone capitalised word opening the sentence
+        if len(parts) == 1 < len(run.split()) and names and " ".join(words(parts[0])) not in names:
+            continue  # what is left of an award ("Best Director") is a common noun, no name
         if any(0 <= a - m_end <= 1 and not adverb.get(a) for a in anchors):
             continue  # "his Red Rocket director of photography": a modifier of the noun asked
-        near = min(anchors, key=lambda a: (abs(m_start - a), -late[a]), default=None)
+        # a dash or a bracket sets a clause apart: "— including an Oscar nomination for
+        # Willem Dafoe for Best Supporting Actor — Sean was named ...": the words inside are
+        # not near a name outside it
+        part = patterns.part_of(sentence, m_start)
+        mine = [a for a in anchors if patterns.part_of(sentence, a) == part]
+        near = min(mine, key=lambda a: (abs(m_start - a), -late[a]), default=None)
         distance = abs(m_start - near) if near is not None else len(sentence)
         key = (distance, -late.get(near, -1) if near is not None else 0, " ".join(parts))
         if best is None or key[:2] < best[:2]:

@@ -75,6 +75,22 @@ def test_the_short_answer_is_the_span_asked_for(question, sentence, span):
     assert short_answer(analyse(question), sentence) == span
 
 
+def test_a_clause_set_apart_by_dashes_holds_its_own_names():
+    # the question's words stand in the dashes' clause, with Willem Dafoe; "Sean" outside it
+    # is not near them, and "Director" left of "Best Director" is an award, not a name
+    accolades = (
+        "Among the many accolades the film received — including an Oscar nomination for "
+        "Willem Dafoe for Best Supporting Actor — Sean was named Best Director by the New "
+        "York Film Critics Circle."
+    )
+    names = {"willem dafoe": "Willem Dafoe", "sean": "Sean", "sean baker": "Sean Baker"}
+    for question in (
+        "Which actor earned an Oscar nomination for it?",
+        "Who earned a Best Supporting Actor Oscar nomination for The Florida Project?",
+    ):
+        assert short_answer(analyse(question), accolades, names) == "Willem Dafoe"
+
+
 def test_no_short_answer_without_the_kind_asked_for_or_near_the_question():
     assert short_answer(analyse("Why did he shoot on film?"), "He loves 35mm film.") is None
     # a speaker is not what the quotation is about; an award naming the job is no holder
