@@ -227,9 +227,8 @@ def _name(question: str, sentence: str, names: Mapping[str, str]) -> str | None:
             continue  # what is left of an award ("Best Director") is a common noun, no name
         if any(0 <= a - m_end <= 1 and not adverb.get(a) for a in anchors):
             continue  # "his Red Rocket director of photography": a modifier of the noun asked
-        # a dash or a bracket sets a clause apart: "— including an Oscar nomination for
-        # Willem Dafoe for Best Supporting Actor — Sean was named ...": the words inside are
-        # not near a name outside it
+        # a clause set apart ("— … nomination for Willem Dafoe … — Sean was named") holds
+        # the question's words for its own names, not for one outside it
         part = patterns.part_of(sentence, m_start)
         mine = [a for a in anchors if patterns.part_of(sentence, a) == part]
         near = min(mine, key=lambda a: (abs(m_start - a), -late[a]), default=None)
