@@ -139,6 +139,20 @@ def capitalised_runs(sentence: str) -> Iterator[tuple[int, int, str]]:
         yield start, m.end(), sentence[start : m.end()]
 
 
+# a second name joined to a first: "Baker and Quan would themselves model the movements"
+_AND_NAME = re.compile(r"\s+and\s+([A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+){0,2})(?![\w’'-])(?![’']s)")
+
+
+def joined(sentence: str, end: int) -> str:
+    """The name "and" joins to the one ending at ``end``, with its "and", or "".
+
+    >>> joined("Baker and Quan would model it.", 5), joined("Baker and his wife", 5)
+    (' and Quan', '')
+    """
+    m = _AND_NAME.match(sentence, end)
+    return f" and {m.group(1)}" if m else ""
+
+
 # a dash, a bracket or a semicolon sets a clause apart from the rest of its sentence
 APART = re.compile(r"\s[—–]\s|[()\[\];]")
 

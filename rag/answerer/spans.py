@@ -177,11 +177,9 @@ def _place(question: Question, sentence: str) -> str | None:
 
 
 def _name(question: str, sentence: str, names: Mapping[str, str]) -> str | None:
-    """The capitalised run of the sentence the question does not hold, nearest its words.
-
-    A run holding a name the question asks about is that name ("Ivan Zakharov" for
-    "who plays Ivan?"), not the answer.
-    """
+    """The capitalised run of the sentence the question does not hold, nearest its words
+    (with a name "and" joins to it: "Baker and Quan").  A run holding a name the question
+    asks about is that name ("Ivan Zakharov" for "who plays Ivan?"), not the answer."""
     asked = set(words(question))
     asked_names = {w for key in names for w in key.split() if w in asked and key in asked}
     asked_terms = set(terms(question))
@@ -197,7 +195,7 @@ def _name(question: str, sentence: str, names: Mapping[str, str]) -> str | None:
     adverb = {
         m.start(): m.group(0).lower().endswith("ly") for m in re.finditer(r"[\w’'-]+", sentence)
     }
-    best: tuple[float, int, str] | None = None
+    best: tuple[float, int, str, str] | None = None
     for m_start, m_end, found in patterns.capitalised_runs(sentence):
         run = found.rstrip(".")
         parts = run.split()
@@ -233,12 +231,14 @@ def _name(question: str, sentence: str, names: Mapping[str, str]) -> str | None:
         mine = [a for a in anchors if patterns.part_of(sentence, a) == part]
         near = min(mine, key=lambda a: (abs(m_start - a), -late[a]), default=None)
         distance = abs(m_start - near) if near is not None else len(sentence)
-        key = (distance, -late.get(near, -1) if near is not None else 0, " ".join(parts))
+        also = patterns.joined(sentence, m_end) if run == found else ""
+        also = "" if set(words(also)) & asked else also  # not a name the question holds
+        key = (distance, -late.get(near, -1) if near is not None else 0, " ".join(parts), also)
         if best is None or key[:2] < best[:2]:
             best = key
     if best is None or best[0] > NEAR_CHARS:
         return None  # a name far from every word of the question may be anyone's
-    return best[2]
+    return best[2] + best[3]
 
 
 _TITLE_AFTER = re.compile(

@@ -63,6 +63,11 @@ from tests.conftest import assert_every_claim_cited
             "Broadway (2008), were both nominated.",
             "2008",
         ),
+        (  # two names joined by "and" do it together
+            "Who acted out the intimate scenes' choreography?",
+            "For the sex scenes, Baker and Quan would themselves model the movements.",
+            "Baker and Quan",
+        ),
         (  # "who directed X": the name the sentence titles director, not the one thanking
             "who directed vampyros lesbos",
             "In the credits, Baker thanks the director Jesús Franco for the colors of "
