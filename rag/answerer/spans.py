@@ -185,16 +185,16 @@ def _name(question: str, sentence: str, names: Mapping[str, str]) -> str | None:
     asked_terms = set(terms(question))
     # a film-making synonym of the question's words stands for them ("DP" for cinematography)
     asked_terms |= {t for alts in alternatives(asked_terms).values() for alt in alts for t in alt}
-    tokens = [(m.start(), set(terms(m.group(0)))) for m in re.finditer(r"[\w’'-]+", sentence)]
-    anchors = [pos for pos, ts in tokens if ts & asked_terms]
-    # how late in the question each anchor's word stands: of two names as near, the one
-    # nearer the question's last words ("who distributed it internationally")
+    said = [(m.start(), m.group(0)) for m in re.finditer(r"[\w’'-]+", sentence)]
+    tokens = [(pos, set(terms(w))) for pos, w in said]
+    subject = set(terms(" ".join(asked_names)))  # near its other words, not the name asked of
+    anchors = [p for p, ts in tokens if ts & (asked_terms - subject)]
+    anchors = anchors or [p for p, ts in tokens if ts & asked_terms]
+    # of two names as near, the one by the question's later word ("… it internationally")
     order = {t: i for i, t in enumerate(terms(question))}
     late = {pos: max((order.get(t, -1) for t in ts), default=-1) for pos, ts in tokens}
     # an adverb is modified by nothing: "by Focus Features internationally" names the holder
-    adverb = {
-        m.start(): m.group(0).lower().endswith("ly") for m in re.finditer(r"[\w’'-]+", sentence)
-    }
+    adverb = {pos: w.lower().endswith("ly") for pos, w in said}
     best: tuple[float, int, str, str] | None = None
     for m_start, m_end, found in patterns.capitalised_runs(sentence):
         run = found.rstrip(".")

@@ -80,6 +80,13 @@ def test_the_short_answer_is_the_span_asked_for(question, sentence, span):
     assert short_answer(analyse(question), sentence) == span
 
 
+def test_a_name_leads_by_the_question_s_other_words_not_the_name_it_asks_about():
+    # "Ani" is whom the question asks about: the name by "fighting" answers it
+    names = {"ani": "Ani", "toros": "Toros", "igor": "Igor"}
+    sentence = "Ani meets Toros at the club, and later she is fighting with Igor."
+    assert short_answer(analyse("who does ani keep fighting with"), sentence, names) == "Igor"
+
+
 def test_a_clause_set_apart_by_dashes_holds_its_own_names():
     # the question's words stand in the dashes' clause, with Willem Dafoe; "Sean" outside it
     # is not near them, and "Director" left of "Best Director" is an award, not a name
