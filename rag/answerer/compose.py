@@ -41,8 +41,9 @@ from rag.answerer.excerpt import FIRST_WORDS, FOCUS_WORDS, Nearness, clip
 from rag.answerer.features import Candidate
 from rag.answerer.intent import Intent
 from rag.answerer.model import sigmoid
+from rag.answerer.predicate import measures_predicate
 from rag.answerer.question import Question
-from rag.answerer.spans import measures_predicate, short_answer
+from rag.answerer.spans import short_answer
 from rag.answerer.titles import title_key, title_owner, titles
 from rag.lexicon import OPENING_PRONOUNS, STOPWORDS
 from rag.text import is_caption, terms, words

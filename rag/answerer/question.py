@@ -6,8 +6,6 @@ sum, an age, a number), what a *how many* question counts, the calendar unit it
 names ("in what year"), whether it asks a film's running time, and, when it asks
 what something is called or who holds a role, what (``name``, ``role``).  Every
 later stage of the answerer reads this object instead of re-parsing the text.
-``passive_predicate`` gives the participle a passive *where* question ends in
-("where was she born?"), which a sentence must state to say where.
 
 What this module does not do: look at sentences (``cues``) or decide anything
 (``rules``, ``generator``).  It reads English grammar, not this corpus.
@@ -16,7 +14,6 @@ What this module does not do: look at sentences (``cues``) or decide anything
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rag.answerer.patterns import (
@@ -29,8 +26,8 @@ from rag.answerer.patterns import (
     WH,
 )
 from rag.claimwords import DETERMINERS
-from rag.lexicon import GENERIC_PEOPLE, IRREGULAR_PAST, STOPWORDS, WORK_NOUNS
-from rag.text import terms, words
+from rag.lexicon import GENERIC_PEOPLE, STOPWORDS, WORK_NOUNS
+from rag.text import terms
 
 
 def question_type(question: str) -> str | None:
@@ -417,27 +414,3 @@ def analyse(text: str) -> Question:
 
 # a wh-word contracted with "is" and typed without its apostrophe, as chat often is
 _APOSTROPHE = re.compile(r"\b(who|what|where|when|why|how)s\b", re.IGNORECASE)
-
-
-_WHERE_PASSIVE = re.compile(r"^\s*where\s+(?:was|were|is|are)\s+(.+?)[?.!\s]*$", re.IGNORECASE)
-
-
-def passive_predicate(question: str, names: Mapping[str, str]) -> tuple[str, ...]:
-    """The participle ending a passive *where* question ("where was Madison born?":
-    born), whose place only a sentence stating it (or a synonym) gives; none for a
-    question ending in a noun ("where is the club?").
-
-    >>> passive_predicate("Where was Mikey Madison born?", {"mikey madison": "Mikey Madison"})
-    ('born',)
-    >>> passive_predicate("where was the wedding", {})
-    ()
-    """
-    m = _WHERE_PASSIVE.match(question)
-    if m is None:
-        return ()
-    last = words(m.group(1))[-1:]
-    if not last or any(last[0] in key.split() for key in names):
-        return ()
-    word = last[0]
-    participle = word in IRREGULAR_PAST or word == "born" or re.search(r"[^e]ed$|[^e]en$", word)
-    return (word,) if participle else ()

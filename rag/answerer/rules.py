@@ -17,7 +17,7 @@ sentence either states or does not:
   quote holds one.  A bare *when* is not held to it (an event can answer it), nor
   *how much* of something uncounted.  A *where* asked with a passive verb ("where
   was Madison born?") is answered only by a sentence stating that verb
-  (``question.passive_predicate``), as a date asked with a verb is.
+  (``predicate.passive_predicate``), as a date asked with a verb is.
 
 The first three are ``Requirement``s every quoted sentence must meet (looked for in
 the passages ranked just below the first ones too); the last is checked on the
@@ -43,8 +43,9 @@ from dataclasses import dataclass
 from rag.answerer.cast import Cast, Credit
 from rag.answerer.cues import full_name, gives_name, has_cue
 from rag.answerer.features import Candidate
-from rag.answerer.question import Question, passive_predicate
-from rag.answerer.spans import asked_predicate, role_holder
+from rag.answerer.predicate import asked_predicate, passive_predicate
+from rag.answerer.question import Question
+from rag.answerer.spans import role_holder
 from rag.schema import Sentence
 from rag.text import DATED_TITLE, terms, words
 from rag.thesaurus import alternatives, covered

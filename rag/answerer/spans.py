@@ -27,7 +27,7 @@ from rag.answerer.patterns import AGE, DATE, DURATION, MONEY, NUMBER, PLACE, RUN
 from rag.answerer.question import Question
 from rag.answerer.titles import TITLES as _TITLES
 from rag.answerer.titles import WORKS as _WORKS
-from rag.lexicon import IRREGULAR_PAST, PARTICLES, ROLE_VERBS, SPEECH_VERBS, STOPWORDS, WORK_NOUNS
+from rag.lexicon import ROLE_VERBS, SPEECH_VERBS, STOPWORDS, WORK_NOUNS
 from rag.text import terms, words
 from rag.thesaurus import alternatives
 
@@ -395,56 +395,3 @@ def role_holder(role: frozenset[str], sentence: str, asked: str = "") -> str | N
                 return name
         i += 1
     return None
-
-
-_AFTER_DO = re.compile(r"\b(?:did|does|do)\s+(.+)$", re.IGNORECASE)
-
-
-def asked_predicate(question: str, names: Mapping[str, str]) -> tuple[str, ...]:
-    """The words of a *did*-question after its subject (pronouns, determiners and names
-    left out), its verb among them; a phrasal verb keeps its particle ("come out").
-
-    >>> asked_predicate("When did The Florida Project come out?", {"florida project": "Florida Project"})
-    ('come out',)
-    >>> asked_predicate("When did Karagulian first meet Baker?", {"karagulian": "K", "baker": "B"})
-    ('first', 'meet')
-    >>> asked_predicate("What year was his first movie?", {})
-    ()
-    """
-    m = _AFTER_DO.search(question)
-    if m is None:
-        return ()
-    after = words(m.group(1))
-    folded = f" {' '.join(after)} "
-    subject = {w for key in names for w in key.split() if f" {key} " in folded}
-    out = []
-    for i, word in enumerate(after):
-        if word in subject or (word in STOPWORDS and word not in IRREGULAR_PAST.values()):
-            continue
-        particle = after[i + 1] if i + 1 < len(after) and after[i + 1] in PARTICLES else ""
-        out.append(f"{word} {particle}".strip())
-    return tuple(out)
-
-
-def measures_predicate(
-    question: Question, sentence: str, names: Mapping[str, str] | None = None
-) -> bool:
-    """Whether a number follows a word of the question's predicate within three words:
-    the measure of what was asked ("shot for 37 days" for "how long did they shoot
-    for"), not a number elsewhere in the sentence ("shooting in the winter with only
-    about 8 hours of light").
-
-    >>> from rag.answerer.question import analyse
-    >>> measures_predicate(analyse("how long did they shoot for"), "It shot for 37 days in New York.")
-    True
-    >>> measures_predicate(analyse("how long did they shoot for"), "We were shooting in the winter with about 8 hours of light.")
-    False
-    """
-    wanted = {t for word in asked_predicate(question.text, names or {}) for t in terms(word)}
-    if not wanted:
-        return False
-    tokens = re.findall(r"[\w’'-]+", sentence)
-    for i, token in enumerate(tokens):
-        if set(terms(token)) & wanted and any(NUMBER.fullmatch(t) for t in tokens[i + 1 : i + 4]):
-            return True
-    return False

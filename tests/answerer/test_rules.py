@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answerer.question import passive_predicate
+from rag.answerer.predicate import passive_predicate
 from rag.lexicon import NOT_FOUND
 from tests.conftest import check_citations
 

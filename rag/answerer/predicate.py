@@ -1,0 +1,100 @@
+"""The verb a question asks with, and whether a sentence states it.
+
+- ``asked_predicate``: the words of a *did*-question after its subject, its verb among
+  them ("When did The Florida Project come out?": come out);
+- ``passive_predicate``: the participle a passive *where* question ends in ("where was
+  she born?": born), which a sentence must state to say where;
+- ``measures_predicate``: a number right after a word of the predicate ("shot for 37
+  days" for "how long did they shoot for");
+- ``subject_of_predicate``: a name standing as the predicate's subject in a sentence
+  ("Ivan is living …" for "who does Ani live with?": Ivan lives, he is not lived with).
+
+What this module does not do: decide anything (``rules``, ``compose`` and ``spans`` read
+these).  It reads English grammar, not this corpus.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from rag.answerer.patterns import NUMBER
+from rag.answerer.question import Question
+from rag.lexicon import IRREGULAR_PAST, PARTICLES, STOPWORDS
+from rag.text import terms, words
+
+_AFTER_DO = re.compile(r"\b(?:did|does|do)\s+(.+)$", re.IGNORECASE)
+
+
+def asked_predicate(question: str, names: Mapping[str, str]) -> tuple[str, ...]:
+    """The words of a *did*-question after its subject (pronouns, determiners and names
+    left out), its verb among them; a phrasal verb keeps its particle ("come out").
+
+    >>> asked_predicate("When did The Florida Project come out?", {"florida project": "Florida Project"})
+    ('come out',)
+    >>> asked_predicate("When did Karagulian first meet Baker?", {"karagulian": "K", "baker": "B"})
+    ('first', 'meet')
+    >>> asked_predicate("What year was his first movie?", {})
+    ()
+    """
+    m = _AFTER_DO.search(question)
+    if m is None:
+        return ()
+    after = words(m.group(1))
+    folded = f" {' '.join(after)} "
+    subject = {w for key in names for w in key.split() if f" {key} " in folded}
+    out = []
+    for i, word in enumerate(after):
+        if word in subject or (word in STOPWORDS and word not in IRREGULAR_PAST.values()):
+            continue
+        particle = after[i + 1] if i + 1 < len(after) and after[i + 1] in PARTICLES else ""
+        out.append(f"{word} {particle}".strip())
+    return tuple(out)
+
+
+def measures_predicate(
+    question: Question, sentence: str, names: Mapping[str, str] | None = None
+) -> bool:
+    """Whether a number follows a word of the question's predicate within three words:
+    the measure of what was asked ("shot for 37 days" for "how long did they shoot
+    for"), not a number elsewhere in the sentence ("shooting in the winter with only
+    about 8 hours of light").
+
+    >>> from rag.answerer.question import analyse
+    >>> measures_predicate(analyse("how long did they shoot for"), "It shot for 37 days in New York.")
+    True
+    >>> measures_predicate(analyse("how long did they shoot for"), "We were shooting in the winter with about 8 hours of light.")
+    False
+    """
+    wanted = {t for word in asked_predicate(question.text, names or {}) for t in terms(word)}
+    if not wanted:
+        return False
+    tokens = re.findall(r"[\w’'-]+", sentence)
+    for i, token in enumerate(tokens):
+        if set(terms(token)) & wanted and any(NUMBER.fullmatch(t) for t in tokens[i + 1 : i + 4]):
+            return True
+    return False
+
+
+_WHERE_PASSIVE = re.compile(r"^\s*where\s+(?:was|were|is|are)\s+(.+?)[?.!\s]*$", re.IGNORECASE)
+
+
+def passive_predicate(question: str, names: Mapping[str, str]) -> tuple[str, ...]:
+    """The participle ending a passive *where* question ("where was Madison born?":
+    born), whose place only a sentence stating it (or a synonym) gives; none for a
+    question ending in a noun ("where is the club?").
+
+    >>> passive_predicate("Where was Mikey Madison born?", {"mikey madison": "Mikey Madison"})
+    ('born',)
+    >>> passive_predicate("where was the wedding", {})
+    ()
+    """
+    m = _WHERE_PASSIVE.match(question)
+    if m is None:
+        return ()
+    last = words(m.group(1))[-1:]
+    if not last or any(last[0] in key.split() for key in names):
+        return ()
+    word = last[0]
+    participle = word in IRREGULAR_PAST or word == "born" or re.search(r"[^e]ed$|[^e]en$", word)
+    return (word,) if participle else ()
