@@ -98,3 +98,28 @@ def passive_predicate(question: str, names: Mapping[str, str]) -> tuple[str, ...
     word = last[0]
     participle = word in IRREGULAR_PAST or word == "born" or re.search(r"[^e]ed$|[^e]en$", word)
     return (word,) if participle else ()
+
+
+_WHO_DOES = re.compile(r"^\s*(?:who|whom)\s+(?:do|does|did)\s+", re.IGNORECASE)
+_AUXILIARY = re.compile(r"\s+(?:is|was|are|were|has|had|have|been|will|would|also|now)\b")
+
+
+def subject_of_predicate(question: str, sentence: str, end: int, names: Mapping[str, str]) -> bool:
+    """Whether the name ending at ``end`` stands as the subject of the question's verb: a
+    *who does X verb* question asks whom its own subject verbs, so "Ivan is living a very
+    fast life …" does not answer "who does Ani live with?" with Ivan.
+
+    >>> subject_of_predicate("who does ani live with", "Ivan is living a fast life.", 4, {"ani": "Ani"})
+    True
+    >>> subject_of_predicate("who does ani live with", "She lives with Ivan.", 19, {"ani": "Ani"})
+    False
+    """
+    if not _WHO_DOES.match(question):
+        return False
+    predicate = asked_predicate(question, names)
+    verb = set(terms(predicate[0].split()[0])) if predicate else set()
+    rest = sentence[end:]
+    while (aux := _AUXILIARY.match(rest)) is not None:
+        rest = rest[aux.end() :]
+    following = re.match(r"\s+([\w’'-]+)", rest)
+    return bool(verb and following and set(terms(following.group(1))) & verb)

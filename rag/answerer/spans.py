@@ -24,6 +24,7 @@ from collections.abc import Iterator, Mapping
 from rag.answerer import patterns
 from rag.answerer.cues import is_title
 from rag.answerer.patterns import AGE, DATE, DURATION, MONEY, NUMBER, PLACE, RUNTIME_UNIT, UNIT
+from rag.answerer.predicate import subject_of_predicate
 from rag.answerer.question import Question
 from rag.answerer.titles import TITLES as _TITLES
 from rag.answerer.titles import WORKS as _WORKS
@@ -223,6 +224,8 @@ def _name(question: str, sentence: str, names: Mapping[str, str]) -> str | None:
             continue  # a lone capitalised word opening the sentence
         if len(parts) == 1 < len(run.split()) and names and " ".join(words(parts[0])) not in names:
             continue  # what is left of an award ("Best Director") is a common noun, no name
+        if subject_of_predicate(question, sentence, m_end, names):
+            continue  # "Ivan is living …" for "who does ani live with": he lives, not with
         if any(0 <= a - m_end <= 1 and not adverb.get(a) for a in anchors):
             continue  # "his Red Rocket director of photography": a modifier of the noun asked
         # a clause set apart ("— … nomination for Willem Dafoe … — Sean was named") holds

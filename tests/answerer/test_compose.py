@@ -87,6 +87,15 @@ def test_a_name_leads_by_the_question_s_other_words_not_the_name_it_asks_about()
     assert short_answer(analyse("who does ani keep fighting with"), sentence, names) == "Igor"
 
 
+def test_the_subject_of_the_question_s_verb_is_not_whom_it_asks_for():
+    # "who does ani live with" asks whom Ani lives with: Ivan, living his own life, is no answer
+    names = {"ani": "Ani", "ivan": "Ivan"}
+    fast = "Ivan is living a very fast life in Brighton Beach, drinking, smoking."
+    assert short_answer(analyse("who does ani live with in brighton beach"), fast, names) is None
+    shares = "Ani shares a duplex with her sister, and later she lives with Ivan."
+    assert short_answer(analyse("who does ani live with"), shares, names) == "Ivan"
+
+
 def test_a_clause_set_apart_by_dashes_holds_its_own_names():
     # the question's words stand in the dashes' clause, with Willem Dafoe; "Sean" outside it
     # is not near them, and "Director" left of "Best Director" is an award, not a name
