@@ -153,6 +153,22 @@ def joined(sentence: str, end: int) -> str:
     return f" and {m.group(1)}" if m else ""
 
 
+# what a question asks the owner of: "the eldest daughter of which actress"
+_OWNED = re.compile(r"\b([a-z]+)\s+of\s+(?:which|what|whom|who)\b", re.IGNORECASE)
+
+
+def owns(question: str, after: str) -> bool:
+    """Whether the words ``after`` a possessive name are what the question asks the owner
+    of: "… eldest daughter in Better Things" after "Pamela Adlon’s", for "the eldest
+    daughter of which actress?".
+
+    >>> owns("the eldest daughter of which actress?", " eldest daughter in a series")
+    True
+    """
+    asked = {t for m in _OWNED.finditer(question) for t in terms(m.group(1))}
+    return bool(asked) and bool(asked & set(terms(" ".join(after.split()[:2]))))
+
+
 # a dash, a bracket or a semicolon sets a clause apart from the rest of its sentence
 APART = re.compile(r"\s[—–]\s|[()\[\];]")
 

@@ -199,6 +199,9 @@ def _name(question: str, sentence: str, names: Mapping[str, str]) -> str | None:
     best: tuple[float, int, str, str] | None = None
     for m_start, m_end, found in patterns.capitalised_runs(sentence):
         run = found.rstrip(".")
+        # "the eldest daughter of which actress?": the owner in "Pamela Adlon’s eldest daughter"
+        owner = run.endswith(("’s", "'s")) and patterns.owns(question, sentence[m_end:])
+        run = run[:-2] if owner else run
         parts = run.split()
         if asked_names & set(words(run)) or run.endswith(("’s", "'s")):
             continue  # the name asked about, or an owner ("Karagulian’s character, Toros")
@@ -226,7 +229,7 @@ def _name(question: str, sentence: str, names: Mapping[str, str]) -> str | None:
             continue  # what is left of an award ("Best Director") is a common noun, no name
         if subject_of_predicate(question, sentence, m_end, names):
             continue  # "Ivan is living …" for "who does ani live with": he lives, not with
-        if any(0 <= a - m_end <= 1 and not adverb.get(a) for a in anchors):
+        if not owner and any(0 <= a - m_end <= 1 and not adverb.get(a) for a in anchors):
             continue  # "his Red Rocket director of photography": a modifier of the noun asked
         # a clause set apart ("— … nomination for Willem Dafoe … — Sean was named") holds
         # the question's words for its own names, not for one outside it

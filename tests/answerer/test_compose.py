@@ -63,6 +63,11 @@ from tests.conftest import assert_every_claim_cited
             "Broadway (2008), were both nominated.",
             "2008",
         ),
+        (  # "the daughter of which actress": the owner of the daughter, not the show
+            "She is best known for playing the eldest daughter of which actress?",
+            "Madison, best known for playing Pamela Adlon’s eldest daughter in “Better Things”.",
+            "Pamela Adlon",
+        ),
         (  # two names joined by "and" do it together
             "Who acted out the intimate scenes' choreography?",
             "For the sex scenes, Baker and Quan would themselves model the movements.",
