@@ -26,7 +26,7 @@ from rag.answerer.patterns import (
     WH,
 )
 from rag.claimwords import DETERMINERS
-from rag.lexicon import GENERIC_PEOPLE, STOPWORDS, WORK_NOUNS
+from rag.lexicon import GENERIC_PEOPLE, IRREGULAR_PAST, STOPWORDS, WORK_NOUNS
 from rag.text import terms
 
 
@@ -147,16 +147,18 @@ _PHRASE_END = frozenset(
 def _head_noun(phrase: str) -> str | None:
     """The last word of the noun phrase that opens ``phrase``, past determiners and
     possessors: "the character played by ..." -> character, "Ani's sister" -> sister."""
-    head = None
+    head = modifier = None
     for word in re.findall(r"[\w'-]+", phrase.lower()):
         if word in DETERMINERS or word.endswith("'s"):
             if head is not None:
                 break
             continue
-        if word in _PHRASE_END or (head is not None and re.fullmatch(r"\w+(?:ed|ing)", word)):
-            break
-        head = word
-    return head
+        participle = re.fullmatch(r"\w+(?:ed|ing)", word) or word in IRREGULAR_PAST
+        if word in _PHRASE_END or (head is not None and participle):
+            break  # "the character played by", "the guy sent to guard"
+        head, modifier = word, head
+    # "the russian guy": a guy says nothing, "a Russian named Igor" is how he is named
+    return modifier if head in GENERIC_PEOPLE and modifier else head
 
 
 def asked_name(question: str) -> NameAsk | None:

@@ -44,6 +44,9 @@ def test_a_question_asking_a_name_says_whose():
     assert asked_name("What was the title of the memoir she was given?").of == "memoir"
     assert asked_name("What is Ani's sister called?").of == "sister"
     assert asked_name("What is the club's name?").of == "club"
+    # an irregular participle ends the phrase as "-ed" does; a guy is named by what he is
+    assert asked_name("whats the name of the russian guy sent to guard the couple").of == "russian"
+    assert asked_name("What is the name of the guy sent to the club?").of == "guy"
     # a first name stands before the surname asked of: not held to the surname rule
     assert asked_name("What is Zakharov's first name?") is None
     for question in ("Who plays Ivan?", "What did Baker name the film?", "Who named her Ani?"):
