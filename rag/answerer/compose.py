@@ -4,7 +4,8 @@
   thing asked (``spans.short_answer``: the name, date, count, span of time, sum, age or
   place the question's wh-phrase asks for), then the sentences it comes from;
   when the best sentence only restates the question and a close one holds what
-  was asked, that one is quoted first;
+  was asked, or lacks the participle a passive question asks with ("who is
+  Karagulian married to?") and a close one states it, that one is quoted first;
 - a **summary** (an open question, a comparison) quotes two to five sentences from
   different passages, picked by maximal marginal relevance (each sentence's score
   against its similarity to those already picked), at most ``SUMMARY_WORDS``
@@ -41,7 +42,7 @@ from rag.answerer.excerpt import FIRST_WORDS, FOCUS_WORDS, Nearness, clip
 from rag.answerer.features import Candidate
 from rag.answerer.intent import Intent
 from rag.answerer.model import sigmoid
-from rag.answerer.predicate import measures_predicate
+from rag.answerer.predicate import measures_predicate, passive_predicate, states
 from rag.answerer.question import Question
 from rag.answerer.spans import short_answer
 from rag.answerer.titles import title_key, title_owner, titles
@@ -257,6 +258,13 @@ def _answering(
             if has_cue(question, c.sentence.text) and measures_predicate(
                 question, c.sentence.text, names
             ):
+                return c
+    verb = passive_predicate(question.text, names or {})
+    if verb and not states(verb, best.sentence.text):  # "who is X married to?": "married"
+        for c in pool[1:]:
+            if c.score < best.score - RESTATE_MARGIN:
+                break
+            if states(verb, c.sentence.text):
                 return c
     text = best.sentence.text
     if question.kind is None or (

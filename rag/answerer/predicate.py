@@ -2,8 +2,9 @@
 
 - ``asked_predicate``: the words of a *did*-question after its subject, its verb among
   them ("When did The Florida Project come out?": come out);
-- ``passive_predicate``: the participle a passive *where* question ends in ("where was
-  she born?": born), which a sentence must state to say where;
+- ``passive_predicate``: the participle a passive *where* or *who* question ends in
+  ("where was she born?": born; "who is he married to?": married), which a sentence
+  must state to answer it (``states``);
 - ``measures_predicate``: a number right after a word of the predicate ("shot for 37
   days" for "how long did they shoot for");
 - ``subject_of_predicate``: a name standing as the predicate's subject in a sentence
@@ -76,23 +77,25 @@ def measures_predicate(
     return False
 
 
-_WHERE_PASSIVE = re.compile(r"^\s*where\s+(?:was|were|is|are)\s+(.+?)[?.!\s]*$", re.IGNORECASE)
+_WHERE_PASSIVE = re.compile(
+    r"^\s*(?:where|who|whom)\s+(?:was|were|is|are)\s+(.+?)[?.!\s]*$", re.IGNORECASE
+)
 
 
 def passive_predicate(question: str, names: Mapping[str, str]) -> tuple[str, ...]:
-    """The participle ending a passive *where* question ("where was Madison born?":
-    born), whose place only a sentence stating it (or a synonym) gives; none for a
-    question ending in a noun ("where is the club?").
+    """The participle ending a passive *where* or *who* question ("where was Madison born?":
+    born; "who is Karagulian married to?": married), which only a sentence stating it (or
+    a synonym) answers; none for a question ending in a noun ("where is the club?").
 
     >>> passive_predicate("Where was Mikey Madison born?", {"mikey madison": "Mikey Madison"})
     ('born',)
-    >>> passive_predicate("where was the wedding", {})
-    ()
+    >>> passive_predicate("Who is Karren Karagulian married to?", {}), passive_predicate("where was the wedding", {})
+    (('married',), ())
     """
     m = _WHERE_PASSIVE.match(question)
     if m is None:
         return ()
-    last = words(m.group(1))[-1:]
+    last = [w for w in words(m.group(1)) if w not in STOPWORDS][-1:]
     if not last or any(last[0] in key.split() for key in names):
         return ()
     word = last[0]
@@ -123,3 +126,13 @@ def subject_of_predicate(question: str, sentence: str, end: int, names: Mapping[
         rest = rest[aux.end() :]
     following = re.match(r"\s+([\w’'-]+)", rest)
     return bool(verb and following and set(terms(following.group(1))) & verb)
+
+
+def states(predicate: tuple[str, ...], sentence: str) -> bool:
+    """Whether ``sentence`` states a word of ``predicate`` in any form ("married", "marries").
+
+    >>> states(("married",), "He knew that Karagulian is married to a Russian-American woman.")
+    True
+    """
+    said = set(terms(sentence))
+    return any(set(terms(word.split()[0])) & said for word in predicate)

@@ -49,6 +49,11 @@ def test_a_place_asked_with_a_passive_verb_is_where_a_sentence_says_that_happene
     # "filmed" is stated as "shot" (lexicon.WORD_FORMS): the place is given
     answer = pipeline.ask("Where was Anora filmed?")
     assert not answer.abstained and answer.short_answer == "New York City"
+    # a who-question's participle too: the sentence stating "married" answers, not the
+    # one naming Karagulian most
+    married = pipeline.ask("Who is Karren Karagulian married to?")
+    assert married.text.startswith("He knew that Karagulian is married to a Russian-American")
+    assert passive_predicate("Who is Karren Karagulian married to?", {}) == ("married",)
     # a place asked of a noun ("where is the club?") holds no verb to be stated
     assert passive_predicate("where is the strip club", {}) == ()
     assert passive_predicate("Where were the club scenes shot?", {}) == ("shot",)
