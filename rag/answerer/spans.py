@@ -106,6 +106,8 @@ def _counts(question: Question, sentence: str) -> Iterator[tuple[int, str]]:
                 pieces = re.findall(r"[-\s]+[\w’'-]+", tail)
                 for i, piece in enumerate(pieces):
                     if question.counted & set(terms(piece)):
+                        while i + 1 < len(pieces) and question.counted & set(terms(pieces[i + 1])):
+                            i += 1  # "eight independent feature films": the counted compound
                         yield m.start(), (m.group(0) + "".join(pieces[: i + 1])).strip()
                         break
                 continue

@@ -26,6 +26,11 @@ from tests.conftest import assert_every_claim_cited
             "Drew Daniels",
         ),
         ("How many days did they shoot?", "They shot for 37 days in New York.", "37 days"),
+        (  # a counted compound is counted whole, not cut at its first noun
+            "How many Gotham Awards did Tangerine win?",
+            "Tangerine won an Independent Spirit and two Gotham Awards.",
+            "two Gotham Awards",
+        ),
         (  # of two names as near, the one by the question's last word; an adverb modifies no name
             "Who distributed it internationally?",
             "It was distributed by A24 in the U.S. and by Focus Features internationally.",
