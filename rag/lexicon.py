@@ -40,6 +40,13 @@ STOPWORDS = frozenset((
 ))
 # fmt: on
 
+# Question words as chat types them, misspelt into no other English word ("wat did it win",
+# "wher was it filmed"): read as the word meant (``answerer.question.analyse``).
+CHAT_WH = {
+    "wat": "what", "wht": "what", "wut": "what", "wher": "where", "whr": "where",
+    "whre": "where", "whn": "when", "hw": "how", "wich": "which", "whch": "which",
+}  # fmt: skip
+
 # Words that stand for something named earlier in a conversation ...
 # fmt: off
 ANAPHORA = frozenset((

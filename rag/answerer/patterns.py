@@ -52,8 +52,9 @@ WH = re.compile(
     r"(?:^|[,;:]\s*|\b(?:and|but|so|then|in|on|at|for|to|by|from|with|of|about|since|until)\s+)"
     r"(who|whom|whose|what|which|when|where|how|why)\b"
 )
-# ... or left where its answer would stand, as chat asks: "prince of broadway came out when?"
-IN_SITU = re.compile(r"\b(who|whom|when|where)\s*\?*\s*$")
+# ... or left where its answer would stand, as chat asks: "prince of broadway came out when?",
+# "they were shot what year?"
+IN_SITU = re.compile(r"\b(?:(who|whom|when|where)\s*\?*\s*$|(what|which)(?=\s+[a-z]+\s*\?*\s*$))")
 TIME_NOUN = r"(?:year|month|date|day|decade|season|century|era)"
 PLACE_NOUN = (
     r"(?:city|town|country|state|place|location|restaurant|hotel|venue|street|neighbou?rhood"

@@ -26,7 +26,7 @@ from rag.answerer.patterns import (
     WH,
 )
 from rag.claimwords import DETERMINERS
-from rag.lexicon import GENERIC_PEOPLE, IRREGULAR_PAST, STOPWORDS, WORK_NOUNS
+from rag.lexicon import CHAT_WH, GENERIC_PEOPLE, IRREGULAR_PAST, STOPWORDS, WORK_NOUNS
 from rag.text import terms
 
 
@@ -39,8 +39,8 @@ def question_type(question: str) -> str | None:
     ('name', 'name')
     >>> question_type("Where does Ani work when she meets Ivan?")
     'place'
-    >>> question_type("prince of broadway came out when?")
-    'date'
+    >>> question_type("prince of broadway came out when?"), question_type("shot what year?")
+    ('date', 'date')
     """
     q = question.lower().replace("’", "'")
     if re.search(
@@ -52,7 +52,7 @@ def question_type(question: str) -> str | None:
     m = WH.search(q) or IN_SITU.search(q)
     if m is None:
         return "name" if re.search(r"\b(?:called|named)\b", q) else None
-    wh, rest = m.group(1), q[m.end() :]
+    wh, rest = next(g for g in m.groups() if g), q[m.end() :]
     if wh in ("who", "whom", "whose"):
         return "name"
     if wh == "when":
@@ -400,6 +400,7 @@ def analyse(text: str) -> Question:
     ('date', 'year', None, None)
     """
     parsed = _APOSTROPHE.sub(r"\1's", text)  # "whos the guy …" as "who's the guy …"
+    parsed = _CHAT_WH.sub(lambda m: CHAT_WH[m.group(0).lower()], parsed)  # "wat did it win"
     named = CALENDAR.search(parsed.lower())
     return Question(
         text=text,
@@ -416,3 +417,4 @@ def analyse(text: str) -> Question:
 
 # a wh-word contracted with "is" and typed without its apostrophe, as chat often is
 _APOSTROPHE = re.compile(r"\b(who|what|where|when|why|how)s\b", re.IGNORECASE)
+_CHAT_WH = re.compile(rf"\b(?:{'|'.join(CHAT_WH)})\b", re.IGNORECASE)

@@ -91,3 +91,15 @@ def test_a_wh_word_left_at_the_end_still_says_what_is_asked():
     assert question_type("mikey madison plays who?") == "name"
     assert question_type("the film was shot where") == "place"
     assert question_type("is the ending happy or sad") is None
+
+
+def test_question_words_as_chat_types_them_are_read_as_meant():
+    from rag.answerer.question import analyse
+
+    assert analyse("wher was it filmed").kind == "place"
+    assert analyse("hw many days did they shoot").kind == "count"
+    # a wh-phrase left where its answer stands, in chat spelling
+    question = analyse("baker wants his films to look like they were shot wat year?")
+    assert (question.kind, question.calendar) == ("date", "year")
+    # a real word is never respelt: "were" is not "where"
+    assert analyse("were they married in vegas").kind is None
