@@ -77,7 +77,7 @@ _NAME_AFTER = re.compile(
     r"(?:[’']s)?\s*[,:–—-]?\s*"
     r"(?:(?:is|was|are|were)\s+(?:(?:a|an|the)\s+)?(?:[\w-]+\s+){0,2}?(?:named|called)\s+"
     r"|(?:is|was)\s+|(?:named|called|dubbed)\s+)?"
-    r"[“\"‘']?([A-Z][\w’'-]*)"
+    r"[“\"‘']?([A-Z][\w’'-]*(?:\s+[A-Z0-9][\w’'-]*)*)"
 )
 _QUOTED = re.compile(r"[“\"]([A-Z][^”\"]{0,80})[”\"]")
 
@@ -106,7 +106,12 @@ def full_name(ask: NameAsk, sentence: str, question: str) -> str | None:
 
 
 def gives_name(ask: NameAsk, sentence: str, question: str) -> bool:
-    """Whether the sentence gives the name asked for, next to what it names.
+    """Whether the sentence gives the name asked for (``given_name``)."""
+    return given_name(ask, sentence, question) is not None
+
+
+def given_name(ask: NameAsk, sentence: str, question: str) -> str | None:
+    """The name the sentence gives for what is asked, next to what it names, or None.
 
     A person's surname follows their name ("Ivan Zakharov"); a thing's name stands
     beside the noun, after it ("her sister, Nadia", "a Russian named Igor", "the
@@ -117,13 +122,15 @@ def gives_name(ask: NameAsk, sentence: str, question: str) -> bool:
     """
     asked = {w.lower().strip("’'") for w in _WORD.findall(question.replace("’s", ""))}
 
-    def new(word: str) -> bool:
-        return word.lower().strip("’'") not in asked
+    def new(name: str) -> bool:  # a word of it the question lacks
+        return any(w.lower().strip("’'") not in asked for w in name.split())
 
     if ask.person:
-        return full_name(ask, sentence, question) is not None
-    if ask.what == "title" and any(is_title(m.group(1)) for m in _QUOTED.finditer(sentence)):
-        return True
+        return full_name(ask, sentence, question)
+    if ask.what == "title":
+        quoted = next((m.group(1) for m in _QUOTED.finditer(sentence) if is_title(m.group(1))), "")
+        if quoted:
+            return quoted.rstrip(".,")
     head = terms(ask.of)
     words = list(_WORD.finditer(sentence))
     for i, word in enumerate(words):
@@ -131,11 +138,11 @@ def gives_name(ask: NameAsk, sentence: str, question: str) -> bool:
             continue
         after = _NAME_AFTER.match(sentence, word.end())
         if after is not None and new(after.group(1)):
-            return True
+            return after.group(1).rstrip(".,")
         if i > 1:  # the word before, unless it opens the sentence or owns the noun
             before = words[i - 1].group(0)
             gap = sentence[words[i - 1].end() : word.start()]
             beside = gap.strip() in ("", "”", '"') and not re.search(r"[’']s$", before)
             if beside and before[0].isupper() and new(before):
-                return True
-    return False
+                return before
+    return None

@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rag.answerer.cast import Cast, Credit
-from rag.answerer.cues import full_name, gives_name, has_cue
+from rag.answerer.cues import given_name, gives_name, has_cue
 from rag.answerer.features import Candidate
 from rag.answerer.predicate import asked_predicate, passive_predicate
 from rag.answerer.question import Question
@@ -147,7 +147,7 @@ class NameRule:
         return Requirement(
             holds=lambda c: gives_name(ask, c.sentence.text, question.text),
             note=f"The closest passages do not give {ask.describe()}.",
-            lead=(lambda text: full_name(ask, text, question.text)) if ask.person else None,
+            lead=lambda text: given_name(ask, text, question.text),
             where=frozenset(where) if len(where) <= MAX_KNOWN else frozenset(),
         )
 

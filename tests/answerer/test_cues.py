@@ -84,3 +84,17 @@ def test_a_question_naming_its_unit_wants_that_unit():
     assert cue("duration", "The film runs 139 minutes.", runtime)
     assert cue("duration", "It is two and a half hours long.", runtime)
     assert not cue("duration", "It shot for 37 days in New York City.", runtime)
+
+
+def test_the_name_given_is_the_lead_of_a_name_question():
+    from rag.answerer.cues import given_name
+    from rag.answerer.question import NameAsk
+
+    restaurant = NameAsk("restaurant", "name", person=False)
+    sentence = "They shot scenes in the venerable Brighton Beach restaurant Tatiana’s, a pool hall."
+    question = "name of the brighton beach restaurant they shot in?"
+    assert given_name(restaurant, sentence, question) == "Tatiana’s"
+    reboot = NameAsk("reboot", "title", person=False)
+    assert given_name(reboot, "They saw the horror reboot Scream V that night.", "") == "Scream V"
+    # a name made only of the question's own words is no answer
+    assert given_name(restaurant, "a restaurant Brighton Beach", question) is None
