@@ -324,6 +324,14 @@ def _titled(question: Question, sentence: str) -> str | None:
     return found[max(range(len(found)), key=lambda i: votes[i])][2]
 
 
+# a noun phrase set before a name, opened by a determiner or an owner, ending in a noun:
+# "Karagulian’s character, Toros", "his Red Rocket director of photography, Drew Daniels"
+_APPOSED_BEFORE = (
+    r"(?<![\w’'-])(?P<np>(?:(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Tt]heir)\s+|[A-Z][\w’'-]*[’']s\s+)"
+    r"(?:(?!(?:with|in|at|for|to|from|by|on|and)\s)[\w’'-]+\s+){0,4}?[a-z][\w’'-]*)"
+)
+
+
 def described(name: str, sentence: str) -> str | None:
     """What the sentence says ``name`` is, in apposition right after it: "Vanya, the
     oligarch’s son, …", "Samantha Quan, his producing partner and wife, …", "Andrea
@@ -336,14 +344,18 @@ def described(name: str, sentence: str) -> str | None:
     'author of the memoir “Modern Whore”'
     >>> described("mark eydelshteyn", "Mark Eydelshteyn, who played Vanya, said so.") is None
     True
+    >>> described("toros", "a home invasion overseen by Karagulian’s character, Toros, who is acting")
+    'Karagulian’s character'
+
     """
     if not name:
         return None
     spelled = r"\s+".join(re.escape(w) for w in name.split())
     # the name in any case, then its surname if the question left it out ("Vanya Zakharov")
     found = re.search(rf"\b{spelled}(?-i:(?:\s+[A-Z][\w’'-]+)*),\s+{_APPOSITION}", sentence, re.I)
-    if found is None:
-        return None
+    if found is None:  # or before it: "Karagulian’s character, Toros, who …"
+        before = re.search(rf"{_APPOSED_BEFORE},\s+(?i:{spelled})\b\s*(?:[,.;:!?]|$)", sentence)
+        return before.group("np") if before else None
     described = found.group("np").strip()
     if described.count("“") > described.count("”"):
         described += "”"  # the quotation closes after the full stop the match stops at

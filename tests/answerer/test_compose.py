@@ -106,6 +106,17 @@ def test_the_subject_of_the_question_s_verb_is_not_whom_it_asks_for():
     assert short_answer(analyse("who does ani live with"), shares, names) == "Ivan"
 
 
+def test_who_is_x_is_answered_by_an_apposition_before_the_name_too():
+    from rag.answerer.spans import described
+
+    toros = "a home invasion overseen by Karagulian’s character, Toros, who is acting on orders"
+    assert described("toros", toros) == "Karagulian’s character"
+    igor = "its final moments find Ani sitting in a car with her erstwhile captor, Igor, who drove"
+    assert described("igor", igor) == "her erstwhile captor"
+    # an opening phrase before the subject is no apposition: the name goes on as the subject
+    assert described("ani", "With Ivan’s parents en route, Ani is forced to join Toros.") is None
+
+
 def test_a_clause_set_apart_by_dashes_holds_its_own_names():
     # the question's words stand in the dashes' clause, with Willem Dafoe; "Sean" outside it
     # is not near them, and "Director" left of "Best Director" is an award, not a name
