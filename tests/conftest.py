@@ -121,7 +121,8 @@ def assert_every_claim_cited(answer) -> None:
     A verified model answer is its own words, so every sentence must cite.  Otherwise the
     answer is the extractive quote: verbatim sentences of the cited passages, each followed
     by its marker (a quoted paragraph is one sentence of the article, cited once at its end),
-    after at most a short answer that is a span of the first ("Drew Daniels — ..."), or a
+    after at most a short answer that is a span of the first ("Drew Daniels — ...") or, when
+    the first names what was asked only in general, of the next ("Cinderella — ..."), or a
     list's lead whose every item is a span of a quote, as list items ("- ..."), and cut
     inside a long paragraph only where "…" says so.
     """
@@ -160,7 +161,7 @@ def assert_every_claim_cited(answer) -> None:
         for item in lead.removesuffix(":").split(", "):
             assert all(p.strip() in body for p in re.split(r"[()]", item) if p.strip()), lead
     elif lead and lead != "Both":
-        first = quoted[0][0]
+        first = " ".join(q for q, _ in quoted[:2])
         assert lead in first or lead.lower() in getattr(answer, "question", "").lower(), lead
 
 

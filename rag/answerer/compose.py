@@ -140,6 +140,9 @@ def compose(
     lead = (short_answer(question, first.sentence.text, names) or "") if sure else ""
     if lead_for is not None:
         lead = lead_for(first.sentence.text) or lead
+    elaborated = _elaborated(question, [first], pool) if not lead else []
+    if len(elaborated) > 1:  # "which fairy tale?": its next sentence names it ("“Cinderella …")
+        lead = named(question, elaborated[1].sentence.text)
     if ask.kind == "choice":
         lead = _choice(ask.options, chosen)
     # the first sentence clipped around its short answer, or focused on its part nearest
@@ -303,15 +306,13 @@ def _elaborated(
     which = _WHICH.match(question.text)
     if question.kind is not None or not chosen or which is None:
         return chosen
-    asked = set(words(question.text))
     first = chosen[0].sentence
     head = re.search(rf"\b{re.escape(which.group(1))}\b", first.text, re.IGNORECASE)
     if head is None or _SPECIFIED.match(first.text[head.end() :]):
         return chosen
 
     def new_names(text: str) -> bool:  # a capitalised run with no word of the question
-        runs = (words(run) for run in _NAMED.findall(text))
-        return any(not set(r) & asked and not set(r) <= STOPWORDS for r in runs if r)
+        return bool(named(question, text))
 
     after = next(
         (c for c in pool if c.sentence.id == first.id + 1 and c.sentence.source == first.source),
@@ -320,6 +321,16 @@ def _elaborated(
     if new_names(first.text) or after is None or not new_names(after.sentence.text):
         return chosen
     return [chosen[0], after, *(c for c in chosen[1:] if c is not after)]
+
+
+def named(question: Question, text: str) -> str:
+    """The first capitalised run of ``text`` with no word of the question, or ""."""
+    asked = set(words(question.text))
+    for run in _NAMED.findall(text):
+        said = set(words(run))
+        if said and not said & asked and not said <= STOPWORDS:
+            return run
+    return ""
 
 
 def unnamed(question: Question, quotable: Sequence[Candidate], names: Mapping[str, str]) -> bool:
