@@ -317,19 +317,21 @@ class LocalLLMGenerator(LLMGenerator):
 
     def stream(self, request: GenerationRequest) -> Iterator[Delta | Draft]:
         """``LLMGenerator.stream``; the quotes a phrased answer ends with (``finish``) are
-        streamed too, after its verified sentence."""
+        streamed too, after its verified sentence.  In phrase mode that one sentence is held
+        until ``finish`` keeps it: a verified sentence that only repeats the quote is then
+        replaced by the quote, and must not have been shown first."""
         shown = ""
+        held: list[Delta] = []
         for event in super().stream(request):
             if isinstance(event, Delta):
                 shown += event.text
-            elif (
-                isinstance(event, Draft)
-                and event.verified
-                and shown
-                and event.text.startswith(shown)
-                and len(event.text) > len(shown)
-            ):
-                yield Delta(event.text[len(shown) :])
+                if self.phrasing:
+                    held.append(event)
+                    continue
+            elif isinstance(event, Draft) and event.verified and event.text.startswith(shown):
+                yield from held
+                if shown and len(event.text) > len(shown):
+                    yield Delta(event.text[len(shown) :])
             yield event
 
     def check(
