@@ -346,7 +346,6 @@ def described(name: str, sentence: str) -> str | None:
     True
     >>> described("toros", "a home invasion overseen by Karagulian’s character, Toros, who is acting")
     'Karagulian’s character'
-
     """
     if not name:
         return None
