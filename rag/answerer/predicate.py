@@ -23,6 +23,7 @@ from rag.answerer.patterns import NUMBER
 from rag.answerer.question import Question
 from rag.lexicon import IRREGULAR_PAST, PARTICLES, STOPWORDS
 from rag.text import terms, words
+from rag.thesaurus import alternatives, covered
 
 _AFTER_DO = re.compile(r"\b(?:did|does|do)\s+(.+)$", re.IGNORECASE)
 
@@ -129,10 +130,26 @@ def subject_of_predicate(question: str, sentence: str, end: int, names: Mapping[
 
 
 def states(predicate: tuple[str, ...], sentence: str) -> bool:
-    """Whether ``sentence`` states a word of ``predicate`` in any form ("married", "marries").
+    """Whether ``sentence`` states a word of ``predicate`` in any form, or a film-making
+    synonym of it (``rag.thesaurus``: "filmed" is "shot"); a phrasal verb with its own
+    particle ("came out", not "came in").
 
     >>> states(("married",), "He knew that Karagulian is married to a Russian-American woman.")
     True
+    >>> states(("come out",), "Anora came in second."), states(("come out",), "It came out in May.")
+    (False, True)
     """
-    said = set(terms(sentence))
-    return any(set(terms(word.split()[0])) & said for word in predicate)
+    said = words(sentence)
+    held = set(terms(" ".join(said)))
+    for asked in predicate:
+        word, _, particle = asked.partition(" ")
+        wanted = set(terms(word))
+        if not wanted:
+            continue
+        if not particle and all(covered(t, held, alternatives(wanted)) for t in wanted):
+            return True
+        if particle and any(
+            set(terms(w)) == wanted and particle in said[i + 1 : i + 3] for i, w in enumerate(said)
+        ):
+            return True
+    return False

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from rag.answerer.cast import Cast, Credit
 from rag.answerer.cues import given_name, gives_name, has_cue
 from rag.answerer.features import Candidate
-from rag.answerer.predicate import asked_predicate, passive_predicate
+from rag.answerer.predicate import asked_predicate, passive_predicate, states
 from rag.answerer.question import Question
 from rag.answerer.spans import role_holder
 from rag.schema import Sentence
@@ -223,7 +223,7 @@ class QuantityRule:
     def missing(self, question: Question, chosen: Sequence[Candidate]) -> str | None:
         """The note for the user when ``chosen`` lacks the quantity asked for, else None."""
         kind = question.kind
-        if kind == "place" and chosen and not self._dated(question, chosen):
+        if kind == "place" and chosen and not self._placed(question, chosen):
             return "The closest passages do not say where."
         if kind not in QUANTITIES or not chosen:
             return None
@@ -237,32 +237,22 @@ class QuantityRule:
 
     def _dated(self, question: Question, chosen: Sequence[Candidate]) -> bool:
         """Whether a chosen sentence dates what the question says happened: it states a
-        word of the question's predicate (its verb, or another word after the subject)."""
+        word of the question's predicate (its verb, or another word after the subject), or
+        it dates a title the question names ("The Florida Project (2017)")."""
         predicate = asked_predicate(question.text, self.names())
-        if question.kind == "place":
-            predicate = passive_predicate(question.text, self.names())
         if not predicate:
             return True
         question_words = set(words(question.text))
         for c in chosen:
-            said = words(c.sentence.text)
-            held = set(terms(" ".join(said)))
-            for asked in predicate:
-                word, _, particle = asked.partition(" ")
-                wanted = set(terms(word))
-                if not wanted:
-                    continue
-                if not particle and all(covered(t, held, alternatives(wanted)) for t in wanted):
-                    return True
-                if (
-                    particle
-                    and any(  # "came out", not "came in"
-                        set(terms(w)) == wanted and particle in said[i + 1 : i + 3]
-                        for i, w in enumerate(said)
-                    )
-                ):
-                    return True
+            if states(predicate, c.sentence.text):
+                return True
             for m in DATED_TITLE.finditer(c.sentence.text):
                 if set(words(m.group(1))) <= question_words:
-                    return True  # "The Florida Project (2017)": a title with its year
+                    return True
         return False
+
+    def _placed(self, question: Question, chosen: Sequence[Candidate]) -> bool:
+        """Whether a chosen sentence states the participle of a passive *where* question
+        ("where was Madison born?": born), when it has one."""
+        predicate = passive_predicate(question.text, self.names())
+        return not predicate or any(states(predicate, c.sentence.text) for c in chosen)
