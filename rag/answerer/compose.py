@@ -135,14 +135,16 @@ def compose(
     if quotable and _caption_only(question, pool, quotable[0], names or {}):
         pool = [quotable[0], *pool]
     first = _answering(question, pool, names)
-    chosen = _elaborated(question, select([first, *(c for c in pool if c is not first)]), pool)
+    chosen = select([first, *(c for c in pool if c is not first)])
+    after = _naming_next(question, first, pool)  # "which fairy tale?": the next one says
+    if after is not None and chosen:
+        chosen = [chosen[0], after, *(c for c in chosen[1:] if c is not after)]
     sure = question.kind not in ("name", "place") or sigmoid(first.score) >= LEAD_PROBABILITY
     lead = (short_answer(question, first.sentence.text, names) or "") if sure else ""
     if lead_for is not None:
         lead = lead_for(first.sentence.text) or lead
-    elaborated = _elaborated(question, [first], pool) if not lead else []
-    if len(elaborated) > 1:  # "which fairy tale?": its next sentence names it ("“Cinderella …")
-        lead = named(question, elaborated[1].sentence.text)
+    if not lead and after is not None:  # … and leads with what it names ("Cinderella")
+        lead = named(question, after.sentence.text)
     if ask.kind == "choice":
         lead = _choice(ask.options, chosen)
     # the first sentence clipped around its short answer, or focused on its part nearest
@@ -295,32 +297,30 @@ _NAMED = re.compile(r"[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
 _SPECIFIED = re.compile(r"^\s*(?:[,:;—–“\"(]|(?:that|which|who|of|was|is|called|named|like)\b)")
 
 
-def _elaborated(
-    question: Question, chosen: list[Candidate], pool: Sequence[Candidate]
-) -> list[Candidate]:
-    """``chosen`` with the sentence after the first quoted next, when the first names what
-    a which-question asks for only in general ("he drew inspiration from fairy tale
+def _naming_next(
+    question: Question, first: Candidate, pool: Sequence[Candidate]
+) -> Candidate | None:
+    """The article's next sentence, among the candidates, when ``first`` names what a
+    which-question asks for only in general ("he drew inspiration from fairy tale
     structures" for "which fairy tale?": the head noun, unspecified, and no capitalised
-    word the question lacks) and the article's next sentence, among the candidates, names
-    something ("“Cinderella gets the prince,” he explained")."""
+    word the question lacks) and that next sentence names something ("“Cinderella gets
+    the prince,” he explained"); else None."""
     which = _WHICH.match(question.text)
-    if question.kind is not None or not chosen or which is None:
-        return chosen
-    first = chosen[0].sentence
-    head = re.search(rf"\b{re.escape(which.group(1))}\b", first.text, re.IGNORECASE)
-    if head is None or _SPECIFIED.match(first.text[head.end() :]):
-        return chosen
-
-    def new_names(text: str) -> bool:  # a capitalised run with no word of the question
-        return bool(named(question, text))
-
+    if question.kind is not None or which is None:
+        return None
+    text = first.sentence.text
+    head = re.search(rf"\b{re.escape(which.group(1))}\b", text, re.IGNORECASE)
+    if head is None or _SPECIFIED.match(text[head.end() :]) or named(question, text):
+        return None
     after = next(
-        (c for c in pool if c.sentence.id == first.id + 1 and c.sentence.source == first.source),
+        (
+            c
+            for c in pool
+            if c.sentence.id == first.sentence.id + 1 and c.sentence.source == first.sentence.source
+        ),
         None,
     )
-    if new_names(first.text) or after is None or not new_names(after.sentence.text):
-        return chosen
-    return [chosen[0], after, *(c for c in chosen[1:] if c is not after)]
+    return after if after is not None and named(question, after.sentence.text) else None
 
 
 def named(question: Question, text: str) -> str:
