@@ -8,7 +8,9 @@
 - ``measures_predicate``: a number right after a word of the predicate ("shot for 37
   days" for "how long did they shoot for");
 - ``subject_of_predicate``: a name standing as the predicate's subject in a sentence
-  ("Ivan is living …" for "who does Ani live with?": Ivan lives, he is not lived with).
+  ("Ivan is living …" for "who does Ani live with?": Ivan lives, he is not lived with);
+- ``stranded_object``: the object a sentence gives the preposition a question ends in
+  ("she shares with her sister" for "who does Ani share her duplex with?").
 
 What this module does not do: decide anything (``rules``, ``compose`` and ``spans`` read
 these).  It reads English grammar, not this corpus.
@@ -153,3 +155,57 @@ def states(predicate: tuple[str, ...], sentence: str) -> bool:
         ):
             return True
     return False
+
+
+# A preposition a what/which/who question leaves at its end ("who does Ani share her
+# duplex with?", "what is he interested in?"): the question asks for its object.
+_STRANDED = re.compile(
+    r"^\s*(?:what|which|who)[\w’']*\s.*\s(with|in|for|to|about|from|on|of|at|by|into|as)\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
+_TOKEN = re.compile(r"“[^”]*”|\"[^\"]*\"|[\w’'-]+|[^\w\s]")
+# what ends the object a preposition takes: a clause's own punctuation or its conjunction
+_CLAUSE_END = re.compile(
+    r"[,;:.!?()\[\]—–]|that|which|who|whom|whose|when|where|while|because|but|although|if"
+)
+OBJECT_WORDS = 12  # longer than this and the object is a clause, not the thing asked
+
+
+def stranded_object(question: str, sentence: str) -> str | None:
+    """The object ``sentence`` gives the preposition a question ends in, where a word of
+    the question (or a form or synonym of it) stands right before that preposition in
+    the sentence: "shares with her sister" for "who does Ani share her duplex with?";
+    None when none does, or when the object is made of the question's own words.
+
+    >>> stranded_object("Who does Ani share her duplex with?", "It picks her up at the duplex she shares with her sister.")
+    'her sister'
+    >>> stranded_object("What is he interested in?", "He has always been interested in “people nobody sees.”")
+    '“people nobody sees.”'
+    >>> stranded_object("Who does Ani share her duplex with?", "She talks with Ivan.") is None
+    True
+    """
+    m = _STRANDED.match(question)
+    if m is None:
+        return None
+    preposition = m.group(1).lower()
+    asked = set(terms(question))
+    alts = alternatives(asked)
+    tokens = _TOKEN.findall(sentence)
+    for i, token in enumerate(tokens[:-2]):
+        held = set(terms(token))
+        if not held or token[0].isupper() or not any(covered(t, held, alts) for t in asked):
+            continue
+        j = i + 1 + bool(tokens[i + 1].lower().endswith("ly") and tokens[i + 1].isalpha())
+        if j >= len(tokens) or tokens[j].lower() != preposition:
+            continue
+        taken: list[str] = []
+        for piece in tokens[j + 1 :]:
+            if _CLAUSE_END.fullmatch(piece.lower()) or len(taken) >= OBJECT_WORDS:
+                break
+            taken.append(piece)
+            if piece[0] in '“"':
+                break  # a quotation is its own object, whole
+        own = set(terms(" ".join(taken)))
+        if own and not own <= asked:
+            return " ".join(taken)
+    return None

@@ -10,7 +10,8 @@ words in its part of the sentence (``patterns.part_of``: dashes and brackets set
 apart; not a modifier of the noun asked), and for a titled work the title in apposition
 to a work noun ("the horror reboot Scream V"), else the quoted ("“Better Things”") or
 dated ("Red Rocket (2021)") title the question's words stand nearest, dated with the
-year the question names when it names one.
+year the question names when it names one.  Where none of these is found, a question
+ending in a preposition is answered by its object (``predicate.stranded_object``).
 
 What this module does not do: choose the sentence (``generator``) or lay out the
 answer (``compose``).  It reads English constructions, not this corpus.
@@ -24,7 +25,7 @@ from collections.abc import Iterator, Mapping
 from rag.answerer import patterns
 from rag.answerer.cues import is_title
 from rag.answerer.patterns import AGE, DATE, DURATION, MONEY, NUMBER, PLACE, RUNTIME_UNIT, UNIT
-from rag.answerer.predicate import subject_of_predicate
+from rag.answerer.predicate import stranded_object, subject_of_predicate
 from rag.answerer.question import Question
 from rag.answerer.titles import TITLES as _TITLES
 from rag.answerer.titles import WORKS as _WORKS
@@ -60,14 +61,21 @@ def short_answer(
     if kind == "name":
         job = _job(question.text)  # "who directed X": the name the sentence titles director
         held = role_holder(job, sentence, question.text) if job else None
-        return held or _name(question.text, sentence, names or {})
+        return (
+            held
+            or _name(question.text, sentence, names or {})
+            or stranded_object(question.text, sentence)
+        )
     if kind in ("count", "number"):
         spans = list(_counts(question, sentence))
         if not spans:
             return None
         # the count nearest the question's own words: "3 days in Las Vegas" for "... in Vegas?"
         return min(spans, key=lambda span: _distance(question, sentence, span[0]))[1]
-    return _pattern_span(question, sentence, kind)
+    spanned = _pattern_span(question, sentence, kind)
+    if spanned is None and kind is None:  # "what is he interested in?": the object of "in"
+        return stranded_object(question.text, sentence)
+    return spanned
 
 
 _WHO_DID = re.compile(r"^\s*who\s+([a-z]+)\b", re.IGNORECASE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answerer.predicate import passive_predicate
+from rag.answerer.predicate import passive_predicate, stranded_object
 from rag.lexicon import NOT_FOUND
 from tests.conftest import check_citations
 
@@ -52,11 +52,43 @@ def test_a_place_asked_with_a_passive_verb_is_where_a_sentence_says_that_happene
     # a who-question's participle too: the sentence stating "married" answers, not the
     # one naming Karagulian most
     married = pipeline.ask("Who is Karren Karagulian married to?")
-    assert married.text.startswith("He knew that Karagulian is married to a Russian-American")
+    assert married.short_answer == "a Russian-American woman from Brooklyn"
+    assert "He knew that Karagulian is married to a Russian-American" in married.text
     assert passive_predicate("Who is Karren Karagulian married to?", {}) == ("married",)
     # a place asked of a noun ("where is the club?") holds no verb to be stated
     assert passive_predicate("where is the strip club", {}) == ()
     assert passive_predicate("Where were the club scenes shot?", {}) == ("shot",)
+
+
+@pytest.mark.parametrize(
+    ("question", "lead", "sentence"),
+    [
+        ("Who does Ani share her Brighton Beach duplex with?", "her sister", "she shares with"),
+        ("What did Four Letter Words draw from?", "his suburban upbringing", "drew heavily from"),
+        (
+            "What does Samantha Quan say Baker has always been interested in?",
+            "“people and situations that are always there but people choose not to see them.”",
+            "Samantha Quan",
+        ),
+    ],
+)
+def test_a_question_ending_in_a_preposition_leads_with_its_object(
+    pipeline, question, lead, sentence
+):
+    # the sentence holding the question's word right before that preposition says what
+    # the preposition's object is: the thing asked
+    answer = pipeline.ask(question)
+    assert answer.short_answer == lead
+    assert sentence in answer.text
+    check_citations(pipeline, answer)
+
+
+def test_a_preposition_object_is_new_words_right_after_the_questions_own_word():
+    asked = "Who does Ani share her duplex with?"
+    assert stranded_object(asked, "She shares with her sister, who works nights.") == "her sister"
+    assert stranded_object(asked, "She talks with Ivan.") is None  # not the question's verb
+    assert stranded_object(asked, "She shares with Ani.") is None  # only the question's words
+    assert stranded_object("Where does she share it with?", "She shares with Ivan.") is None
 
 
 @pytest.mark.parametrize(
