@@ -250,25 +250,27 @@ def asked_role(question: str) -> RoleAsk | None:
 
 def asked_work(question: str) -> frozenset[str]:
     """The words of a wh-phrase asking for a titled work ("which horror film" -> horror,
-    film; "what was Baker's debut feature" -> debut, feature), as terms; else empty.
+    film; "what was Baker's debut feature" -> debut, feature), as terms; else empty.  The
+    wh-phrase opens the question or follows a preposition ("... since which of his films?").
 
     >>> sorted(asked_work("Which horror film convinced Baker?"))
     ['film', 'horror']
     >>> sorted(asked_work("What was Sean Baker's debut feature?")), asked_work("What did he say?")
     (['debut', 'featur'], frozenset())
+    >>> sorted(asked_work("He has worked with Baker since which of Baker's films?"))
+    ['film']
     """
     found = re.search(
-        r"^\s*(?:in\s+)?(?:what|which)(?:['’]s)?\b((?:\s+[\w’'-]+){0,6}?)\s+("
-        + "|".join(WORK_NOUNS)
-        + r")s?\b",
+        r"(?:^\s*(?:in\s+)?|\b(?:since|of|from|in|at|by|after|before)\s+)"
+        r"(?:what|which)(?:['’]s)?\b((?:\s+[\w’'-]+){0,6}?)\s+(" + "|".join(WORK_NOUNS) + r")s?\b",
         question,
         re.IGNORECASE,
     )
     if found is None:
         return frozenset()
     between = found.group(1).split()
-    if between and between[0].lower() in ("is", "was", "are", "were"):
-        between = between[1:]  # "what was Baker's debut feature"
+    if between and between[0].lower() in ("is", "was", "are", "were", "of"):
+        between = between[1:]  # "what was Baker's debut feature", "which of his films"
     if any(w.lower() in _PHRASE_END for w in between):
         return frozenset()  # "what device was the film ...": the work is not what is asked
     # the words of the noun phrase: what stands after a possessive ("Baker's")

@@ -424,6 +424,13 @@ def test_a_question_about_the_films_own_places_is_not_declined(pipeline, questio
         ("What's the title of the memoir she wrote?",
          "They worked with consultant Andrea Werhun, author of the memoir “Modern Whore.”",
          "Modern Whore"),
+        # the wh-phrase after a preposition, not opening the question
+        ("The actor who plays Toros has worked with Baker since which of Baker's films?",
+         "He has worked with the filmmaker since his debut feature, Four Letter Words (2000).",
+         "Four Letter Words"),
+        ("The street was made famous by the car chase of which movie?",
+         "He shot beneath the subway immortalized by the chase scene in “The French Connection.”",
+         "The French Connection"),
     ],
 )  # fmt: skip
 def test_a_work_asked_for_is_the_title_in_apposition_to_its_noun(question, sentence, title):
