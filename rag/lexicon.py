@@ -158,6 +158,14 @@ IRREGULAR_PAST = {
 }
 # fmt: on
 
+# Prepositions, with the words that introduce an example or a comparison as one does
+# ("films like Starlet"): what follows one is its object, not a sentence's subject.
+PREPOSITIONS = frozenset((
+    "about", "after", "against", "as", "at", "before", "between", "by", "during", "for",
+    "from", "in", "including", "into", "like", "of", "on", "over", "since", "than",
+    "through", "to", "under", "unlike", "with", "without",
+))  # fmt: skip
+
 # The adverbs that make a phrasal verb ("come out", "set up"): the verb means something
 # else with another one ("came in").
 PARTICLES = frozenset(("out", "in", "up", "off", "on", "down", "over", "back", "away", "through"))

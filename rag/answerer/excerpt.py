@@ -5,7 +5,9 @@ sentences.  ``clip`` keeps the run of inner sentences that holds a short answer;
 ``focus`` starts at the inner sentence nearest the question (by IDF-weighted shared words,
 or by ``Nearness``: the late-interaction score of each part against the question), keeping
 the attribution that opens a quotation ("Says Daniels, “…") so the quoted "I" still has
-a name.  Every excerpt is a verbatim run of the sentence.
+a name.  Every excerpt is a verbatim run of the sentence.  For a conversation, ``unseen``
+keeps what no earlier turn showed and ``fresh_first`` opens a follow-up with a sentence
+the last answer did not open with.
 
 What this module does not do: choose which sentences to quote (``compose``).
 """
@@ -25,6 +27,7 @@ PART_MARGIN = 0.02  # late-interaction score an inner sentence must beat the ope
 LEXICAL_WEIGHT = 0.1  # ... counting the share of the question's (IDF-weighted) words it holds
 CLAUSE_WORDS = 6  # a clause shown from must be this long to stand as an answer
 CLAUSE_SKIP = 12  # ... and what it cuts at least this long (a shorter one gives it its subject)
+REPEAT_MARGIN = 1.5  # logits below the best a sentence no earlier answer opened with may be
 
 
 _PIECES = INNER_SENTENCE
@@ -238,3 +241,23 @@ def _held(pieces: Sequence[str], question: str, idf: Mapping[str, float]) -> lis
     """The IDF of the question's words each piece holds, summed."""
     asked = set(terms(question))
     return [sum(idf.get(t, 0.0) for t in asked & set(terms(p))) for p in pieces]
+
+
+def fresh_first(quotable: list[Candidate], opened: frozenset[str]) -> list[Candidate]:
+    """``quotable`` with its best sentence that no earlier answer opened with first, when it
+    scores within ``REPEAT_MARGIN`` of the best: a follow-up answered by the sentence the
+    last answer opened with reads as the same answer again."""
+    if not quotable or quotable[0].sentence.text not in opened:
+        return quotable
+    best = quotable[0]
+    fresh = next(
+        (
+            c
+            for c in quotable
+            if c.sentence.text not in opened
+            and c.score >= best.score - REPEAT_MARGIN
+            and c.features.cue >= best.features.cue  # it holds what was asked, if the best does
+        ),
+        None,
+    )
+    return quotable if fresh is None else [fresh, *(c for c in quotable if c is not fresh)]

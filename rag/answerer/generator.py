@@ -33,12 +33,20 @@ from dataclasses import dataclass, replace
 
 from rag.answerer.cast import Cast
 from rag.answerer.compose import Composition, Nearness, compose, compose_roster, unnamed
-from rag.answerer.excerpt import unseen
+from rag.answerer.excerpt import fresh_first, unseen
 from rag.answerer.features import Candidate, Features
 from rag.answerer.intent import intent
 from rag.answerer.model import Models, load_models, sigmoid
 from rag.answerer.question import Question, analyse
-from rag.answerer.rules import MAX_KNOWN, CastRule, NameRule, QuantityRule, Requirement, RoleRule
+from rag.answerer.rules import (
+    MAX_KNOWN,
+    CastRule,
+    NameRule,
+    OtherWorkRule,
+    QuantityRule,
+    Requirement,
+    RoleRule,
+)
 from rag.answerer.spans import described
 from rag.answerer.speech import Speakers, heard
 from rag.answerer.topic import TopicGate
@@ -50,7 +58,6 @@ from rag.text import corpus_names, is_caption, terms, words
 EXTRA_MARGIN = 1.0  # a further sentence joins when its score is within this of the best (logit)
 REDUNDANT_COS = 0.9  # ... and says something the ones before it do not
 RELATED = 3
-REPEAT_MARGIN = 1.5  # logits below the best a sentence no earlier answer opened with may be
 STORY_WEIGHT = 1.5  # logits a synopsis sentence gains per character it names ...
 STORY_NAMES = 2  # ... counting at most this many
 OPEN_THRESHOLD = 0.5  # share of the threshold an open question's confidence must reach
@@ -65,26 +72,6 @@ class Decision:
     confidence: float
     notices: tuple[str, ...] = ()  # why, when a rule rather than weak evidence abstains
     requirement: Requirement | None = None  # what a quoted sentence had to hold, if anything
-
-
-def fresh_first(quotable: list[Candidate], opened: frozenset[str]) -> list[Candidate]:
-    """``quotable`` with its best sentence that no earlier answer opened with first, when it
-    scores within ``REPEAT_MARGIN`` of the best: a follow-up answered by the sentence the
-    last answer opened with reads as the same answer again."""
-    if not quotable or quotable[0].sentence.text not in opened:
-        return quotable
-    best = quotable[0]
-    fresh = next(
-        (
-            c
-            for c in quotable
-            if c.sentence.text not in opened
-            and c.score >= best.score - REPEAT_MARGIN
-            and c.features.cue >= best.features.cue  # it holds what was asked, if the best does
-        ),
-        None,
-    )
-    return quotable if fresh is None else [fresh, *(c for c in quotable if c is not fresh)]
 
 
 class ExtractiveGenerator:
@@ -103,6 +90,7 @@ class ExtractiveGenerator:
             RoleRule(self.features.sentence_terms, self.features.containing, self.index.sentences),
         )
         self.quantity = QuantityRule(lambda: self.names)
+        self.other_work = OtherWorkRule(lambda: [d.title for d in self.index.documents.values()])
         self.topic = TopicGate(resources.embedder)
         lead = next(iter(self.cast.roster()), [])
         self.speakers = Speakers(
@@ -242,7 +230,10 @@ class ExtractiveGenerator:
             return Decision(candidates, True, confidence, requirement=requirement)
         if unmet is not None:
             return Decision(candidates, True, confidence, (unmet,), requirement)
-        missing = self.quantity.missing(question, self.select(quotable) if quotable else [])
+        chosen = self.select(quotable) if quotable else []
+        missing = self.quantity.missing(question, chosen)
+        if missing is None and not open_question:
+            missing = self.other_work.missing(question, chosen)
         if missing is not None:
             return Decision(candidates, True, confidence, (missing,), requirement)
         return Decision(quotable, False, confidence, requirement=requirement)

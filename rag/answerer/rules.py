@@ -19,6 +19,11 @@ sentence either states or does not:
   was Madison born?") is answered only by a sentence stating that verb
   (``predicate.passive_predicate``), as a date asked with a verb is.
 
+- ``OtherWorkRule``: a question about the film the articles are about, by name ("Which
+  company distributed Anora?"), is not answered by a sentence whose subject is another
+  work ("His most recent film Red Rocket (2021) ... was distributed by A24"): a title
+  among its first words, the film asked about not named.
+
 The first three are ``Requirement``s every quoted sentence must meet (looked for in
 the passages ranked just below the first ones too); the last is checked on the
 sentences chosen.  The name, role and quantity rules together fire on eleven
@@ -36,6 +41,7 @@ What this module does not do: score sentences or decide on confidence
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,6 +52,9 @@ from rag.answerer.features import Candidate
 from rag.answerer.predicate import asked_predicate, passive_predicate, states
 from rag.answerer.question import Question
 from rag.answerer.spans import role_holder
+from rag.answerer.titles import title_key, titles
+from rag.canonical import corpus_subject
+from rag.lexicon import PREPOSITIONS, WORK_NOUNS
 from rag.schema import Sentence
 from rag.text import DATED_TITLE, terms, words
 from rag.thesaurus import alternatives, covered
@@ -256,3 +265,54 @@ class QuantityRule:
         ("where was Madison born?": born), when it has one."""
         predicate = passive_predicate(question.text, self.names())
         return not predicate or any(states(predicate, c.sentence.text) for c in chosen)
+
+
+OPENING_WORDS = 6  # a title this early in a sentence is what the sentence is about
+
+
+class OtherWorkRule:
+    """*Which company distributed Anora in U.S. theaters?* answered from "His most recent
+    film Red Rocket (2021) premiered … and was distributed by A24" would give another
+    film's distributor: a sentence opening on another work's title, the film the
+    question names left unnamed, says what it says of that work."""
+
+    def __init__(self, titles: Callable[[], Iterable[str]]) -> None:
+        self.titles = titles  # the articles' titles, for the film they are about
+
+    @functools.cached_property
+    def subject(self) -> str:
+        """The film the articles are about ("Anora": ``rag.canonical.corpus_subject``)."""
+        return corpus_subject(self.titles())
+
+    def missing(self, question: Question, chosen: Sequence[Candidate]) -> str | None:
+        """The note for the user when the best chosen sentence is about another work."""
+        subject = self.subject
+        asked = re.search(rf"\b{re.escape(subject)}\b(?![’']s)", question.text, re.I)
+        if not subject or not chosen or asked is None:
+            return None  # the subject not named, or only as an owner ("Anora's director")
+        other = opening_work(chosen[0].sentence.text, subject)
+        if other is None or title_key(other) in " ".join(words(question.text)):
+            return None
+        return f"The closest passages say that of {other}, not of {subject}."
+
+
+def opening_work(sentence: str, subject: str) -> str | None:
+    """The title of another work ``sentence`` opens on, when it does not name ``subject``:
+    the title first, or after a noun phrase ending in a work noun ("His most recent film
+    Red Rocket (2021) …"), within ``OPENING_WORDS`` words and no preposition; else None.
+
+    >>> opening_work("His most recent film Red Rocket (2021) was distributed by A24.", "Anora")
+    'Red Rocket'
+    >>> opening_work("He made films like Starlet, Tangerine and Red Rocket.", "Anora") is None
+    True
+    """
+    if subject.lower() in words(sentence):
+        return None
+    for title in titles(sentence):
+        at = sentence.find(title)
+        before = words(sentence[:at]) if at >= 0 else []
+        if title_key(title) == subject.lower() or len(before) >= OPENING_WORDS:
+            continue
+        if not before or (before[-1] in WORK_NOUNS and not set(before) & PREPOSITIONS):
+            return title
+    return None

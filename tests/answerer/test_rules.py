@@ -221,3 +221,16 @@ def test_someone_described_is_not_a_job_the_sentence_must_name(question):
     from rag.answerer import analyse
 
     assert analyse(question).role is None  # the ranker and the cast rules answer these
+
+
+def test_a_fact_said_of_another_film_does_not_answer_for_the_film_asked_about(pipeline):
+    # the best sentence gives Red Rocket's distributor, and never names Anora
+    answer = pipeline.ask("Which company distributed Anora in U.S. theaters?")
+    assert answer.abstained and answer.text == NOT_FOUND
+    assert answer.notices == ("The closest passages say that of Red Rocket, not of Anora.",)
+    assert answer.related
+    # a sentence naming other films as its objects still answers about the director
+    assert pipeline.ask("who directed anora").short_answer == "Sean Baker"
+    # and a question naming the other film is answered from it
+    red_rocket = pipeline.ask("Which company distributed Red Rocket in the U.S.?")
+    assert not red_rocket.abstained and "A24" in red_rocket.text
