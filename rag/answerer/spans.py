@@ -145,7 +145,17 @@ def _pattern_span(question: Question, sentence: str, kind: str | None) -> str | 
         if dated:
             return dated
     per = patterns.per_unit(question.text)  # "how much light each day": not a number of days
-    m = next((m for m in pattern.finditer(sentence) if not set(terms(m.group(0))) & per), None)
+    # a year in brackets dates the title before it ("Four Letter Words (2000)"): no answer
+    # for "when did anora premiere", only for a question about a work it leaves unnamed
+    works = bool(set(words(question.text)) & WORK_NOUNS)
+    m = next(
+        (
+            m
+            for m in pattern.finditer(sentence)
+            if not set(terms(m.group(0))) & per and (works or not _bracketed(sentence, m))
+        ),
+        None,
+    )
     if m is None:
         return None
     span = m.group(0)
@@ -155,6 +165,10 @@ def _pattern_span(question: Question, sentence: str, kind: str | None) -> str | 
         )
         span += around.group(0) if around else ""
     return span.strip(" ,.")
+
+
+def _bracketed(sentence: str, m: re.Match[str]) -> bool:
+    return sentence[m.start() - 1 : m.start()] == "(" and sentence[m.end() : m.end() + 1] == ")"
 
 
 def _dated_title(question: Question, sentence: str) -> str | None:

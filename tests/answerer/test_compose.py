@@ -619,3 +619,13 @@ def test_a_sentence_every_inner_sentence_of_which_was_shown_is_not_quoted_again(
     assert "He is clever." not in shown and "He made me laugh." in shown
     # every part seen: the text itself, never an empty excerpt or an error
     assert near.rest(echo, ["He is clever."], "q", 45) == "He is clever."
+
+
+def test_a_year_in_brackets_dates_its_title_not_what_the_question_asks_about():
+    sentence = (
+        "Anora began with Karagulian, who has worked with him since Four Letter Words (2000)."
+    )
+    assert short_answer(analyse("when did anora premiere"), sentence) is None
+    # the title asked about, or a work the question leaves unnamed, is dated by it
+    assert short_answer(analyse("when did four letter words come out"), sentence) == "2000"
+    assert short_answer(analyse("In what year was his debut film released?"), sentence) == "2000"
