@@ -8,7 +8,8 @@
   shot on film or digital?"): its two ``options``;
 - ``yesno``: a question opening with an auxiliary verb ("did it win anything?");
 - ``list``: a question asking for several things: a plural head noun after the
-  wh-word ("which films inspired it", "what awards ..."), a "list" / "all the" /
+  wh-word ("which films inspired it", "what awards ...", not a verb before its
+  object: "which actor plays Igor"), a "list" / "all the" /
   "name some", "what else" (the others: "what else has he directed"), or the cast or
   characters (a ``roster``); of ``works`` when it asks what someone made ("bakers
   movies", "what else has he directed": answered by their titles);
@@ -20,6 +21,8 @@
   "explain", "what do people think ...", a comparison; a ``story`` when it asks how the
   plot goes ("how does it end", "what happens after"), told in the articles' order;
 - ``fact``: anything else (a *who / when / where / which / what* of one thing).
+
+A leading "According to X," names the question's source, not its ask, and is not read.
 
 What this module does not do: decide whether the articles answer (``generator``),
 or look at anything but the question's words.
@@ -76,9 +79,14 @@ _LIST = re.compile(
 )
 _WH_PLURAL = re.compile(
     r"\b(?:what|which)\s+(?!(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would)\b)"
-    r"(?:other\s+|[a-z]+\s+)?([a-z]{3,}(?:ies|[^s'’]s))\b(?!['’])",
+    r"(?:other\s+|(?![a-z]+ly\b)[a-z]+\s+)?([a-z]{3,}(?:ies|[^s'’]s))\b(?!['’])"
+    # a verb, not a plural, when its object follows: "which actor plays Igor", "what
+    # truly motivates Ani", "plays the character" (an adverb before it says so too)
+    r"(?!\s+(?:(?-i:[A-Z])|(?:the|a|an|her|him|his|them|their|it|its|me|us|you|this|that)\b))",
     re.IGNORECASE,
 )
+# a leading source of the question ("According to a fan theory, what ...") is not its ask
+_ACCORDING = re.compile(r"^\s*according\s+to\s+[^,?]+,\s*", re.IGNORECASE)
 # a list of works: a plural work noun ("which films", "all of his movies"), or what else
 # someone directed, made or wrote ("what else has he directed") ...
 _WORKS = re.compile(
@@ -169,7 +177,7 @@ def intent(text: str) -> Intent:
     >>> [intent(q).kind for q in ("hi", "what can you do?", "Who was the DP?", "how many days?")]
     ['chat', 'chat', 'fact', 'fact']
     """
-    q = " ".join(text.split())
+    q = _ACCORDING.sub("", " ".join(text.split()))
     if SMALL_TALK.match(q) or ABOUT_APP.match(q):
         return Intent("chat")
     choice = _CHOICE.match(q)

@@ -10,7 +10,9 @@
 - ``subject_of_predicate``: a name standing as the predicate's subject in a sentence
   ("Ivan is living …" for "who does Ani live with?": Ivan lives, he is not lived with);
 - ``stranded_object``: the object a sentence gives the preposition a question ends in
-  ("she shares with her sister" for "who does Ani share her duplex with?").
+  ("she shares with her sister" for "who does Ani share her duplex with?");
+- ``contrasted``: what a sentence puts in place of the thing a question sets its ask
+  against ("not wealth, but validation" for "what motivates her rather than riches?").
 
 What this module does not do: decide anything (``rules``, ``compose`` and ``spans`` read
 these).  It reads English grammar, not this corpus.
@@ -209,3 +211,36 @@ def stranded_object(question: str, sentence: str) -> str | None:
         if own and not own <= asked:
             return " ".join(taken)
     return None
+
+
+# A what-question setting one thing against another ("what motivates her rather than
+# riches?") asks for the thing a sentence puts in place of the other: "not wealth, but
+# validation".  "not only X but also Y" adds Y to X, so it is no contrast.
+_SET_AGAINST = re.compile(r"\b(?:rather\s+than|instead\s+of|as\s+opposed\s+to)\b", re.IGNORECASE)
+_NOT_BUT = re.compile(
+    r"\bnot\s+(?!only\b|just\b|merely\b|simply\b)[^,;:.!?—–()]{1,60}?,?\s+but\s+(?:rather\s+)?"
+    r"([^,;:.!?—–()“”\"]+)",
+    re.IGNORECASE,
+)
+
+
+def contrasted(question: str, sentence: str) -> str | None:
+    """What ``sentence`` puts in place of another thing ("not wealth, but validation":
+    validation), when a what/which question asks for something *rather than* or *instead
+    of* another; None when the question sets nothing against anything, or the sentence
+    says no "not X but Y" of at most ``OBJECT_WORDS`` words.
+
+    >>> contrasted("What truly drives her rather than riches?", "What drives her — not wealth, but validation.")
+    'validation'
+    >>> contrasted("What drives her?", "What drives her — not wealth, but validation.") is None
+    True
+    >>> contrasted("What drives her instead of money?", "It is not only money but also fame.") is None
+    True
+    """
+    if not _SET_AGAINST.search(question) or not re.search(r"\b(?:what|which)\b", question, re.I):
+        return None
+    m = _NOT_BUT.search(sentence)
+    if m is None:
+        return None
+    said = m.group(1).strip()
+    return said if said and len(said.split()) <= OBJECT_WORDS else None

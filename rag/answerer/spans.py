@@ -25,7 +25,7 @@ from collections.abc import Iterator, Mapping
 from rag.answerer import patterns
 from rag.answerer.cues import is_title
 from rag.answerer.patterns import AGE, DATE, DURATION, MONEY, NUMBER, PLACE, RUNTIME_UNIT, UNIT
-from rag.answerer.predicate import stranded_object, subject_of_predicate
+from rag.answerer.predicate import contrasted, stranded_object, subject_of_predicate
 from rag.answerer.question import Question
 from rag.answerer.titles import TITLES as _TITLES
 from rag.answerer.titles import WORKS as _WORKS
@@ -72,6 +72,10 @@ def short_answer(
             return None
         # the count nearest the question's own words: "3 days in Las Vegas" for "... in Vegas?"
         return min(spans, key=lambda span: _distance(question, sentence, span[0]))[1]
+    if kind is None:  # "what drives her rather than riches?": "not wealth, but validation"
+        said = contrasted(question.text, sentence)
+        if said:
+            return said
     spanned = _pattern_span(question, sentence, kind)
     if spanned is None and kind is None:  # "what is he interested in?": the object of "in"
         return stranded_object(question.text, sentence)

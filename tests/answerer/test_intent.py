@@ -34,6 +34,13 @@ from rag.answerer.intent import intent
         ("what does the film look like visually", "summary"),  # "like" and an adverb
         ("what made the shoot so hard", "summary"),  # a cause: why was it so hard
         ("what made him famous", "fact"),  # what thing did: a fact
+        ("Which actor plays the character who drives Ani home?", "fact"),  # a verb, its object
+        ("Which actor plays Igor?", "fact"),
+        ("what truly motivates Ani rather than money?", "fact"),  # an adverb: a verb follows
+        ("What other places were used for those scenes?", "list"),
+        # the question's source is not its ask: "theory" alone would make it open
+        ("According to a fan theory, what drives Ani, rather than money?", "fact"),
+        ("what do the fan theories say", "summary"),
     ],
 )
 def test_the_intent_comes_from_the_grammar(question, kind):

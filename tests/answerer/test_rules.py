@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answerer.predicate import passive_predicate, stranded_object
+from rag.answerer.predicate import contrasted, passive_predicate, stranded_object
 from rag.lexicon import NOT_FOUND
 from tests.conftest import check_citations
 
@@ -234,3 +234,26 @@ def test_a_fact_said_of_another_film_does_not_answer_for_the_film_asked_about(pi
     # and a question naming the other film is answered from it
     red_rocket = pipeline.ask("Which company distributed Red Rocket in the U.S.?")
     assert not red_rocket.abstained and "A24" in red_rocket.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "According to a recurring fan theory, what really drives Ani, rather than money?",
+        "what does ani want, rather than wealth?",
+    ],
+)
+def test_a_question_setting_one_thing_against_another_leads_with_the_other(pipeline, question):
+    # "not wealth, but validation": the sentence puts validation where the question
+    # sets money aside; a "theory" in the question's source does not make it open
+    answer = pipeline.ask(question)
+    assert answer.short_answer == "validation"
+    assert "not wealth, but validation" in answer.text
+    check_citations(pipeline, answer)
+
+
+def test_a_contrast_is_read_only_where_the_question_sets_one_thing_against_another():
+    said = "What she wants is not wealth, but validation."
+    assert contrasted("What does she want rather than wealth?", said) == "validation"
+    assert contrasted("What does she want?", said) is None  # nothing set against
+    assert contrasted("What does she want instead?", "Not only fame but also money.") is None
