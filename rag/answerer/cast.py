@@ -57,6 +57,9 @@ _CREDITS: tuple[tuple[re.Pattern[str], str, str], ...] = (
 )
 # "in Borisov’s hands, the character": the character is who the sentence is about
 _HANDS = re.compile(rf"\bin\s+(?P<a>{_N}){_S}\s+hands,?\s+the\s+(?:character|role)\b")
+_ASKS_ACTOR = re.compile(
+    r"\b(?:actor|actress)(?:e?s)?\b|\bwho\s+(?:plays?|played|portray(?:s|ed)?)\b", re.IGNORECASE
+)
 _OPENING_NAME = re.compile(rf"^[“\"‘]?(?P<c>{_N})\b")
 
 
@@ -116,6 +119,12 @@ class Cast:
 
     def is_actor(self, name: str) -> bool:
         return bool(self.roles_of(name))
+
+    def miscast(self, lead: str, question: str) -> bool:
+        """Whether ``lead`` names a character, not an actor, for a question asking for an
+        actor ("which actor plays the character who drives Ani home?": not "Toros")."""
+        asks = bool(_ASKS_ACTOR.search(question))
+        return asks and bool(lead) and bool(self.actors_of(lead)) and not self.is_actor(lead)
 
     def characters(self) -> frozenset[str]:
         """Every word of every credited character's name, folded ("ani", "ivan", "toros")."""

@@ -296,6 +296,8 @@ class ExtractiveGenerator:
                 self.features.idf, functools.partial(self.part_scores, request), request.seen
             ),
         )
+        if question.cast is None and self.cast.miscast(composition.lead, request.question):
+            composition = replace(composition, lead="")  # an actor asked, a character found
         return self.render(composition, decision.confidence)
 
     def widened(

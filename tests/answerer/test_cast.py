@@ -124,3 +124,21 @@ def test_a_pronoun_after_the_lead_question_stands_for_the_lead(pipeline):
     first = pipeline.ask("whos the lead actress")
     answer = pipeline.ask("who does she play", [as_turn(first)])
     assert answer.short_answer == "Ani"
+
+
+def test_a_character_is_no_answer_to_which_actor_plays_someone():
+    cast = Cast(
+        [
+            _sentence("A home invasion overseen by Karagulian’s character, Toros, who acts.", 0),
+            _sentence(
+                "Igor doesn’t lose his temper and in Borisov’s hands, the character was funny.", 1
+            ),
+        ]
+    )
+    asked = "Which actor plays the character who drives Ani home?"
+    assert cast.miscast("Toros", asked)
+    assert not cast.miscast("Borisov", asked)  # an actor: a fair answer to check
+    assert not cast.miscast("Toros", "Who oversees the home invasion?")  # no actor asked
+    assert not cast.miscast("Garnick", asked)  # never credited: not known as a character
+    assert cast.miscast("Toros", "who played the one running the home invasion")
+    assert not cast.miscast("Toros", "What is the character played by Karagulian called?")
