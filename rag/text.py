@@ -17,7 +17,7 @@ import functools
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import Stemmer
 
@@ -148,3 +148,16 @@ def corpus_names(texts: Iterable[str]) -> dict[str, str]:
     # a word the texts write in lower case as often as capitalised is a common noun a
     # heading or a credit line capitalised ("Director, Writer, Producer"), not a name
     return {key: spelling[key] for key, n in found.items() if " " in key or lower[key] < n}
+
+
+def cased(text: str, names: Mapping[str, str]) -> str:
+    """``text`` with each proper name written in lower case ("which actor plays igor")
+    spelt as the corpus spells it (``corpus_names``), longest names first.
+
+    >>> cased("which actor plays igor in new york", {"igor": "Igor", "new york": "New York"})
+    'which actor plays Igor in New York'
+    """
+    for key in sorted(names, key=len, reverse=True):
+        if key in text:
+            text = re.sub(rf"(?<![\w’'-]){re.escape(key)}(?![\w’'-])", names[key], text)
+    return text

@@ -239,7 +239,7 @@ class ExtractiveGenerator:
         return Decision(quotable, False, confidence, requirement=requirement)
 
     def generate(self, request: GenerationRequest) -> Draft:
-        ask = intent(request.question)
+        ask = intent(request.question, self.names)
         if request.options and ask.kind == "fact":  # "which one …" of what was just listed
             ask = replace(ask, kind="choice", options=request.options)
         if ask.kind == "chat":  # small talk or a question about the app: what it can do

@@ -23,6 +23,8 @@
 - ``fact``: anything else (a *who / when / where / which / what* of one thing).
 
 A leading "According to X," names the question's source, not its ask, and is not read.
+Given the corpus's proper names, a name typed in lower case is read as a name
+("which actor plays igor" is the "which actor plays Igor" of a verb before its object).
 
 What this module does not do: decide whether the articles answer (``generator``),
 or look at anything but the question's words.
@@ -31,9 +33,11 @@ or look at anything but the question's words.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rag.lexicon import ABOUT_APP, SMALL_TALK, WORK_NOUNS
+from rag.text import cased
 
 _AUX = r"(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|isn't|wasn't|didn't|doesn't|aren't|weren't)"
 _YESNO = re.compile(rf"^\s*{_AUX}\b", re.IGNORECASE)
@@ -165,8 +169,9 @@ class Intent:
         return self.kind in ("summary", "list")
 
 
-def intent(text: str) -> Intent:
-    """The kind of answer the question wants.
+def intent(text: str, names: Mapping[str, str] | None = None) -> Intent:
+    """The kind of answer the question wants; ``names``, the corpus's proper names
+    (``rag.text.corpus_names``), restore the capitals a name was typed without.
 
     >>> intent("is ani a stripper or an escort?").options
     ('stripper', 'escort')
@@ -176,8 +181,11 @@ def intent(text: str) -> Intent:
     ['summary', 'list', 'yesno']
     >>> [intent(q).kind for q in ("hi", "what can you do?", "Who was the DP?", "how many days?")]
     ['chat', 'chat', 'fact', 'fact']
+    >>> [intent("which actor plays igor", n).kind for n in (None, {"igor": "Igor"})]
+    ['list', 'fact']
     """
     q = _ACCORDING.sub("", " ".join(text.split()))
+    q = cased(q, names) if names else q
     if SMALL_TALK.match(q) or ABOUT_APP.match(q):
         return Intent("chat")
     choice = _CHOICE.match(q)

@@ -254,7 +254,10 @@ class LLMGenerator:
             headers=self.source_headers,
             # the extractive answer's reading of the question, as a hint (verified as ever)
             guidance=(
-                Guidance.of(intent(request.question).kind, self.extractive.generate(request))
+                Guidance.of(
+                    intent(request.question, self.extractive.names).kind,
+                    self.extractive.generate(request),
+                )
                 if self.guided
                 else None
             ),

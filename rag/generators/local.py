@@ -302,7 +302,10 @@ class LocalLLMGenerator(LLMGenerator):
         if not sources or sources[0].hit.chunk.id != draft.citations[0].chunk_id:
             raise GeneratorError("the quoted sentence was not found in its passage")
         return build_phrase_prompt(
-            request.question, sources, draft.short_answer, intent(request.question).kind
+            request.question,
+            sources,
+            draft.short_answer,
+            intent(request.question, self.extractive.names).kind,
         )
 
     def prompt(self, request: GenerationRequest) -> Prompt:

@@ -142,3 +142,11 @@ def test_a_character_is_no_answer_to_which_actor_plays_someone():
     assert not cast.miscast("Garnick", asked)  # never credited: not known as a character
     assert cast.miscast("Toros", "who played the one running the home invasion")
     assert not cast.miscast("Toros", "What is the character played by Karagulian called?")
+
+
+@pytest.mark.parametrize("question", ["which actor plays igor", "Which actor plays Igor?"])
+def test_a_name_typed_in_lower_case_is_still_the_object_of_plays(pipeline, question):
+    # "plays" before a name is a verb however the name is typed: one actor, not a list
+    answer = pipeline.ask(question)
+    assert answer.short_answer.endswith("Borisov")
+    assert not answer.text.startswith("- ")

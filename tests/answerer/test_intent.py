@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.answerer.intent import intent
+from rag.text import corpus_names
 
 
 @pytest.mark.parametrize(
@@ -45,6 +46,13 @@ from rag.answerer.intent import intent
 )
 def test_the_intent_comes_from_the_grammar(question, kind):
     assert intent(question).kind == kind
+
+
+def test_a_name_typed_in_lower_case_is_read_as_the_corpus_spells_it():
+    names = corpus_names(["Igor stands guard.", "In Borisov’s hands Igor was funny."])
+    assert intent("which actor plays igor").kind == "list"  # "plays igor" could be a plural
+    assert intent("which actor plays igor", names).kind == "fact"  # "plays Igor": a verb
+    assert intent("which actors play igor", names).kind == "list"
 
 
 def test_a_list_of_what_someone_made_is_a_list_of_works():
