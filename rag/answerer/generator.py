@@ -90,7 +90,9 @@ class ExtractiveGenerator:
             RoleRule(self.features.sentence_terms, self.features.containing, self.index.sentences),
         )
         self.quantity = QuantityRule(lambda: self.names)
-        self.other_work = OtherWorkRule(lambda: [d.title for d in self.index.documents.values()])
+        self.other_work = OtherWorkRule(
+            lambda: [d.title for d in self.index.documents.values()], self.index.sentences
+        )
         self.topic = TopicGate(resources.embedder)
         lead = next(iter(self.cast.roster()), [])
         self.speakers = Speakers(
@@ -284,6 +286,8 @@ class ExtractiveGenerator:
         if ask.works:  # a list of works gathers titles from the passages just below too
             quotable = self.widened(request, question, quotable)
         quotable = heard(quotable, request.question, request.referent, self.names, self.speakers)
+        if ask.kind == "list" and not ask.works:  # a list of the film's: no other work's
+            quotable = self.other_work.of_the_film(request.question, quotable, self.names)
         composition = compose(
             question,
             ask,

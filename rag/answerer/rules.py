@@ -47,13 +47,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rag.answerer.cast import Cast, Credit
+from rag.answerer.compose import MMR_FLOOR
 from rag.answerer.cues import given_name, gives_name, has_cue
 from rag.answerer.features import Candidate
 from rag.answerer.predicate import asked_predicate, passive_predicate, states
 from rag.answerer.question import Question
 from rag.answerer.spans import role_holder
 from rag.answerer.titles import title_key, titles
-from rag.canonical import corpus_subject
+from rag.canonical import corpus_subject, refers_to_subject
+from rag.conversation import names_in
 from rag.lexicon import PREPOSITIONS, WORK_NOUNS
 from rag.schema import Sentence
 from rag.text import DATED_TITLE, terms, words
@@ -276,8 +278,11 @@ class OtherWorkRule:
     film's distributor: a sentence opening on another work's title, the film the
     question names left unnamed, says what it says of that work."""
 
-    def __init__(self, titles: Callable[[], Iterable[str]]) -> None:
+    def __init__(
+        self, titles: Callable[[], Iterable[str]], sentences: Sequence[Sentence] = ()
+    ) -> None:
         self.titles = titles  # the articles' titles, for the film they are about
+        self.sentences = sentences  # the corpus's, by id: the sentence before a candidate
 
     @functools.cached_property
     def subject(self) -> str:
@@ -294,6 +299,47 @@ class OtherWorkRule:
         if other is None or title_key(other) in " ".join(words(question.text)):
             return None
         return f"The closest passages say that of {other}, not of {subject}."
+
+    def of_the_film(
+        self, question: str, candidates: list[Candidate], names: Mapping[str, str]
+    ) -> list[Candidate]:
+        """For a list asked of the film ("what awards did it win?", "… did Anora win?",
+        naming no one else), the candidates less those opening on another work's title
+        ("Starlet (2012) was the winner of …") or speaking of "the film" right after a
+        sentence that does (``of_other_work``), and less those no longer relevant beside
+        the best one (``MMR_FLOOR``, as a list measures it); all of them if that leaves none."""
+        subject = self.subject
+        named = set(names_in(question, names))
+        about = subject in named or refers_to_subject(question, names)
+        if not subject or not candidates or named - {subject} or not about:
+            return candidates
+        top = max(c.score for c in candidates)
+        kept = [
+            c
+            for c in candidates
+            if not self.of_other_work(c.sentence, subject) and c.score >= top - MMR_FLOOR
+        ]
+        return kept or candidates
+
+    def of_other_work(self, sentence: Sentence, subject: str) -> bool:
+        """Whether ``sentence`` speaks of another work than ``subject``: it opens on its
+        title, or says "the film" right after a sentence of its article that does ("His
+        previous film The Florida Project (2017) premiered …" then "Among the many
+        accolades the film received …")."""
+        if opening_work(sentence.text, subject) is not None:
+            return True
+        if sentence.id < 1 or sentence.id > len(self.sentences) or not _BACK.search(sentence.text):
+            return False
+        before = self.sentences[sentence.id - 1]
+        return (
+            before.source == sentence.source
+            and subject.lower() not in words(sentence.text)
+            and opening_work(before.text, subject) is not None
+        )
+
+
+# a definite work noun, speaking of a work named before: "the film received", "this movie"
+_BACK = re.compile(rf"\b(?:the|this|that)\s+(?:{'|'.join(sorted(WORK_NOUNS))})\b", re.I)
 
 
 def opening_work(sentence: str, subject: str) -> str | None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from rag.answerer.predicate import contrasted, passive_predicate, stranded_object
+from rag.answerer.rules import OtherWorkRule
 from rag.lexicon import NOT_FOUND
+from rag.schema import Sentence
 from tests.conftest import check_citations
 
 
@@ -234,6 +236,36 @@ def test_a_fact_said_of_another_film_does_not_answer_for_the_film_asked_about(pi
     # and a question naming the other film is answered from it
     red_rocket = pipeline.ask("Which company distributed Red Rocket in the U.S.?")
     assert not red_rocket.abstained and "A24" in red_rocket.text
+
+
+@pytest.mark.parametrize("question", ["what awards did it win", "which awards has Anora won"])
+def test_a_list_asked_of_the_film_gathers_nothing_said_of_another_work(pipeline, question):
+    # the best sentences give Starlet's and Tangerine's awards, and "the film" right after
+    # "His previous film The Florida Project (2017) …" is that film, not Anora
+    answer = pipeline.ask(question)
+    assert "Palme d’Or" in answer.text
+    assert not any(t in answer.text for t in ("Starlet (2012)", "Tangerine (2015)", "Dafoe"))
+    check_citations(pipeline, answer)
+    # asked of Baker or of his films, they are what was asked
+    for of_others in ("what awards did baker win", "what awards have bakers films won"):
+        assert "Tangerine (2015)" in pipeline.ask(of_others).text
+
+
+def test_the_film_after_a_sentence_opening_on_another_work_is_that_work():
+    rule = OtherWorkRule(lambda: ["Anora notes", "Anora review"], _SENTENCES)
+    assert rule.subject == "Anora"
+    assert rule.of_other_work(_SENTENCES[0], "Anora")  # opens on Red Rocket's title
+    assert rule.of_other_work(_SENTENCES[1], "Anora")  # "the film" just after it
+    assert not rule.of_other_work(_SENTENCES[2], "Anora")  # names Anora
+    assert not rule.of_other_work(_SENTENCES[3], "Anora")  # another article
+
+
+_SENTENCES = [
+    Sentence(0, "a.txt", 0, 0, "His previous film Red Rocket (2021) premiered at Cannes."),
+    Sentence(1, "a.txt", 0, 0, "Among the accolades the film received was a prize."),
+    Sentence(2, "a.txt", 0, 0, "Anora, like the film before it, premiered there."),
+    Sentence(3, "b.txt", 0, 0, "The film was shot in New York."),
+]
 
 
 @pytest.mark.parametrize(
