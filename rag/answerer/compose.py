@@ -12,9 +12,9 @@
   words, led by the most relevant one, the others in the articles' order (a story, "how
   does it end", all in the articles' order), none opening with a pronoun whose sentence
   before it is not quoted;
-- a **list** quotes up to ``LIST_ITEMS`` such sentences as bullet points; the cast
-  (``compose_roster``) is led by "Actor (Character), …", each name a span of the
-  sentence quoted for it;
+- a **list** quotes up to ``LIST_ITEMS`` such sentences as bullet points (one alone as a
+  sentence); the cast (``compose_roster``) is led by "Actor (Character), …", each name a
+  span of the sentence quoted for it;
 - an **either/or** question leads with what the evidence says ("Both", or the one
   option its best sentence holds), a **yes/no** one with the evidence.
 
@@ -130,7 +130,7 @@ def compose(
         limit = LIST_ITEMS if ask.kind == "list" else SUMMARY_SENTENCES
         picked = pick_diverse(pool, vectors, limit, ask.kind == "summary", ask.story)
         items = [Quote(c, _item(c, question, near)) for c in picked]
-        style = "list" if ask.kind == "list" else "prose"
+        style = "list" if ask.kind == "list" and len(picked) > 1 else "prose"  # one: a sentence
         return Composition("", _within(items, "", style), style)
     if quotable and _caption_only(question, pool, quotable[0], names or {}):
         pool = [quotable[0], *pool]

@@ -245,6 +245,7 @@ def test_a_list_asked_of_the_film_gathers_nothing_said_of_another_work(pipeline,
     answer = pipeline.ask(question)
     assert "Palme d’Or" in answer.text
     assert not any(t in answer.text for t in ("Starlet (2012)", "Tangerine (2015)", "Dafoe"))
+    assert answer.text.startswith("It won the Palme d’Or")  # a list of one: a sentence
     check_citations(pipeline, answer)
     # asked of Baker or of his films, they are what was asked
     for of_others in ("what awards did baker win", "what awards have bakers films won"):
