@@ -5,7 +5,8 @@ words and function words such as "according" and "besides" included, negations
 not: "no interest" and "not big spenders" need their "no" and "not", and every
 "n't" counts as "not") and stems with Snowball (PyStemmer), so "photographed",
 "photography" and "photographs" meet at one term.  Curly quotes and accents are
-folded first.
+folded first.  ``corpus_names`` finds the corpus's proper names, and ``cased`` restores
+their capitals in a question typed in lower case.
 
 What this module does not do: sentence splitting (``chunking``) or answer
 normalisation for grading (``evaluation``).

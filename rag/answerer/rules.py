@@ -22,7 +22,8 @@ sentence either states or does not:
 - ``OtherWorkRule``: a question about the film the articles are about, by name ("Which
   company distributed Anora?"), is not answered by a sentence whose subject is another
   work ("His most recent film Red Rocket (2021) ... was distributed by A24"): a title
-  among its first words, the film asked about not named.
+  among its first words, the film asked about not named; and a list asked of the film
+  ("what awards did it win?") gathers no sentence said of another work (``of_the_film``).
 
 The first three are ``Requirement``s every quoted sentence must meet (looked for in
 the passages ranked just below the first ones too); the last is checked on the
@@ -328,7 +329,7 @@ class OtherWorkRule:
         accolades the film received …")."""
         if opening_work(sentence.text, subject) is not None:
             return True
-        if sentence.id < 1 or sentence.id > len(self.sentences) or not _BACK.search(sentence.text):
+        if not 0 < sentence.id < len(self.sentences) or not _BACK.search(sentence.text):
             return False
         before = self.sentences[sentence.id - 1]
         return (
