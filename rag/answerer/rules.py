@@ -318,15 +318,16 @@ class OtherWorkRule:
         kept = [
             c
             for c in candidates
-            if not self.of_other_work(c.sentence, subject) and c.score >= top - MMR_FLOOR
+            if not self.of_other_work(c.sentence) and c.score >= top - MMR_FLOOR
         ]
         return kept or candidates
 
-    def of_other_work(self, sentence: Sentence, subject: str) -> bool:
-        """Whether ``sentence`` speaks of another work than ``subject``: it opens on its
+    def of_other_work(self, sentence: Sentence) -> bool:
+        """Whether ``sentence`` speaks of another work than the subject: it opens on its
         title, or says "the film" right after a sentence of its article that does ("His
         previous film The Florida Project (2017) premiered …" then "Among the many
         accolades the film received …")."""
+        subject = self.subject
         if opening_work(sentence.text, subject) is not None:
             return True
         if not 0 < sentence.id < len(self.sentences) or not _BACK.search(sentence.text):

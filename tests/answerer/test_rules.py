@@ -255,10 +255,10 @@ def test_a_list_asked_of_the_film_gathers_nothing_said_of_another_work(pipeline,
 def test_the_film_after_a_sentence_opening_on_another_work_is_that_work():
     rule = OtherWorkRule(lambda: ["Anora notes", "Anora review"], _SENTENCES)
     assert rule.subject == "Anora"
-    assert rule.of_other_work(_SENTENCES[0], "Anora")  # opens on Red Rocket's title
-    assert rule.of_other_work(_SENTENCES[1], "Anora")  # "the film" just after it
-    assert not rule.of_other_work(_SENTENCES[2], "Anora")  # names Anora
-    assert not rule.of_other_work(_SENTENCES[3], "Anora")  # another article
+    assert rule.of_other_work(_SENTENCES[0])  # opens on Red Rocket's title
+    assert rule.of_other_work(_SENTENCES[1])  # "the film" just after it
+    assert not rule.of_other_work(_SENTENCES[2])  # names Anora
+    assert not rule.of_other_work(_SENTENCES[3])  # another article
 
 
 _SENTENCES = [
