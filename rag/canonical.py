@@ -2,7 +2,9 @@
 
 ``corpus_subject`` reads what the articles are about from their titles ("Anora").
 ``role_question`` turns "who shot it?" or "who filmed anora" into the job question it
-is ("Who was the cinematographer of Anora?"); ``synopsis_question`` turns "what is the
+is ("Who was the cinematographer of Anora?"); ``lead_character_question`` turns "who is
+the main character" into the question the articles answer ("Who is Anora about?");
+``synopsis_question`` turns "what is the
 movie about" and "whats the plot" into one question, so every phrasing gets the same
 summary; ``refers_to_subject`` says whether "it" or "the film" in a question can only
 be that film.
@@ -75,6 +77,37 @@ def role_question(question: str, subject: str) -> str | None:
     if m is None:
         return None
     return f"Who was the {ROLE_VERBS[m.group(1).lower()]}{of}?"
+
+
+# "who is the main character", "whos the protagonist in the movie": the film's own lead
+_LEAD_CHARACTER = (
+    r"^\s*who(?:'s|’s|s|\s+is|\s+was)\s+(?:the\s+)?"
+    r"(?:(?:main|lead|leading|central|principal|title)\s+character|protagonist|heroine|hero)"
+    r"(?:\s+(?:of|in)\s+(?:it|this|the\s+(?:film|movie|story)|this\s+(?:film|movie){subject}))?"
+    r"\s*\??\s*$"
+)
+
+
+def lead_character_question(question: str, subject: str) -> str | None:
+    """ "who is the main character" as the question the articles answer of their film:
+    whom it is about ("Who is Anora about?"), so the answer names the character, not the
+    actor playing her.  None for another work's ("the protagonist of Tangerine").
+
+    >>> lead_character_question("whos the main character", "Anora")
+    'Who is Anora about?'
+    >>> lead_character_question("who is the protagonist of anora?", "Anora")
+    'Who is Anora about?'
+    >>> lead_character_question("who is the hero of tangerine", "Anora") is None
+    True
+    >>> lead_character_question("who plays the main character", "Anora") is None
+    True
+    """
+    if not subject:
+        return None
+    pattern = _LEAD_CHARACTER.replace("{subject}", rf"|{re.escape(subject)}")
+    if re.match(pattern, question, re.I) is None:
+        return None
+    return f"Who is {subject} about?"
 
 
 def synopsis_question(question: str, subject: str, names: Mapping[str, str]) -> str | None:

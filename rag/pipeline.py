@@ -36,7 +36,13 @@ from typing import Any
 
 from rag.answerer.excerpt import shown_before
 from rag.answerer.titles import title_key, titles
-from rag.canonical import corpus_subject, refers_to_subject, role_question, synopsis_question
+from rag.canonical import (
+    corpus_subject,
+    lead_character_question,
+    refers_to_subject,
+    role_question,
+    synopsis_question,
+)
 from rag.conversation import (
     MAX_CONTEXT_TURNS,
     MAX_TURNS,
@@ -166,8 +172,13 @@ class Pipeline:
         questions = tuple(t.question for t in turns)
         query_text = resolved.question
         # a question many phrasings share, asked as one: "who shot it?" is the cinematographer
-        # question, "what is the movie about" and "whats the plot" are "What is it about?"
-        role = None if resolved.follow_up else role_question(text, self.subject)
+        # question, "what is the movie about" and "whats the plot" are "What is it about?",
+        # "who is the main character" is "Who is Anora about?"
+        role = (
+            None
+            if resolved.follow_up
+            else role_question(text, self.subject) or lead_character_question(text, self.subject)
+        )
         synopsis = None if resolved.follow_up else synopsis_question(text, self.subject, self.names)
         if role is not None:
             resolved = replace(resolved, question=role, rewritten=True)

@@ -7,8 +7,9 @@ import random
 
 import pytest
 
-from rag.canonical import role_question
+from rag.canonical import lead_character_question, role_question
 from rag.conversation import is_follow_up, resolve
+from rag.pipeline import as_turn
 from rag.schema import Turn
 from tests.conftest import GOLD
 
@@ -112,14 +113,24 @@ def test_who_shot_it_asks_for_the_cinematographer():
     assert role_question("who shot toros?", "Anora") is None
 
 
+def test_the_main_character_is_the_character_the_film_is_about(pipeline):
+    assert lead_character_question("whos the protagonist?", "Anora") == "Who is Anora about?"
+    assert lead_character_question("who is the main character of tangerine", "Anora") is None
+    # the character, not the actor who plays her (was "Mikey Madison — … who plays Ani")
+    answer = pipeline.ask("who is the main character")
+    assert not answer.abstained and "Ani" in answer.text.split("[1]")[0]
+    assert "Mikey Madison" not in answer.text
+    # a follow-up's "she" stands for that character
+    work = pipeline.ask("what does she do for work", [as_turn(answer)])
+    assert "Ani" in work.retrieval_query and "stripper" in work.text
+
+
 def test_follow_ups_in_a_real_conversation(pipeline):
     first = pipeline.ask("who plays toros")
     second = pipeline.ask("and igor?", ["who plays toros"])
     assert second.retrieval_query == "who plays Igor"
     assert not second.abstained
     # the earlier answer is passed with the turn: nothing it quoted is quoted again
-    from rag.pipeline import as_turn
-
     director = pipeline.ask("who directed anora")
     more = pipeline.ask("what else has he directed", [as_turn(director)])
     assert "Sean Baker" in more.retrieval_query
