@@ -181,3 +181,32 @@ def part_of(sentence: str, at: int) -> int:
     (1, 2)
     """
     return len(APART.findall(sentence[:at]))
+
+
+# a count taken of a whole: "Ten of the film’s", "two of his" before "37 shooting days"
+_PART_OF_WHOLE = re.compile(
+    rf"\b(?:{NUM})\s+of\s+(?:the|its|their|his|her|these|those|[\w-]+[’']s)\s+"
+    r"(?:[\w-]+[’']s\s+)?$",
+    re.IGNORECASE,
+)
+
+
+def partitive(question: str, sentence: str, start: int, span: str) -> str:
+    """``span`` (a count at ``start``) with the part before it that the sentence takes of
+    it, when the question asks about that part: a word of the question that the rest of
+    the sentence holds and the span does not ("home invasion").
+
+    >>> s = "Ten of the film’s 37 shooting days were spent on the home invasion."
+    >>> partitive("how long did it take to shoot the home invasion", s, 18, "37 shooting days")
+    'Ten of the film’s 37 shooting days'
+    >>> partitive("how many days did they shoot", s, 18, "37 shooting days")
+    '37 shooting days'
+    """
+    m = _PART_OF_WHOLE.search(sentence, 0, start)
+    if m is None:
+        return span
+    whole = sentence[m.start() : start] + span
+    rest = set(terms(sentence[: m.start()] + " " + sentence[start + len(span) :]))
+    if not (set(terms(question)) - set(terms(whole))) & rest:
+        return span
+    return whole

@@ -71,7 +71,8 @@ def short_answer(
         if not spans:
             return None
         # the count nearest the question's own words: "3 days in Las Vegas" for "... in Vegas?"
-        return min(spans, key=lambda span: _distance(question, sentence, span[0]))[1]
+        at, span = min(spans, key=lambda span: _distance(question, sentence, span[0]))
+        return patterns.partitive(question.text, sentence, at, span)
     if kind is None:  # "what drives her rather than riches?": "not wealth, but validation"
         said = contrasted(question.text, sentence)
         if said:
@@ -163,6 +164,8 @@ def _pattern_span(question: Question, sentence: str, kind: str | None) -> str | 
     if m is None:
         return None
     span = m.group(0)
+    if kind == "duration":  # "Ten of the film’s 37 shooting days were spent filming …"
+        return patterns.partitive(question.text, sentence, m.start(), span)
     if kind == "date":  # a month with its day and year: "January 2023", "May 25, 2024"
         around = re.match(
             r"(?:\s+\d{1,2}(?:st|nd|rd|th)?\b,?)?(?:\s+\d{4}\b)?", sentence[m.end() :]

@@ -556,6 +556,21 @@ def test_a_length_is_the_one_the_questions_verb_measures(pipeline):
     assert_every_claim_cited(answer)
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["how long did it take to shoot the home invasion", "how many days went to the fight scene"],
+)
+def test_a_count_taken_of_a_whole_leads_with_the_part_asked(pipeline, question):
+    # "Ten of the film’s 37 shooting days were spent filming the pivotal home invasion":
+    # the home invasion took ten of them, not 37 (the lead was "37 shooting days")
+    answer = pipeline.ask(question)
+    assert answer.short_answer == "Ten of the film’s 37 shooting days"
+    assert_every_claim_cited(answer)
+    # asked of the whole shoot, the whole is the answer
+    whole = pipeline.ask("how many days did they shoot")
+    assert whole.short_answer == "37 days"
+
+
 def test_a_who_question_opens_with_a_close_sentence_that_names_someone(pipeline):
     """ "who does she meet there" after "whats ani's job": the best sentence speaks of "a
     coltish Russian", a close one names Ivan; that one leads."""
