@@ -82,6 +82,10 @@ GENERIC_PEOPLE = (
 )
 # fmt: on
 
+# What an actor plays: "who is Mikey Madison's character" asks whom she plays (the cast rules
+# answer it), not for someone holding a relation to her ("Baker's wife").
+PLAYED_PARTS = frozenset(["character", "role", "part"])
+
 # Words that describe a person a later pronoun can stand for ("the oligarch's son ... his"),
 # besides PERSON_NOUNS; read by follow-up detection only.
 # fmt: off

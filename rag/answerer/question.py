@@ -26,7 +26,14 @@ from rag.answerer.patterns import (
     WH,
 )
 from rag.claimwords import DETERMINERS
-from rag.lexicon import CHAT_WH, GENERIC_PEOPLE, IRREGULAR_PAST, STOPWORDS, WORK_NOUNS
+from rag.lexicon import (
+    CHAT_WH,
+    GENERIC_PEOPLE,
+    IRREGULAR_PAST,
+    PLAYED_PARTS,
+    STOPWORDS,
+    WORK_NOUNS,
+)
 from rag.text import terms
 
 
@@ -228,6 +235,8 @@ def asked_role(question: str) -> RoleAsk | None:
     'the production designer of Anora'
     >>> sorted(asked_role("Who was the production designer of Anora?").terms)
     ['design', 'product']
+    >>> sorted(asked_role("Who is Sean Baker's wife?").terms)
+    ['baker', 'sean', 'wife']
     >>> asked_role("Who is Samantha Quan?"), asked_role("Where did the actor who plays Toros go?")
     (None, None)
     """
@@ -235,14 +244,19 @@ def asked_role(question: str) -> RoleAsk | None:
     m = _PLAYS.match(q)
     if m is None:
         m = _HOLDS.match(q)
-        # "who is" a role ("the costume designer"), not a person ("Samantha Quan")
-        if m is None or not re.match(r"(?:the\s+)?[a-z]", m.group(1)):
+        # "who is" a role ("the costume designer", "Sean Baker's wife"), not a person
+        # ("Samantha Quan")
+        if m is None or not re.match(
+            r"(?:the\s+)?[a-z]|(?:[A-Z][\w-]*\s+){0,2}[A-Z][\w-]*'s\s+[a-z]", m.group(1)
+        ):
             return None
     role = _ROLE_END.sub("", m.group(1)).strip()
     role = re.sub(r"^(?:some|one|many|most|all|each|any|several)\s+of\s+", "", role)
     held = frozenset(terms(re.split(r"\s+of\s+", role)[0]))  # "president | of the jury"
     if held & _ANYONE:
         return None  # "whos the guy in charge of ...": someone described, not a job named
+    if re.search(r"'s\s+(\w+)$", role) and role.rsplit(None, 1)[-1] in PLAYED_PARTS:
+        return None  # "Mikey Madison's character": whom she plays (``asked_cast``)
     if re.match(r"[a-z]", role) and role.split()[0] not in DETERMINERS:
         role = f"the {role}"  # "Who was president of ...": the president of ...
     return RoleAsk(role=role, terms=held) if held else None

@@ -181,30 +181,35 @@ class RoleRule:
         role = question.role
         if role is None:
             return None
+        # someone's relation ("Sean Baker's wife") is named with the owner's surname alone
+        owner = re.match(r"(?:the\s+)?(.+?)['’]s\s+(.+)$", role.role)
+        named = (
+            frozenset(terms(owner.group(1))[-1:] + terms(owner.group(2))) if owner else role.terms
+        )
         # a sentence naming the "DP" names the cinematographer; an expression made of the
         # role's own words is no other name for it ("casting" stems as the actors' "cast")
         alts = {
-            term: tuple(a for a in found if not a <= role.terms)
-            for term, found in alternatives(role.terms).items()
+            term: tuple(a for a in found if not a <= named)
+            for term, found in alternatives(named).items()
         }
 
         def mentions(sid: int) -> bool:
             found = self.sentence_terms(sid)
-            if not all(covered(t, found, alts) for t in role.terms):
+            if not all(covered(t, found, alts) for t in named):
                 return False
-            if len(role.terms) < 2 or not role.terms <= found or self.sentences is None:
+            if len(named) < 2 or not named <= found or self.sentences is None:
                 return True  # one word, or named through another expression ("DP")
-            if re.search(r"['’]s\b", role.role):
+            if owner:
                 return True  # someone's relation ("Baker's wife"), not a job of two words
             # a job of two words is named by them together: "casting director", not a
             # "cast" of actors in a sentence about the director
             said = terms(self.sentences[sid].text)
-            width = len(role.terms)
-            return any(role.terms <= set(said[i : i + width]) for i in range(len(said)))
+            width = len(named)
+            return any(named <= set(said[i : i + width]) for i in range(len(said)))
 
         # every sentence of the corpus naming the role, so that a caption retrieved first
         # ("Sean Baker and DP Drew Daniels on the set") is not the only one on offer
-        where = sorted(self.containing(role.terms, alts)) if self.containing else []
+        where = sorted(self.containing(named, alts)) if self.containing else []
         return Requirement(
             holds=lambda c: mentions(c.sentence.id),
             note=f"The closest passages do not mention {role.role}.",

@@ -401,8 +401,9 @@ def _near_question(question: str, sentence: str, at: int) -> bool:
 
 _NAME_RUN = r"[A-Z][\w’'.-]+(?:\s+[A-Z][\w’'.-]+){0,3}"
 _HOLDER_AFTER = re.compile(rf",?\s+({_NAME_RUN})")
-_HOLDER_BEFORE = re.compile(
-    rf"({_NAME_RUN}),\s+(?:a|an|the|his|her|their)\s+(?:[\w’'-]+\s+){{0,2}}$"
+_HOLDER_BEFORE = re.compile(  # the job closing an apposition, or a second one "and" joins
+    rf"({_NAME_RUN}),\s+(?:a|an|the|his|her|their)\s+"
+    r"(?:(?:[\w’'-]+\s+){0,2}|[^,;:()—–]{1,60}?\s+and\s+(?:[\w-]+[’']s\s+)?)$"
 )
 
 
@@ -418,6 +419,8 @@ def role_holder(role: frozenset[str], sentence: str, asked: str = "") -> str | N
     'Drew Daniels'
     >>> role_holder(frozenset({"produc"}), "Samantha Quan, a producer of “Anora” and his wife, says so.")
     'Samantha Quan'
+    >>> role_holder(frozenset({"wife"}), "Quan, a producer of “Anora” and Baker’s wife, said.")
+    'Quan'
     >>> role_holder(frozenset({"produc"}), "The producers met in Brooklyn.") is None
     True
     """

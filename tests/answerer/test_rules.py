@@ -7,8 +7,9 @@ import pytest
 from rag.answerer.predicate import contrasted, passive_predicate, stranded_object
 from rag.answerer.rules import OtherWorkRule
 from rag.lexicon import NOT_FOUND
+from rag.pipeline import as_turn
 from rag.schema import Sentence
-from tests.conftest import check_citations
+from tests.conftest import assert_every_claim_cited, check_citations
 
 
 @pytest.mark.parametrize(
@@ -194,6 +195,20 @@ def test_a_name_the_passages_do_not_give_is_not_answered(pipeline, question, mis
 def test_a_role_the_passages_mention_is_answered(pipeline, question, name):
     answer = pipeline.ask(question)
     assert not answer.abstained and name in answer.text and not answer.notices
+
+
+@pytest.mark.parametrize("question", ["who is baker's wife", "Who is Sean Baker's wife?"])
+def test_someones_relation_leads_with_the_name_it_is_apposed_to(pipeline, question):
+    # "Samantha Quan, a producer of “Anora” and Baker’s wife, says …": the relation closes a
+    # coordinated apposition (the lead was "Anora"); the owner is named by surname alone
+    # ("Sean Baker's wife" abstained: no sentence says "Sean" beside "wife")
+    answer = pipeline.ask(question)
+    assert not answer.abstained and answer.short_answer == "Samantha Quan"
+    assert_every_claim_cited(answer)
+    after = pipeline.ask("who is his wife", [as_turn(pipeline.ask("who directed it"))])
+    assert after.short_answer == "Samantha Quan"
+    # whom an actor plays is a cast question, not a relation of hers
+    assert pipeline.ask("Who is Mikey Madison's character?").short_answer == "Ani"
 
 
 @pytest.mark.parametrize(
