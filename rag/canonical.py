@@ -3,7 +3,9 @@
 ``corpus_subject`` reads what the articles are about from their titles ("Anora").
 ``role_question`` turns "who shot it?" or "who filmed anora" into the job question it
 is ("Who was the cinematographer of Anora?"); ``lead_character_question`` turns "who is
-the main character" into the question the articles answer ("Who is Anora about?");
+the main character" into the question the articles answer ("Who is Anora about?") and
+``with_lead_character`` names that character in any other question; ``canonical`` applies
+them in turn;
 ``synopsis_question`` turns "what is the
 movie about" and "whats the plot" into one question, so every phrasing gets the same
 summary; ``refers_to_subject`` says whether "it" or "the film" in a question can only
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from rag.answerer.intent import intent
 from rag.conversation import names_in
@@ -125,6 +127,47 @@ def synopsis_question(question: str, subject: str, names: Mapping[str, str]) -> 
     if set(names_in(question, names)) - {subject}:
         return None
     return "What is it about?"  # searched with the subject added (``refers_to_subject``)
+
+
+# "the main character", "the film's title character", "the protagonist" inside a question
+_LEAD_PHRASE = re.compile(
+    r"\bthe\s+(?:(?:film|movie|story)['’]s\s+)?"
+    r"(?:(?:main|lead|leading|central|principal|title)\s+character|protagonist|heroine)\b",
+    re.I,
+)
+
+
+def with_lead_character(question: str, character: str) -> str | None:
+    """The question with the film's lead character named for "the main character" (the
+    protagonist, the title character): ``character``, whom the articles' most credited
+    actor plays (``answerer.cast.Cast.roster``).  None when the question names no such role.
+
+    >>> with_lead_character("What is the family name of the film's title character?", "Ani")
+    'What is the family name of Ani?'
+    >>> with_lead_character("what does the main character do for work", "Ani")
+    'what does Ani do for work'
+    >>> with_lead_character("who plays Toros", "Ani") is None
+    True
+    """
+    if not character or not _LEAD_PHRASE.search(question):
+        return None
+    return _LEAD_PHRASE.sub(character, question, count=1)
+
+
+def canonical(
+    question: str, subject: str, names: Mapping[str, str], lead: Callable[[], str]
+) -> tuple[str, str] | None:
+    """The question as the one many phrasings share, and the text to search it by; None
+    when it is asked in its own words.  ``lead``: the film's lead character, asked only
+    when the question speaks of "the main character"."""
+    role = role_question(question, subject) or lead_character_question(question, subject)
+    if role is not None:
+        return role, role
+    synopsis = synopsis_question(question, subject, names)
+    if synopsis is not None:
+        return synopsis, f"{synopsis} {subject}"  # with the subject (``refers_to_subject``)
+    named = with_lead_character(question, lead()) if _LEAD_PHRASE.search(question) else None
+    return (named, named) if named else None
 
 
 def refers_to_subject(question: str, names: Mapping[str, str]) -> bool:

@@ -34,15 +34,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
+from rag.answerer.cast import Cast
 from rag.answerer.excerpt import shown_before
 from rag.answerer.titles import title_key, titles
-from rag.canonical import (
-    corpus_subject,
-    lead_character_question,
-    refers_to_subject,
-    role_question,
-    synopsis_question,
-)
+from rag.canonical import canonical, corpus_subject, refers_to_subject
 from rag.conversation import (
     MAX_CONTEXT_TURNS,
     MAX_TURNS,
@@ -172,20 +167,12 @@ class Pipeline:
         questions = tuple(t.question for t in turns)
         query_text = resolved.question
         # a question many phrasings share, asked as one: "who shot it?" is the cinematographer
-        # question, "what is the movie about" and "whats the plot" are "What is it about?",
-        # "who is the main character" is "Who is Anora about?"
-        role = (
-            None
-            if resolved.follow_up
-            else role_question(text, self.subject) or lead_character_question(text, self.subject)
-        )
-        synopsis = None if resolved.follow_up else synopsis_question(text, self.subject, self.names)
-        if role is not None:
-            resolved = replace(resolved, question=role, rewritten=True)
-            query_text = role
-        elif synopsis is not None:
-            resolved = replace(resolved, question=synopsis, rewritten=True)
-            query_text = f"{synopsis} {self.subject}"
+        # question, "whats the plot" is "What is it about?" (``canonical``)
+        lead = functools.partial(getattr, self, "lead_character")
+        shared = None if resolved.follow_up else canonical(text, self.subject, self.names, lead)
+        if shared is not None:
+            resolved = replace(resolved, question=shared[0], rewritten=True)
+            query_text = shared[1]
         elif not resolved.follow_up and self.subject and refers_to_subject(text, self.names):
             # "where was the movie shot": the film the articles are about
             query_text = f"{query_text} {self.subject}"
@@ -261,6 +248,12 @@ class Pipeline:
         """The titles the corpus marks as works (``titles``), the film it is about aside."""
         found = (t for s in self.index.sentences for t in titles(s.text, strict=True))
         return tuple(t for t in dict.fromkeys(found) if title_key(t) != self.subject.lower())
+
+    @functools.cached_property
+    def lead_character(self) -> str:
+        """Whom the most credited actor plays ("Ani"): "the main character" of the film."""
+        roster = Cast(self.index.sentences).roster()
+        return roster[0][0].character if roster else ""
 
     @functools.cached_property
     def subject(self) -> str:

@@ -123,6 +123,12 @@ def test_the_main_character_is_the_character_the_film_is_about(pipeline):
     # a follow-up's "she" stands for that character
     work = pipeline.ask("what does she do for work", [as_turn(answer)])
     assert "Ani" in work.retrieval_query and "stripper" in work.text
+    # inside another question, "the main character" is named: whom the lead actor plays
+    assert pipeline.lead_character == "Ani"
+    job = pipeline.ask("what does the main character do for work")
+    assert job.retrieval_query == "what does Ani do for work" and "stripper" in job.short_answer
+    surname = pipeline.ask("whats the protagonist's last name")
+    assert "Mikheeva" in surname.short_answer
 
 
 def test_follow_ups_in_a_real_conversation(pipeline):
