@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 
 from rag.lexicon import PERSON_NOUNS
-from rag.text import terms
+from rag.text import INNER_SENTENCE, terms
 
 NUM = (
     r"\d+(?:[.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen"
@@ -175,12 +175,16 @@ APART = re.compile(r"\s[—–]\s|[()\[\];]")
 
 
 def part_of(sentence: str, at: int) -> int:
-    """Which part of ``sentence``, cut at ``APART``, the character at ``at`` falls in.
+    """Which part of ``sentence``, cut at ``APART`` and between the inner sentences of a
+    quoted paragraph, the character at ``at`` falls in.
 
     >>> part_of("It won — as expected — in 2024.", 11), part_of("It won — as expected — in 2024.", 25)
     (1, 2)
+    >>> part_of("He shot The French Connection. From Italian cinema I took zooms.", 31)
+    1
     """
-    return len(APART.findall(sentence[:at]))
+    ends = sum(1 for m in INNER_SENTENCE.finditer(sentence) if m.end() <= at)
+    return len(APART.findall(sentence[:at])) + ends
 
 
 # a count taken of a whole: "Ten of the film’s", "two of his" before "37 shooting days"

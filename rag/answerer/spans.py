@@ -6,7 +6,7 @@ returns the span that answers it, or None: the number before the counted noun
 that the question does not name itself, for *who is X* the noun phrase in apposition to
 X ("Vanya, the oligarch’s son"), for *who directed X* the name the sentence titles with
 that job ("the director Jesús Franco"), for *who* the capitalised run nearest the question's
-words in its part of the sentence (``patterns.part_of``: dashes and brackets set a clause
+words in its part of the sentence (``patterns.part_of``: sentence ends, dashes and brackets set a clause
 apart; not a modifier of the noun asked), and for a titled work the title in apposition
 to a work noun ("the horror reboot Scream V"), else the quoted ("“Better Things”") or
 dated ("Red Rocket (2021)") title the question's words stand nearest, dated with the

@@ -26,6 +26,12 @@ from tests.conftest import assert_every_claim_cited
             "Drew Daniels",
         ),
         ("How many days did they shoot?", "They shot for 37 days in New York.", "37 days"),
+        (  # the question's word ending one inner sentence says nothing of the next one's names
+            "Whose camerawork on The French Connection did he try to channel?",
+            "I tried to channel the way Owen Roizman shot The French Connection. From Italian "
+            "cinema I took the zooms.",
+            "Owen Roizman",
+        ),
         (  # a counted compound is counted whole, not cut at its first noun
             "How many Gotham Awards did Tangerine win?",
             "Tangerine won an Independent Spirit and two Gotham Awards.",
