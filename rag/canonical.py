@@ -3,13 +3,11 @@
 ``corpus_subject`` reads what the articles are about from their titles ("Anora").
 ``role_question`` turns "who shot it?" or "who filmed anora" into the job question it
 is ("Who was the cinematographer of Anora?"); ``lead_character_question`` turns "who is
-the main character" into the question the articles answer ("Who is Anora about?") and
-``with_lead_character`` names that character in any other question; ``canonical`` applies
-them in turn;
-``synopsis_question`` turns "what is the
-movie about" and "whats the plot" into one question, so every phrasing gets the same
-summary; ``refers_to_subject`` says whether "it" or "the film" in a question can only
-be that film.
+the main character" into the question the articles answer ("Who is Anora about?"), and
+``with_lead_character`` names that character in any other question; ``synopsis_question``
+turns "what is the movie about" and "whats the plot" into one question, so every phrasing
+gets the same summary; ``canonical`` applies these in turn.  ``refers_to_subject`` says
+whether "it" or "the film" in a question can only be that film.
 
 What this module does not do: resolve follow-ups (``conversation``) or answer
 (``rag.answerer``).  The pipeline applies these only to a question that stands on its own.

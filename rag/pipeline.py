@@ -167,9 +167,13 @@ class Pipeline:
         questions = tuple(t.question for t in turns)
         query_text = resolved.question
         # a question many phrasings share, asked as one: "who shot it?" is the cinematographer
-        # question, "whats the plot" is "What is it about?" (``canonical``)
-        lead = functools.partial(getattr, self, "lead_character")
-        shared = None if resolved.follow_up else canonical(text, self.subject, self.names, lead)
+        # question, "whats the plot" is "What is it about?" (``canonical``; the lead character
+        # is read only for a question saying "the main character")
+        shared = (
+            None
+            if resolved.follow_up
+            else canonical(text, self.subject, self.names, lambda: self.lead_character)
+        )
         if shared is not None:
             resolved = replace(resolved, question=shared[0], rewritten=True)
             query_text = shared[1]

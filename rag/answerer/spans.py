@@ -5,12 +5,12 @@ returns the span that answers it, or None: the number before the counted noun
 ("37 days"), a date in the unit named, a sum, an age, a place after in/at/from/near
 that the question does not name itself, for *who is X* the noun phrase in apposition to
 X ("Vanya, the oligarch’s son"), for *who directed X* the name the sentence titles with
-that job ("the director Jesús Franco"), for *who* the capitalised run nearest the question's
-words in its part of the sentence (``patterns.part_of``: sentence ends, dashes and brackets set a clause
-apart; not a modifier of the noun asked), and for a titled work the title in apposition
-to a work noun ("the horror reboot Scream V"), else the quoted ("“Better Things”") or
-dated ("Red Rocket (2021)") title the question's words stand nearest, dated with the
-year the question names when it names one.  Where none of these is found, a question
+that job ("the director Jesús Franco"), for *who* the capitalised run nearest the
+question's words in its part of the sentence (``patterns.part_of``: sentence ends, dashes
+and brackets set a clause apart; not a modifier of the noun asked), and for a titled work
+the title in apposition to a work noun ("the horror reboot Scream V"), else the quoted
+("“Better Things”") or dated ("Red Rocket (2021)") title the question's words stand
+nearest, dated with the year the question names when it names one.  Where none of these is found, a question
 ending in a preposition is answered by its object (``predicate.stranded_object``).
 
 What this module does not do: choose the sentence (``generator``) or lay out the
