@@ -75,6 +75,11 @@ class Embedder(Protocol):
 
     def count_wordpieces(self, text: str) -> int: ...
 
+    def word_pieces(self, text: str) -> list[str]:
+        """The word pieces of ``text``, special tokens left out: "brighten" is
+        ["bright", "##en"]."""
+        ...
+
     def content_ids(self, text: str) -> np.ndarray:
         """The ids of the word pieces of ``text`` that its ``TokenVectors`` keep, in order."""
         ...
@@ -247,6 +252,10 @@ class NumpyEmbedder:
         """Word pieces the model sees, special tokens included."""
         return len(self.encoder.tokenizer.encode(text, add_special_tokens=True).ids)
 
+    def word_pieces(self, text: str) -> list[str]:
+        """The word pieces of ``text``, special tokens left out."""
+        return list(self.encoder.tokenizer.encode(text, add_special_tokens=False).tokens)
+
     def content_ids(self, text: str) -> np.ndarray:
         """The ids of the word pieces of ``text`` that its ``TokenVectors`` keep, in order."""
         return _content_ids(
@@ -360,6 +369,10 @@ class SentenceTransformerEmbedder:
     def count_wordpieces(self, text: str) -> int:
         """Word pieces the model sees, special tokens included."""
         return len(self.model.tokenizer(text, add_special_tokens=True)["input_ids"])
+
+    def word_pieces(self, text: str) -> list[str]:
+        """The word pieces of ``text``, special tokens left out."""
+        return list(self.model.tokenizer.tokenize(text))
 
     def content_ids(self, text: str) -> np.ndarray:
         """The ids of the word pieces of ``text`` that its ``TokenVectors`` keep, in order."""

@@ -174,6 +174,15 @@ PREPOSITIONS = frozenset((
 # else with another one ("came in").
 PARTICLES = frozenset(("out", "in", "up", "off", "on", "down", "over", "back", "away", "through"))
 
+# English inflectional and derivational endings as the embedder's word pieces spell them:
+# a word that is a whole word piece and one of these ("bright" + "##en", "spoil" + "##ers")
+# is a word of English, not a typo to correct (``rag.spelling``).
+SUFFIX_PIECES = frozenset((
+    "##s", "##es", "##ed", "##d", "##er", "##ers", "##en", "##ing", "##ings", "##ly", "##y",
+    "##ness", "##ful", "##less", "##ment", "##ments", "##ship", "##ism", "##ist", "##ists",
+    "##able", "##al", "##ic", "##ies", "##ion", "##ions", "##ous", "##est", "##ish", "##ty",
+))  # fmt: skip
+
 # Word forms film-making writing uses for one another, folded before stemming (on both the
 # question's and the articles' side): "filmed" is "shoot" -- the noun "film" stays itself,
 # which a stem-level synonym could not keep apart.  With the irregular pasts above.

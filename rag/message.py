@@ -12,7 +12,9 @@ embedder reads (256 for MiniLM).  This module keeps the question instead:
   sentence whole, with what surrounds it as room allows (the text just before a
   question is what it is about);
 - ``search_text``: the question first, then the sentences before it, nearest first,
-  while the embedder still reads everything.
+  while the embedder still reads everything;
+- ``clean_question``: control characters removed, whitespace collapsed, and a
+  message over the character limit cut to the window ``keep_question`` gives.
 
 What this module does not do: decide what is asked (``rag.answerer.intent``) or
 resolve pronouns from earlier turns (``rag.conversation``).
@@ -21,6 +23,7 @@ resolve pronouns from earlier turns (``rag.conversation``).
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 
 from rag.chunking import split_sentences
@@ -103,3 +106,26 @@ def shortened(text: str, words: int) -> str:
 def _words(text: str) -> str:
     """``text`` without a last, cut-off word."""
     return text.rsplit(" ", 1)[0] if " " in text else text
+
+
+def clean_question(question: str, limit: int) -> tuple[str, list[str]]:
+    """Remove control characters and keep at most ``limit`` characters, those around the
+    message's question (``keep_question``); notices for the user.
+
+    >>> clean_question("Who\\x00 shot\\tit?", 100)
+    ('Who shot it?', [])
+    """
+    notices: list[str] = []
+    text = "".join(
+        " " if ch in "\t\n\r" else ch
+        for ch in str(question)
+        if ch in "\t\n\r" or unicodedata.category(ch)[0] != "C"
+    )
+    text = " ".join(text.split())
+    if len(text) > limit:
+        notices.append(
+            f"Your message was {len(text):,} characters long; the {limit:,} around its "
+            "question were read."
+        )
+        text = keep_question(text, limit)
+    return text, notices

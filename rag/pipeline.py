@@ -7,6 +7,8 @@ foreign or corrupted) and returns a ``Pipeline``.  ``Pipeline.ask`` runs, in ord
    control characters are removed; a message longer than the embedder reads keeps
    its question (``rag.message``: a pasted text first, the question last), searched
    alone or with the text just before it when it leans on that, with one notice;
+   a typo is read as the corpus word it was meant to be ("improvized": "improvise",
+   ``rag.spelling``), with a notice saying so;
 2. follow-up context (``conversation.contextualize``) from earlier user turns; when
    a pronoun stands for the person the previous turn asked for, that turn is
    answered again extractively: the names its answer quotes join the query, and
@@ -29,7 +31,6 @@ import functools
 import logging
 import threading
 import time
-import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
@@ -49,40 +50,18 @@ from rag.conversation import (
 from rag.embedding import Embedder, get_embedder
 from rag.generators.base import Generator, Resources, make_generator
 from rag.index import LoadedIndex, ensure_index
-from rag.message import keep_question, question_sentence, search_text, shortened
+from rag.message import clean_question, question_sentence, search_text, shortened
 from rag.picks import named_work, options, picked_referent, substitute_it
 from rag.retrieval import Retriever, make_retriever
 from rag.schema import Answer, Delta, Draft, GenerationRequest, Hit, Query, Turn
 from rag.settings import Settings
+from rag.spelling import Speller
 
 log = logging.getLogger(__name__)
 
 EMPTY_QUESTION = (
     "Please type a question about Anora, for example: Who was the director of photography?"
 )
-
-
-def clean_question(question: str, limit: int) -> tuple[str, list[str]]:
-    """Remove control characters and keep at most ``limit`` characters, those around the
-    message's question (``message.keep_question``); notices for the user.
-
-    >>> clean_question("Who\\x00 shot\\tit?", 100)
-    ('Who shot it?', [])
-    """
-    notices: list[str] = []
-    text = "".join(
-        " " if ch in "\t\n\r" else ch
-        for ch in str(question)
-        if ch in "\t\n\r" or unicodedata.category(ch)[0] != "C"
-    )
-    text = " ".join(text.split())
-    if len(text) > limit:
-        notices.append(
-            f"Your message was {len(text):,} characters long; the {limit:,} around its "
-            "question were read."
-        )
-        text = keep_question(text, limit)
-    return text, notices
 
 
 class Pipeline:
@@ -144,6 +123,8 @@ class Pipeline:
                 f"“{shortened(text, 20)}”"
                 + (", and the text just before it." if pasted else ", alone.")
             ]
+        read = self.speller.correct(text)  # "how much was improvized": the corpus's "improvise"
+        text, notices = read.text, [*notices, *([read.notice] if read.changes else [])]
         turns = self.turns(history)
         resolved = resolve(text, turns, self.names, self.subject)
         follows: tuple[int, ...] = ()
@@ -260,6 +241,11 @@ class Pipeline:
         return roster[0][0].character if roster else ""
 
     @functools.cached_property
+    def speller(self) -> Speller:
+        """The corpus's words, to read a typo ("improvized") as the one it was meant to be."""
+        return Speller((s.text for s in self.index.sentences), self.embedder.word_pieces)
+
+    @functools.cached_property
     def subject(self) -> str:
         """What the corpus is about: the capitalised word most of its titles share ("Anora")."""
         return corpus_subject(doc.title for doc in self.index.documents.values())
@@ -282,7 +268,7 @@ class Pipeline:
                 )
             else:
                 turn = Turn(question=str(item))
-            question = clean_question(turn.question, limit)[0]
+            question = self.speller.correct(clean_question(turn.question, limit)[0]).text
             # every sentence its answer quoted, not only the one each citation names
             quoted = self.index.quoted(turn.chunk_ids, turn.answer) if turn.answer else []
             sentences = tuple(dict.fromkeys([*turn.sentences, *quoted]))

@@ -24,7 +24,7 @@ A refused value is quoted at most ``QUOTE_CHARS`` characters long (``quote``),
 so a megabyte-long name is never echoed into a reply or the log.
 
 What this module does not do: HTTP (``rag.api``), authentication, or cleaning
-the question text (``rag.pipeline.clean_question`` does that).
+the question text (``rag.message.clean_question`` does that).
 """
 
 from __future__ import annotations

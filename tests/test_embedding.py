@@ -93,6 +93,8 @@ def test_word_pieces_and_truncation_match_the_reference(embedder, reference) -> 
     for text in [*ODD_TEXTS, "The director of photography was Drew Daniels."]:
         assert embedder.count_wordpieces(text) == reference.count_wordpieces(text)
         assert embedder.truncate(text) == reference.truncate(text)
+        assert embedder.word_pieces(text) == reference.word_pieces(text)
+    assert embedder.word_pieces("brighten") == ["bright", "##en"]
     long = "word " * 2000
     assert embedder.count_wordpieces(embedder.truncate(long)) == embedder.max_wordpieces
 

@@ -50,7 +50,7 @@ _CHOICE = re.compile(
 _OPEN = re.compile(
     # "how" of manner ("how did they film it"), not of degree: "how" and one word before an
     # auxiliary or the end ("how fortunate did she feel", "how big is it") asks for a fact
-    r"\bwhy\b|^\s*(?:how\s+(?!many\b|much\b|long\b|old\b|far\b|often\b|tall\b|big\b"
+    r"\bwhy\b|^\s*(?:how\s+(?!many\b|much\b(?!\s+of\b)|long\b|old\b|far\b|often\b|tall\b|big\b"
     rf"|(?!come\b){_WORD}\s+{_AUX}\b|{_WORD}\s*\??\s*$)"
     r"|tell\s+me\s+(?:about|more)\b|describe\b|explain\b|summari[sz]e\b|talk\s+about\b)"
     r"|\bwhat(?:'s|’s|s|\s+is|\s+was|\s+are|\s+were)?\s+(?:the\s+)?(?:film|movie|story|plot|it|this|anora)?"

@@ -20,7 +20,9 @@ NUM = (
     r"\d+(?:[.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen"
     r"|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen|half|several|a few"
 )
-NUMBER = re.compile(rf"\b(?:{NUM})\b", re.IGNORECASE)
+# "one" after a determiner is the pronoun: "the one depicting Ani", "this one", "each one"
+_PRONOUN_ONE = r"(?<!\bthe )(?<!\bthis )(?<!\bthat )(?<!\beach )(?<!\bevery )(?<!\bany )one\b"
+NUMBER = re.compile(rf"\b(?:{_PRONOUN_ONE}|(?!one\b)(?:{NUM}))\b", re.IGNORECASE)
 DATE = re.compile(
     r"\b(?:1[89]\d\d|20\d\d|\d\d[’']?s|january|february|march|april|may|june|july|august"
     r"|september|october|november|december|spring|summer|autumn|winter)\b",

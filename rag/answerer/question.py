@@ -48,6 +48,8 @@ def question_type(question: str) -> str | None:
     'place'
     >>> question_type("prince of broadway came out when?"), question_type("shot what year?")
     ('date', 'date')
+    >>> question_type("How much of it was improvised?") is None  # an extent, not a number
+    True
     """
     q = question.lower().replace("’", "'")
     if re.search(
@@ -75,6 +77,8 @@ def question_type(question: str) -> str | None:
             return "duration"
         if re.match(r"\s+old\b", rest):
             return "age"
+        if re.match(r"\s+much\s+(?:of|is|was|were|are|did|does|do|has|had)\b", rest):
+            return None  # "how much (of it) was improvised": an extent, not a number
         if re.match(r"\s+much\b|\s+far\b", rest):
             return "number"
         return None

@@ -98,3 +98,10 @@ def test_the_name_given_is_the_lead_of_a_name_question():
     assert given_name(reboot, "They saw the horror reboot Scream V that night.", "") == "Scream V"
     # a name made only of the question's own words is no answer
     assert given_name(restaurant, "a restaurant Brighton Beach", question) is None
+
+
+def test_one_after_a_determiner_is_the_pronoun_not_a_number():
+    from rag.answerer.patterns import NUMBER
+
+    found = [m.group(0) for m in NUMBER.finditer("the one depicting Ani, this one, one of three")]
+    assert found == ["one", "three"]  # "one of three" counts; "the one depicting" does not

@@ -31,6 +31,8 @@ from rag.text import corpus_names
         ("how come she stays with him", "summary"),
         ("How fortunate did she feel to get the part?", "fact"),  # "how" of degree
         ("how big is the club", "fact"),
+        ("how much of it was improvised", "summary"),  # an extent: how far, in what ways
+        ("how much did the film cost", "fact"),  # a sum
         ("what does the house look like inside", "fact"),  # "like" then a place, not a manner
         ("what does the film look like visually", "summary"),  # "like" and an adverb
         ("what made the shoot so hard", "summary"),  # a cause: why was it so hard
