@@ -1,6 +1,6 @@
 """Read a mistyped question word as the corpus word it was meant to be.
 
-Chat users type fast: "how much of it was improvized", "who plays igr", "what did
+Chat users type fast: "how much of it was improvized", "who is borisof", "what did
 karagullian say".  A word of the question is read as a typo only when nothing
 else explains it:
 
