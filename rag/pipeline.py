@@ -90,6 +90,7 @@ class Pipeline:
     def warm_up(self) -> None:
         """Load the model and build the default retriever now rather than on the first question."""
         self.embedder.embed_query_with_tokens("warm up")
+        self.speller  # noqa: B018 - the corpus's words, read by every question
         self.retriever()
         self.generator().warm_up()  # an LLM loads its model (or client) now
 
@@ -399,7 +400,7 @@ class Pipeline:
             self.resources = replace(self.resources, index=index)
             self._retrievers.clear()
             self._generators.clear()
-            for cached in ("names", "subject", "works"):
+            for cached in ("names", "subject", "works", "lead_character", "speller"):
                 self.__dict__.pop(cached, None)
 
     def with_settings(self, **changes: Any) -> Pipeline:

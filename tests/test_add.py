@@ -18,7 +18,7 @@ from rag import cli
 from rag.errors import CorpusError, IndexWriteError
 from rag.index import build_index, check_index, load_index
 from rag.index_update import add_documents, list_documents, refresh_index, remove_document
-from rag.pipeline import load_pipeline
+from rag.pipeline import Pipeline, load_pipeline
 
 PDF_PAGES = [
     [
@@ -189,3 +189,12 @@ def test_rag_add_command_prints_what_it_embedded(index_copy, tmp_path, capsys):
     assert cli.main(["ask", "Who was the colourist?", "--json", *flags]) == 0
     answer = json.loads(capsys.readouterr().out)
     assert answer["citations"][0]["page"] == 2
+
+
+def test_after_an_add_the_pipeline_reads_the_new_documents_words(added, embedder):
+    settings, before, _ = added
+    pipeline = Pipeline(settings, before, embedder)
+    assert "quintero" not in pipeline.speller.counts  # the speller, built over the old corpus
+    pipeline.use_index(load_index(settings.index_dir))
+    assert "quintero" in pipeline.speller.counts  # a new word is no typo to correct
+    assert pipeline.speller.suggest("Quintero") is None
