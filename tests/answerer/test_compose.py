@@ -112,6 +112,19 @@ def test_the_subject_of_the_question_s_verb_is_not_whom_it_asks_for():
     assert short_answer(analyse("who does ani live with"), shares, names) == "Ivan"
 
 
+def test_someone_s_relation_is_answered_only_by_a_name_the_sentence_gives_it():
+    names = {"ivan": "Ivan", "toros": "Toros", "garnick": "Garnick", "igor": "Igor", "ani": "Ani"}
+    parents = "The clock starts ticking when Ivan’s parents in Russia get wind of the union."
+    assert short_answer(analyse("who are ivan's parents"), parents, names) is None
+    boss = "Karagulian’s character, Toros, who is acting on orders from his boss, a powerful Russian oligarch."
+    assert short_answer(analyse("who is toros's boss"), boss, names) is None
+    # Garnick is Toros's friend: the sentence names Igor's nowhere
+    friend = "Toros has dispatched his friend and associate Garnick and a Russian named Igor."
+    assert short_answer(analyse("who is igor's friend"), friend, names) is None
+    wife = "Samantha Quan, a producer of “Anora” and Baker’s wife, says he has always been curious."
+    assert short_answer(analyse("who is baker's wife"), wife, names) == "Samantha Quan"
+
+
 def test_who_is_x_is_answered_by_an_apposition_before_the_name_too():
     from rag.answerer.spans import described
 
