@@ -43,6 +43,7 @@ from rag.conversation import (
     MAX_CONTEXT_TURNS,
     MAX_TURNS,
     Resolved,
+    asks_for_person,
     corpus_names,
     is_follow_up,
     resolve,
@@ -129,11 +130,13 @@ class Pipeline:
         turns = self.turns(history)
         resolved = resolve(text, turns, self.names, self.subject)
         follows: tuple[int, ...] = ()
-        if resolved.follow_up and turns and (resolved.needs_answer or resolved.more):
-            # what the previous answer established ("him" after "Who plays Ivan?" is the
-            # actor it named), when the caller passed questions only: answered again,
-            # extractively, at most MAX_CONTEXT_TURNS deep
-            turns[-1] = self.recall(turns[-1], turns[-1 - MAX_CONTEXT_TURNS : -1], retriever, k)
+        if (
+            resolved.follow_up
+            and turns
+            and (resolved.needs_answer or resolved.more or resolved.referent)
+        ):
+            # what earlier answers established, when the caller passed questions only
+            turns = self.recall(turns, resolved, retriever, k)
             resolved = resolve(text, turns, self.names, self.subject)
         picked = picked_referent(text, turns) or named_work(text, turns, self.works, self.names)
         if picked:  # "when did it come out" after "which one was shot on a phone": that one
@@ -278,15 +281,25 @@ class Pipeline:
         return out
 
     def recall(
-        self, turn: Turn, before: Sequence[Turn], retriever: str | None, k: int | None
-    ) -> Turn:
-        """The turn with the answer the extractive answerer gives it (after ``before``)."""
-        if turn.answered:
-            return turn
-        earlier = self.ask(
-            turn.question, list(before), retriever=retriever, generator="extractive", k=k
-        )
-        return as_turn(earlier) if not earlier.abstained else turn
+        self, turns: list[Turn], resolved: Resolved, retriever: str | None, k: int | None
+    ) -> list[Turn]:
+        """The turns with the answers the extractive answerer gives them: the last when the
+        question needs it ("him" after "Who plays Ivan?" is the actor it named), and the two
+        before it that asked for a person, for a pronoun's chain ("did he enjoy making it"
+        after "who shot it", "has he worked with baker before", "what is it about?")."""
+        out, last = list(turns), len(turns) - 1
+        for at in range(max(0, last - 2), last + 1):
+            person = bool(resolved.referent) and asks_for_person(out[at].question)
+            if out[at].answered or not (
+                resolved.needs_answer or resolved.more if at == last else person
+            ):
+                continue
+            before = out[max(0, at - MAX_CONTEXT_TURNS) : at]
+            got = self.ask(
+                out[at].question, before, retriever=retriever, generator="extractive", k=k
+            )
+            out[at] = out[at] if got.abstained else as_turn(got)
+        return out
 
     def following(self, chunk_ids: Iterable[str]) -> tuple[int, ...]:
         """The positions of the passages right after these, in the same article, once each."""

@@ -196,6 +196,14 @@ def test_a_pronoun_keeps_its_referent_across_a_question_about_the_film():
     assert "Drew Daniels" in resolved.question and "Baker" not in resolved.question
 
 
+def test_a_pronoun_s_referent_is_found_when_the_caller_passes_questions_only(pipeline):
+    history = ["who shot it", "has he worked with baker before", "what is anora about?"]
+    request, _, _ = pipeline.prepare("did he enjoy making it", history)
+    # the DP's name came from an answer the caller did not pass: the answerer gives it again
+    assert request.referent == "Drew Daniels"
+    assert request.retrieval_query == "did he enjoy making it Drew Daniels"
+
+
 def test_a_follow_up_does_not_open_as_the_answer_before_it(pipeline):
     from rag.pipeline import as_turn
 

@@ -209,6 +209,12 @@ class RoleAsk:
     role: str  # as the question words it: "Ivan's mother", "the costume designer"
     terms: frozenset[str]  # what a sentence saying who it is must mention
 
+    @property
+    def kin(self) -> bool:
+        """Someone's relation ("Ivan's parents", "Toros's boss"): a sentence about Ivan's
+        parents names Ivan and Ani nearest, so only one naming them as such answers."""
+        return bool(re.search(r"['’]s\s", self.role))
+
 
 _PLAYS = re.compile(
     r"^\s*(?:who|which\s+(?:actor|actress|performer|star))\s+"

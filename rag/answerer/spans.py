@@ -61,8 +61,8 @@ def short_answer(
     if kind == "name":
         job = _job(question.text)  # "who directed X": the name the sentence titles director
         held = role_holder(job, sentence, question.text) if job else None
-        if not held and _kin(question):  # "who are Ivan's parents": named as such, or none
-            return role_holder(question.role.terms, sentence, question.text)  # type: ignore[union-attr]
+        if not held and question.role and question.role.kin and question.cast is None:
+            return role_holder(question.role.terms, sentence, question.text)  # named as such
         return (
             held
             or _name(question.text, sentence, names or {})
@@ -83,14 +83,6 @@ def short_answer(
     if spanned is None and kind is None:  # "what is he interested in?": the object of "in"
         return stranded_object(question.text, sentence)
     return spanned
-
-
-def _kin(question: Question) -> bool:
-    """Whether the question asks who holds a role of someone's ("who are Ivan's parents",
-    "who is Toros's boss"): the sentence must name the holder as such, since the nearest
-    name of a sentence about someone's parents is as likely their son's or his wife's."""
-    role = question.role
-    return role is not None and question.cast is None and bool(re.search(r"['’]s\s", role.role))
 
 
 _WHO_DID = re.compile(r"^\s*who\s+([a-z]+)\b", re.IGNORECASE)
