@@ -42,7 +42,7 @@ from rag.answerer.excerpt import FIRST_WORDS, FOCUS_WORDS, Nearness, clip
 from rag.answerer.features import Candidate
 from rag.answerer.intent import Intent
 from rag.answerer.model import sigmoid
-from rag.answerer.predicate import measures_predicate, passive_predicate, states
+from rag.answerer.predicate import asked_predicate, measures_predicate, passive_predicate, states
 from rag.answerer.question import Question
 from rag.answerer.spans import short_answer
 from rag.answerer.titles import title_key, title_owner, titles
@@ -278,9 +278,14 @@ def _answering(
         and (question.kind != "name" or short_answer(question, text, names) is not None)
     ):
         return best
+    # a date for what the question says happened, not another event's ("when was it
+    # released" is not dated by "began production in January 2023")
+    dated = question.kind == "date" and (verb or asked_predicate(question.text, names or {}))
     for c in pool[1:]:
         if c.score < best.score - RESTATE_MARGIN:
             break
+        if dated and not states(dated, c.sentence.text):
+            continue
         if has_cue(question, c.sentence.text) and short_answer(question, c.sentence.text, names):
             return c
     return best

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 
 from rag.answerer.patterns import NUMBER
 from rag.answerer.question import Question
-from rag.lexicon import IRREGULAR_PAST, PARTICLES, STOPWORDS
+from rag.lexicon import FILM_EVENTS, IRREGULAR_PAST, PARTICLES, STOPWORDS
 from rag.text import terms, words
 from rag.thesaurus import alternatives, covered
 
@@ -83,19 +83,21 @@ def measures_predicate(
 
 
 _WHERE_PASSIVE = re.compile(
-    r"^\s*(?:where|who|whom)\s+(?:was|were|is|are)\s+(.+?)[?.!\s]*$", re.IGNORECASE
+    r"^\s*(?:where|when|who|whom)\s+(?:was|were|is|are)\s+(.+?)[?.!\s]*$", re.IGNORECASE
 )
 
 
 def passive_predicate(question: str, names: Mapping[str, str]) -> tuple[str, ...]:
-    """The participle ending a passive *where* or *who* question ("where was Madison born?":
-    born; "who is Karagulian married to?": married), which only a sentence stating it (or
-    a synonym) answers; none for a question ending in a noun ("where is the club?").
+    """The participle ending a passive *where*, *when* or *who* question ("where was Madison
+    born?": born; "who is Karagulian married to?": married), which only a sentence stating it
+    (or a synonym) answers; none for a question ending in a noun ("where is the club?").
 
     >>> passive_predicate("Where was Mikey Madison born?", {"mikey madison": "Mikey Madison"})
     ('born',)
     >>> passive_predicate("Who is Karren Karagulian married to?", {}), passive_predicate("where was the wedding", {})
     (('married',), ())
+    >>> passive_predicate("when was baker born", {"baker": "Baker"})
+    ('born',)
     """
     m = _WHERE_PASSIVE.match(question)
     if m is None:
@@ -135,17 +137,24 @@ def subject_of_predicate(question: str, sentence: str, end: int, names: Mapping[
 
 def states(predicate: tuple[str, ...], sentence: str) -> bool:
     """Whether ``sentence`` states a word of ``predicate`` in any form, or a film-making
-    synonym of it (``rag.thesaurus``: "filmed" is "shot"); a phrasal verb with its own
-    particle ("came out", not "came in").
+    synonym of it (``rag.thesaurus``: "filmed" is "shot"), or another expression of the same
+    event of a film's life (``lexicon.FILM_EVENTS``: "awarded" is "won"); a phrasal verb with
+    its own particle ("came out", not "came in").
 
     >>> states(("married",), "He knew that Karagulian is married to a Russian-American woman.")
     True
     >>> states(("come out",), "Anora came in second."), states(("come out",), "It came out in May.")
     (False, True)
+    >>> states(("awarded",), "It won the Palme d’Or at the Cannes in 2024.")
+    True
     """
     said = words(sentence)
     held = set(terms(" ".join(said)))
+    folded = f" {' '.join(said)} "
     for asked in predicate:
+        events = [g for g in FILM_EVENTS if asked in g]
+        if any(f" {e.lower()} " in folded for g in events for e in g):
+            return True
         word, _, particle = asked.partition(" ")
         wanted = set(terms(word))
         if not wanted:

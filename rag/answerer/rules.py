@@ -254,19 +254,24 @@ class QuantityRule:
 
     def _dated(self, question: Question, chosen: Sequence[Candidate]) -> bool:
         """Whether a chosen sentence dates what the question says happened: it states a
-        word of the question's predicate (its verb, or another word after the subject), or
-        it dates a title the question names ("The Florida Project (2017)")."""
-        predicate = asked_predicate(question.text, self.names())
-        if not predicate:
+        word of the question's predicate (its verb, or another word after the subject) and
+        no date shown is only another event's ("months after release" beside "began
+        production in January 2023" does not date the release), or it dates a title the
+        question names ("The Florida Project (2017)")."""
+        names = self.names()
+        predicate = asked_predicate(question.text, names) or passive_predicate(question.text, names)
+        if not predicate:  # "when was he born": "born", as "when did he die": "die"
             return True
         question_words = set(words(question.text))
-        for c in chosen:
-            if states(predicate, c.sentence.text):
-                return True
-            for m in DATED_TITLE.finditer(c.sentence.text):
-                if set(words(m.group(1))) <= question_words:
-                    return True
-        return False
+        if any(
+            set(words(m.group(1))) <= question_words
+            for c in chosen
+            for m in DATED_TITLE.finditer(c.sentence.text)
+        ):
+            return True
+        stating = [c for c in chosen if states(predicate, c.sentence.text)]
+        dated = [c for c in chosen if has_cue(question, c.sentence.text)]
+        return bool(stating) and (not dated or any(c in stating for c in dated))
 
     def _placed(self, question: Question, chosen: Sequence[Candidate]) -> bool:
         """Whether a chosen sentence states the participle of a passive *where* question

@@ -43,6 +43,21 @@ def test_a_date_is_the_date_of_what_the_question_says_happened(pipeline):
     assert pipeline.ask("When did Anora begin production?").short_answer == "January 2023"
 
 
+def test_a_date_asked_with_a_passive_verb_is_the_date_of_a_sentence_stating_it(pipeline):
+    # no sentence says when Baker was born: "2000’s “Four Letter Words”" is no birth date
+    born = pipeline.ask("when was baker born")
+    assert born.abstained and born.notices == ("The closest passages give no date for that.",)
+    # "months after release" states the release but dates nothing: the January 2023 of
+    # "began production" beside it does not lead
+    released = pipeline.ask("when was anora released")
+    assert "January 2023" not in released.short_answer
+    # another expression of the same event states it (lexicon.FILM_EVENTS: awarded, won)
+    assert pipeline.ask("when was the palme d'or awarded").short_answer == "2024"
+    # a when-question answered by an event, not a calendar date, still stands
+    met = pipeline.ask("when did karagulian meet baker")
+    assert not met.abstained and "student at NYU" in met.text
+
+
 def test_a_place_asked_with_a_passive_verb_is_where_a_sentence_says_that_happened(pipeline):
     # the articles say where Madison was first seen, never where she was born
     for question in ("where was mikey madison born", "Where was Sean Baker born?"):
