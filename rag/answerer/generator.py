@@ -91,7 +91,9 @@ class ExtractiveGenerator:
         )
         self.quantity = QuantityRule(lambda: self.names)
         self.other_work = OtherWorkRule(
-            lambda: [d.title for d in self.index.documents.values()], self.index.sentences
+            lambda: [d.title for d in self.index.documents.values()],
+            self.index.sentences,
+            lambda: self.names,
         )
         self.topic = TopicGate(resources.embedder)
         lead = next(iter(self.cast.roster()), [])

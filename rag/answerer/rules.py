@@ -287,13 +287,18 @@ class OtherWorkRule:
     """*Which company distributed Anora in U.S. theaters?* answered from "His most recent
     film Red Rocket (2021) premiered … and was distributed by A24" would give another
     film's distributor: a sentence opening on another work's title, the film the
-    question names left unnamed, says what it says of that work."""
+    question names (or calls "the film", naming nothing else) left unnamed, says what it
+    says of that work."""
 
     def __init__(
-        self, titles: Callable[[], Iterable[str]], sentences: Sequence[Sentence] = ()
+        self,
+        titles: Callable[[], Iterable[str]],
+        sentences: Sequence[Sentence] = (),
+        names: Callable[[], Mapping[str, str]] = dict,
     ) -> None:
         self.titles = titles  # the articles' titles, for the film they are about
         self.sentences = sentences  # the corpus's, by id: the sentence before a candidate
+        self.names = names  # the corpus's names: "the film" stands for the subject alone
 
     @functools.cached_property
     def subject(self) -> str:
@@ -304,6 +309,8 @@ class OtherWorkRule:
         """The note for the user when the best chosen sentence is about another work."""
         subject = self.subject
         asked = re.search(rf"\b{re.escape(subject)}\b(?![’']s)", question.text, re.I)
+        if asked is None and refers_to_subject(question.text, self.names()):
+            asked = re.search(r"\b(?:the\s+(?:film|movie))\b(?![’']s)", question.text, re.I)
         if not subject or not chosen or asked is None:
             return None  # the subject not named, or only as an owner ("Anora's director")
         other = opening_work(chosen[0].sentence.text, subject)

@@ -261,6 +261,14 @@ def test_a_fact_said_of_another_film_does_not_answer_for_the_film_asked_about(pi
     assert answer.abstained and answer.text == NOT_FOUND
     assert answer.notices == ("The closest passages say that of Red Rocket, not of Anora.",)
     assert answer.related
+    # "the film" (naming nothing else) is the film the articles are about, as its name is
+    for question, other in (
+        ("who distributed the film in the us", "Red Rocket"),
+        ("when did the movie premiere", "The Florida Project"),
+    ):
+        said = pipeline.ask(question)
+        assert said.abstained and said.short_answer == ""
+        assert said.notices == (f"The closest passages say that of {other}, not of Anora.",)
     # a sentence naming other films as its objects still answers about the director
     assert pipeline.ask("who directed anora").short_answer == "Sean Baker"
     # and a question naming the other film is answered from it
