@@ -15,10 +15,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from rag.answerer.patterns import AGE, DATE, DURATION, MONEY, NUMBER, PLACE, RUNTIME_UNIT, UNIT
+from rag.answerer.patterns import (
+    AGE,
+    DATE,
+    DURATION,
+    MONEY,
+    NUMBER,
+    PLACE,
+    REGION,
+    RUNTIME_UNIT,
+    UNIT,
+)
 from rag.answerer.question import NameAsk, Question
 from rag.lexicon import STOPWORDS
-from rag.text import proper_names, terms
+from rag.text import proper_names, terms, words
 
 _COUNT_WINDOW = 3  # "4 Time Oscar winner", "eight independent feature films"
 
@@ -67,6 +77,39 @@ def has_cue(question: Question, sentence: str) -> bool:
         asked = set(text.lower().split())
         said = (m.group(0).split()[-1].lower() for m in PLACE.finditer(sentence))
         return any(w in STOPWORDS or w not in asked for w in said)  # "at The Palms": a place
+    return False
+
+
+_REGION_WINDOW = 6  # words: "cities like New York, Delhi or Mumbai", "the Brighton Beach area"
+
+
+def names_region(question: Question, sentence: str) -> bool:
+    """Whether the sentence names a place of the kind the question asks for ("what city in
+    Russia …?"): one after in/at/from/near (``has_cue``), or a capitalised word beside the
+    kind's noun ("cities like New York or Mumbai"), either not the question's own place
+    ("Russia", nor "Russian" from it).  True of any sentence when the question names no
+    such kind (``patterns.REGION``).
+
+    >>> from rag.answerer.question import analyse
+    >>> q = analyse("What city in Russia are they from?")
+    >>> names_region(q, "Ivan’s parents in Russia get wind of the union.")
+    False
+    >>> names_region(analyse("Which city does he name?"), "cities like New York or Mumbai")
+    True
+    """
+    region = REGION.search(question.text)
+    if region is None or has_cue(question, sentence):
+        return True
+    noun = terms(region.group(1))
+    asked = [w for w in words(question.text) if len(w) > 2 and w not in STOPWORDS]
+    said = list(re.finditer(r"[\w’'-]+", sentence))
+    for i, m in enumerate(said):
+        if terms(m.group(0)) != noun:
+            continue
+        for near in said[max(1, i - _REGION_WINDOW) : i + _REGION_WINDOW + 1]:
+            word = near.group(0)
+            if word[0].isupper() and not any(word.lower().startswith(w) for w in asked):
+                return True
     return False
 
 

@@ -62,6 +62,14 @@ PLACE_NOUN = (
     r"(?:city|town|country|state|place|location|restaurant|hotel|venue|street|neighbou?rhood"
     r"|borough|club|bar|island|region)"
 )
+# a place of a kind only a place name is ("what city in Russia ..."): unlike a club or a
+# location, which "a pool hall" can answer; the question names it after its wh-word
+REGION = re.compile(
+    r"\b(?:what|which)\s+(?:\w+\s+)?(city|town|country|state|neighbou?rhood|borough|island"
+    r"|region)\b",
+    re.IGNORECASE,
+)
+REGION_PLURAL = {"city": "cities", "country": "countries", "neighborhood": "neighborhoods"}
 # a question naming the calendar unit it wants; "when" may be answered by an event instead
 # ("when he was a student at NYU")
 CALENDAR = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?(year|month|date|decade|century)s?\b")

@@ -34,7 +34,7 @@ miss and abstains on one it used to answer wrongly ("who plays garnick").
 
 A job question ("who produced it?") is met by a sentence naming the job anywhere in the
 corpus when the retrieved ones name it only in a photo caption, and is led by the name
-the job titles in that sentence (``spans.role_holder``).
+the job titles in that sentence (``holders.role_holder``).
 
 What this module does not do: score sentences or decide on confidence
 (``generator``).
@@ -49,11 +49,11 @@ from dataclasses import dataclass
 
 from rag.answerer.cast import Cast, Credit
 from rag.answerer.compose import MMR_FLOOR
-from rag.answerer.cues import given_name, gives_name, has_cue
+from rag.answerer.cues import given_name, gives_name, has_cue, names_region
 from rag.answerer.features import Candidate
+from rag.answerer.holders import role_holder
 from rag.answerer.predicate import asked_predicate, passive_predicate, states
 from rag.answerer.question import Question
-from rag.answerer.spans import role_holder
 from rag.answerer.titles import title_key, titles
 from rag.canonical import corpus_subject, refers_to_subject
 from rag.conversation import names_in
@@ -275,9 +275,12 @@ class QuantityRule:
 
     def _placed(self, question: Question, chosen: Sequence[Candidate]) -> bool:
         """Whether a chosen sentence states the participle of a passive *where* question
-        ("where was Madison born?": born), when it has one."""
+        ("where was Madison born?": born), when it has one, and one names a place of the
+        kind asked ("what city in Russia …?" is not answered by "his parents in Russia")."""
         predicate = passive_predicate(question.text, self.names())
-        return not predicate or any(states(predicate, c.sentence.text) for c in chosen)
+        if predicate and not any(states(predicate, c.sentence.text) for c in chosen):
+            return False
+        return names_region(question, chosen[0].sentence.text)
 
 
 OPENING_WORDS = 6  # a title this early in a sentence is what the sentence is about

@@ -24,6 +24,7 @@ from collections.abc import Iterator, Mapping
 
 from rag.answerer import patterns
 from rag.answerer.cues import is_title
+from rag.answerer.holders import role_holder
 from rag.answerer.patterns import AGE, DATE, DURATION, MONEY, NUMBER, PLACE, RUNTIME_UNIT, UNIT
 from rag.answerer.predicate import contrasted, stranded_object, subject_of_predicate
 from rag.answerer.question import Question
@@ -194,19 +195,28 @@ def _dated_title(question: Question, sentence: str) -> str | None:
 
 
 def _place(question: Question, sentence: str) -> str | None:
-    """The first place near the question's words ("in Brighton Beach": the capitalised run
-    after the preposition) that the question does not name itself: "what city in Russia"
-    does not ask for Russia, "in The Florida Project, where ..." not for the film, and
-    "in Baker’s career" names an owner, not a place."""
+    """The first place near the question's words, before or after it ("in Brighton Beach":
+    the capitalised run after the preposition) that the question does not name itself:
+    "what city in Russia" does not ask for Russia, "what city is the Palms in" not for
+    "The Palms Hotel" (the kind of place may be in both: "The Palms Hotel" for "which
+    hotel"), "in The Florida Project, where ..." not for the film, and "in Baker’s
+    career" names an owner, not a place; before a kind of place, the owner is left out
+    ("from New York’s Brighton Beach neighborhood": Brighton Beach)."""
     asked = set(words(question.text)) - STOPWORDS
     for m in PLACE.finditer(sentence):
         start = m.end() - len(m.group(0).split()[-1])
         run = patterns.CAPITALISED.match(sentence, start)
         span = (run.group(0) if run else sentence[start : m.end()]).strip(" ,.")
-        if set(words(span)) - STOPWORDS <= asked or span.endswith(("’s", "'s")):
+        end = start + len(span)
+        kind = re.match(rf"\s+{patterns.PLACE_NOUN}\b", sentence[end:])  # "… neighborhood"
+        owned = re.split(r"[’']s\s+", span)[-1] if kind else span  # "New York’s Brighton Beach"
+        named = {w for w in words(span) if not re.fullmatch(patterns.PLACE_NOUN, w)} - STOPWORDS
+        if not named or named & asked or span.endswith(("’s", "'s")):
             continue  # a place the question names, or an owner ("lie in Baker’s career")
-        if _near_question(question.text, sentence, m.start()):
-            return span
+        if _near_question(question.text, sentence, m.start()) or _near_question(
+            question.text, sentence, end
+        ):
+            return owned
     return None
 
 
@@ -399,52 +409,3 @@ def _near_question(question: str, sentence: str, at: int) -> bool:
         abs(m.start() - at) <= NEAR_CHARS and asked & set(terms(m.group(0)))
         for m in re.finditer(r"[\w’'-]+", sentence)
     )
-
-
-_NAME_RUN = r"[A-Z][\w’'.-]+(?:\s+[A-Z][\w’'.-]+){0,3}"
-_HOLDER_AFTER = re.compile(rf",?\s+({_NAME_RUN})")
-_HOLDER_BEFORE = re.compile(  # the job closing an apposition, or a second one "and" joins
-    rf"({_NAME_RUN}),\s+(?:a|an|the|his|her|their)\s+"
-    r"(?:(?:[\w’'-]+\s+){0,2}|[^,;:()—–]{1,60}?\s+and\s+(?:[\w-]+[’']s\s+)?)$"
-)
-
-
-def role_holder(role: frozenset[str], sentence: str, asked: str = "") -> str | None:
-    """The name a sentence gives the holder of a film-making job, as English titles a
-    person: the job right before the name ("production designer Stephen Phelps", "his
-    director of photography, Drew Daniels") or in apposition after it ("Samantha Quan, a
-    producer of …").  ``role`` holds the job's terms; a name the question says is not it.
-
-    >>> role_holder(frozenset({"director"}), "Director Sean Baker has built a career.")
-    'Sean Baker'
-    >>> role_holder(frozenset({"cinematograph"}), "He re-teamed with his director of photography, Drew Daniels.")
-    'Drew Daniels'
-    >>> role_holder(frozenset({"produc"}), "Samantha Quan, a producer of “Anora” and his wife, says so.")
-    'Samantha Quan'
-    >>> role_holder(frozenset({"wife"}), "Quan, a producer of “Anora” and Baker’s wife, said.")
-    'Quan'
-    >>> role_holder(frozenset({"produc"}), "The producers met in Brooklyn.") is None
-    True
-    """
-    alts = alternatives(role)
-    job = set(role) | {t for found in alts.values() for alt in found for t in alt}
-    said = set(words(asked))
-    tokens = list(re.finditer(r"[\w’'-]+", sentence))
-    i = 0
-    while i < len(tokens):
-        if not set(terms(tokens[i].group(0))) & job:
-            i += 1
-            continue
-        start, end = tokens[i].start(), tokens[i].end()
-        # the whole job: "director of photography", "production designer"
-        while i + 1 < len(tokens) and (
-            set(terms(tokens[i + 1].group(0))) & job or tokens[i + 1].group(0) == "of"
-        ):
-            i += 1
-            end = tokens[i].end()
-        for m in (_HOLDER_AFTER.match(sentence, end), _HOLDER_BEFORE.search(sentence[:start])):
-            name = m.group(1).rstrip(".").removesuffix("’s").removesuffix("'s") if m else ""
-            if name and not set(words(name)) & (said | job) and not set(terms(name)) & job:
-                return name
-        i += 1
-    return None

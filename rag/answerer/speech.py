@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from rag.answerer.features import Candidate
-from rag.answerer.spans import role_holder
+from rag.answerer.holders import role_holder
 from rag.lexicon import OPINION_VERBS, PERSON_NOUNS, PERSONAL, SPEECH_VERBS, STOPWORDS
 from rag.schema import Sentence
 from rag.text import terms, words

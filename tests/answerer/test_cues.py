@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.answerer.cues import has_cue
+from rag.answerer.cues import has_cue, names_region
 from rag.answerer.question import analyse
 
 
@@ -105,3 +105,17 @@ def test_one_after_a_determiner_is_the_pronoun_not_a_number():
 
     found = [m.group(0) for m in NUMBER.finditer("the one depicting Ani, this one, one of three")]
     assert found == ["one", "three"]  # "one of three" counts; "the one depicting" does not
+
+
+def test_a_kind_of_place_is_named_after_a_preposition_or_beside_its_noun():
+    in_russia = analyse("What city in Russia are they from?")
+    # the question's own place, or a word made from it, names no city of it
+    assert not names_region(in_russia, "Ivan’s parents in Russia get wind of the union.")
+    assert not names_region(in_russia, "They used Russian 70s anamorphic prime lenses.")
+    assert names_region(in_russia, "His parents fly in from Moscow the next day.")
+    # beside the kind's noun, singular or plural, with no preposition before it
+    besides = analyse("Besides New York, which city does the article name?")
+    assert names_region(besides, "They embody the pulse of cities like New York or Mumbai.")
+    assert not names_region(besides, "They embody the pulse of cities like New York.")
+    # a question naming no such kind ("which club", "where") holds no sentence to it
+    assert names_region(analyse("Which club does she work at?"), "She dances every night.")

@@ -78,6 +78,20 @@ def test_a_place_asked_with_a_passive_verb_is_where_a_sentence_says_that_happene
     assert passive_predicate("Where were the club scenes shot?", {}) == ("shot",)
 
 
+def test_a_kind_of_place_is_answered_by_a_sentence_naming_one_the_question_does_not(pipeline):
+    # "his parents in Russia" names the question's own place, not a city in it
+    history = ["is anis husband russian", "where are his parents"]
+    answer = pipeline.ask("what city in russia are they from", history)
+    assert answer.abstained and answer.notices == ("The closest passages do not say where.",)
+    # the kind of place beside the name: led by the place, not by its owner ("New York’s")
+    assert pipeline.ask("what neighborhood does ani live in").short_answer == "Brighton Beach"
+    assert pipeline.ask("what state did baker grow up in").short_answer == "New Jersey"
+    # the Palms is what the question names, not where it is; "which hotel" asks for it
+    palms = pipeline.ask("what city is the palms in")
+    assert not palms.abstained and "Palms" not in palms.short_answer
+    assert pipeline.ask("what hotel did they stay at in vegas").short_answer == "The Palms Hotel"
+
+
 @pytest.mark.parametrize(
     ("question", "lead", "sentence"),
     [
