@@ -80,13 +80,16 @@ def has_cue(question: Question, sentence: str) -> bool:
     return False
 
 
+# a place after a preposition of place: "grew up in New Jersey", "the far west side of Midtown"
+_LOCATED = re.compile(
+    r"\b(?:in|at|from|near|of|outside|around)\s+(?:(?:the|an?)\s+)?([A-Z][\w’'-]*)"
+)
 _REGION_WINDOW = 6  # words: "cities like New York, Delhi or Mumbai", "the Brighton Beach area"
 
 
 def names_region(question: Question, sentence: str) -> bool:
     """Whether the sentence names a place of the kind the question asks for ("what city in
-    Russia …?"): one after in/at/from/near (``has_cue``), or a capitalised word beside the
-    kind's noun ("cities like New York or Mumbai"), either not the question's own place
+    Russia …?"): a capitalised word after a preposition of place, or beside the kind's noun ("cities like New York or Mumbai"), either not the question's own place
     ("Russia", nor "Russian" from it).  True of any sentence when the question names no
     such kind (``patterns.REGION``).
 
@@ -98,19 +101,23 @@ def names_region(question: Question, sentence: str) -> bool:
     True
     """
     region = REGION.search(question.text)
-    if region is None or has_cue(question, sentence):
+    if region is None:
         return True
     noun = terms(region.group(1))
     asked = [w for w in words(question.text) if len(w) > 2 and w not in STOPWORDS]
+
+    def new(word: str) -> bool:
+        return word[0].isupper() and not any(word.lower().startswith(w) for w in asked)
+
+    if any(new(m.group(1)) for m in _LOCATED.finditer(sentence)):
+        return True
     said = list(re.finditer(r"[\w’'-]+", sentence))
-    for i, m in enumerate(said):
-        if terms(m.group(0)) != noun:
-            continue
-        for near in said[max(1, i - _REGION_WINDOW) : i + _REGION_WINDOW + 1]:
-            word = near.group(0)
-            if word[0].isupper() and not any(word.lower().startswith(w) for w in asked):
-                return True
-    return False
+    return any(
+        new(near.group(0))
+        for i, m in enumerate(said)
+        if terms(m.group(0)) == noun
+        for near in said[max(1, i - _REGION_WINDOW) : i + _REGION_WINDOW + 1]
+    )
 
 
 _WORD = re.compile(r"[A-Za-zÀ-ÿ][\w’'-]*")

@@ -113,6 +113,9 @@ def test_a_kind_of_place_is_named_after_a_preposition_or_beside_its_noun():
     assert not names_region(in_russia, "Ivan’s parents in Russia get wind of the union.")
     assert not names_region(in_russia, "They used Russian 70s anamorphic prime lenses.")
     assert names_region(in_russia, "His parents fly in from Moscow the next day.")
+    borough = analyse("what borough was the club in")
+    assert names_region(borough, "the club location on the far west side of Midtown Manhattan")
+    assert names_region(borough, "her job at a Manhattan gentlemen’s club")
     # beside the kind's noun, singular or plural, with no preposition before it
     besides = analyse("Besides New York, which city does the article name?")
     assert names_region(besides, "They embody the pulse of cities like New York or Mumbai.")
