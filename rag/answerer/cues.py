@@ -4,7 +4,8 @@
 wh-phrase asks for (a number before the counted noun, a date in the unit named,
 a sum, a name the question does not hold, ...): a feature of the sentence ranker
 and the test of the quantity rule.  ``gives_name`` says whether a sentence gives
-the name a *what is X called* question asks for, beside what it names.
+the name a *what is X called* question asks for, beside what it names, and
+``names_region`` whether it names a place of the kind a *what city …* question asks for.
 
 What this module does not do: score or choose sentences (``features``,
 ``generator``), or parse the question (``question``).
@@ -89,9 +90,10 @@ _REGION_WINDOW = 6  # words: "cities like New York, Delhi or Mumbai", "the Brigh
 
 def names_region(question: Question, sentence: str) -> bool:
     """Whether the sentence names a place of the kind the question asks for ("what city in
-    Russia …?"): a capitalised word after a preposition of place, or beside the kind's noun ("cities like New York or Mumbai"), either not the question's own place
-    ("Russia", nor "Russian" from it).  True of any sentence when the question names no
-    such kind (``patterns.REGION``).
+    Russia …?"): a capitalised word after a preposition of place, or within a few words of
+    the kind's noun ("cities like New York or Mumbai"), that is not the question's own
+    place ("Russia", nor "Russian" made from it).  True of any sentence when the question
+    names no such kind (``patterns.REGION``).
 
     >>> from rag.answerer.question import analyse
     >>> q = analyse("What city in Russia are they from?")

@@ -1,8 +1,9 @@
 """The regular expressions the answerer reads questions and sentences with.
 
 Each names one kind of thing a question can ask for, or a sentence can hold: a
-number, a date, a span of time, a sum of money, an age, a place, the calendar
-unit a question names, a film's running time.  They are data: ``question`` and
+number, a date, a span of time, a sum of money, an age, a place, a kind of place only
+a place name is (a city, a country), the calendar unit a question names, a film's
+running time.  They are data: ``question`` and
 ``cues`` read them; nothing else here runs.
 
 What this module does not do: decide anything (``cues``, ``rules``).
@@ -69,7 +70,6 @@ REGION = re.compile(
     r"|region)\b",
     re.IGNORECASE,
 )
-REGION_PLURAL = {"city": "cities", "country": "countries", "neighborhood": "neighborhoods"}
 # a question naming the calendar unit it wants; "when" may be answered by an event instead
 # ("when he was a student at NYU")
 CALENDAR = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?(year|month|date|decade|century)s?\b")

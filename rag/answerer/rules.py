@@ -275,8 +275,9 @@ class QuantityRule:
 
     def _placed(self, question: Question, chosen: Sequence[Candidate]) -> bool:
         """Whether a chosen sentence states the participle of a passive *where* question
-        ("where was Madison born?": born), when it has one, and one names a place of the
-        kind asked ("what city in Russia …?" is not answered by "his parents in Russia")."""
+        ("where was Madison born?": born), when it has one, and the first (the one the
+        answer leads with) names a place of the kind asked ("what city in Russia …?" is not
+        answered by "his parents in Russia")."""
         predicate = passive_predicate(question.text, self.names())
         if predicate and not any(states(predicate, c.sentence.text) for c in chosen):
             return False
