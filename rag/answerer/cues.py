@@ -20,6 +20,7 @@ from rag.answerer.patterns import (
     AGE,
     DATE,
     DURATION,
+    LOCATED,
     MONEY,
     NUMBER,
     PLACE,
@@ -81,10 +82,6 @@ def has_cue(question: Question, sentence: str) -> bool:
     return False
 
 
-# a place after a preposition of place: "grew up in New Jersey", "the far west side of Midtown"
-_LOCATED = re.compile(
-    r"\b(?:in|at|from|near|of|outside|around)\s+(?:(?:the|an?)\s+)?([A-Z][\w’'-]*)"
-)
 _REGION_WINDOW = 6  # words: "cities like New York, Delhi or Mumbai", "the Brighton Beach area"
 
 
@@ -111,7 +108,7 @@ def names_region(question: Question, sentence: str) -> bool:
     def new(word: str) -> bool:
         return word[0].isupper() and not any(word.lower().startswith(w) for w in asked)
 
-    if any(new(m.group(1)) for m in _LOCATED.finditer(sentence)):
+    if any(new(m.group(1)) for m in LOCATED.finditer(sentence)):
         return True
     said = list(re.finditer(r"[\w’'-]+", sentence))
     return any(

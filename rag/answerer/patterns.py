@@ -45,11 +45,16 @@ AGE = re.compile(
 )
 # a capitalised word that is not the first of its sentence or quotation: a proper noun
 CAPITAL = re.compile(r"(?<![.!?“\"]\s)(?<!^)(?<!“)\b[A-Z][\w’'-]+")
-PLACE = re.compile(
-    r"\b(?:in|at|from|near)\s+(?:(?:the|an?)\s+)?(?!(?:January|February|March|April|May|June|July"
-    r"|August|September|October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday"
-    r"|Saturday|Sunday)\b)[A-Z][a-z]+"
-)  # a month or a day is a date, not a place
+_NOT_A_DATE = (  # a month or a day is a date, not a place
+    r"(?!(?:January|February|March|April|May|June|July|August|September|October|November"
+    r"|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b)"
+)
+PLACE = re.compile(rf"\b(?:in|at|from|near)\s+(?:(?:the|an?)\s+)?{_NOT_A_DATE}[A-Z][a-z]+")
+# ... and after any preposition of place, as a kind of place is named ("the far west side of
+# Midtown", "grew up outside New York"): the capitalised word, for ``cues.names_region``
+LOCATED = re.compile(
+    rf"\b(?:in|at|from|near|of|outside|around)\s+(?:(?:the|an?)\s+)?{_NOT_A_DATE}([A-Z][\w’'-]*)"
+)
 # a wh-word that opens the question or one of its clauses (not "... the night when she ...")
 WH = re.compile(
     r"(?:^|[,;:]\s*|\b(?:and|but|so|then|in|on|at|for|to|by|from|with|of|about|since|until)\s+)"

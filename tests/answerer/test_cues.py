@@ -116,6 +116,8 @@ def test_a_kind_of_place_is_named_after_a_preposition_or_beside_its_noun():
     borough = analyse("what borough was the club in")
     assert names_region(borough, "the club location on the far west side of Midtown Manhattan")
     assert names_region(borough, "her job at a Manhattan gentlemen’s club")
+    # a month after "in" is a date, not a place
+    assert not names_region(borough, "The club scenes were shot in January 2023.")
     # beside the kind's noun, singular or plural, with no preposition before it
     besides = analyse("Besides New York, which city does the article name?")
     assert names_region(besides, "They embody the pulse of cities like New York or Mumbai.")
