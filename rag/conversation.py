@@ -35,7 +35,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from rag.answerer.question import asked_cast
+from rag.answerer.cast_ask import asked_cast
 from rag.context import (  # noqa: F401  (the search-query helpers, re-exported)
     MAX_CONTEXT_TURNS,
     MIN_OWN_TERMS,

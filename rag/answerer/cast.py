@@ -17,7 +17,7 @@ sentence that states it.  A character the articles name but never credit
 ("Garnick") has no credit, and "who plays Garnick?" is then not answered from a
 sentence that merely mentions him.
 
-What this module does not do: read questions (``question.CastAsk``) or decide what
+What this module does not do: read questions (``cast_ask.CastAsk``) or decide what
 to quote (``rules.CastRule``).  It knows English constructions, not this film.
 """
 

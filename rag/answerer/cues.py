@@ -19,7 +19,9 @@ from collections.abc import Iterator
 from rag.answerer.patterns import (
     AGE,
     DATE,
+    DEMONYM,
     DURATION,
+    FROM_PLACE,
     LOCATED,
     MONEY,
     NUMBER,
@@ -75,11 +77,88 @@ def has_cue(question: Question, sentence: str) -> bool:
     if kind == "name":
         asked = set(text.lower().split())
         return any(name.lower() not in asked for name in proper_names(sentence))
+    if kind == "place" and question.origin:  # where from: said of whom the question asks
+        return any(True for _ in origins(question, sentence)) or any(
+            _called(question, sentence, at) for at in nationalities(sentence)
+        )
     if kind == "place":  # a place the question does not name itself
         asked = set(text.lower().split())
         said = (m.group(0).split()[-1].lower() for m in PLACE.finditer(sentence))
         return any(w in STOPWORDS or w not in asked for w in said)  # "at The Palms": a place
     return False
+
+
+_ORIGIN_WINDOW = 6  # words: "Ani, a stripper and escort from …", "Vanya, the son of a Russian …"
+
+
+_CAPITALISED = re.compile(r"\b[A-Z][\w’'-]+")  # a name, at a sentence's start too ("Baker, …")
+
+
+def _said_of(question: Question, sentence: str, at: int) -> bool:
+    """Whether the place at character offset ``at`` is said of the question's subject: a
+    word of it within ``_ORIGIN_WINDOW`` words, or the nearest name before the place is
+    its ("Baker, the son of a patent attorney, grew up in …"), not another's ("… Sean
+    Baker, centers on Ani, a stripper from …" is where Ani is from).  True of any place
+    """
+    subject = question.origin
+    names = [w for w in _CAPITALISED.findall(sentence[:at]) if w.lower() not in STOPWORDS]
+    if names:
+        return bool(set(terms(names[-1])) & subject)
+    before = sentence[:at].split()[-_ORIGIN_WINDOW:]
+    after = sentence[at:].split()[: _ORIGIN_WINDOW + 1]
+    return bool(subject & set(terms(" ".join(before + after))))
+
+
+def _called(question: Question, sentence: str, at: int) -> bool:
+    """Whether the nationality at ``at`` is said of the question's subject: in an
+    apposition after it ("Vanya, the son of a Russian oligarch") or naming it ("a Russian
+    named Igor"), not of whatever else stands near ("Baker conceived the character as a
+    Russian-American dancer")."""
+    subject = question.origin
+    before = sentence[:at].split()[-_ORIGIN_WINDOW:]
+    said = [set(terms(w)) for w in before]
+    first = next((i for i, ts in enumerate(said) if ts & subject), None)
+    if first is not None and "," in " ".join(before[first:]):
+        return True
+    after = sentence[at:].split()[1:3]
+    return (
+        len(after) == 2 and after[0] in ("named", "called") and bool(set(terms(after[1])) & subject)
+    )
+
+
+def nationalities(sentence: str) -> Iterator[int]:
+    """Where the sentence calls someone by a nationality: an adjective of one before a
+    noun ("the son of a Russian oligarch") or a compound ("Russian-American"), not a
+    function word ("These encounters") nor a name before one ("Karagulian for …").
+
+    >>> s = "These encounters, a Russian oligarch, Karagulian for years, a Russian-American"
+    >>> [s[at:].split()[0] for at in nationalities(s)]
+    ['Russian', 'Russian-American']
+    """
+    for m in DEMONYM.finditer(sentence):
+        if m.group(1).lower() not in STOPWORDS and (m.group(2) or "x") not in STOPWORDS:
+            yield m.start()
+
+
+def origins(question: Question, sentence: str) -> Iterator[re.Match[str]]:
+    """The places after "from" that the sentence says whom the question asks about comes
+    from: a word of its subject a few words away, the place not the question's own.
+
+    >>> from rag.answerer.question import analyse
+    >>> q = analyse("where is ani from")
+    >>> [m.group(0) for m in origins(q, "Ani, a stripper and escort from New York’s Brighton Beach")]
+    ['from New']
+    >>> list(origins(q, "Ani isn’t looking to be rescued from her job at a Manhattan club."))
+    []
+    """
+    asked = set(words(question.text))
+    adjectives = set(nationalities(sentence))  # "from Italian cinema": no place
+    for m in FROM_PLACE.finditer(sentence):
+        place = m.end() - len(m.group(0).split()[-1])
+        if place in adjectives or m.group(0).split()[-1].lower() in asked:
+            continue
+        if _said_of(question, sentence, m.start()):
+            yield m
 
 
 _REGION_WINDOW = 6  # words: "cities like New York, Delhi or Mumbai", "the Brighton Beach area"

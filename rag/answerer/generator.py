@@ -42,6 +42,7 @@ from rag.answerer.rules import (
     MAX_KNOWN,
     CastRule,
     NameRule,
+    OriginRule,
     OtherWorkRule,
     QuantityRule,
     Requirement,
@@ -88,6 +89,7 @@ class ExtractiveGenerator:
             CastRule(self.cast, lambda: self.names),
             NameRule(lambda: self.index.sentences, self.features.containing),
             RoleRule(self.features.sentence_terms, self.features.containing, self.index.sentences),
+            OriginRule(lambda: self.index.sentences),
         )
         self.quantity = QuantityRule(lambda: self.names)
         self.other_work = OtherWorkRule(
@@ -97,9 +99,7 @@ class ExtractiveGenerator:
         )
         self.topic = TopicGate(resources.embedder)
         lead = next(iter(self.cast.roster()), [])
-        self.speakers = Speakers(
-            resources.index.sentences, self.names, lead[0].actor if lead else ""
-        )
+        self.speakers = Speakers(self.index.sentences, self.names, lead[0].actor if lead else "")
 
     @property
     def threshold(self) -> float:

@@ -50,6 +50,22 @@ _NOT_A_DATE = (  # a month or a day is a date, not a place
     r"|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b)"
 )
 PLACE = re.compile(rf"\b(?:in|at|from|near)\s+(?:(?:the|an?)\s+)?{_NOT_A_DATE}[A-Z][a-z]+")
+# ... where someone or something comes from, for a question asking where from
+# (``Question.origin``): "a dancer from Brighton Beach", "grew up in New Jersey", not "her
+# job at a Manhattan club"
+FROM_PLACE = re.compile(
+    r"\b(?:from|native\s+of|(?:grew\s+up|raised|born|brought\s+up)\s+(?:in|on|outside))\s+"
+    rf"(?:(?:the|an?)\s+)?{_NOT_A_DATE}[A-Z][a-z]+"
+)
+# a where-question asking where from ("where is Ani from?", "where does she come from?"):
+# its subject stands between the verb and "from", its last word
+ORIGIN_SUBJECT = re.compile(
+    r"\b(?:is|are|was|were|does|do|did)\s+(.*?)\s+(?:(?:come|comes|came|hail|hails)\s+)?from\W*$",
+    re.IGNORECASE,
+)
+# a nationality said of someone, as an adjective ("a Russian oligarch", "Russian-American"):
+# the word after it, for ``cues.nationalities`` to tell a noun from a function word
+DEMONYM = re.compile(r"\b([A-Z][a-z]+(?:ian|ean|can|ese|ish))(?:-[A-Z]|\s+([a-z]+))")
 # ... and after any preposition of place, as a kind of place is named ("the far west side of
 # Midtown", "grew up outside New York"): the capitalised word, for ``cues.names_region``
 LOCATED = re.compile(

@@ -4,7 +4,9 @@
 wh-phrase asks for (``kind``: a name, a place, a date, a count, a span of time, a
 sum, an age, a number), what a *how many* question counts, the calendar unit it
 names ("in what year"), whether it asks a film's running time, and, when it asks
-what something is called or who holds a role, what (``name``, ``role``).  Every
+what something is called or who holds a role, what (``name``, ``role``); who plays
+whom (``cast``, read by ``cast_ask``), and of a *where … from* question, whom it asks
+about (``origin``).  Every
 later stage of the answerer reads this object instead of re-parsing the text.
 
 What this module does not do: look at sentences (``cues``) or decide anything
@@ -16,9 +18,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.answerer.cast_ask import CastAsk, asked_cast
 from rag.answerer.patterns import (
     CALENDAR,
     IN_SITU,
+    ORIGIN_SUBJECT,
     PERSON_NOUN,
     PLACE_NOUN,
     RUNTIME,
@@ -31,7 +35,6 @@ from rag.lexicon import (
     GENERIC_PEOPLE,
     IRREGULAR_PAST,
     PLAYED_PARTS,
-    STOPWORDS,
     WORK_NOUNS,
 )
 from rag.text import terms
@@ -307,103 +310,6 @@ def asked_work(question: str) -> frozenset[str]:
 
 
 @dataclass(frozen=True)
-class CastAsk:
-    """A question about who plays whom: the name it gives and which side it wants."""
-
-    name: str  # as typed: "toros", "Mark Eydelshteyn"
-    wants: str  # "actor" (who plays Toros?), "character" (who does Borisov play?),
-    # "either" (who is Mark Eydelshteyn?: a credit answers it when he is an actor), or
-    # "lead" (who's the lead actress?: the actor the articles credit most; ``name`` is "")
-
-
-_IN_FILM = r"(?:\s+(?:in|on)\s+(?:the\s+)?(?:film|movie|anora|it))?"
-_NAME_ASKED = r"([a-z][\w'-]*(?:\s+[a-z][\w'-]*){0,2}?)"
-_CAST_ASKS = (
-    (
-        re.compile(
-            r"^(?:who|which\s+(?:actor|actress|performer|star)|who\s+is\s+the\s+(?:actor|actress)"
-            r"\s+(?:who|that))\s+(?:plays|played|portrays|portrayed|is\s+playing|was\s+playing)\s+"
-            rf"{_NAME_ASKED}{_IN_FILM}$"
-        ),
-        "actor",
-    ),
-    (re.compile(rf"^who\s+(?:is|was|'s)\s+{_NAME_ASKED}\s+played\s+by{_IN_FILM}$"), "actor"),
-    (re.compile(rf"^{_NAME_ASKED}\s+(?:is\s+)?played\s+by\s+(?:who|whom){_IN_FILM}$"), "actor"),
-    (
-        re.compile(
-            r"^(?:who|what\s+(?:character|role|part)|which\s+(?:character|role|part))\s+"
-            rf"(?:does|did|is)\s+{_NAME_ASKED}\s+(?:play|playing|portray){_IN_FILM}$"
-        ),
-        "character",
-    ),
-    (
-        re.compile(
-            rf"^{_NAME_ASKED}\s+(?:plays|played|is\s+playing)\s+(?:who|whom|what){_IN_FILM}$"
-        ),
-        "character",
-    ),
-    # "who is Samantha Quan (in relation to Sean Baker)?": what the person is
-    (
-        re.compile(
-            rf"^who(?:\s+is|\s+was|'s|s)\s+{_NAME_ASKED}{_IN_FILM}"
-            r"(?:\s+(?:in\s+relation\s+to|to)\s+[a-z][\w' -]*)?$"
-        ),
-        "either",
-    ),
-    # "what does ani do for work", "whats ani's job": what the person is, the same way
-    (
-        re.compile(
-            rf"^what\s+(?:does|did)\s+{_NAME_ASKED}\s+do(?:\s+for\s+(?:work|a\s+living|money))?"
-            rf"{_IN_FILM}$"
-        ),
-        "either",
-    ),
-    (
-        re.compile(
-            r"^what(?:\s+is|\s+was|'s|s)\s+([a-z][\w-]*(?:\s+[a-z][\w-]*){0,2}?)'s\s+"
-            rf"(?:job|occupation|profession|line\s+of\s+work){_IN_FILM}$"
-        ),
-        "either",
-    ),
-)
-# "who's the lead actress", "who is the star of the film": the most credited actor
-_LEAD_ASK = re.compile(
-    r"^(?:who(?:\s+is|\s+was|'s|s|\s+plays|\s+played)|which\s+(?:actor|actress)\s+(?:is|was|plays))"
-    r"\s+(?:the\s+)?"
-    r"(?:lead|leading|main|star|title|principal)(?:\s+(?:actress|actor|role|star|character|part))?"
-    rf"(?:\s+(?:of|in)\s+(?:the\s+)?(?:film|movie|anora|it))?{_IN_FILM}$"
-)
-_NOT_A_NAME = frozenset(
-    ("the", "a", "an", "his", "her", "their", "its", "this", "that", "he", "she", "they", "it",
-     "him", "them", "you", "i", "we", "there", "who", "what", "one")
-)  # fmt: skip
-
-
-def asked_cast(question: str) -> CastAsk | None:
-    """The name a question about who plays whom gives, and which side it asks for.
-
-    >>> asked_cast("who plays toros"), asked_cast("Who does Yura Borisov play in Anora?")
-    (CastAsk(name='toros', wants='actor'), CastAsk(name='yura borisov', wants='character'))
-    >>> asked_cast("whos mark eydelshteyn").wants, asked_cast("Who plays Ivan's mother?")
-    ('either', None)
-    >>> asked_cast("what does ani do for work"), asked_cast("whats ani's job")
-    (CastAsk(name='ani', wants='either'), CastAsk(name='ani', wants='either'))
-    """
-    q = " ".join(question.lower().replace("’", "'").strip().rstrip("?!. ").split())
-    if _LEAD_ASK.match(q):
-        return CastAsk(name="", wants="lead")
-    for pattern, wants in _CAST_ASKS:
-        m = pattern.match(q)
-        if m is None:
-            continue
-        name = m.group(1)
-        if name.split()[0] in _NOT_A_NAME or "'s" in name or name in STOPWORDS:
-            return None
-        return CastAsk(name=name, wants=wants)
-    return None
-
-
-@dataclass(frozen=True)
 class Question:
     """One question, analysed: built by ``analyse`` once per request."""
 
@@ -416,6 +322,7 @@ class Question:
     role: RoleAsk | None  # it asks who plays or holds a role
     cast: CastAsk | None = None  # it asks who plays a character, or whom an actor plays
     work: frozenset[str] = frozenset()  # it asks for a titled work: its wh-phrase's terms
+    origin: frozenset[str] = frozenset()  # "where is Ani from?": the terms of whom (ani)
 
 
 def analyse(text: str) -> Question:
@@ -428,9 +335,10 @@ def analyse(text: str) -> Question:
     parsed = _APOSTROPHE.sub(r"\1's", text)  # "whos the guy …" as "who's the guy …"
     parsed = _CHAT_WH.sub(lambda m: CHAT_WH[m.group(0).lower()], parsed)  # "wat did it win"
     named = CALENDAR.search(parsed.lower())
+    kind = question_type(parsed)
     return Question(
         text=text,
-        kind=question_type(parsed),
+        kind=kind,
         counted=counted_terms(parsed),
         calendar=named.group(1) if named else None,
         runtime=bool(RUNTIME.search(parsed)),
@@ -438,7 +346,20 @@ def analyse(text: str) -> Question:
         role=asked_role(parsed),
         cast=asked_cast(parsed),
         work=asked_work(parsed),
+        origin=origin_subject(parsed) if kind == "place" else frozenset(),
     )
+
+
+def origin_subject(text: str) -> frozenset[str]:
+    """Whom a where-from question asks about, as terms ("where are his parents from":
+    parent; an adverb left out), or none: not such a question, or a pronoun stands there.
+
+    >>> sorted(origin_subject("Where is Sean Baker originally from?")), origin_subject("where is she from")
+    (['baker', 'sean'], frozenset())
+    """
+    m = ORIGIN_SUBJECT.search(text)
+    said = m.group(1).split() if m else []
+    return frozenset(terms(" ".join(w for w in said if not w.lower().endswith("ly"))))
 
 
 # a wh-word contracted with "is" and typed without its apostrophe, as chat often is

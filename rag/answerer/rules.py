@@ -19,15 +19,19 @@ sentence either states or does not:
   was Madison born?") is answered only by a sentence stating that verb
   (``predicate.passive_predicate``), as a date asked with a verb is.
 
+- ``OriginRule``: a question asking where someone is from ("where is Ani from?") is
+  answered only by a sentence putting a place after "from" (or a nationality) beside
+  whom the question asks about: "her job at a Manhattan club" says where she works, not where she is from.
+
 - ``OtherWorkRule``: a question about the film the articles are about, by name ("Which
   company distributed Anora?"), is not answered by a sentence whose subject is another
   work ("His most recent film Red Rocket (2021) ... was distributed by A24"): a title
   among its first words, the film asked about not named; and a list asked of the film
   ("what awards did it win?") gathers no sentence said of another work (``of_the_film``).
 
-The first three are ``Requirement``s every quoted sentence must meet (looked for in
-the passages ranked just below the first ones too); the last is checked on the
-sentences chosen.  The name, role and quantity rules together fire on eleven
+The cast, name, role and origin rules are ``Requirement``s every quoted sentence must
+meet (looked for in the passages ranked just below the first ones too); the quantity and
+other-work rules are checked on the sentences chosen.  The name, role and quantity rules together fire on eleven
 unanswerable quiz questions and on no answerable one (abstention recall 0.61 ->
 0.91; docs/experiments.md); the cast rule answers four chat questions it used to
 miss and abstains on one it used to answer wrongly ("who plays garnick").
@@ -214,6 +218,27 @@ class RoleRule:
             holds=lambda c: mentions(c.sentence.id),
             note=f"The closest passages do not mention {role.role}.",
             lead=lambda text: role_holder(role.terms, text, question.text),
+            where=frozenset(where) if len(where) <= MAX_KNOWN else frozenset(),
+        )
+
+
+class OriginRule:
+    """*Where is Ani from?* is answered by a sentence saying where she comes from ("Ani, a
+    stripper and escort from New York’s Brighton Beach neighborhood"), not by one naming
+    a place she is only at ("her job at a Manhattan gentlemen’s club"): a place after
+    "from", or a nationality ("the son of a Russian oligarch"), a few words from whom the
+    question asks about (``cues.has_cue`` of an origin question)."""
+
+    def __init__(self, sentences: Callable[[], Sequence[Sentence]] = tuple) -> None:
+        self.sentences = sentences
+
+    def requirement(self, question: Question) -> Requirement | None:
+        if not question.origin:
+            return None
+        where = [s.id for s in self.sentences() if has_cue(question, s.text)]
+        return Requirement(
+            holds=lambda c: has_cue(question, c.sentence.text),
+            note="The closest passages do not say where from.",
             where=frozenset(where) if len(where) <= MAX_KNOWN else frozenset(),
         )
 

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterator, Mapping
 
 from rag.answerer import patterns
-from rag.answerer.cues import is_title
+from rag.answerer.cues import is_title, origins
 from rag.answerer.holders import role_holder
 from rag.answerer.patterns import AGE, DATE, DURATION, MONEY, NUMBER, PLACE, RUNTIME_UNIT, UNIT
 from rag.answerer.predicate import contrasted, stranded_object, subject_of_predicate
@@ -203,7 +203,8 @@ def _place(question: Question, sentence: str) -> str | None:
     career" names an owner, not a place; before a kind of place, the owner is left out
     ("from New York’s Brighton Beach neighborhood": Brighton Beach)."""
     asked = set(words(question.text)) - STOPWORDS
-    for m in PLACE.finditer(sentence):
+    found = origins(question, sentence) if question.origin else PLACE.finditer(sentence)
+    for m in found:
         start = m.end() - len(m.group(0).split()[-1])
         run = patterns.CAPITALISED.match(sentence, start)
         span = (run.group(0) if run else sentence[start : m.end()]).strip(" ,.")
@@ -213,8 +214,10 @@ def _place(question: Question, sentence: str) -> str | None:
         named = {w for w in words(span) if not re.fullmatch(patterns.PLACE_NOUN, w)} - STOPWORDS
         if not named or named & asked or span.endswith(("’s", "'s")):
             continue  # a place the question names, or an owner ("lie in Baker’s career")
-        if _near_question(question.text, sentence, m.start()) or _near_question(
-            question.text, sentence, end
+        if (
+            question.origin
+            or _near_question(question.text, sentence, m.start())
+            or _near_question(question.text, sentence, end)
         ):
             return owned
     return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.answerer.cast import Cast, credits_in
-from rag.answerer.question import CastAsk, asked_cast
+from rag.answerer.cast_ask import CastAsk, asked_cast
 from rag.pipeline import as_turn
 from rag.schema import Sentence
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.answerer.cues import has_cue, names_region
+from rag.answerer.cues import has_cue, names_region, nationalities
 from rag.answerer.question import analyse
 
 
@@ -124,3 +124,27 @@ def test_a_kind_of_place_is_named_after_a_preposition_or_beside_its_noun():
     assert not names_region(besides, "They embody the pulse of cities like New York.")
     # a question naming no such kind ("which club", "where") holds no sentence to it
     assert names_region(analyse("Which club does she work at?"), "She dances every night.")
+
+
+def test_where_from_is_answered_by_a_place_or_nationality_said_of_whom_it_asks():
+    ani = analyse("where is ani from")
+    assert ani.origin == {"ani"} and not analyse("where is she from").origin
+    assert not analyse("where was it shot").origin
+    # a place after "from" (or "grew up in") said of the subject, not a place she is only at
+    assert has_cue(ani, "Ani, a stripper and escort from New York’s Brighton Beach neighborhood")
+    assert not has_cue(ani, "Ani isn’t looking to be rescued from her job at a Manhattan club.")
+    baker = analyse("Where is Sean Baker originally from?")
+    assert has_cue(baker, "Baker, the son of a patent attorney, grew up in New Jersey.")
+    # the nearest name before the place is whose place it is
+    assert not has_cue(
+        baker, "Anora, directed by Sean Baker, centers on Ani, a dancer from Brooklyn."
+    )
+    # "from Italian cinema" borrows from a nationality's films: no place
+    assert not has_cue(baker, "From Italian cinema Baker borrowed the zooms.")
+    # a nationality in an apposition after the subject, or naming it; not of another's noun
+    vanya = analyse("what country is vanya from")
+    assert has_cue(vanya, "She falls for Vanya, the son of a Russian oligarch.")
+    assert has_cue(analyse("where is igor from"), "Toros sent a Russian named Igor to guard them.")
+    assert not has_cue(baker, "Baker conceived the character as a Russian-American dancer.")
+    # a name ending like a nationality, or a function word, is none
+    assert list(nationalities("These encounters, Karagulian for years, a Russian oligarch")) == [42]

@@ -342,3 +342,14 @@ def test_a_contrast_is_read_only_where_the_question_sets_one_thing_against_anoth
     assert contrasted("What does she want rather than wealth?", said) == "validation"
     assert contrasted("What does she want?", said) is None  # nothing set against
     assert contrasted("What does she want instead?", "Not only fame but also money.") is None
+
+
+def test_where_from_is_answered_by_a_sentence_saying_whom_the_question_names_comes_from(pipeline):
+    # "her job at a Manhattan gentlemen’s club" says where Ani works, not where she is from
+    ani = pipeline.ask("where is ani from")
+    assert ani.short_answer == "Brighton Beach" and "escort from New York’s" in ani.text
+    check_citations(pipeline, ani)
+    baker = pipeline.ask("where is sean baker from")
+    assert baker.short_answer == "New Jersey" and "grew up in New Jersey" in baker.text
+    # no sentence says where Karagulian comes from ("married to a … woman from Brooklyn")
+    assert pipeline.ask("where does karagulian come from").abstained
