@@ -1,20 +1,19 @@
 """The default generator: quote the one to three sentences that best answer the question.
 
-No model beyond the embedder, nothing invented: every sentence of the answer is a
-verbatim sentence of a retrieved passage, followed by the ``[n]`` of that passage.
+No model beyond the embedder, nothing invented: every sentence quoted is verbatim, cited.
 
 ``ExtractiveGenerator`` reads as its steps, each a public method that the LLM
 generators and ``rag calibrate`` call too:
 
 1. ``candidates``: every sentence of the retrieved passages, described by its
    ``SentenceFeatures`` and scored by the sentence ranker (``models.json``);
-2. ``decide``: the answerability model turns the evidence into a 0-1
-   confidence, and below the threshold the answer abstains; then each rule
-   (``rules``): who plays whom is answered from a sentence crediting it
-   (``cast``; decisive, and read from its own passage if retrieval missed it), a
-   name or role asked for must be in the quoted sentences (looked for in the
-   next passages too, ``request.deeper()``), and a quantity or date asked for
-   must be there, else abstain with a note saying what is missing;
+2. ``decide``: the answerability model turns the evidence into a 0-1 confidence,
+   below the threshold it abstains; then each rule (``rules``): who plays whom is
+   answered from a credit (``cast``) and the work before or after another from the
+   sentence dating it (``sequence``), both decisive and read from their own passage if
+   retrieval missed it; a name, role or origin asked for must be in the quoted
+   sentences (looked for in the next passages too, ``request.deeper()``), and a
+   quantity or date asked for must be there, else abstain with a note saying why;
 3. ``select``: the best sentence, plus up to two close, non-redundant ones;
 4. ``generate``: those sentences, composed by intent and cited; a question for the
    cast is answered from the credits (``roster``); when abstaining, the closest
@@ -48,6 +47,7 @@ from rag.answerer.rules import (
     Requirement,
     RoleRule,
 )
+from rag.answerer.sequence import SequenceRule
 from rag.answerer.spans import described
 from rag.answerer.speech import Speakers, heard
 from rag.answerer.topic import TopicGate
@@ -90,6 +90,7 @@ class ExtractiveGenerator:
             NameRule(lambda: self.index.sentences, self.features.containing),
             RoleRule(self.features.sentence_terms, self.features.containing, self.index.sentences),
             OriginRule(lambda: self.index.sentences),
+            SequenceRule(self.index.sentences, lambda: self.names, lambda: self.other_work.subject),
         )
         self.quantity = QuantityRule(lambda: self.names)
         self.other_work = OtherWorkRule(
