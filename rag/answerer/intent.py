@@ -14,7 +14,8 @@
   characters (a ``roster``); of ``works`` when it asks what someone made ("bakers
   movies", "what else has he directed": answered by their titles);
 - ``summary``: an open question (a ``synopsis`` when it asks what the whole film is
-  about: answered from the articles' opening paragraphs, where articles summarise): *why*,
+  about, or how it starts: answered from the articles' opening paragraphs, where articles
+  summarise, from the story's start): *why*,
   *how* of manner (not of degree: *how many / much / long / old*, "how fortunate did she feel"),
   "what is it about", "what happens", "what is X like" (or "look like visually"), a cause
   asked as "what made X so hard", "tell me about", "describe",
@@ -154,6 +155,15 @@ _STORY = re.compile(
 )
 
 
+# ... at its start: "how does it begin", "what happens at the start of the film"
+_OPENING = re.compile(
+    r"\bhow\s+(?:does|did)\s+(?:it|this|the\s+(?:film|movie|story)|anora|this\s+(?:film|movie))"
+    r"\s+(?:begin|start|open)\b|\bwhat\s+happens\s+(?:at\s+the\s+(?:start|beginning)|first)"
+    r"(?:\s+of\s+(?:it|the\s+(?:film|movie|story)|anora))?\s*\??$",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class Intent:
     kind: str  # "fact", "list", "summary", "yesno", "choice" or "chat"
@@ -197,8 +207,8 @@ def intent(text: str, names: Mapping[str, str] | None = None) -> Intent:
         return Intent("list", works=bool(_WORKS.search(q) and _MADE.search(q)))
     if _SYNOPSIS.search(q):
         return Intent("summary", synopsis=True, story=True)
-    if _OPEN.search(q):
-        return Intent("summary", story=bool(_STORY.search(q)))
+    if _OPEN.search(q):  # how the story starts is how the articles' summaries start
+        return Intent("summary", synopsis=bool(_OPENING.search(q)), story=bool(_STORY.search(q)))
     if _YESNO.match(q):
         return Intent("yesno")
     plural = _WH_PLURAL.search(q)

@@ -94,3 +94,14 @@ def test_an_either_or_question_has_parallel_options():
 def test_what_the_film_is_about_is_a_synopsis():
     assert intent("whats it about").synopsis and intent("what's the plot?").synopsis
     assert not intent("what is igor like").synopsis
+
+
+def test_how_the_film_starts_is_told_by_the_synopsis():
+    # the articles' summaries tell the story from its start; how it ends is still a story
+    for q in ("how does it begin", "how does the movie start", "what happens at the start"):
+        assert intent(q).synopsis and intent(q).kind == "summary", q
+    assert intent("how does the film open").synopsis
+    assert intent("how does anora end").story and not intent("how does anora end").synopsis
+    # the start of something else is no synopsis
+    for q in ("how did the production start", "how did baker start his career"):
+        assert not intent(q).synopsis, q
