@@ -109,6 +109,8 @@ def counted_terms(question: str) -> frozenset[str]:
 
     >>> sorted(counted_terms("How many Oscar nominations did she receive?"))
     ['nomin', 'oscar']
+    >>> sorted(counted_terms("how many days in vegas"))  # what it counts, not where
+    ['day']
     """
     m = re.search(r"\bhow many\s+((?:[\w’'-]+\s+){0,2}[\w’'-]+)", question, re.IGNORECASE)
     if m is None or re.match(
@@ -116,7 +118,8 @@ def counted_terms(question: str) -> frozenset[str]:
     ):
         return frozenset()
     head = re.split(
-        r"\s+(?:did|do|does|has|have|had|are|were|is|was|will|can|could|would)\b",
+        r"\s+(?:did|do|does|has|have|had|are|were|is|was|will|can|could|would|in|at|on|of|for"
+        r"|during|with|from|by)\b",
         m.group(1),
         maxsplit=1,
         flags=re.IGNORECASE,

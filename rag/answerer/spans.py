@@ -156,16 +156,20 @@ def _pattern_span(question: Question, sentence: str, kind: str | None) -> str | 
     # a year in brackets dates the title before it ("Four Letter Words (2000)"): no answer
     # for "when did anora premiere", only for a question about a work it leaves unnamed
     works = bool(set(words(question.text)) & WORK_NOUNS)
-    m = next(
-        (
-            m
-            for m in pattern.finditer(sentence)
-            if not set(terms(m.group(0))) & per and (works or not _bracketed(sentence, m))
-        ),
-        None,
-    )
-    if m is None:
+    found = [
+        m
+        for m in pattern.finditer(sentence)
+        if not set(terms(m.group(0))) & per and (works or not _bracketed(sentence, m))
+    ]
+    if not found:
         return None
+    # a span of time nearest the question's own words, as a count: "3 days in Las Vegas"
+    # for "how long did they shoot in vegas"; other kinds, the first
+    m = (
+        min(found, key=lambda m: _distance(question, sentence, m.start()))
+        if kind == "duration"
+        else found[0]
+    )
     span = m.group(0)
     if kind == "duration":  # "Ten of the film’s 37 shooting days were spent filming …"
         return patterns.partitive(question.text, sentence, m.start(), span)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rag.answerer.question import analyse, question_type
+from rag.answerer.question import analyse, counted_terms, question_type
+from rag.answerer.spans import short_answer
 
 
 def test_question_types():
@@ -103,3 +104,14 @@ def test_question_words_as_chat_types_them_are_read_as_meant():
     assert (question.kind, question.calendar) == ("date", "year")
     # a real word is never respelt: "were" is not "where"
     assert analyse("were they married in vegas").kind is None
+
+
+def test_a_span_of_time_or_a_count_is_the_one_said_of_the_questions_place():
+    shot = "Anora began production in January 2023 and shot for 37 days in New York City and 3 days in Las Vegas."
+    # the count names what it counts, not where: "days in vegas" counts days
+    assert counted_terms("how many days in vegas") == {"day"}
+    for question in ("how many days in vegas", "how long did they shoot in vegas"):
+        assert short_answer(analyse(question), shot) == "3 days", question
+    # no place asked: the first, as the sentence gives it
+    assert short_answer(analyse("how long did they shoot"), shot) == "37 days"
+    assert short_answer(analyse("how long did they shoot in new york"), shot) == "37 days"
