@@ -78,7 +78,9 @@ _ROSTER = re.compile(
     re.IGNORECASE,
 )
 _LIST = re.compile(
-    r"\blist\b|\ball\s+(?:the|of\s+the|his|her|their)\b|\bname\s+(?:some|all|the)\b|\bcast\b"
+    r"\blist\b|\ball\s+(?:the|of\s+the|his|her|their)\b|\bname\s+(?:some|all|the)\b"
+    # the cast as a noun ("the cast", "cast members"), not the verb ("why did he cast her")
+    r"|\b(?:the|its|whole|full|main|supporting|entire)\s+cast\b|\bcast\s+(?:members?|list)\b"
     r"|\bcharacters\b|\bwhat\s+else\b",  # "what else has he directed": the others, several
     re.IGNORECASE,
 )

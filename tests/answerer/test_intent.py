@@ -96,6 +96,12 @@ def test_what_the_film_is_about_is_a_synopsis():
     assert not intent("what is igor like").synopsis
 
 
+def test_the_cast_as_a_noun_is_a_list_and_casting_as_a_verb_is_not():
+    assert intent("tell me about the cast").kind == "list" and intent("cast members").kind == "list"
+    for q in ("why did baker cast mikey madison", "how did they cast the film"):
+        assert intent(q).kind == "summary", q
+
+
 def test_how_the_film_starts_is_told_by_the_synopsis():
     # the articles' summaries tell the story from its start; how it ends is still a story
     for q in ("how does it begin", "how does the movie start", "what happens at the start"):
