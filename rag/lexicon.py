@@ -235,7 +235,7 @@ SPEECH_VERBS = frozenset((
     "agrees", "agreed", "tell", "tells", "told", "share", "shares", "shared", "observe",
     "observes", "observed", "insist", "insists", "insisted", "confess", "confesses",
     "confessed", "muse", "muses", "mused", "elaborate", "elaborates", "elaborated", "state",
-    "states", "stated",
+    "states", "stated", "affirm", "affirms", "affirmed", "remark", "remarks", "remarked",
 ))
 # fmt: on
 

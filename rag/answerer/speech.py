@@ -37,6 +37,7 @@ from rag.schema import Sentence
 from rag.text import terms, words
 
 SPEAKER_WEIGHT = 3.0  # logits a sentence gains when its speaker is the one asked for
+QUOTE_LOOKBACK = 3  # sentences an unattributed quotation looks back for whom it is about
 
 _NAME = r"([A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+){0,2}|[Hh]e|[Ss]he)"
 _SAID = r"(?i:" + "|".join(sorted(SPEECH_VERBS, key=len, reverse=True)) + r")"
@@ -88,11 +89,27 @@ def _first_group(patterns: Sequence[re.Pattern[str]], text: str) -> str | None:
 
 
 def _first_name(text: str, names: Mapping[str, str]) -> str | None:
-    """The first capitalised run of ``text`` that the corpus uses as a name."""
+    """The first capitalised run of ``text`` that the corpus uses as a name, or whose end
+    is one ("Often Phelps had to …": Phelps)."""
     for m in re.finditer(r"[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*", text):
-        key = " ".join(words(m.group(0)))
-        if key in names:
-            return names[key]
+        run = words(m.group(0))
+        for start in range(len(run)):
+            key = " ".join(run[start:])
+            if key in names:
+                return names[key]
+    return None
+
+
+def _subject_name(text: str, names: Mapping[str, str]) -> str | None:
+    """The first name of ``text`` that names someone rather than modifying a noun after
+    "the" ("In outfitting the location that served as the Zakharov mansion, Phelps
+    focused …": Phelps)."""
+    for m in re.finditer(r"[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*", text):
+        if re.search(r"\bthe\s+$", text[: m.start()], re.IGNORECASE):
+            continue
+        name = _first_name(m.group(0), names)
+        if name:
+            return name
     return None
 
 
@@ -107,7 +124,9 @@ def _continues(previous: Sentence | None, sentence: Sentence) -> bool:
 
 class Speakers:
     """The speaker of every sentence of the corpus, read once: its own, else, inside a
-    quotation the sentence before left open or for a pronoun speaker, that sentence's."""
+    quotation the sentence before left open or for a pronoun speaker, that sentence's;
+    a quotation with no speaker after a sentence naming no speaker, that sentence's
+    subject's."""
 
     def __init__(
         self, sentences: Sequence[Sentence], names: Mapping[str, str], lead: str = ""
@@ -126,12 +145,36 @@ class Speakers:
             elif said is not None and before is not None:
                 # "…,” he comments": the one speaking before, else the one it was about
                 # ("Daniels had shot Red Rocket on 16mm film …")
-                subject = inherited or _first_name(before.text, names)
+                subject = inherited or self._subject_before(s, names)
                 if subject:
                     self.by_id[s.id] = subject
             elif inherited and _continues(before, s):
                 self.by_id[s.id] = inherited
+            elif before is not None and s.text.startswith("“"):
+                # a quotation no one is named for, after sentences about someone, is
+                # theirs: "Often Phelps had to work with existing decor …", "While the
+                # club’s two levels …", then "“There were a lot of dead spaces …”"
+                subject = self._subject_before(s, names)
+                if subject:
+                    self.by_id[s.id] = subject
             previous = s
+
+    def _subject_before(self, sentence: Sentence, names: Mapping[str, str]) -> str | None:
+        """Whom the ``QUOTE_LOOKBACK`` sentences before ``sentence`` (in its article) are
+        about: the speaker of the nearest one with a speaker, else the first name
+        (``_subject_name``) of the nearest one naming anyone."""
+        for back in range(1, QUOTE_LOOKBACK + 1):
+            if sentence.id - back < 0:
+                break
+            before = self.sentences[sentence.id - back]
+            if before.source != sentence.source:
+                break
+            if before.id in self.by_id:  # someone speaking just before: still them
+                return self.by_id[before.id]
+            name = _subject_name(before.text, names)
+            if name:
+                return name
+        return None
 
     def holder(self, job: str) -> str | None:
         """The name the corpus most often gives the holder of ``job`` ("director")."""

@@ -50,6 +50,32 @@ def test_a_pronoun_or_a_continued_quotation_takes_the_speaker_before_it():
     assert found[5] == "Madison"  # the first name the sentence before uses
 
 
+def test_a_quotation_no_one_is_named_for_is_said_by_whom_the_sentences_before_are_about():
+    texts = [
+        "In outfitting the Zakharov mansion, Phelps focused on a few rooms.",
+        "While the club’s two levels were styled, other areas were spare.",
+        "“There were a lot of dead spaces, so I brought in red tinsel.”",
+        "Then he brought in key pieces.",
+        "“I wanted a cold kind of feeling to the interiors,” he remarks.",
+        "Sean Baker affirms it: “I’ve wanted to find a vehicle for Karren Karagulian.”",
+        "“I’ve wanted to find a vehicle for Karren Karagulian,” Baker affirms.",
+    ]
+    sentences = [Sentence(i, "a.md", 0, 0, t) for i, t in enumerate(texts)]
+    names = {
+        "zakharov": "Zakharov",
+        "phelps": "Phelps",
+        "baker": "Baker",
+        "sean baker": "Sean Baker",
+    }
+    found = Speakers(sentences, names).by_id
+    # two sentences back, past one naming no one; "the Zakharov mansion" names a house
+    assert found[2] == "Phelps"
+    # "he remarks": the same one, past a sentence whose subject is a pronoun
+    assert found[4] == "Phelps"
+    # "affirms" is a verb of speech: the name beside it speaks, not the one quoted about
+    assert found[6] == "Baker"
+
+
 def test_a_question_asks_for_someone_s_words_when_they_are_the_subject_of_a_verb_of_view():
     assert asked_speaker("what did mikey say about working with him") == "mikey"
     assert asked_speaker("How does the director describe the ending?") == "the director"
