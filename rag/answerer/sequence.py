@@ -45,6 +45,11 @@ _MADE = re.compile(
 )
 
 
+# "before it": the film the articles are about, when the conversation named no other work
+# (the pipeline puts a work an earlier turn named in place of "it")
+_ITSELF = re.compile(r"(?:it|this|that|(?:this|the)\s+(?:film|movie))$", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Neighbour:
     """A question for the work next to another in time."""
@@ -166,7 +171,7 @@ class SequenceRule:
         anchor = [w.year for w in works if title_key(w.title) == key]
         if anchor:
             year = anchor[0]
-        elif key == title_key(self.subject()) and ask.side == "before":
+        elif ask.side == "before" and (key == title_key(self.subject()) or _ITSELF.match(ask.of)):
             year = max((w.year for w in works), default=0) + 1
         else:
             return None

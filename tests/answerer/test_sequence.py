@@ -43,6 +43,9 @@ def test_the_makers_works_are_those_of_sentences_about_the_maker():
     before = rule.requirement(analyse("what did baker make right before anora"))
     assert before is not None and before.decisive and before.where == {1}
     assert before.lead("His most recent film Red Rocket (2021) premiered") == "Red Rocket"
+    # "before it", with no other work put in its place by the conversation: the film itself
+    it = rule.requirement(analyse("what did he make before it"))
+    assert it is not None and it.where == {1}
     after = rule.requirement(analyse("what did baker make after tangerine"))
     assert after is not None and after.where == {1}
     # nothing after the latest, and nothing dated for a work the corpus never dates
