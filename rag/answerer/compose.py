@@ -16,7 +16,7 @@
   sentence); the cast (``compose_roster``) is led by "Actor (Character), …", each name a
   span of the sentence quoted for it;
 - an **either/or** question leads with what the evidence says ("Both", or the one
-  option its best sentence holds), a **yes/no** one with the evidence.
+  option its best sentence holds), a **yes/no** one with the evidence (``yesno``).
 
 Captions and headlines (``rag.text.is_caption``) are never quoted.  Long quoted
 paragraphs are clipped at a sentence boundary inside them (marked "…"), keeping
@@ -46,6 +46,7 @@ from rag.answerer.predicate import asked_predicate, measures_predicate, passive_
 from rag.answerer.question import Question
 from rag.answerer.spans import short_answer
 from rag.answerer.titles import title_key, title_owner, titles
+from rag.answerer.yesno import RESTATE_MARGIN, complemented
 from rag.lexicon import OPENING_PRONOUNS, STOPWORDS
 from rag.text import is_caption, terms, words
 from rag.thesaurus import alternatives, covered
@@ -59,7 +60,6 @@ ITEM_WORDS = 45  # ... and, in a summary or list, each sentence to this
 MMR_LAMBDA = 0.7  # relevance against novelty when picking a summary's sentences
 MMR_FLOOR = 4.0  # a sentence this many logits below the best is not relevant enough
 MEASURED = frozenset(("duration", "count", "number"))  # kinds a number answers
-RESTATE_MARGIN = 2.0  # a sentence holding what was asked beats a best one within this that does not
 LEAD_PROBABILITY = 0.5  # a name or place leads only from a sentence the ranker believes in
 
 
@@ -135,6 +135,7 @@ def compose(
     if quotable and _caption_only(question, pool, quotable[0], names or {}):
         pool = [quotable[0], *pool]
     first = _answering(question, pool, names)
+    first = complemented(question.text, pool, first) if ask.kind == "yesno" else first
     chosen = select([first, *(c for c in pool if c is not first)])
     after = _naming_next(question, first, pool)  # "which fairy tale?": the next one says
     if after is not None and chosen:
@@ -336,16 +337,6 @@ def named(question: Question, text: str) -> str:
         if said and not said & asked and not said <= STOPWORDS:
             return run
     return ""
-
-
-def unnamed(question: Question, quotable: Sequence[Candidate], names: Mapping[str, str]) -> bool:
-    """Whether the question names a person (a corpus name of two words: "did mikey madison
-    win an oscar for it") whom neither of the two best ``quotable`` sentences names: they
-    are about someone else, and quoting them reads as a yes."""
-    folded = f" {' '.join(words(question.text))} "
-    people = [key for key in names if " " in key and f" {key} " in folded]
-    said = [set(words(c.sentence.text)) for c in quotable[:2]]
-    return bool(people and said) and not any(set(key.split()) & s for key in people for s in said)
 
 
 def _choice(options: Sequence[str], chosen: Sequence[Candidate]) -> str:

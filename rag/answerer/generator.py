@@ -19,9 +19,8 @@ generators and ``rag calibrate`` call too:
    cast is answered from the credits (``roster``); when abstaining, the closest
    passages as related (``related``).
 
-What this module does not do: retrieve (the pipeline passes the hits), parse the
-question (``question``), compute features (``features``) or write new prose (the
-LLM generators do, and fall back to this one).
+What this module does not do: retrieve (the pipeline does), parse the question
+(``question``), compute features (``features``) or write prose (the LLM generators do).
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from rag.answerer.cast import Cast
-from rag.answerer.compose import Composition, Nearness, compose, compose_roster, unnamed
+from rag.answerer.compose import Composition, Nearness, compose, compose_roster
 from rag.answerer.excerpt import fresh_first, unseen
 from rag.answerer.features import Candidate, Features
 from rag.answerer.intent import intent
@@ -51,6 +50,7 @@ from rag.answerer.sequence import SequenceRule
 from rag.answerer.spans import described
 from rag.answerer.speech import Speakers, heard
 from rag.answerer.topic import TopicGate
+from rag.answerer.yesno import unnamed
 from rag.generators.base import Resources, number_citations, stream_once
 from rag.lexicon import CAPABILITIES, NOT_FOUND, NOTHING_MORE, OFF_TOPIC, THANKS, WELCOME
 from rag.schema import Citation, Delta, Draft, GenerationRequest, Hit

@@ -1,0 +1,32 @@
+"""The evidence a yes/no question is answered with (no index needed for the unit; the
+pipeline test reads the real one)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from rag.answerer.yesno import RESTATE_MARGIN, complemented
+
+
+def _candidate(text: str, score: float) -> Any:
+    return SimpleNamespace(sentence=SimpleNamespace(text=text), score=score)
+
+
+def test_is_x_y_is_answered_first_by_a_close_sentence_stating_both():
+    best = _candidate("Ani’s soon-to-be ex-husband is brought to heel by his parents.", 3.0)
+    russian = _candidate("Ani meets a coltish Russian who asked for a Russian dancer.", 1.8)
+    other = _candidate("They used Russian 70s anamorphic prime lenses.", 2.9)  # no subject
+    pool = [best, other, russian]
+    assert complemented("is anis husband russian", pool, best) is russian
+    # too far below the best, or the best already says it: the best stands
+    far = _candidate("Ani meets a coltish Russian.", 3.0 - RESTATE_MARGIN - 0.1)
+    assert complemented("is anis husband russian", [best, far], best) is best
+    assert complemented("is it a comedy", pool, best) is best  # a pronoun subject: no test
+    # not a copular question
+    assert complemented("did ani marry a russian", pool, best) is best
+
+
+def test_a_copular_question_leads_with_the_sentence_saying_its_complement(pipeline):
+    answer = pipeline.ask("is anis husband russian")
+    assert not answer.abstained and "Russian" in answer.citations[0].sentence
