@@ -105,6 +105,12 @@ WORK_NOUNS = frozenset((
     "film", "movie", "feature", "picture", "reboot", "remake", "sequel", "documentary", "short",
     "book", "memoir", "novel", "show", "series", "song", "album", "title", "project",
 ))
+# ... and the verbs of making one, for "what did Baker make right before Anora?"
+# (``answerer.sequence``): "do" too, as "what did he do before it" asks the same
+MAKING_VERBS = frozenset((
+    "make", "made", "making", "do", "did", "direct", "directed", "write", "wrote", "written",
+    "produce", "produced", "shoot", "shot", "release", "released",
+))
 # fmt: on
 
 # Film-making expressions that, in an article about a film, mean the same thing

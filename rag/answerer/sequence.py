@@ -27,7 +27,7 @@ from rag.answerer.question import Question
 from rag.answerer.rules import Requirement
 from rag.answerer.titles import TITLES, title_key
 from rag.conversation import names_in
-from rag.lexicon import WORK_NOUNS
+from rag.lexicon import MAKING_VERBS, WORK_NOUNS
 from rag.schema import Sentence
 from rag.text import words
 
@@ -37,11 +37,10 @@ _SIDE = re.compile(
     r"(.+?)[\s?.!]*$",
     re.IGNORECASE,
 )
-# ... of a work made: what someone made, directed, shot or released, or a work noun
+# ... of a work made: a verb of making ("what did he direct before …"), "came out", or a
+# work noun ("which film came after …")
 _MADE = re.compile(
-    r"\b(?:make|made|making|do|did|direct|directed|shoot|shot|release|released|come\s+out"
-    r"|came\s+out)\b",
-    re.IGNORECASE,
+    rf"\b(?:{'|'.join(sorted(MAKING_VERBS))}|come\s+out|came\s+out)\b", re.IGNORECASE
 )
 
 
