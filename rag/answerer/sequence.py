@@ -44,6 +44,8 @@ _MADE = re.compile(
 )
 
 
+# the capitalised run a sentence opens on ("Mikey Madison, best known for …", "Sean’s …")
+_OPENING_NAME = re.compile(r"[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*")
 # "before it": the film the articles are about, when the conversation named no other work
 # (the pipeline puts a work an earlier turn named in place of "it")
 _ITSELF = re.compile(r"(?:it|this|that|(?:this|the)\s+(?:film|movie))$", re.IGNORECASE)
@@ -130,18 +132,10 @@ class SequenceRule:
         asked = set(words(" ".join(maker)))
         # the maker by every name of theirs: "Baker" is "Sean Baker", and "Sean"
         makers = {w for key in self.names() for w in key.split() if set(key.split()) & asked}
-        opening = next(
-            (
-                m
-                for key in self.names()
-                if key != subject
-                for m in [re.match(rf"{re.escape(key)}\b", before, re.IGNORECASE)]
-                if m and not any(a <= 0 < b for a, b in works)
-            ),
-            None,
-        )
-        if opening is not None:  # the maker's by name, or, with no maker named, an owner's
-            named = bool(set(words(opening.group(0))) & makers)
+        opening = _OPENING_NAME.match(before)  # a name the sentence opens on, not a title's
+        key = " ".join(words(opening.group(0))) if opening else ""
+        if opening and key in self.names() and key != subject and not any(a == 0 for a, _ in works):
+            named = bool(set(key.split()) & makers)  # the maker's, or, none named, an owner's
             return named if makers else bool(re.match(r"[’']s\b", before[opening.end() :]))
         if not makers:
             return True
@@ -182,7 +176,7 @@ class SequenceRule:
             best = min(side, key=lambda w: w.year, default=None)
         if best is None:
             return None
-        found = best
+        found: Dated = best
         return Requirement(
             holds=lambda c: c.sentence.id == found.sentence,
             note="",
