@@ -98,8 +98,7 @@ def _said_of(question: Question, sentence: str, at: int) -> bool:
     """Whether the place at character offset ``at`` is said of the question's subject: a
     word of it within ``_ORIGIN_WINDOW`` words, or the nearest name before the place is
     its ("Baker, the son of a patent attorney, grew up in …"), not another's ("… Sean
-    Baker, centers on Ani, a stripper from …" is where Ani is from).  True of any place
-    """
+    Baker, centers on Ani, a stripper from …" is where Ani is from)."""
     subject = question.origin
     names = [w for w in _CAPITALISED.findall(sentence[:at]) if w.lower() not in STOPWORDS]
     if names:

@@ -21,7 +21,7 @@ sentence either states or does not:
 
 - ``OriginRule``: a question asking where someone is from ("where is Ani from?") is
   answered only by a sentence putting a place after "from" (or a nationality) beside
-  whom the question asks about: "her job at a Manhattan club" says where she works, not where she is from.
+  whom the question asks about: "her job at a Manhattan club" says where she works.
 
 - ``OtherWorkRule``: a question about the film the articles are about, by name ("Which
   company distributed Anora?"), is not answered by a sentence whose subject is another
@@ -31,10 +31,11 @@ sentence either states or does not:
 
 The cast, name, role and origin rules are ``Requirement``s every quoted sentence must
 meet (looked for in the passages ranked just below the first ones too); the quantity and
-other-work rules are checked on the sentences chosen.  The name, role and quantity rules together fire on eleven
-unanswerable quiz questions and on no answerable one (abstention recall 0.61 ->
-0.91; docs/experiments.md); the cast rule answers four chat questions it used to
-miss and abstains on one it used to answer wrongly ("who plays garnick").
+other-work rules are checked on the sentences chosen.  The name, role and quantity rules
+together fire on eleven unanswerable quiz questions and on no answerable one
+(abstention recall 0.61 -> 0.91; docs/experiments.md); the cast rule answers four chat
+questions it used to miss and abstains on one it used to answer wrongly ("who plays
+garnick").
 
 A job question ("who produced it?") is met by a sentence naming the job anywhere in the
 corpus when the retrieved ones name it only in a photo caption, and is led by the name
