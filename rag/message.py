@@ -14,7 +14,9 @@ embedder reads (256 for MiniLM).  This module keeps the question instead:
 - ``search_text``: the question first, then the sentences before it, nearest first,
   while the embedder still reads everything;
 - ``clean_question``: control characters removed, whitespace collapsed, and a
-  message over the character limit cut to the window ``keep_question`` gives.
+  message over the character limit cut to the window ``keep_question`` gives;
+- ``text_before`` and ``pasted_in``: the text before the question, and whether it
+  already holds a sentence (the answer does not quote back what the user has read).
 
 What this module does not do: decide what is asked (``rag.answerer.intent``) or
 resolve pronouns from earlier turns (``rag.conversation``).
@@ -25,6 +27,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from difflib import SequenceMatcher
 
 from rag.chunking import split_sentences
 
@@ -91,6 +94,43 @@ def search_text(text: str, fits: Callable[[str], bool]) -> str:
             break
         kept = longer
     return kept
+
+
+def text_before(text: str) -> str:
+    """What a message says before its question (``question_sentence``): "" for a message
+    that is only a question.
+
+    >>> text_before("I read the synopsis. Who shot it?")
+    'I read the synopsis. '
+    """
+    return text[: max(0, text.rfind(question_sentence(text)))]
+
+
+PASTED_SHARE = 0.6  # of a sentence's words, in one run, for the paste to hold it
+PASTED_RUN = 6  # ... and never fewer words than this
+
+
+def pasted_in(sentence: str, pasted: str) -> bool:
+    """Whether ``pasted`` holds ``sentence``: one run of at least ``PASTED_SHARE`` of its
+    words (and ``PASTED_RUN``), in order, case and punctuation aside, so a sentence copied
+    in part, or with its quotation marks changed, counts.
+
+    >>> pasted_in("Ani encounters Vanya, the oligarch’s son.", "ok so: ani encounters vanya, the oligarch's son!! then?")
+    True
+    >>> pasted_in("Ani encounters Vanya, the oligarch’s son.", "who is vanya, the oligarch's son?")
+    False
+    """
+    said, heard = _folded(sentence), _folded(pasted)
+    if len(said) < PASTED_RUN or len(heard) < PASTED_RUN:
+        return False
+    match = SequenceMatcher(None, said, heard, autojunk=False)
+    run = match.find_longest_match(0, len(said), 0, len(heard)).size
+    return run >= max(PASTED_RUN, PASTED_SHARE * len(said))
+
+
+def _folded(text: str) -> list[str]:
+    """``text``'s words, lower-cased, apostrophes of any kind dropped."""
+    return re.findall(r"\w+", text.lower().replace("’", "").replace("'", ""))
 
 
 def shortened(text: str, words: int) -> str:

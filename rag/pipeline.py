@@ -51,7 +51,7 @@ from rag.conversation import (
 from rag.embedding import Embedder, get_embedder
 from rag.generators.base import Generator, Resources, make_generator
 from rag.index import LoadedIndex, ensure_index
-from rag.message import clean_question, question_sentence, search_text, shortened
+from rag.message import clean_question, question_sentence, search_text, shortened, text_before
 from rag.picks import named_work, options, picked_referent, substitute_it
 from rag.retrieval import Retriever, make_retriever
 from rag.schema import Answer, Delta, Draft, GenerationRequest, Hit, Query, Turn
@@ -112,12 +112,11 @@ class Pipeline:
         text, notices = clean_question(question, self.settings.max_question_chars)
         if not text:
             return None, [EMPTY_QUESTION], timings
-        pasted = ""
+        pasted, before = "", text_before(text)  # what they have read: not quoted back
         asked = question_sentence(text) if not self.reads_whole(text) else text
         if asked != text and self.reads_whole(asked):  # a pasted text, a question about it
             # searched with the text before it only when it leans on it ("his parents")
-            before = Turn(question=text[: text.rfind(asked)])
-            if is_follow_up(asked, [before], self.names):
+            if is_follow_up(asked, [Turn(question=before)], self.names):
                 pasted = search_text(text, self.reads_whole)
             text = asked
             notices = [  # one notice for the whole message, whatever was cut
@@ -219,6 +218,7 @@ class Pipeline:
             else frozenset(),
             referent=resolved.referent if resolved.follow_up else "",
             options=options(text, turns),
+            pasted=before,
             more=deeper,
         )
         return request, notices, timings

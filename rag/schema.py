@@ -203,6 +203,9 @@ class GenerationRequest:
     # the items the previous answer listed, when the question picks one ("which one …"):
     # answered as a choice among them (``rag.picks``)
     options: tuple[str, ...] = ()
+    # the text a long message pasted before its question (a synopsis, a friend's message):
+    # what the user has already read, so not quoted back to them (``rag.message.pasted_in``)
+    pasted: str = ""
     # the passages ranked just below ``hits``, fetched only when the answerer asks for them
     # (a rule looking for a name or role none of ``hits`` gives): ``deeper()``
     more: Callable[[], tuple[Hit, ...]] | None = field(default=None, compare=False, repr=False)

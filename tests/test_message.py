@@ -6,7 +6,9 @@ and index: a synopsis pasted before the question must not push the question out.
 
 from __future__ import annotations
 
-from rag.message import keep_question, question_sentence, search_text, sentences
+from dataclasses import replace
+
+from rag.message import keep_question, pasted_in, question_sentence, search_text, sentences
 
 PASTE = (
     "Anora is a 2024 film written and directed by Sean Baker. It follows Ani, a young woman "
@@ -66,3 +68,40 @@ def test_a_question_leaning_on_the_paste_is_searched_with_it(pipeline):
     leaning = pipeline.ask(PASTE + "What happens after his parents find out?")
     assert "and the text just before it" in leaning.notices[0]
     assert not leaning.abstained and leaning.citations
+
+
+def test_pasted_in_finds_a_sentence_copied_whole_or_in_part():
+    said = "Ani encounters Vanya, the oligarch’s son, and they marry in Las Vegas."
+    assert pasted_in(said, "my friend wrote: ani encounters vanya, the oligarch's son, and they")
+    assert pasted_in(said, f"“{said.upper()}” is that right")
+    # the same names and a few words in common are not a paste
+    assert not pasted_in(said, "So Ani marries Vanya, the son of an oligarch, in Las Vegas?")
+    assert not pasted_in("Ani marries.", "Ani marries.")  # too short to tell
+    assert not pasted_in(said, "")
+
+
+SYNOPSIS = (  # two sentences of the corpus's own synopsis, as a user pastes them
+    "“Anora revolves around the character of Ani Mikheeva — or “Anora” — a Brooklyn stripper "
+    "mainstream America would call ambitious. With a red hot desire for life, Ani encounters "
+    "Vanya, the oligarch’s son, and their reckless connection propels Vanya and Ani through a "
+    "whirlwind romantic spiral, pushing them to an impulsive wedding in Las Vegas.” "
+)
+
+
+def test_what_the_user_pasted_is_not_quoted_back(pipeline):
+    message = SYNOPSIS + "ok i read that much. what happens after his parents find out?"
+    answer = pipeline.ask(message)
+    assert not answer.abstained and answer.citations
+    for citation in answer.citations:
+        assert not pasted_in(citation.sentence, SYNOPSIS), citation.sentence
+    assert "enforcers" in answer.text  # what the synopsis goes on to say
+
+
+def test_a_yes_no_question_about_the_paste_may_quote_it(pipeline):
+    # "is it so?": the pasted sentence is the evidence, so it is quoted; "who?" is not
+    generator = pipeline.generator()
+    for question, quoted in (("Is Ani a Brooklyn stripper?", True), ("Who is Ani?", False)):
+        request, _, _ = pipeline.prepare(question)
+        draft = generator.generate(replace(request, pasted=SYNOPSIS))
+        assert draft.citations and not draft.abstained
+        assert any(pasted_in(c.sentence, SYNOPSIS) for c in draft.citations) is quoted

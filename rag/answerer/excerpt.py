@@ -6,7 +6,8 @@ sentences.  ``clip`` keeps the run of inner sentences that holds a short answer;
 or by ``Nearness``: the late-interaction score of each part against the question), keeping
 the attribution that opens a quotation ("Says Daniels, “…") so the quoted "I" still has
 a name.  Every excerpt is a verbatim run of the sentence.  For a conversation, ``unseen``
-keeps what no earlier turn showed and ``fresh_first`` opens a follow-up with a sentence
+keeps what no earlier turn showed, ``unpasted`` what the user's message did not paste
+before its question, and ``fresh_first`` opens a follow-up with a sentence
 the last answer did not open with.
 
 What this module does not do: choose which sentences to quote (``compose``).
@@ -19,6 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rag.answerer.features import Candidate
+from rag.answerer.intent import intent
+from rag.message import pasted_in, question_sentence
 from rag.text import INNER_SENTENCE, inner_sentences, terms
 
 FOCUS_WORDS = 60  # ... or, with no short answer, from its inner sentence nearest the question
@@ -143,6 +146,17 @@ def unseen(
         if c.sentence.text not in shown
         and not all(p in seen for p in _PIECES.split(c.sentence.text))
     ]
+
+
+def unpasted(candidates: Sequence[Candidate], pasted: str, question: str) -> list[Candidate]:
+    """The candidates the text pasted before the question does not hold: the user has read
+    those.  All of them when it holds every one (the answer still cites its source), or
+    when the question asks whether the paste is so ("… is that true?"): then what they
+    pasted is the evidence."""
+    if not pasted or intent(question_sentence(question)).kind == "yesno":
+        return list(candidates)
+    unread = [c for c in candidates if not pasted_in(c.sentence.text, pasted)]
+    return unread or list(candidates)
 
 
 @dataclass(frozen=True)

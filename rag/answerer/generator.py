@@ -15,9 +15,9 @@ generators and ``rag calibrate`` call too:
    sentences (looked for in the next passages too, ``request.deeper()``), and a
    quantity or date asked for must be there, else abstain with a note saying why;
 3. ``select``: the best sentence, plus up to two close, non-redundant ones;
-4. ``generate``: those sentences, composed by intent and cited; a question for the
-   cast is answered from the credits (``roster``); when abstaining, the closest
-   passages as related (``related``).
+4. ``generate``: those sentences, composed by intent and cited, none the user pasted
+   before the question; a question for the cast is answered from the credits
+   (``roster``); when abstaining, the closest passages as related (``related``).
 
 What this module does not do: retrieve (the pipeline does), parse the question
 (``question``), compute features (``features``) or write prose (the LLM generators do).
@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 
 from rag.answerer.cast import Cast
 from rag.answerer.compose import Composition, Nearness, compose, compose_roster
-from rag.answerer.excerpt import fresh_first, unseen
+from rag.answerer.excerpt import fresh_first, unpasted, unseen
 from rag.answerer.features import Candidate, Features
 from rag.answerer.intent import intent
 from rag.answerer.model import Models, load_models, sigmoid
@@ -120,9 +120,8 @@ class ExtractiveGenerator:
         self.topic.score(self.embedder.embed_query("warm up"))
 
     def _complete(self, request: GenerationRequest) -> GenerationRequest:
-        if request.question_tokens is not None:
+        if request.question_tokens is not None:  # else a request built by hand
             return request
-        # a request built by hand, not by the pipeline
         tokens = self.embedder.embed_query_with_tokens(request.question)[1]
         return replace(request, question_tokens=tokens)
 
@@ -266,6 +265,7 @@ class ExtractiveGenerator:
         candidates = self.candidates(request, question)
         if ask.synopsis:  # a synopsis tells the story: who does what
             candidates = self.storied(candidates)
+        candidates = unpasted(candidates, request.pasted, request.question)  # they read it
         if (request.shown or request.seen) and candidates:  # nothing an earlier turn quoted
             candidates = unseen(candidates, request.shown, request.seen)
             if not candidates:
