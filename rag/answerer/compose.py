@@ -46,7 +46,7 @@ from rag.answerer.predicate import asked_predicate, measures_predicate, passive_
 from rag.answerer.question import Question
 from rag.answerer.spans import short_answer
 from rag.answerer.titles import title_key, title_owner, titles
-from rag.answerer.yesno import RESTATE_MARGIN, complemented
+from rag.answerer.yesno import RESTATE_MARGIN, complement, complemented
 from rag.lexicon import OPENING_PRONOUNS, STOPWORDS
 from rag.text import is_caption, terms, words
 from rag.thesaurus import alternatives, covered
@@ -195,7 +195,7 @@ def _shown(c: Candidate, i: int, lead: str, question: Question, near: Nearness |
         return clip(text, FACT_WORDS, lead)
     shown = near.focus(c, question.text, FOCUS_WORDS, FIRST_WORDS) if near else text
     shown = clip(text, FOCUS_WORDS) if shown == text else shown
-    return near.clause(c, shown, question.text) if near else shown
+    return near.clause(c, shown, question.text, complement(question.text)) if near else shown
 
 
 def _item(c: Candidate, question: Question, near: Nearness | None) -> str:

@@ -216,12 +216,16 @@ class Nearness:
         held = _held(parts, question, self.idf)
         return [a + LEXICAL_WEIGHT * b / total for a, b in zip(late, held, strict=True)]
 
-    def clause(self, candidate: Candidate, shown: str, question: str) -> str:
+    def clause(
+        self, candidate: Candidate, shown: str, question: str, asked: frozenset[str] = frozenset()
+    ) -> str:
         """``shown`` from the clause of its first sentence nearest the question, when that
         sentence is longer than ``FIRST_WORDS`` and a later clause is nearer than its
         opening (by ``PART_MARGIN``) and what the cut removes is ``CLAUSE_SKIP`` words or
         more: "Says Daniels, “… I particularly tried to channel the way Owen Roizman shot …"
-        rather than the street-lighting clause before it."""
+        rather than the street-lighting clause before it.  ``asked``: terms the question
+        asks about (the Y of "is X Y?"); the first clause holding them all is the nearest
+        when the opening does not ("… a coltish Russian" for "is anis husband russian")."""
         opening = _OPENING.match(shown)  # the speaker and the "… " that ``focus`` put
         head = opening.group(0) if opening else ""
         body = shown[len(head) :]
@@ -242,9 +246,12 @@ class Nearness:
             return shown
         scores = self.scores(around[1:-1], clauses, question)
         best = max(range(len(clauses)), key=lambda i: (scores[i], -i))
-        cut = starts[best]
-        if best == 0 or scores[best] <= scores[0] + PART_MARGIN:
+        holding = [i for i, c in enumerate(clauses) if asked and asked <= set(terms(c))]
+        if holding and holding[0] > 0:
+            best = holding[0]
+        elif best == 0 or scores[best] <= scores[0] + PART_MARGIN:
             return shown
+        cut = starts[best]
         if len(first[cut:].split()) < CLAUSE_WORDS or len(first[:cut].split()) < CLAUSE_SKIP:
             return shown
         speaker = _SPEAKER.match(head)

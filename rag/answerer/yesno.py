@@ -1,6 +1,6 @@
 """What the evidence for a yes/no question must say.
 
-``complemented`` puts first, for "is X Y?", a close sentence stating X and Y when the best
+``complement`` is what "is X Y?" asks of X (Y), ``complemented`` puts first, for "is X Y?", a close sentence stating X and Y when the best
 one lacks Y ("is anis husband russian": "Ani … a coltish Russian" over "Ani’s
 soon-to-be ex-husband is brought to heel"); ``unnamed`` says when the question names a
 person the best sentences never name (quoting them would read as a yes).
@@ -31,7 +31,7 @@ def complemented(question: str, pool: Sequence[Candidate], first: Candidate) -> 
     when ``first`` lacks Y ("is anis husband russian": "Ani … a coltish Russian" over
     "Ani’s soon-to-be ex-husband is brought to heel")."""
     m = _COMPLEMENT.match(question)
-    said, of = (set(terms(m.group(2))), set(terms(m.group(1)))) if m else (set(), set())
+    said, of = (set(complement(question)), set(terms(m.group(1)))) if m else (set(), set())
     if not said or not of or said <= set(terms(first.sentence.text)):
         return first
     for c in pool:
@@ -39,6 +39,18 @@ def complemented(question: str, pool: Sequence[Candidate], first: Candidate) -> 
         if c.score >= first.score - RESTATE_MARGIN and said <= held and of & held:
             return c
     return first
+
+
+def complement(question: str) -> frozenset[str]:
+    """What "is X Y?" asks of X: the terms of Y, else none.
+
+    >>> sorted(complement("is anis husband russian"))
+    ['russian']
+    >>> complement("who is ani")
+    frozenset()
+    """
+    m = _COMPLEMENT.match(question)
+    return frozenset(terms(m.group(2))) if m else frozenset()
 
 
 def unnamed(question: Question, quotable: Sequence[Candidate], names: Mapping[str, str]) -> bool:

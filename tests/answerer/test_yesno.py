@@ -6,7 +6,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from rag.answerer.yesno import RESTATE_MARGIN, complemented
+from rag.answerer.yesno import RESTATE_MARGIN, complement, complemented
+from rag.text import terms
 
 
 def _candidate(text: str, score: float) -> Any:
@@ -27,6 +28,16 @@ def test_is_x_y_is_answered_first_by_a_close_sentence_stating_both():
     assert complemented("did ani marry a russian", pool, best) is best
 
 
+def test_the_complement_is_what_is_x_y_asks():
+    assert complement("is anis husband russian") == {"russian"}
+    assert complement("Was Ivan a Russian?") == {"russian"}
+    assert complement("is it a comedy") == set(terms("comedy"))  # terms are stemmed
+    assert complement("who is ani") == frozenset() and complement("did ani marry") == frozenset()
+
+
 def test_a_copular_question_leads_with_the_sentence_saying_its_complement(pipeline):
     answer = pipeline.ask("is anis husband russian")
     assert not answer.abstained and "Russian" in answer.citations[0].sentence
+    # shown from the clause saying it, not from the clause before it that does not
+    first = answer.text.split("[1]")[0]
+    assert first.startswith("…") and "Russian" in " ".join(first.split()[:15])
