@@ -17,7 +17,10 @@ on-topic question scores -0.16 (docs/experiments.md).  Questions about the film'
 places score below the cut too ("what is the strip club called": -0.22, "where is the
 strip club": -0.24), so a question is declined only when a fifth or more of its words
 (IDF-weighted) are words the articles never use; every declined gold off-topic question
-has a third or more ("sushi", "borscht", "weather", "tomorrow").  A question nearer the other
+has a third or more ("sushi", "borscht", "weather", "tomorrow").  Below ``OFF_TOPIC_CLEAR``
+a question is declined even when every word of it is the articles' ("what's the weather in
+vegas today": -0.32; the lowest on-topic question of the gold files and the fresh set scores
+-0.16, the made-up "where is the strip club" -0.24).  A question nearer the other
 topics at all (below 0) is declined too when four fifths of its words are unknown and it
 neither points at the film or someone in it ("it", "he", "the film") nor is a follow-up's
 word or two: "whats 17 times 23", "What is the capital of Australia?"; the on-topic questions
@@ -42,6 +45,7 @@ if TYPE_CHECKING:
 
 OFF_TOPIC_BELOW = -0.2
 OFF_TOPIC_UNKNOWN = 0.2  # ... and at least this share of the question's words unknown
+OFF_TOPIC_CLEAR = -0.3  # this far nearer other topics, it is declined whatever its words
 OFF_TOPIC_STRANGE = 0.8  # or nearer other topics at all, with this share of its words unknown
 # ... unless it points at the film or at someone in it: "whats it about", "did he"
 _ABOUT_IT = re.compile(
@@ -76,7 +80,7 @@ class TopicGate:
         and not about the film or anyone in it ("whats 17 times 23", "write a python
         function that reverses a string"; "whats it about" is as strange in its words)."""
         score = self.score(vector)
-        if score < OFF_TOPIC_BELOW and unknown >= OFF_TOPIC_UNKNOWN:
+        if score < OFF_TOPIC_CLEAR or (score < OFF_TOPIC_BELOW and unknown >= OFF_TOPIC_UNKNOWN):
             return True
         if len(terms(question)) < 2 or _ABOUT_IT.search(question):
             return False  # "what else", "why?": a follow-up's few words are no topic of their own

@@ -414,6 +414,8 @@ def test_an_option_read_only_inside_the_other_is_not_both():
         ("whats 17 times 23", OFF_TOPIC),
         ("write a python function that reverses a string", OFF_TOPIC),
         ("What is the capital of Australia?", OFF_TOPIC),
+        # every word the articles' ("weather", "vegas", "today"), but far nearer other topics
+        ("what's the weather in vegas today", OFF_TOPIC),
     ],
 )
 def test_small_talk_and_off_topic_get_a_short_reply_and_no_passages(pipeline, question, reply):
@@ -424,7 +426,13 @@ def test_small_talk_and_off_topic_get_a_short_reply_and_no_passages(pipeline, qu
 
 @pytest.mark.parametrize(
     "question",
-    ["what is the strip club called", "where is the strip club", "whats it about", "what else"],
+    [
+        "what is the strip club called",
+        "where is the strip club",
+        "whats it about",
+        "what else",
+        "what was the weather like on set",
+    ],
 )
 def test_a_question_about_the_films_own_places_is_not_declined(pipeline, question):
     # near "bars and places to eat" to the embedder, but every word is the articles'
