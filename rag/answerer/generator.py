@@ -45,6 +45,7 @@ from rag.answerer.rules import (
     QuantityRule,
     Requirement,
     RoleRule,
+    UnmentionedRule,
 )
 from rag.answerer.sequence import SequenceRule
 from rag.answerer.spans import described
@@ -93,6 +94,7 @@ class ExtractiveGenerator:
             SequenceRule(self.index.sentences, lambda: self.names, lambda: self.other_work.subject),
         )
         self.quantity = QuantityRule(lambda: self.names)
+        self.unmentioned = UnmentionedRule(lambda: self.features.idf.keys())
         self.other_work = OtherWorkRule(
             lambda: [d.title for d in self.index.documents.values()],
             self.index.sentences,
@@ -235,7 +237,7 @@ class ExtractiveGenerator:
         if unmet is not None:
             return Decision(candidates, True, confidence, (unmet,), requirement)
         chosen = self.select(quotable) if quotable else []
-        missing = self.quantity.missing(question, chosen)
+        missing = self.unmentioned.missing(question) or self.quantity.missing(question, chosen)
         if missing is None and not open_question:
             missing = self.other_work.missing(question, chosen)
         if missing is not None:
@@ -391,16 +393,11 @@ class ExtractiveGenerator:
         first: dict[str, int] = {}
         for position, chunk in enumerate(chunks):
             first.setdefault(chunk.source, position)
-        ledes = [p for p in first.values()]
         vectors = self.index.chunk_vectors
-        ranked = sorted(ledes, key=lambda p: -float(vectors[p] @ request.query_vector))
+        dense = {p: float(vectors[p] @ request.query_vector) for p in first.values()}
+        ranked = sorted(dense, key=lambda p: -dense[p])
         return tuple(
-            Hit(
-                chunk=chunks[p],
-                score=0.0,
-                rank=i + 1,
-                scores={"dense": float(vectors[p] @ request.query_vector)},
-            )
+            Hit(chunk=chunks[p], score=0.0, rank=i + 1, scores={"dense": dense[p]})
             for i, p in enumerate(ranked)
         )
 

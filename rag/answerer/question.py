@@ -5,9 +5,9 @@ wh-phrase asks for (``kind``: a name, a place, a date, a count, a span of time, 
 sum, an age, a number), what a *how many* question counts, the calendar unit it
 names ("in what year"), whether it asks a film's running time, and, when it asks
 what something is called or who holds a role, what (``name``, ``role``); who plays
-whom (``cast``, read by ``cast_ask``), and of a *where … from* question, whom it asks
-about (``origin``).  Every
-later stage of the answerer reads this object instead of re-parsing the text.
+whom (``cast``, read by ``cast_ask``), of a *where … from* question, whom it asks
+about (``origin``), and of a *who VERB X* question, the X it acts on (``acted_on``).
+Every later stage of the answerer reads this object instead of re-parsing the text.
 
 What this module does not do: look at sentences (``cues``) or decide anything
 (``rules``, ``generator``).  It reads English grammar, not this corpus.
@@ -35,6 +35,7 @@ from rag.lexicon import (
     GENERIC_PEOPLE,
     IRREGULAR_PAST,
     PLAYED_PARTS,
+    PREPOSITIONS,
     WORK_NOUNS,
 )
 from rag.text import terms
@@ -326,6 +327,7 @@ class Question:
     cast: CastAsk | None = None  # it asks who plays a character, or whom an actor plays
     work: frozenset[str] = frozenset()  # it asks for a titled work: its wh-phrase's terms
     origin: frozenset[str] = frozenset()  # "where is Ani from?": the terms of whom (ani)
+    acted_on: str = ""  # "who designed the costumes?": what the verb acts on ("the costumes")
 
 
 def analyse(text: str) -> Question:
@@ -350,6 +352,7 @@ def analyse(text: str) -> Question:
         cast=asked_cast(parsed),
         work=asked_work(parsed),
         origin=origin_subject(parsed) if kind == "place" else frozenset(),
+        acted_on=acted_on(parsed),
     )
 
 
@@ -363,6 +366,34 @@ def origin_subject(text: str) -> frozenset[str]:
     m = ORIGIN_SUBJECT.search(text)
     said = m.group(1).split() if m else []
     return frozenset(terms(" ".join(w for w in said if not w.lower().endswith("ly"))))
+
+
+# a question about its subject's deed: "who" then a verb (not an auxiliary or a modal, nor
+# the do-support of "who does ani fight", though "who did the soundtrack" acts on a noun)
+_DEED = re.compile(
+    r"^\s*who\s+(?!(?:is|was|are|were|has|have|had|can|could|will|would|should|else)\b)"
+    r"(?:(?:do|does|did)\s+(?=(?:the|a|an)\s)|(?!(?:do|does|did)\b)[a-z]+\s+)(.+)$",
+    re.IGNORECASE,
+)
+_OBJECT_END = re.compile(rf"\s*[,;?!.]|\s+(?:{'|'.join(sorted(PREPOSITIONS))})\b", re.IGNORECASE)
+_OBJECT_PRONOUNS = frozenset(("it", "them", "him", "her", "this", "that", "these", "those", "one"))
+
+
+def acted_on(text: str) -> str:
+    """What a *who VERB X* question's verb acts on, up to a preposition or the end ("the
+    music" of "who composed the music for Anora?"); "" for a pronoun or another question.
+
+    >>> acted_on("Who composed the music for Anora?"), acted_on("who did the soundtrack")
+    ('the music', 'the soundtrack')
+    >>> acted_on("who shot it"), acted_on("who does ani fight with"), acted_on("who is ani")
+    ('', '', '')
+    """
+    m = _DEED.match(text)
+    phrase = _OBJECT_END.split(m.group(1), maxsplit=1)[0].strip() if m else ""
+    said = phrase.split()
+    if not said or said[-1].lower() in _OBJECT_PRONOUNS or said[-1].lower() in DETERMINERS:
+        return ""
+    return phrase
 
 
 # a wh-word contracted with "is" and typed without its apostrophe, as chat often is

@@ -29,6 +29,10 @@ sentence either states or does not:
   among its first words, the film asked about not named; and a list asked of the film
   ("what awards did it win?") gathers no sentence said of another work (``of_the_film``).
 
+- ``UnmentionedRule``: a *who VERB X* question whose X the articles never mention, in
+  any form or synonym ("who designed the costumes?", "who wrote Hamlet?"), abstains:
+  the sentences about designing or writing are about something else.
+
 The cast, name, role and origin rules are ``Requirement``s every quoted sentence must
 meet (looked for in the passages ranked just below the first ones too); the quantity and
 other-work rules are checked on the sentences chosen.  The name, role and quantity rules
@@ -50,6 +54,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from rag.answerer.cast import Cast, Credit
@@ -308,6 +313,22 @@ class QuantityRule:
         if predicate and not any(states(predicate, c.sentence.text) for c in chosen):
             return False
         return names_region(question, chosen[0].sentence.text)
+
+
+class UnmentionedRule:
+    """*Who designed the costumes?* in articles that never mention costumes: no sentence
+    of them can say who, whatever it says about designing.  The head of what the verb acts
+    on (``Question.acted_on``, its last word) must be a corpus term, or stand for one."""
+
+    def __init__(self, vocabulary: Callable[[], AbstractSet[str]]) -> None:
+        self.vocabulary = vocabulary  # every term the corpus uses
+
+    def missing(self, question: Question) -> str | None:
+        """The note for the user when the articles never mention what was acted on."""
+        head = terms(question.acted_on.split()[-1]) if question.acted_on else []
+        if not head or covered(head[0], self.vocabulary(), alternatives(set(head))):
+            return None
+        return f"The articles never mention {question.acted_on}."
 
 
 OPENING_WORDS = 6  # a title this early in a sentence is what the sentence is about

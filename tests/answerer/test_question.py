@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from rag.answerer.question import analyse, counted_terms, question_type
 from rag.answerer.spans import short_answer
 
@@ -115,3 +117,32 @@ def test_a_span_of_time_or_a_count_is_the_one_said_of_the_questions_place():
     # no place asked: the first, as the sentence gives it
     assert short_answer(analyse("how long did they shoot"), shot) == "37 days"
     assert short_answer(analyse("how long did they shoot in new york"), shot) == "37 days"
+
+
+@pytest.mark.parametrize(
+    ("question", "thing"),
+    [
+        ("who designed the costumes", "the costumes"),
+        ("Who wrote Hamlet?", "Hamlet"),
+        ("Who composed the music for Anora?", "the music"),  # up to a preposition
+        ("who did the soundtrack", "the soundtrack"),  # "did" acting on a noun
+        ("who drives ani home", "ani home"),
+        ("who shot it", ""),  # a pronoun
+        ("who does ani keep fighting with", ""),  # do-support: a question about Ani
+        ("who is the director", ""),
+        ("who else", ""),
+    ],
+)
+def test_a_who_question_acts_on_the_noun_after_its_verb(question, thing):
+    assert analyse(question).acted_on == thing
+
+
+def test_the_question_modules_doctests_hold():
+    import doctest
+
+    import rag.answerer.question
+    import rag.answerer.yesno
+    import rag.message
+
+    for module in (rag.answerer.question, rag.answerer.yesno, rag.message):
+        assert doctest.testmod(module).failed == 0, module.__name__

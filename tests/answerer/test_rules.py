@@ -260,6 +260,36 @@ def test_a_role_the_passages_never_mention_is_not_answered(pipeline, question, r
 
 
 @pytest.mark.parametrize(
+    ("question", "thing"),
+    [
+        ("who designed the costumes", "the costumes"),  # the designer is of sets
+        ("Who wrote Hamlet?", "Hamlet"),  # "while writing the script" is close
+        ("who did the soundtrack for anora", "the soundtrack"),
+    ],
+)
+def test_a_deed_done_to_something_the_articles_never_mention_is_not_answered(
+    pipeline, question, thing
+):
+    answer = pipeline.ask(question)
+    assert answer.abstained and answer.text == NOT_FOUND and answer.citations == ()
+    confident = answer.confidence >= pipeline.generator().threshold
+    assert answer.notices == ((f"The articles never mention {thing}.",) if confident else ())
+
+
+def test_a_deed_done_to_what_the_articles_mention_is_answered(pipeline):
+    from rag.answerer import analyse
+    from rag.answerer.rules import UnmentionedRule
+
+    rule = UnmentionedRule(lambda: frozenset(["costum", "home"]))
+    assert rule.missing(analyse("who designed the costume?")) is None  # an inflection
+    assert rule.missing(analyse("who designed the sets")) == "The articles never mention the sets."
+    assert rule.missing(analyse("who shot it")) is None  # a pronoun: the film
+    answer = pipeline.ask("who drives ani home")
+    assert not answer.abstained and answer.short_answer == "Igor"
+    assert_every_claim_cited(answer)
+
+
+@pytest.mark.parametrize(
     "question",
     ["whos the guy in charge of the home invasion", "whos the actress playing ani"],
 )
