@@ -115,9 +115,9 @@ def pasted_in(sentence: str, pasted: str) -> bool:
     words (and ``PASTED_RUN``), in order, case and punctuation aside, so a sentence copied
     in part, or with its quotation marks changed, counts.
 
-    >>> pasted_in("Ani encounters Vanya, the oligarch’s son.", "ok so: ani encounters vanya, the oligarch's son!! then?")
+    >>> pasted_in("Ani meets Vanya, the oligarch’s son.", "so: ani meets vanya, the oligarch's son!!")
     True
-    >>> pasted_in("Ani encounters Vanya, the oligarch’s son.", "who is vanya, the oligarch's son?")
+    >>> pasted_in("Ani meets Vanya, the oligarch’s son.", "who is vanya, the oligarch's son?")
     False
     """
     said, heard = _folded(sentence), _folded(pasted)

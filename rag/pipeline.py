@@ -112,17 +112,17 @@ class Pipeline:
         text, notices = clean_question(question, self.settings.max_question_chars)
         if not text:
             return None, [EMPTY_QUESTION], timings
-        pasted, before = "", text_before(text)  # what they have read: not quoted back
+        leaning, before = "", text_before(text)  # what they have read: not quoted back
         asked = question_sentence(text) if not self.reads_whole(text) else text
         if asked != text and self.reads_whole(asked):  # a pasted text, a question about it
             # searched with the text before it only when it leans on it ("his parents")
             if is_follow_up(asked, [Turn(question=before)], self.names):
-                pasted = search_text(text, self.reads_whole)
+                leaning = search_text(text, self.reads_whole)
             text = asked
             notices = [  # one notice for the whole message, whatever was cut
                 f"Your message is long, so it was searched with your question, "
                 f"“{shortened(text, 20)}”"
-                + (", and the text just before it." if pasted else ", alone.")
+                + (", and the text just before it." if leaning else ", alone.")
             ]
         read = self.speller.correct(text)  # "how much was improvized": the corpus's "improvise"
         text, notices = read.text, [*notices, *([read.notice] if read.changes else [])]
@@ -164,8 +164,8 @@ class Pipeline:
         elif not resolved.follow_up and self.subject and refers_to_subject(text, self.names):
             # "where was the movie shot": the film the articles are about
             query_text = f"{query_text} {self.subject}"
-        if pasted and not resolved.follow_up:
-            query_text = pasted  # the question, then the pasted text nearest it
+        if leaning and not resolved.follow_up:
+            query_text = leaning  # the question, then the pasted text nearest it
         trimmed = self.embedder.truncate(query_text)
         # a follow-up's query carries earlier questions: only a cut of the question itself
         # is worth telling the user about

@@ -1,9 +1,10 @@
 """What the evidence for a yes/no question must say.
 
-``complement`` is what "is X Y?" asks of X (Y), ``complemented`` puts first, for "is X Y?", a close sentence stating X and Y when the best
-one lacks Y ("is anis husband russian": "Ani … a coltish Russian" over "Ani’s
-soon-to-be ex-husband is brought to heel"); ``unnamed`` says when the question names a
-person the best sentences never name (quoting them would read as a yes).
+``complement`` is what "is X Y?" asks of X (its Y); ``complemented`` puts first, for
+"is X Y?", a close sentence stating X and Y when the best one lacks Y ("is anis husband
+russian": "Ani … a coltish Russian" over "Ani’s soon-to-be ex-husband is brought to
+heel"); ``unnamed`` says when the question names a person the best sentences never name
+(quoting them would read as a yes).
 
 What this module does not do: answer "yes" or "no" (the evidence is quoted, never judged).
 """
