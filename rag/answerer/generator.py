@@ -49,7 +49,7 @@ from rag.answerer.rules import (
 )
 from rag.answerer.sequence import SequenceRule
 from rag.answerer.spans import described
-from rag.answerer.speech import Speakers, heard
+from rag.answerer.speech import Speakers, heard, unheard
 from rag.answerer.topic import TopicGate
 from rag.answerer.yesno import unnamed
 from rag.generators.base import Resources, number_citations, stream_once
@@ -307,7 +307,10 @@ class ExtractiveGenerator:
         )
         if question.cast is None and self.cast.miscast(composition.lead, request.question):
             composition = replace(composition, lead="")  # an actor asked, a character found
-        return self.render(composition, decision.confidence)
+        shown = [q.candidate for q in composition.quotes]  # someone else's words for theirs?
+        notice = unheard(shown, request.question, request.referent, self.names, self.speakers)
+        draft = self.render(composition, decision.confidence)
+        return replace(draft, notices=(notice,)) if notice else draft
 
     def widened(
         self, request: GenerationRequest, question: Question, quotable: list[Candidate]

@@ -207,7 +207,8 @@ def asked_speaker(question: str) -> str | None:
 def wanted(asked: str, referent: str, names: Mapping[str, str], speakers: Speakers) -> list[str]:
     """The full names ``asked`` may stand for: the referent for a pronoun, the job's
     usual holder for "the director", the most credited actor for "the lead actress", every
-    corpus name holding a first name; else []."""
+    corpus name holding a first name, each name of a full name the corpus writes only in
+    part; else []."""
     said = [w for w in words(asked) if w not in ("the", "a", "an")]
     if not said:
         return []
@@ -219,8 +220,11 @@ def wanted(asked: str, referent: str, names: Mapping[str, str], speakers: Speake
         holder = speakers.holder(said[-1])
         return [holder] if holder else []
     key = " ".join(said)
-    if key in STOPWORDS or key not in names:
+    if key in STOPWORDS:
         return []
+    if key not in names:  # "yura borisov", a full name the articles never write whole
+        parts = [names[w] for w in said if w in names and w not in STOPWORDS]
+        return parts if len(parts) == len(said) else []
     return [names[full] for full in names if set(said) <= set(full.split())] or [names[key]]
 
 
@@ -251,3 +255,20 @@ def heard(
         for c in quotable
     ]
     return sorted(rescored, key=lambda c: -c.score)
+
+
+def unheard(
+    shown: Sequence[Candidate],
+    question: str,
+    referent: str,
+    names: Mapping[str, str],
+    speakers: Speakers,
+) -> str | None:
+    """The notice for an answer to "what did Borisov say about Igor?" none of whose
+    ``shown`` sentences Borisov speaks (the articles quote Madison on his Igor, not him):
+    the reader should not take someone else's words for his; else None."""
+    asked = asked_speaker(question)
+    who = wanted(asked, referent, names, speakers) if asked else []
+    if not who or any(same_person(speakers.by_id.get(c.sentence.id, ""), who) for c in shown):
+        return None
+    return f"The articles quote nothing {max(who, key=len)} said about this; these sentences come closest."

@@ -671,3 +671,26 @@ def test_a_year_in_brackets_dates_its_title_not_what_the_question_asks_about():
     # the title asked about, or a work the question leaves unnamed, is dated by it
     assert short_answer(analyse("when did four letter words come out"), sentence) == "2000"
     assert short_answer(analyse("In what year was his debut film released?"), sentence) == "2000"
+
+
+def test_an_option_said_as_one_side_of_both_leads_with_the_pair(pipeline):
+    """'Both humor and drama', as the sentence says it: 'drama' alone would say the
+    articles chose."""
+    answer = pipeline.ask("is it a comedy or a drama")
+    assert answer.short_answer == "Both humor and drama", answer.text
+    assert_every_claim_cited(answer)
+
+
+def test_an_option_the_sentence_denies_does_not_lead(pipeline):
+    """'ended … not in triumph or tragedy' does not answer 'comedy or tragedy?' with
+    'tragedy'."""
+    answer = pipeline.ask("is anora a comedy or a tragedy")
+    assert "tragedy" not in answer.short_answer.lower(), answer.text
+    from types import SimpleNamespace
+
+    from rag.answerer.compose import _choice
+
+    said = [SimpleNamespace(sentence=SimpleNamespace(text="It was not a comedy or a drama."))]
+    assert _choice(("comedy", "drama"), said) == ""  # both held, both denied: not "Both"
+    pair = [SimpleNamespace(sentence=SimpleNamespace(text="It is both funny and soulful."))]
+    assert _choice(("funny", "serious"), pair) == "Both funny and soulful"

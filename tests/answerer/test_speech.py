@@ -121,3 +121,24 @@ def test_what_someone_said_is_answered_with_their_own_words(pipeline):
     opening = answer.citations[0].sentence
     sid = next(s.id for s in pipeline.index.sentences if s.text == opening)
     assert same_person(speakers.by_id.get(sid, ""), ["Mikey Madison"]), answer.text
+
+
+def test_a_full_name_the_articles_never_write_whole_stands_for_its_parts(pipeline):
+    names = pipeline.names
+    speakers = Speakers(pipeline.index.sentences, names)
+    assert "yura borisov" not in names  # the articles say "Yura" and "Borisov", apart
+    assert wanted("yura borisov", "", names, speakers) == ["Yura", "Borisov"]
+    assert wanted("yura nobody", "", names, speakers) == []  # every part must be a name
+
+
+def test_someone_else_s_words_are_not_passed_off_as_the_asked_speaker_s(pipeline):
+    """The articles quote Madison on Borisov's Igor, never Borisov on Igor: the answer may
+    quote her, and a notice says whose words they are not."""
+    answer = pipeline.ask("what did yura borisov say about igor")
+    assert not answer.abstained
+    assert "The articles quote nothing Borisov said about this" in " ".join(answer.notices)
+    assert "Madison" in answer.text  # what the articles do say, cited as usual
+    # his own words exist about Madison: quoted, and no notice
+    own = pipeline.ask("what did borisov say about mikey")
+    assert "Mikey is very powerful" in own.text
+    assert not any("quote nothing" in n for n in own.notices)
