@@ -24,12 +24,12 @@ to quote (``rules.CastRule``).  It knows English constructions, not this film.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from rag.lexicon import STOPWORDS
 from rag.schema import Sentence
-from rag.text import words
+from rag.text import terms, words
 
 # a name: one to three capitalised words ("Toros", "Mark Eydelshteyn")
 _N = r"[A-Z][\w’'-]*[a-z](?:\s+[A-Z][\w’'-]*[a-z]){0,2}"
@@ -60,6 +60,10 @@ _HANDS = re.compile(rf"\bin\s+(?P<a>{_N}){_S}\s+hands,?\s+the\s+(?:character|rol
 _ASKS_ACTOR = re.compile(
     r"\b(?:actor|actress)(?:e?s)?\b|\bwho\s+(?:plays?|played|portray(?:s|ed)?)\b", re.IGNORECASE
 )
+_APPOSED = re.compile(r"[,;:()—–.]")  # what bounds a phrase in apposition to a name
+_DETERMINERS = frozenset(("the", "a", "an", "his", "her", "their", "its"))
+_RELATIVE = frozenset(("who", "whom", "whose", "which", "that"))
+APPOSITION_WORDS = 10  # a longer phrase beside a name is a clause, not a description of it
 _OPENING_NAME = re.compile(rf"^[“\"‘]?(?P<c>{_N})\b")
 
 
@@ -99,11 +103,21 @@ def credits_in(sentence: Sentence) -> list[Credit]:
     return list(dict.fromkeys(found))
 
 
+def _opening_np(text: str) -> list[str]:
+    """The noun phrase ``text`` ends with, from its first determiner after any relative
+    pronoun ("the oligarch’s son" of "… who impulsively marries the oligarch’s son"), within
+    ``APPOSITION_WORDS``; or []."""
+    said = text.split()[-APPOSITION_WORDS:]
+    clause = max((i + 1 for i, w in enumerate(said) if w.lower() in _RELATIVE), default=0)
+    return next((said[i:] for i in range(clause, len(said)) if said[i].lower() in _DETERMINERS), [])
+
+
 class Cast:
     """Every credit the corpus states, looked up by character or by actor."""
 
     def __init__(self, sentences: Iterable[Sentence]) -> None:
-        self.credits: tuple[Credit, ...] = tuple(c for s in sentences for c in credits_in(s))
+        self.sentences = tuple(sentences)
+        self.credits: tuple[Credit, ...] = tuple(c for s in self.sentences for c in credits_in(s))
         actors = {w for c in self.credits for w in _folded(c.actor)}
         # a name credited as an actor somewhere is not a character elsewhere ("Madison’s
         # portrayal" and "Madison plays Ani" agree; "Baker’s character" would not)
@@ -112,6 +126,41 @@ class Cast:
     def actors_of(self, character: str) -> list[Credit]:
         """The credits naming who plays ``character`` (any spelling of part of the name)."""
         return [c for c in self.credits if _same(character, c.character)]
+
+    def described(self, description: str, names: Mapping[str, str]) -> str | None:
+        """The credited character a description ("the oligarch's son", "ivans parents")
+        stands for: one a sentence puts in apposition with a phrase holding the
+        description's noun and its owner ("the oligarch’s son, Ivan", "Vanya, the son of a
+        Russian oligarch"); None when no sentence does ("her fugitive husband" names no one).
+        """
+        said = [w.removesuffix("'s") for w in words(description.replace("’", "'"))]
+        said = [w[:-1] if w not in names and w[:-1] in names else w for w in said]  # "ivans"
+        wanted = [t for w in said if w not in STOPWORDS for t in terms(w)]
+        if not wanted:
+            return None
+        characters = {c.character for c in self.credits}
+        for sentence in self.sentences:
+            text = sentence.text
+            for name in characters:
+                for m in re.finditer(rf"\b{re.escape(name)}\b", text):
+                    head, tail = text[: m.start()].rstrip(), text[m.end() :]
+                    phrases = [
+                        *([_APPOSED.split(tail[1:])[0].split()] if tail.startswith(",") else []),
+                        *(
+                            [_opening_np(_APPOSED.split(head[:-1])[-1])]
+                            if head.endswith(",")
+                            else []
+                        ),
+                    ]
+                    if any(
+                        p
+                        and p[0].lower() in _DETERMINERS
+                        and len(p) <= APPOSITION_WORDS
+                        and set(wanted) <= set(terms(" ".join(p)))
+                        for p in phrases
+                    ):
+                        return name
+        return None
 
     def roles_of(self, actor: str) -> list[Credit]:
         """The credits naming whom ``actor`` plays."""

@@ -30,8 +30,8 @@ _NAME_ASKED = r"([a-z][\w'-]*(?:\s+[a-z][\w'-]*){0,2}?)"
 _CAST_ASKS = (
     (
         re.compile(
-            r"^(?:who|which\s+(?:actor|actress|performer|star)|who\s+is\s+the\s+(?:actor|actress)"
-            r"\s+(?:who|that))\s+(?:plays|played|portrays|portrayed|is\s+playing|was\s+playing)\s+"
+            r"^(?:who|which\s+(?:actor|actress|performer|star)s?|who\s+is\s+the\s+(?:actor|actress)"
+            r"\s+(?:who|that))\s+(?:plays?|played|portrays?|portrayed|(?:is|are|was|were)\s+playing)\s+"
             rf"{_NAME_ASKED}{_IN_FILM}$"
         ),
         "actor",
@@ -82,6 +82,7 @@ _LEAD_ASK = re.compile(
     r"(?:lead|leading|main|star|title|principal)(?:\s+(?:actress|actor|role|star|character|part))?"
     rf"(?:\s+(?:of|in)\s+(?:the\s+)?(?:film|movie|anora|it))?{_IN_FILM}$"
 )
+_DESCRIBING = frozenset(("the", "his", "her", "their"))  # "the parents", "her boss"
 _NOT_A_NAME = frozenset(
     ("the", "a", "an", "his", "her", "their", "its", "this", "that", "he", "she", "they", "it",
      "him", "them", "you", "i", "we", "there", "who", "what", "one")
@@ -94,7 +95,7 @@ def asked_cast(question: str) -> CastAsk | None:
     >>> asked_cast("who plays toros"), asked_cast("Who does Yura Borisov play in Anora?")
     (CastAsk(name='toros', wants='actor'), CastAsk(name='yura borisov', wants='character'))
     >>> asked_cast("whos mark eydelshteyn").wants, asked_cast("Who plays Ivan's mother?")
-    ('either', None)
+    ('either', CastAsk(name="ivan's mother", wants='actor'))
     >>> asked_cast("what does ani do for work"), asked_cast("whats ani's job")
     (CastAsk(name='ani', wants='either'), CastAsk(name='ani', wants='either'))
     """
@@ -106,7 +107,22 @@ def asked_cast(question: str) -> CastAsk | None:
         if m is None:
             continue
         name = m.group(1)
+        if wants == "actor" and described(name):  # "who plays ivan's mother?"
+            return CastAsk(name=name, wants=wants)
         if name.split()[0] in _NOT_A_NAME or "'s" in name or name in STOPWORDS:
             return None
         return CastAsk(name=name, wants=wants)
     return None
+
+
+def described(name: str) -> bool:
+    """Whether a name asked for is a description ("ivan's mother", "the oligarch's son"):
+    a possessive, or a determiner and a noun; not a pronoun ("him") or a name ("toros").
+
+    >>> described("ivan's mother"), described("the oligarch's son"), described("the parents")
+    (True, True, True)
+    >>> described("toros"), described("him"), described("the")
+    (False, False, False)
+    """
+    said = name.split()
+    return len(said) > 1 and ("'s" in name or said[0] in _DESCRIBING)

@@ -58,6 +58,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from rag.answerer.cast import Cast, Credit
+from rag.answerer.cast_ask import described
 from rag.answerer.compose import MMR_FLOOR
 from rag.answerer.cues import given_name, gives_name, has_cue, names_region
 from rag.answerer.features import Candidate
@@ -103,6 +104,12 @@ class CastRule:
         self.cast = cast
         self.names = names
 
+    def describes(self, asked: str) -> bool:
+        """Whether a name asked for is a description: "ani's husband", "the parents", or
+        words the articles never use as one name ("ivans parents")."""
+        folded = " ".join(asked.split())
+        return described(asked) or (" " in folded and folded not in self.names())
+
     def requirement(self, question: Question) -> Requirement | None:
         ask = question.cast
         if ask is None:
@@ -112,6 +119,15 @@ class CastRule:
         side = "actor" if ask.wants in ("actor", "lead") else "character"
         if ask.wants == "lead":  # the actor the articles credit most
             credits: list[Credit] = next(iter(self.cast.roster()), [])
+        elif side == "actor" and self.describes(ask.name):  # "the oligarch's son": whom?
+            character = self.cast.described(ask.name, self.names())
+            credits = self.cast.actors_of(character) if character else []
+            if not credits:  # "ivan's parents": no sentence credits anyone with them
+                typed = re.search(re.escape(ask.name).replace("'", "['’]"), question.text, re.I)
+                note = (
+                    f"No sentence of the articles says who plays {typed[0] if typed else ask.name}."
+                )
+                return Requirement(holds=lambda c: False, note=note)
         elif side == "actor":
             credits = self.cast.actors_of(ask.name)
         else:

@@ -8,6 +8,7 @@ from rag.answerer.cast import Cast, credits_in
 from rag.answerer.cast_ask import CastAsk, asked_cast
 from rag.pipeline import as_turn
 from rag.schema import Sentence
+from tests.conftest import assert_every_claim_cited
 
 
 def _sentence(text: str, i: int = 0) -> Sentence:
@@ -62,8 +63,11 @@ def test_questions_about_the_cast_name_the_side_they_want():
         "mark eydelshteyn", "character"
     )
     assert asked_cast("whos mark eydelshteyn") == CastAsk("mark eydelshteyn", "either")
-    for other in ("Who plays Ivan's mother?", "who is the director", "who does she play"):
+    for other in ("who is the director", "who does she play", "who plays her"):
         assert asked_cast(other) is None
+    # a description of a character is asked about as a name is
+    assert asked_cast("Who plays Ivan's mother?") == CastAsk("ivan's mother", "actor")
+    assert asked_cast("which actors play the parents") == CastAsk("the parents", "actor")
 
 
 # ---------------------------------------------------------------- the real corpus
@@ -150,3 +154,34 @@ def test_a_name_typed_in_lower_case_is_still_the_object_of_plays(pipeline, quest
     answer = pipeline.ask(question)
     assert answer.short_answer.endswith("Borisov")
     assert not answer.text.startswith("- ")
+
+
+def test_a_description_stands_for_the_character_a_sentence_sets_beside_it(pipeline):
+    cast, names = Cast(pipeline.index.sentences), pipeline.names
+    assert cast.described("the oligarch's son", names) == "Vanya"  # "Vanya, the oligarch’s son"
+    assert cast.described("the stripper", names) == "Ani"  # "Ani, a stripper and escort …"
+    # "With Ivan’s parents en route, Ani …" is no apposition; nor is "her fugitive husband"
+    assert cast.described("ivans parents", names) is None
+    assert cast.described("ani's husband", names) is None
+
+
+def test_the_words_before_a_name_in_apposition_open_at_a_determiner():
+    from rag.answerer.cast import _opening_np
+
+    said = "Baker conceived a dancer who impulsively marries the oligarch’s son"
+    assert _opening_np(said) == ["the", "oligarch’s", "son"]
+    assert _opening_np("With Ivan’s parents en route") == []
+
+
+def test_who_plays_a_described_character_is_answered_by_its_credit_or_not_at_all(pipeline):
+    answer = pipeline.ask("who plays the oligarch's son")
+    assert answer.short_answer == "Mark Eydelshteyn", answer.text
+    assert_every_claim_cited(answer)
+    # no sentence credits an actor with Ivan's parents: no quote about the parents instead
+    for question, shown in (
+        ("which actors play ivans parents", "ivans parents"),
+        ("Who plays Ivan's mother in Anora?", "Ivan's mother"),  # as they typed it
+    ):
+        unknown = pipeline.ask(question)
+        assert unknown.abstained and unknown.citations == (), unknown.text
+        assert unknown.notices == (f"No sentence of the articles says who plays {shown}.",)
