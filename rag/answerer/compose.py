@@ -16,7 +16,7 @@
   sentence); the cast (``compose_roster``) is led by "Actor (Character), …", each name a
   span of the sentence quoted for it;
 - an **either/or** question leads with what the evidence says ("Both", or the one
-  option its best sentence holds), a **yes/no** one with the evidence (``yesno``).
+  option its best sentence holds: ``yesno.choice``), a **yes/no** one with the evidence.
 
 Captions and headlines (``rag.text.is_caption``) are never quoted.  Long quoted
 paragraphs are clipped at a sentence boundary inside them (marked "…"), keeping
@@ -46,8 +46,7 @@ from rag.answerer.predicate import asked_predicate, measures_predicate, passive_
 from rag.answerer.question import Question
 from rag.answerer.spans import short_answer
 from rag.answerer.titles import title_key, title_owner, titles
-from rag.answerer.yesno import RESTATE_MARGIN, complement, complemented
-from rag.claimwords import NEGATION_IDIOMS, NEGATIONS
+from rag.answerer.yesno import RESTATE_MARGIN, choice, complement, complemented
 from rag.lexicon import OPENING_PRONOUNS, STOPWORDS
 from rag.text import is_caption, terms, words
 from rag.thesaurus import alternatives, covered
@@ -61,7 +60,6 @@ ITEM_WORDS = 45  # ... and, in a summary or list, each sentence to this
 MMR_LAMBDA = 0.7  # relevance against novelty when picking a summary's sentences
 MMR_FLOOR = 4.0  # a sentence this many logits below the best is not relevant enough
 MEASURED = frozenset(("duration", "count", "number"))  # kinds a number answers
-DENIAL_WORDS = 5  # an option this close after "not" in its clause is denied, not chosen
 LEAD_PROBABILITY = 0.5  # a name or place leads only from a sentence the ranker believes in
 
 
@@ -149,7 +147,7 @@ def compose(
     if not lead and after is not None:  # … and leads with what it names ("Cinderella")
         lead = named(question, after.sentence.text)
     if ask.kind == "choice":
-        lead = _choice(ask.options, chosen)
+        lead = choice(ask.options, chosen[0].sentence.text)
     # the first sentence clipped around its short answer, or focused on its part nearest
     # the question (``_shown``); the others while the answer stays short enough to read
     quotes: list[Quote] = []
@@ -339,80 +337,6 @@ def named(question: Question, text: str) -> str:
         if said and not said & asked and not said <= STOPWORDS:
             return run
     return ""
-
-
-# "both A and B", each side one to three words, B ending at punctuation or a preposition
-_SIDE = r"[\w’'-]+(?:\s+[\w’'-]+){0,2}?"
-_BOTH = re.compile(
-    rf"\bboth\s+({_SIDE})\s+and\s+({_SIDE})(?=\s*[,.;:—–)]|\s+(?:in|on|at|for|with|to|of|"
-    r"from|by|set|that|which|who|as|but)\b|\s*$)",
-    re.IGNORECASE,
-)
-
-
-def _choice(options: Sequence[str], chosen: Sequence[Candidate]) -> str:
-    """ "Both" when the best sentence holds both of two options, the one option it holds,
-    or "" (none, or several of a longer list)."""
-    sentence = chosen[0].sentence.text
-    text = set(terms(sentence))
-    held = [o for o in options if set(terms(o)) and set(terms(o)) <= text]
-    if any(_denied(o, sentence) for o in held):  # "not in triumph or tragedy": no lead
-        return ""
-    if len(held) == 2 == len(options):
-        # both, unless one is only read inside the other: "non professional actors" holds
-        # "non professionals", and "professional actors" only as its own words
-        return "Both" if _apart(held, terms(sentence)) else ""
-    if len(held) != 1:
-        return ""
-    # the option as one side of "both … and …" ("a comedy or a drama?": "with both humor
-    # and drama"): the whole pair, as the sentence says it; one side alone would mislead
-    for pair in _BOTH.finditer(sentence):
-        if any(set(terms(held[0])) <= set(terms(side)) for side in pair.groups()):
-            return f"Both {pair.group(1)} and {pair.group(2)}"
-    # as the sentence writes it ("Russian"), not as typed ("russian"); an option whose
-    # words are only scattered over the sentence is not what it says
-    spelled = re.search(rf"\b{re.escape(held[0])}\b", sentence, re.IGNORECASE)
-    return spelled.group(0) if spelled else ""
-
-
-def _denied(option: str, sentence: str) -> bool:
-    """Whether the sentence says ``option`` only under a negation of its own clause
-    ("… and not in triumph or tragedy"): up to ``DENIAL_WORDS`` words before it, back to a
-    comma or a semicolon.
-
-    >>> _denied("tragedy", "It ended with quiet uncertainty and not in triumph or tragedy.")
-    True
-    >>> _denied("comedy", "It is not only a comedy but a drama.")
-    False
-    """
-    said = list(re.finditer(rf"\b{re.escape(option)}\b", sentence, re.IGNORECASE))
-    if not said:
-        return False
-    for found in said:
-        clause = re.split(r"[,;:—–]", sentence[: found.start()])[-1]
-        before = [w.lower() for w in re.findall(r"[\w’'-]+", clause)][-DENIAL_WORDS:]
-        denied = any(
-            (w in NEGATIONS or w.endswith(("n't", "n’t")))
-            and (i + 1 == len(before) or before[i + 1] not in NEGATION_IDIOMS)
-            for i, w in enumerate(before)
-        )
-        if not denied:
-            return False
-    return True
-
-
-def _apart(options: Sequence[str], said: Sequence[str]) -> bool:
-    """Whether each option's terms are met in ``said`` at positions no other option's are."""
-    used: list[set[int]] = []
-    for option in options:
-        wanted = set(terms(option))
-        at = {i for i, t in enumerate(said) if t in wanted}
-        if any(at & other for other in used):
-            at -= set().union(*used)
-            if not wanted <= {said[i] for i in at}:
-                return False
-        used.append(at)
-    return True
 
 
 def pick_diverse(

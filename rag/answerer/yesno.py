@@ -1,12 +1,16 @@
-"""What the evidence for a yes/no question must say.
+"""What the evidence for a yes/no or either/or question must say, and what it chose.
 
 ``complement`` is what "is X Y?" asks of X (its Y); ``complemented`` puts first, for
 "is X Y?", a close sentence stating X and Y when the best one lacks Y ("is anis husband
 russian": "Ani … a coltish Russian" over "Ani’s soon-to-be ex-husband is brought to
 heel"); ``unnamed`` says when the question names a person the best sentences never name
-(quoting them would read as a yes).
+(quoting them would read as a yes); ``choice`` is the lead of an either/or question:
+"Both" when the sentence holds both options apart, the whole pair when the one option it
+holds is a side of "both A and B", the one option as the sentence spells it, or nothing
+when an option is said only under a negation ("not in triumph or tragedy").
 
-What this module does not do: answer "yes" or "no" (the evidence is quoted, never judged).
+What this module does not do: answer "yes" or "no" (the evidence is quoted, never judged),
+or pick the sentence an either/or lead is read from (``compose``).
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ from collections.abc import Mapping, Sequence
 
 from rag.answerer.features import Candidate
 from rag.answerer.question import Question
+from rag.claimwords import NEGATION_IDIOMS, NEGATIONS
 from rag.text import terms, words
 
 RESTATE_MARGIN = 2.0  # a sentence holding what was asked beats a best one within this that does not
+DENIAL_WORDS = 5  # an option this close after "not" in its clause is denied, not chosen
 
 
 # a copular yes/no question, its subject and complement: "is anis husband russian"
@@ -62,3 +68,76 @@ def unnamed(question: Question, quotable: Sequence[Candidate], names: Mapping[st
     people = [key for key in names if " " in key and f" {key} " in folded]
     said = [set(words(c.sentence.text)) for c in quotable[:2]]
     return bool(people and said) and not any(set(key.split()) & s for key in people for s in said)
+
+
+# "both A and B", each side one to three words, B ending at punctuation or a preposition
+_SIDE = r"[\w’'-]+(?:\s+[\w’'-]+){0,2}?"
+_BOTH = re.compile(
+    rf"\bboth\s+({_SIDE})\s+and\s+({_SIDE})(?=\s*[,.;:—–)]|\s+(?:in|on|at|for|with|to|of|"
+    r"from|by|set|that|which|who|as|but)\b|\s*$)",
+    re.IGNORECASE,
+)
+
+
+def choice(options: Sequence[str], sentence: str) -> str:
+    """ "Both" when the (best) sentence holds both of two options, the one option it holds,
+    or "" (none, or several of a longer list)."""
+    text = set(terms(sentence))
+    held = [o for o in options if set(terms(o)) and set(terms(o)) <= text]
+    if any(_denied(o, sentence) for o in held):  # "not in triumph or tragedy": no lead
+        return ""
+    if len(held) == 2 == len(options):
+        # both, unless one is only read inside the other: "non professional actors" holds
+        # "non professionals", and "professional actors" only as its own words
+        return "Both" if _apart(held, terms(sentence)) else ""
+    if len(held) != 1:
+        return ""
+    # the option as one side of "both … and …" ("a comedy or a drama?": "with both humor
+    # and drama"): the whole pair, as the sentence says it; one side alone would mislead
+    for pair in _BOTH.finditer(sentence):
+        if any(set(terms(held[0])) <= set(terms(side)) for side in pair.groups()):
+            return f"Both {pair.group(1)} and {pair.group(2)}"
+    # as the sentence writes it ("Russian"), not as typed ("russian"); an option whose
+    # words are only scattered over the sentence is not what it says
+    spelled = re.search(rf"\b{re.escape(held[0])}\b", sentence, re.IGNORECASE)
+    return spelled.group(0) if spelled else ""
+
+
+def _denied(option: str, sentence: str) -> bool:
+    """Whether the sentence says ``option`` only under a negation of its own clause
+    ("… and not in triumph or tragedy"): up to ``DENIAL_WORDS`` words before it, back to a
+    comma or a semicolon.
+
+    >>> _denied("tragedy", "It ended with quiet uncertainty and not in triumph or tragedy.")
+    True
+    >>> _denied("comedy", "It is not only a comedy but a drama.")
+    False
+    """
+    said = list(re.finditer(rf"\b{re.escape(option)}\b", sentence, re.IGNORECASE))
+    if not said:
+        return False
+    for found in said:
+        clause = re.split(r"[,;:—–]", sentence[: found.start()])[-1]
+        before = [w.lower() for w in re.findall(r"[\w’'-]+", clause)][-DENIAL_WORDS:]
+        denied = any(
+            (w in NEGATIONS or w.endswith(("n't", "n’t")))
+            and (i + 1 == len(before) or before[i + 1] not in NEGATION_IDIOMS)
+            for i, w in enumerate(before)
+        )
+        if not denied:
+            return False
+    return True
+
+
+def _apart(options: Sequence[str], said: Sequence[str]) -> bool:
+    """Whether each option's terms are met in ``said`` at positions no other option's are."""
+    used: list[set[int]] = []
+    for option in options:
+        wanted = set(terms(option))
+        at = {i for i, t in enumerate(said) if t in wanted}
+        if any(at & other for other in used):
+            at -= set().union(*used)
+            if not wanted <= {said[i] for i in at}:
+                return False
+        used.append(at)
+    return True

@@ -392,7 +392,7 @@ def test_an_either_or_answer_leads_with_both_when_the_evidence_says_both(pipelin
 
 
 def test_an_option_read_only_inside_the_other_is_not_both():
-    from rag.answerer.compose import _apart
+    from rag.answerer.yesno import _apart
     from rag.text import terms
 
     said = terms("Baker noted for using non professional actors.")
@@ -544,17 +544,12 @@ def test_who_someone_is_gets_no_lead_without_an_apposition():
 
 
 def test_an_option_leads_only_when_the_sentence_says_it_as_a_phrase():
-    from types import SimpleNamespace
+    from rag.answerer.yesno import choice
 
-    from rag.answerer.compose import _choice
-
-    def quoted(text: str) -> Any:  # a candidate, as far as _choice reads one
-        return SimpleNamespace(sentence=SimpleNamespace(text=text))
-
-    said = [quoted("He is the same person you met, and a different man by night.")]
-    assert _choice(("same person", "different guy"), said) == "same person"
-    scattered = [quoted("A person has money; Ivan is the same as ever.")]
-    assert _choice(("same person as ivan", "different guy"), scattered) == ""
+    said = "He is the same person you met, and a different man by night."
+    assert choice(("same person", "different guy"), said) == "same person"
+    scattered = "A person has money; Ivan is the same as ever."
+    assert choice(("same person as ivan", "different guy"), scattered) == ""
 
 
 @pytest.mark.parametrize(
@@ -686,11 +681,8 @@ def test_an_option_the_sentence_denies_does_not_lead(pipeline):
     'tragedy'."""
     answer = pipeline.ask("is anora a comedy or a tragedy")
     assert "tragedy" not in answer.short_answer.lower(), answer.text
-    from types import SimpleNamespace
+    from rag.answerer.yesno import choice
 
-    from rag.answerer.compose import _choice
-
-    said = [SimpleNamespace(sentence=SimpleNamespace(text="It was not a comedy or a drama."))]
-    assert _choice(("comedy", "drama"), said) == ""  # both held, both denied: not "Both"
-    pair = [SimpleNamespace(sentence=SimpleNamespace(text="It is both funny and soulful."))]
-    assert _choice(("funny", "serious"), pair) == "Both funny and soulful"
+    said = "It was not a comedy or a drama."
+    assert choice(("comedy", "drama"), said) == ""  # both held, both denied: not "Both"
+    assert choice(("funny", "serious"), "It is both funny and soulful.") == "Both funny and soulful"
