@@ -58,7 +58,13 @@ _MORE = re.compile(
     re.I,
 )
 _BARE_WH = re.compile(
-    r"^\s*(why|how|when|where|who|how\s+old|how\s+long|how\s+many)\s*\??\s*$", re.I
+    r"^\s*(why|how|when|where|who|how\s+old|how\s+long|how\s+many|how\s+much|how\s+often)"
+    r"\s*\??\s*$",
+    re.I,
+)
+# a yes/no question opens with its auxiliary ("did the actors improvise")
+_ASKS_YES_NO = re.compile(
+    r"^\s*(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would)\s+\w", re.I
 )
 _THING = frozenset(["it", "its", "this", "that", "one", "ones", "there", "then"])
 _PRONOUN = re.compile(r"\b(he|him|his|she|her|hers|they|them|their)\b", re.I)
@@ -258,13 +264,17 @@ def resolve(
     bare = _BARE_WH.match(question)
     if bare:
         who = _referent(turns, names, subject)
+        # a wh-word before a yes/no question is a question ("how much" after "did the
+        # actors improvise": how much did the actors improvise); before another wh-question
+        # it is not ("why who directed it"), so only the search reads it
+        body = who or last.question.strip().rstrip("?")
         return Resolved(
-            f"{bare.group(1)} {who or last.question}".strip(),
+            f"{bare.group(1)} {body}".strip(),
             True,
             more,
             who,
             needs_answer=not last.answered and asks_for_person(last.question),
-            rewritten=bool(who),
+            rewritten=bool(who) or bool(_ASKS_YES_NO.match(last.question)),
         )
     who = _referent(turns, names, subject)
     answered = asks_for_person(last.question) and bool(last.answered or last.short_answer)

@@ -150,9 +150,9 @@ class Pipeline:
             shown, seen = shown | whole, seen | parts
         questions = tuple(t.question for t in turns)
         query_text = resolved.question
-        # a question many phrasings share, asked as one: "who shot it?" is the cinematographer
-        # question, "whats the plot" is "What is it about?" (``canonical``; the lead character
-        # is read only for a question saying "the main character")
+        # a question many phrasings share, asked as one: "who shot it?" is the DP question,
+        # "whats the plot" "What is it about?" (``canonical``; the lead read only if asked)
+        complete = resolved.rewritten or not resolved.follow_up  # a question in its own words
         shared = (
             None
             if resolved.follow_up
@@ -161,8 +161,8 @@ class Pipeline:
         if shared is not None:
             resolved = replace(resolved, question=shared[0], rewritten=True)
             query_text = shared[1]
-        elif not resolved.follow_up and self.subject and refers_to_subject(text, self.names):
-            # "where was the movie shot": the film the articles are about
+        elif complete and self.subject and refers_to_subject(resolved.question, self.names):
+            # "where was the movie shot", "where" after "did it win anything": the film
             query_text = f"{query_text} {self.subject}"
         if leaning and not resolved.follow_up:
             query_text = leaning  # the question, then the pasted text nearest it

@@ -259,3 +259,23 @@ def test_more_shows_the_rest_of_a_quotation_shown_in_part_and_nothing_shown_agai
     # the quotation the turn before showed in part ("… that’s all Mark") goes on
     clipped = [s for s in quoted if s not in said.text]
     assert any(p in more.text for s in clipped for p in inner_sentences(s)), more.text
+
+
+def test_a_bare_wh_word_after_a_yes_no_question_asks_that_question_with_it():
+    """ "how much" after "did the actors improvise" is how much they improvised; after a
+    wh-question ("why" after "who directed it") the two do not make one question."""
+    after_yes_no = resolve("how much", [Turn("did the actors improvise?")], NAMES)
+    assert after_yes_no.question == "how much did the actors improvise"
+    assert after_yes_no.rewritten  # answered as that question, not as "how much"
+    after_wh = resolve("why", [Turn("who directed it")], NAMES)
+    assert after_wh.follow_up and not after_wh.rewritten
+
+
+def test_a_bare_wh_follow_up_is_answered_as_the_whole_question_would_be(pipeline):
+    first = pipeline.ask("did the actors improvise")
+    answer = pipeline.ask("how much", [as_turn(first)])
+    assert not answer.abstained and "improvise" in answer.text, answer.text
+    won = pipeline.ask("did it win anything")
+    where = pipeline.ask("where", [as_turn(won)])
+    # searched as "where did it win anything" about the film, as it would be asked alone
+    assert where.short_answer == "Cannes", where.text
