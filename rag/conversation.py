@@ -36,6 +36,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rag.answerer.cast_ask import asked_cast
+from rag.answerer.intent import asks_yes_no
 from rag.context import (  # noqa: F401  (the search-query helpers, re-exported)
     MAX_CONTEXT_TURNS,
     MIN_OWN_TERMS,
@@ -61,10 +62,6 @@ _BARE_WH = re.compile(
     r"^\s*(why|how|when|where|who|how\s+old|how\s+long|how\s+many|how\s+much|how\s+often)"
     r"\s*\??\s*$",
     re.I,
-)
-# a yes/no question opens with its auxiliary ("did the actors improvise")
-_ASKS_YES_NO = re.compile(
-    r"^\s*(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would)\s+\w", re.I
 )
 _THING = frozenset(["it", "its", "this", "that", "one", "ones", "there", "then"])
 _PRONOUN = re.compile(r"\b(he|him|his|she|her|hers|they|them|their)\b", re.I)
@@ -274,7 +271,7 @@ def resolve(
             more,
             who,
             needs_answer=not last.answered and asks_for_person(last.question),
-            rewritten=bool(who) or bool(_ASKS_YES_NO.match(last.question)),
+            rewritten=bool(who) or asks_yes_no(last.question),
         )
     who = _referent(turns, names, subject)
     answered = asks_for_person(last.question) and bool(last.answered or last.short_answer)

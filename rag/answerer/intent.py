@@ -181,6 +181,15 @@ class Intent:
         return self.kind in ("summary", "list")
 
 
+def asks_yes_no(text: str) -> bool:
+    """Whether the question opens with its auxiliary ("did the actors improvise").
+
+    >>> asks_yes_no("did the actors improvise"), asks_yes_no("who directed it")
+    (True, False)
+    """
+    return bool(_YESNO.match(text))
+
+
 def intent(text: str, names: Mapping[str, str] | None = None) -> Intent:
     """The kind of answer the question wants; ``names``, the corpus's proper names
     (``rag.text.corpus_names``), restore the capitals a name was typed without.
