@@ -77,3 +77,30 @@ WORK_ITSELF = frozenset(["film", "movi"])
 # an answer particle opening a claim ("Yes, it premiered at Cannes."): it answers a yes/no
 # question and states nothing the passage could hold, so the verifier reads what follows
 ANSWER_PARTICLE = re.compile(r"^\s*(?:yes|yeah|no|nope)\s*[,:;.!—–-]\s*(?=\S)", re.IGNORECASE)
+
+# the texts an answer may name as its source ("According to the article, …", "The review
+# says that …"): a frame that attributes what follows to the cited text itself states
+# nothing the passage could hold.  A person ("According to Baker") is no such frame: who
+# said it is a claim, held to the passage like any other.
+SOURCE_NOUNS = frozenset(["article", "articles", "review", "piece", "interview", "passage", "text"])
+_SOURCE = r"(?:the|this|that|one)\s+(?:" + "|".join(sorted(SOURCE_NOUNS)) + r")"
+_REPORTS = r"(?:says|said|notes|noted|explains|explained|reports|reported|states|stated|adds|added|mentions|mentioned)"
+SOURCE_FRAME = re.compile(
+    rf"^\s*(?:(?:according\s+to|as)\s+{_SOURCE}(?:\s+{_REPORTS}|\s+puts\s+it)?\s*,"
+    rf"|{_SOURCE}\s+{_REPORTS}(?:\s+that\b|\s*[,:])?)\s*(?=\S)",
+    re.IGNORECASE,
+)
+
+
+def unframed(claim: str) -> str:
+    """The claim without an opening answer particle or source frame: what it states.
+
+    >>> unframed("According to the article, Anora won the Palme d’Or in 2024.")
+    'Anora won the Palme d’Or in 2024.'
+    >>> unframed("The review says that Anora walks the line between empathy and satire.")
+    'Anora walks the line between empathy and satire.'
+    >>> unframed("Yes, it premiered at Cannes."), unframed("According to Baker, it is a fairy tale.")
+    ('it premiered at Cannes.', 'According to Baker, it is a fairy tale.')
+    """
+    text = ANSWER_PARTICLE.sub("", claim, count=1) or claim
+    return SOURCE_FRAME.sub("", text, count=1) or text

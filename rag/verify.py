@@ -58,7 +58,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag.claimwords import ANSWER_PARTICLE
+from rag.claimwords import unframed
 from rag.schema import Chunk, Hit, Sentence, TokenVectors
 from rag.verify_antonyms import reversals
 from rag.verify_events import moved_event
@@ -423,7 +423,7 @@ class Verifier:
         """
         if not claims:
             return []
-        texts = [ANSWER_PARTICLE.sub("", c.text, count=1) or c.text for c in claims]
+        texts = [unframed(c.text) for c in claims]
         vectors, pieces = self.embedder.embed_with_tokens(texts)
         asked = set(_terms(question))
         out = []

@@ -265,6 +265,21 @@ def test_a_yes_or_no_opening_a_claim_answers_the_question_and_is_not_checked(sto
     assert no.status == "unsupported"
 
 
+def test_a_frame_naming_the_article_is_not_a_claim_but_a_person_is(story):
+    asked = "Where did production begin?"
+    framed = "According to the article, production began in March 2018 on Madeira."
+    assert check(story, framed, asked).status == "supported"
+    assert check(story, "The article says that production began on Madeira.", asked).status == (
+        "supported"
+    )
+    # what the frame introduces is checked as any claim
+    wrong = check(story, "According to the article, production began in Venice.", asked)
+    assert wrong.status == "unsupported"
+    # a person named as the source is a claim: nobody in the passage says this
+    said = check(story, "According to Tomas Varga, production began on Madeira.", asked)
+    assert said.status == "unsupported"
+
+
 def test_a_date_put_on_another_event_of_the_film_s_life_is_caught(story):
     from rag.verify_events import moved_event
 
