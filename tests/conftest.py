@@ -160,6 +160,10 @@ def assert_every_claim_cited(answer) -> None:
         body = " ".join(q for q, _ in quoted)
         for item in lead.removesuffix(":").split(", "):
             assert all(p.strip() in body for p in re.split(r"[()]", item) if p.strip()), lead
+    elif lead.startswith(("Yes: ", "No: ")):  # two names as one role or two (``roles``)
+        body = " ".join(q for q, _ in quoted)  # each name of "A plays X; B plays Y" is quoted
+        said = re.split(r"\s+plays\s+|;\s+", lead.split(": ", 1)[1])
+        assert all(n in body for n in said if n != "both"), lead
     elif lead and lead != "Both":
         first = " ".join(q for q, _ in quoted[:2])
         # as the quote says it, but for a capital opening the lead ("Both humor and drama")

@@ -265,6 +265,14 @@ def test_a_yes_or_no_opening_a_claim_answers_the_question_and_is_not_checked(sto
     assert no.status == "unsupported"
 
 
+def test_the_claim_words_doctests_hold():
+    import doctest
+
+    import rag.claimwords
+
+    assert doctest.testmod(rag.claimwords).failed == 0
+
+
 def test_a_frame_naming_the_article_is_not_a_claim_but_a_person_is(story):
     asked = "Where did production begin?"
     framed = "According to the article, production began in March 2018 on Madeira."

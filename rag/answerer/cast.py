@@ -127,6 +127,20 @@ class Cast:
         """The credits naming who plays ``character`` (any spelling of part of the name)."""
         return [c for c in self.credits if _same(character, c.character)]
 
+    def one_role(self, first: str, second: str) -> tuple[bool, Credit, Credit] | None:
+        """Whether two character names are one role, by their credits: (True, a, b) when an
+        actor is credited with both ("Mark Eydelshteyn, who played Vanya" and "Ivan
+        Zakharov, played by Mark Eydelshteyn"; two sentences if the articles have them),
+        (False, a, b) when no actor is; None when either name has no credit."""
+        mine, theirs = self.actors_of(first), self.actors_of(second)
+        if not mine or not theirs:
+            return None
+        pairs = [(a, b) for a in mine for b in theirs if _same(a.actor, b.actor)]
+        if not pairs:
+            return False, mine[0], theirs[0]
+        a, b = next(((a, b) for a, b in pairs if a.sentence != b.sentence), pairs[0])
+        return True, a, b
+
     def described(self, description: str, names: Mapping[str, str]) -> str | None:
         """The credited character a description ("the oligarch's son", "ivans parents")
         stands for: one a sentence puts in apposition with a phrase holding the

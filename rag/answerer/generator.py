@@ -16,8 +16,9 @@ generators and ``rag calibrate`` call too:
    quantity or date asked for must be there, else abstain with a note saying why;
 3. ``select``: the best sentence, plus up to two close, non-redundant ones;
 4. ``generate``: those sentences, composed by intent and cited, none the user pasted
-   before the question; a question for the cast is answered from the credits
-   (``roster``); when abstaining, the closest passages as related (``related``).
+   before the question; a question for the cast, or whether two names are one role,
+   is answered from the credits (``roles``); when abstaining, the closest passages as
+   related (``related``).
 
 What this module does not do: retrieve (the pipeline does), parse the question
 (``question``), compute features (``features``) or write prose (the LLM generators do).
@@ -30,12 +31,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from rag.answerer.cast import Cast
-from rag.answerer.compose import Composition, Nearness, compose, compose_roster
+from rag.answerer.compose import Composition, Nearness, compose
 from rag.answerer.excerpt import fresh_first, unpasted, unseen
 from rag.answerer.features import Candidate, Features
 from rag.answerer.intent import intent
 from rag.answerer.model import Models, load_models, sigmoid
 from rag.answerer.question import Question, analyse
+from rag.answerer.roles import credited
 from rag.answerer.rules import (
     MAX_KNOWN,
     CastRule,
@@ -259,11 +261,12 @@ class ExtractiveGenerator:
         question = analyse(request.question)
         if ask.synopsis:  # what the whole film is about: the articles' opening paragraphs
             request = replace(request, hits=self.ledes(request))
-        if ask.roster and not request.shown:  # the cast: a sentence crediting each actor
-            credited = self.roster(request, question)
-            if credited:
-                confidence = self.confidence(request, [c for c, _, _ in credited])
-                return self.render(compose_roster(credited), confidence)
+        # the cast, or two names asked to be one role: the credits answer, whatever ranks best
+        scored = functools.partial(self.scored, request, question)
+        whole = credited(self.cast, request.question, ask, bool(request.shown), scored)
+        if whole is not None:
+            confidence = self.confidence(request, [q.candidate for q in whole.quotes])
+            return self.render(whole, confidence)
         candidates = self.candidates(request, question)
         if ask.synopsis:  # a synopsis tells the story: who does what
             candidates = self.storied(candidates)
@@ -366,22 +369,12 @@ class ExtractiveGenerator:
         rescored = [replace(c, score=c.score + STORY_WEIGHT * story(c)) for c in candidates]
         return sorted(rescored, key=lambda c: -c.score)
 
-    def roster(
-        self, request: GenerationRequest, question: Question
-    ) -> list[tuple[Candidate, str, str]]:
-        """For each actor the articles credit, the best-scored sentence crediting them
-        with the actor and character as it spells them, the most credited actor first
-        (``cast.Cast.roster``)."""
-        groups = self.cast.roster()
-        hits = self.hits_for({c.sentence for group in groups for c in group})
-        scored = {c.sentence.id: c for c in self.candidates(request, question, hits)}
-        picked = []
-        for group in groups:
-            found = [(scored[c.sentence], c) for c in group if c.sentence in scored]
-            if found:
-                best, credit = max(found, key=lambda pair: pair[0].score)
-                picked.append((best, credit.actor, credit.character))
-        return picked
+    def scored(
+        self, request: GenerationRequest, question: Question, sentence_ids: Iterable[int]
+    ) -> dict[int, Candidate]:
+        """The sentences of these ids, as candidates of the question, by id."""
+        hits = self.hits_for(sentence_ids)
+        return {c.sentence.id: c for c in self.candidates(request, question, hits)}
 
     def hits_for(self, sentence_ids: Iterable[int]) -> tuple[Hit, ...]:
         """The passages holding these sentences, as hits (in corpus order)."""

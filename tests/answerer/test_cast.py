@@ -6,6 +6,7 @@ import pytest
 
 from rag.answerer.cast import Cast, credits_in
 from rag.answerer.cast_ask import CastAsk, asked_cast
+from rag.answerer.roles import asked_same
 from rag.pipeline import as_turn
 from rag.schema import Sentence
 from tests.conftest import assert_every_claim_cited
@@ -185,3 +186,56 @@ def test_who_plays_a_described_character_is_answered_by_its_credit_or_not_at_all
         unknown = pipeline.ask(question)
         assert unknown.abstained and unknown.citations == (), unknown.text
         assert unknown.notices == (f"No sentence of the articles says who plays {shown}.",)
+
+
+def test_two_names_credited_to_one_actor_are_one_role():
+    cast = Cast(
+        [
+            _sentence(
+                "Mark Eydelshteyn, who played Vanya, said he felt the need to defend him.", 0
+            ),
+            _sentence("She is introduced to Ivan Zakharov, played by Mark Eydelshteyn.", 1),
+            _sentence("Igor doesn’t flinch and in Borisov’s hands, the character was funny.", 2),
+        ]
+    )
+    same, mine, theirs = cast.one_role("vanya", "ivan")  # type: ignore[misc]
+    assert same and (mine.sentence, theirs.sentence) == (0, 1)
+    assert cast.one_role("ivan", "igor")[0] is False  # type: ignore[index]
+    assert cast.one_role("ivan", "garnick") is None  # no credit: the credits cannot say
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("is vanya the same person as ivan or a different guy", ("vanya", "ivan")),
+        ("Is Ivan the same as Vanya?", ("ivan", "vanya")),
+        ("are toros and igor different characters", ("toros", "igor")),
+        ("are ivan and vanya one and the same?", ("ivan", "vanya")),
+        ("is vanya also called ivan", ("vanya", "ivan")),
+        ("is ani also a stripper", None),
+        ("is it the same as red rocket", None),
+        ("is the ending the same as the script", None),
+    ],
+)
+def test_questions_asking_whether_two_names_are_one_role(question, names):
+    assert asked_same(question) == names
+
+
+def test_one_role_is_answered_from_both_credits(pipeline):
+    answer = pipeline.ask("is vanya the same person as ivan or a different guy")
+    assert answer.text.startswith("Yes: Mark Eydelshteyn plays both — ")
+    assert len(answer.citations) == 2 and not answer.abstained
+    # one sentence credits him with Vanya, another with Ivan: the reader sees both
+    assert any("Vanya" in c.sentence for c in answer.citations)
+    assert any("Ivan" in c.sentence for c in answer.citations)
+    assert all("Eydelshteyn" in c.sentence for c in answer.citations)
+    assert_every_claim_cited(answer)
+
+
+def test_two_roles_are_answered_with_each_actor(pipeline):
+    answer = pipeline.ask("Are Toros and Igor different characters?")
+    assert answer.text.startswith("No: Karagulian plays Toros; Borisov plays Igor — ")
+    assert_every_claim_cited(answer)
+    # a name the articles never credit: the credits do not decide, the search answers
+    other = pipeline.ask("is garnick the same guy as igor")
+    assert not other.text.startswith(("Yes: ", "No: "))
