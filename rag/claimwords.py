@@ -2,7 +2,8 @@
 
 Only grammar lives here, never facts about the corpus: the words that negate a
 clause, the idioms where a negation adds rather than denies ("not only ... but
-also"), and English number words.  Everything else the verifier decides from the
+also"), English number words, and the openings a claim may carry that state nothing
+(an answer particle, a frame naming the cited text: ``unframed``).  Everything else the verifier decides from the
 passage itself (which words it states, which number counts what, which name
 stands in which clause).
 

@@ -10,7 +10,8 @@ sentences a search ranks best:
   characters go by several names (a diminutive, a surname, a nickname), and the
   articles may use each; two names credited to one actor are one role, and two
   credited to different actors are two.  The answer leads with what the two
-  credits say together ("Yes: Mark Eydelshteyn plays both") and quotes both, so
+  credits say together ("Yes: Mark Eydelshteyn plays both"; to "are they different?",
+  "No: …") and quotes both, so
   each half of the lead stands in a cited sentence.  When either name has no
   credit, nothing here answers, and the question is answered as any other.
 
@@ -48,7 +49,7 @@ _SAME_ASKS = (
     # "are vanya and ivan the same (person)", "are toros and igor different characters"
     re.compile(
         rf"^(?:are|were)\s+{_NAME}\s+and\s+{_NAME}\s+(?:the\s+same|one\s+and\s+the\s+same"
-        rf"|different|two\s+different)(?:\s+{_ROLE_NOUN})?(?:\s+or\s+.+)?$"
+        rf"|(?P<apart>(?:two\s+)?different))(?:\s+{_ROLE_NOUN})?(?:\s+or\s+.+)?$"
     ),
     # "is vanya also ivan", "is vanya also called ivan"
     re.compile(
@@ -59,13 +60,14 @@ _SAME_ASKS = (
 _NOT_A_NAME = frozenset(("a", "an", "the", "he", "she", "it", "they", "this", "that", "his", "her"))
 
 
-def asked_same(question: str) -> tuple[str, str] | None:
-    """The two names a question asks to be one role or two, as typed; else None.
+def asked_same(question: str) -> tuple[str, str, bool] | None:
+    """The two names a question asks to be one role or two, as typed, and whether it asks
+    if they are different (a "yes" then means two roles); else None.
 
     >>> asked_same("is vanya the same person as ivan or a different guy")
-    ('vanya', 'ivan')
+    ('vanya', 'ivan', False)
     >>> asked_same("Are Toros and Igor different characters?")
-    ('toros', 'igor')
+    ('toros', 'igor', True)
     >>> asked_same("is ani also a stripper") is None, asked_same("is it the same as red rocket")
     (True, None)
     """
@@ -77,7 +79,8 @@ def asked_same(question: str) -> tuple[str, str] | None:
         first, second = m.group(1), m.group(2)
         if any(n.split()[0] in _NOT_A_NAME or n in STOPWORDS for n in (first, second)):
             return None
-        return (first, second) if first != second else None
+        apart = "apart" in pattern.groupindex and m.group("apart") is not None
+        return (first, second, apart) if first != second else None
     return None
 
 
@@ -95,9 +98,12 @@ def roster(cast: Cast, scored: Scorer) -> list[tuple[Candidate, str, str]]:
     return picked
 
 
-def same_role(cast: Cast, first: str, second: str, scored: Scorer) -> Composition | None:
-    """Whether ``first`` and ``second`` are one role, from a credit of each: "Yes: A plays
-    both" when one actor is credited with both, "No: A plays X; B plays Y" when no actor is;
+def same_role(
+    cast: Cast, first: str, second: str, apart: bool, scored: Scorer
+) -> Composition | None:
+    """Whether ``first`` and ``second`` are one role, from a credit of each: "A plays both"
+    when one actor is credited with both, "A plays X; B plays Y" when no actor is, after the
+    "Yes" or "No" that answers the question as asked (``apart``: "are they different?");
     None when either name has no credit, or the credits' sentences cannot be scored."""
     found = cast.one_role(first, second)
     if found is None:
@@ -106,10 +112,13 @@ def same_role(cast: Cast, first: str, second: str, scored: Scorer) -> Compositio
     by_id = scored({mine.sentence, theirs.sentence})
     if mine.sentence not in by_id or theirs.sentence not in by_id:
         return None
+    yes = "No" if same == apart else "Yes"
     if same:
-        lead = f"Yes: {max((mine.actor, theirs.actor), key=len)} plays both"
+        lead = f"{yes}: {max((mine.actor, theirs.actor), key=len)} plays both"
     else:
-        lead = f"No: {mine.actor} plays {mine.character}; {theirs.actor} plays {theirs.character}"
+        lead = (
+            f"{yes}: {mine.actor} plays {mine.character}; {theirs.actor} plays {theirs.character}"
+        )
     order = list(dict.fromkeys((mine.sentence, theirs.sentence)))  # one sentence may say both
     quotes = tuple(Quote(by_id[i], clip(by_id[i].sentence.text, ITEM_WORDS)) for i in order)
     return Composition(lead, quotes, "prose")
