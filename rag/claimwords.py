@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 
+from rag.lexicon import SPEECH_VERBS
+
 # words that deny the clause they stand in; every "n't" counts as "not" (``rag.text.terms``)
 NEGATIONS = frozenset(
     ["not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "cannot"]
@@ -83,9 +85,11 @@ ANSWER_PARTICLE = re.compile(r"^\s*(?:yes|yeah|no|nope)\s*[,:;.!—–-]\s*(?=\S
 # says that …"): a frame that attributes what follows to the cited text itself states
 # nothing the passage could hold.  A person ("According to Baker") is no such frame: who
 # said it is a claim, held to the passage like any other.
+_TEXT_VERBS = frozenset(["reports", "reported", "mentions", "mentioned"])
 SOURCE_NOUNS = frozenset(["article", "articles", "review", "piece", "interview", "passage", "text"])
 _SOURCE = r"(?:the|this|that|one)\s+(?:" + "|".join(sorted(SOURCE_NOUNS)) + r")"
-_REPORTS = r"(?:says|said|notes|noted|explains|explained|reports|reported|states|stated|adds|added|mentions|mentioned)"
+# what a text does with what it holds: the speech verbs, and two more a text does
+_REPORTS = "(?:" + "|".join(sorted(SPEECH_VERBS | _TEXT_VERBS, key=len, reverse=True)) + ")"
 SOURCE_FRAME = re.compile(
     rf"^\s*(?:(?:according\s+to|as)\s+{_SOURCE}(?:\s+{_REPORTS}|\s+puts\s+it)?\s*,"
     rf"|{_SOURCE}\s+{_REPORTS}(?:\s+that\b|\s*[,:])?)\s*(?=\S)",

@@ -1,7 +1,8 @@
 """Questions about who plays whom: "who plays Toros?", "who does Borisov play?".
 
 ``asked_cast(text)`` returns a ``CastAsk``: the name the question gives, as typed, and
-which side of a credit it wants (the actor, the character, either, or the lead actor).
+which side of a credit it wants (the actor, the character, either, or the lead actor);
+``asked_same(text)`` the two names of "is Vanya the same person as Ivan?".
 ``question.analyse`` reads it into ``Question.cast``; ``cast.Cast`` answers it.
 
 What this module does not do: read the credits (``cast``) or any sentence.
@@ -99,7 +100,7 @@ def asked_cast(question: str) -> CastAsk | None:
     >>> asked_cast("what does ani do for work"), asked_cast("whats ani's job")
     (CastAsk(name='ani', wants='either'), CastAsk(name='ani', wants='either'))
     """
-    q = " ".join(question.lower().replace("’", "'").strip().rstrip("?!. ").split())
+    q = _folded(question)
     if _LEAD_ASK.match(q):
         return CastAsk(name="", wants="lead")
     for pattern, wants in _CAST_ASKS:
@@ -112,6 +113,56 @@ def asked_cast(question: str) -> CastAsk | None:
         if name.split()[0] in _NOT_A_NAME or "'s" in name or name in STOPWORDS:
             return None
         return CastAsk(name=name, wants=wants)
+    return None
+
+
+def _folded(question: str) -> str:
+    """The question lower-cased, its apostrophes straight, without closing punctuation."""
+    return " ".join(question.lower().replace("’", "'").strip().rstrip("?!. ").split())
+
+
+_ROLE_NOUN = r"(?:person|people|character|characters|guy|guys|man|men|woman|girl|one|role|roles)"
+_SAME_ASKS = (
+    # "is vanya the same person as ivan (or a different guy)", "is vanya the same as ivan"
+    re.compile(
+        rf"^(?:is|was|isn't|wasn't)\s+{_NAME_ASKED}\s+(?:the\s+)?same\s+(?:{_ROLE_NOUN}\s+)?as\s+"
+        rf"{_NAME_ASKED}(?:\s+or\s+.+)?$"
+    ),
+    # "are vanya and ivan the same (person)", "are toros and igor different characters"
+    re.compile(
+        rf"^(?:are|were)\s+{_NAME_ASKED}\s+and\s+{_NAME_ASKED}\s+(?:the\s+same"
+        rf"|one\s+and\s+the\s+same|(?P<apart>(?:two\s+)?different))(?:\s+{_ROLE_NOUN})?"
+        r"(?:\s+or\s+.+)?$"
+    ),
+    # "is vanya also ivan", "is vanya also called ivan"
+    re.compile(
+        rf"^(?:is|was)\s+{_NAME_ASKED}\s+also\s+(?:called\s+|named\s+|known\s+as\s+)?"
+        rf"{_NAME_ASKED}(?:\s+or\s+.+)?$"
+    ),
+)
+
+
+def asked_same(question: str) -> tuple[str, str, bool] | None:
+    """The two names a question asks to be one role or two, as typed, and whether it asks
+    if they are different (a "yes" then means two roles); else None (``roles`` answers it).
+
+    >>> asked_same("is vanya the same person as ivan or a different guy")
+    ('vanya', 'ivan', False)
+    >>> asked_same("Are Toros and Igor different characters?")
+    ('toros', 'igor', True)
+    >>> asked_same("is ani also a stripper") is None, asked_same("is it the same as red rocket")
+    (True, None)
+    """
+    q = _folded(question)
+    for pattern in _SAME_ASKS:
+        m = pattern.match(q)
+        if m is None:
+            continue
+        first, second = m.group(1), m.group(2)
+        if any(n.split()[0] in _NOT_A_NAME or n in STOPWORDS for n in (first, second)):
+            return None
+        apart = "apart" in pattern.groupindex and m.group("apart") is not None
+        return (first, second, apart) if first != second else None
     return None
 
 

@@ -5,8 +5,9 @@ sentences a search ranks best:
 
 - "who is in the cast": one sentence crediting each actor, the most credited first
   (``roster``, composed by ``compose.compose_roster``);
-- "is Vanya the same person as Ivan?", "are Toros and Igor different characters?":
-  whether one actor is credited with both names (``same_role``).  A film's
+- "is Vanya the same person as Ivan?", "are Toros and Igor different characters?"
+  (read by ``cast_ask.asked_same``): whether one actor is credited with both names
+  (``same_role``).  A film's
   characters go by several names (a diminutive, a surname, a nickname), and the
   articles may use each; two names credited to one actor are one role, and two
   credited to different actors are two.  The answer leads with what the two
@@ -15,20 +16,19 @@ sentences a search ranks best:
   each half of the lead stands in a cited sentence.  When either name has no
   credit, nothing here answers, and the question is answered as any other.
 
-What this module does not do: find credits in sentences (``cast``) or score
-sentences (``generator``); it is handed a function that scores the sentences it
+What this module does not do: find credits in sentences (``cast``), read the
+question (``cast_ask``) or score sentences (``generator``); it is handed a function that scores the sentences it
 names.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
+from rag.answerer.cast_ask import asked_same
 from rag.answerer.compose import ITEM_WORDS, Composition, Quote, compose_roster
 from rag.answerer.excerpt import clip
-from rag.lexicon import STOPWORDS
 
 if TYPE_CHECKING:
     from rag.answerer.cast import Cast
@@ -37,51 +37,6 @@ if TYPE_CHECKING:
 
 # scores the sentences of the given ids (as candidates of the question), by id
 Scorer = Callable[[Collection[int]], dict[int, "Candidate"]]
-
-_NAME = r"([a-z][\w'-]*(?:\s+[a-z][\w'-]*){0,2}?)"
-_ROLE_NOUN = r"(?:person|people|character|characters|guy|guys|man|men|woman|girl|one|role|roles)"
-_SAME_ASKS = (
-    # "is vanya the same person as ivan (or a different guy)", "is vanya the same as ivan"
-    re.compile(
-        rf"^(?:is|was|isn't|wasn't)\s+{_NAME}\s+(?:the\s+)?same\s+(?:{_ROLE_NOUN}\s+)?as\s+"
-        rf"{_NAME}(?:\s+or\s+.+)?$"
-    ),
-    # "are vanya and ivan the same (person)", "are toros and igor different characters"
-    re.compile(
-        rf"^(?:are|were)\s+{_NAME}\s+and\s+{_NAME}\s+(?:the\s+same|one\s+and\s+the\s+same"
-        rf"|(?P<apart>(?:two\s+)?different))(?:\s+{_ROLE_NOUN})?(?:\s+or\s+.+)?$"
-    ),
-    # "is vanya also ivan", "is vanya also called ivan"
-    re.compile(
-        rf"^(?:is|was)\s+{_NAME}\s+also\s+(?:called\s+|named\s+|known\s+as\s+)?{_NAME}"
-        r"(?:\s+or\s+.+)?$"
-    ),
-)
-_NOT_A_NAME = frozenset(("a", "an", "the", "he", "she", "it", "they", "this", "that", "his", "her"))
-
-
-def asked_same(question: str) -> tuple[str, str, bool] | None:
-    """The two names a question asks to be one role or two, as typed, and whether it asks
-    if they are different (a "yes" then means two roles); else None.
-
-    >>> asked_same("is vanya the same person as ivan or a different guy")
-    ('vanya', 'ivan', False)
-    >>> asked_same("Are Toros and Igor different characters?")
-    ('toros', 'igor', True)
-    >>> asked_same("is ani also a stripper") is None, asked_same("is it the same as red rocket")
-    (True, None)
-    """
-    q = " ".join(question.lower().replace("’", "'").strip().rstrip("?!. ").split())
-    for pattern in _SAME_ASKS:
-        m = pattern.match(q)
-        if m is None:
-            continue
-        first, second = m.group(1), m.group(2)
-        if any(n.split()[0] in _NOT_A_NAME or n in STOPWORDS for n in (first, second)):
-            return None
-        apart = "apart" in pattern.groupindex and m.group("apart") is not None
-        return (first, second, apart) if first != second else None
-    return None
 
 
 def roster(cast: Cast, scored: Scorer) -> list[tuple[Candidate, str, str]]:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.answerer.cast import Cast, credits_in
-from rag.answerer.cast_ask import CastAsk, asked_cast
-from rag.answerer.roles import asked_same
+from rag.answerer.cast_ask import CastAsk, asked_cast, asked_same
 from rag.pipeline import as_turn
 from rag.schema import Sentence
 from tests.conftest import assert_every_claim_cited
