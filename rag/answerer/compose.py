@@ -46,7 +46,13 @@ from rag.answerer.predicate import asked_predicate, measures_predicate, passive_
 from rag.answerer.question import Question
 from rag.answerer.spans import short_answer
 from rag.answerer.titles import title_key, title_owner, titles
-from rag.answerer.yesno import RESTATE_MARGIN, choice, complement, complemented
+from rag.answerer.yesno import (
+    RESTATE_MARGIN,
+    choice,
+    chosen_by_verb,
+    complement,
+    complemented,
+)
 from rag.lexicon import OPENING_PRONOUNS, STOPWORDS
 from rag.text import is_caption, terms, words
 from rag.thesaurus import alternatives, covered
@@ -136,6 +142,8 @@ def compose(
         pool = [quotable[0], *pool]
     first = _answering(question, pool, names)
     first = complemented(question.text, pool, first) if ask.kind == "yesno" else first
+    if ask.kind == "choice":  # "was it shot on film or digital?": "… shoot the film in 35mm"
+        first = chosen_by_verb(question.text, ask.options, pool, first, names or {})
     chosen = select([first, *(c for c in pool if c is not first)])
     after = _naming_next(question, first, pool)  # "which fairy tale?": the next one says
     if after is not None and chosen:

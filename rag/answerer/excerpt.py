@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from rag.answerer.features import Candidate
 from rag.answerer.intent import intent
+from rag.lexicon import PREPOSITIONS
 from rag.message import pasted_in, question_sentence
 from rag.text import INNER_SENTENCE, inner_sentences, terms
 
@@ -34,10 +35,15 @@ REPEAT_MARGIN = 1.5  # logits below the best a sentence no earlier answer opened
 
 
 _PIECES = INNER_SENTENCE
-# where a clause of one long sentence begins: after a semicolon or a spaced dash, or after
-# ", and" / ", but" (the conjunction is cut with what came before it); not after a colon,
-# which opens what the words before it attribute ("He describes the strategy: “…")
-_CLAUSE = re.compile(r"(?:;|\s[–—])\s+(?:(?:and|but)\s+)?|,\s+(?:and|but)\s+")
+# where a clause of one long sentence begins: after a semicolon or a spaced dash, after
+# ", and" / ", but", or after an "and" that coordinates a phrase opening with a preposition
+# ("borrow the use of zooms and from films like …"); the conjunction is cut with what came
+# before it.  Not after a colon, which opens what the words before it attribute ("He
+# describes the strategy: “…"), nor before "of", "as", "than", which continue a phrase.
+_JOINED = "|".join(sorted(PREPOSITIONS - {"of", "as", "than", "like", "including"}))
+_CLAUSE = re.compile(
+    rf"(?:;|\s[–—])\s+(?:(?:and|but)\s+)?|,\s+(?:and|but)\s+|\s+and\s+(?=(?:{_JOINED})\s)"
+)
 
 
 def clip(text: str, budget: int, keep: str | None = None) -> str:

@@ -7,7 +7,10 @@ heel"); ``unnamed`` says when the question names a person the best sentences nev
 (quoting them would read as a yes); ``choice`` is the lead of an either/or question:
 "Both" when the sentence holds both options apart, the whole pair when the one option it
 holds is a side of "both A and B", the one option as the sentence spells it, or nothing
-when an option is said only under a negation ("not in triumph or tragedy").
+when an option is said only under a negation ("not in triumph or tragedy");
+``chosen_by_verb`` puts first, for an either/or question with a verb ("was it shot on film
+or digital?"), a close sentence where that verb takes an option ("shoot the film in 35mm")
+over a best one holding the option in another sense ("approach the film the way …").
 
 What this module does not do: answer "yes" or "no" (the evidence is quoted, never judged),
 or pick the sentence an either/or lead is read from (``compose``).
@@ -25,6 +28,7 @@ from rag.text import terms, words
 
 RESTATE_MARGIN = 2.0  # a sentence holding what was asked beats a best one within this that does not
 DENIAL_WORDS = 5  # an option this close after "not" in its clause is denied, not chosen
+VERB_REACH = 4  # an option this close after the question's verb is what the verb took
 
 
 # a copular yes/no question, its subject and complement: "is anis husband russian"
@@ -46,6 +50,65 @@ def complemented(question: str, pool: Sequence[Candidate], first: Candidate) -> 
         if c.score >= first.score - RESTATE_MARGIN and said <= held and of & held:
             return c
     return first
+
+
+def chosen_by_verb(
+    question: str,
+    options: Sequence[str],
+    pool: Sequence[Candidate],
+    first: Candidate,
+    names: Mapping[str, str],
+) -> Candidate:
+    """For an either/or question with a verb ("was it shot on film or digital?"), a
+    sentence within ``RESTATE_MARGIN`` of ``first`` giving an option as what that verb was
+    done with ("… to shoot the film in 35mm …") when ``first`` holds an option only
+    elsewhere ("I tried to approach the film the way …", the film as the movie)."""
+    verb = _choice_verb(question, options, names)
+    if not verb or _verb_takes(verb, options, first.sentence.text):
+        return first
+    for c in pool:
+        if c.score < first.score - RESTATE_MARGIN:
+            break
+        if _verb_takes(verb, options, c.sentence.text):
+            return c
+    return first
+
+
+def _choice_verb(question: str, options: Sequence[str], names: Mapping[str, str]) -> frozenset[str]:
+    """The terms of an either/or question's words before its first option, stop words and
+    the corpus's names left out (its auxiliary and subject): its verb, or none for a
+    copular question.
+
+    >>> sorted(_choice_verb("was it shot on film or digital", ("film", "digital"), {}))
+    ['shoot']
+    >>> _choice_verb("is ani a stripper or an escort?", ("stripper", "escort"), {"ani": "Ani"})
+    frozenset()
+    """
+    if not options:
+        return frozenset()
+    at = re.search(rf"\b{re.escape(options[0])}\b", question, re.IGNORECASE)
+    before = question[: at.start()] if at else ""
+    named = {w for key in names for w in key.split()}
+    return frozenset(terms(" ".join(w for w in words(before) if w not in named)))
+
+
+def _verb_takes(verb: frozenset[str], options: Sequence[str], sentence: str) -> bool:
+    """Whether an option follows a form of ``verb`` within ``VERB_REACH`` words of its clause.
+
+    >>> _verb_takes(frozenset({"shoot"}), ("film", "digital"), "He shot it on 35mm film.")
+    True
+    >>> _verb_takes(frozenset({"shoot"}), ("film", "digital"), "We shot outside; the film is loose.")
+    False
+    """
+    wanted = [set(terms(o)) for o in options if terms(o)]
+    for clause in re.split(r"[,;:.!?()—–]", sentence):  # the verb's own clause
+        tokens = re.findall(r"[\w’'-]+", clause)
+        for i, token in enumerate(tokens):
+            if set(terms(token)) & verb:
+                after = set(terms(" ".join(tokens[i + 1 : i + 1 + VERB_REACH])))
+                if any(w <= after for w in wanted):
+                    return True
+    return False
 
 
 def complement(question: str) -> frozenset[str]:

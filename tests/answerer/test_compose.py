@@ -230,6 +230,33 @@ def test_a_long_sentence_opens_at_the_clause_that_answers_and_keeps_its_speaker(
     assert shown.removeprefix("Says Daniels, “… ").rstrip("”") in text  # a verbatim run
 
 
+def test_a_phrase_joined_by_and_and_a_preposition_is_a_clause_to_open_at():
+    # "… zooms and from films like …": no comma, yet a second thing borrowed, from elsewhere
+    text = (
+        "Says Daniels, “From Italian cinema I tried to borrow the use of zooms and from films "
+        "like Jean Luc Godard’s Contempt, we were inspired by the use of color and composition.”"
+    )
+    sentence = SimpleNamespace(sentence=SimpleNamespace(text=text))
+    shown = _near_words("godard").clause(sentence, text, "what did he take from godard")
+    assert shown == (
+        "Says Daniels, “… from films like Jean Luc Godard’s Contempt, we were inspired by the "
+        "use of color and composition.”"
+    )
+    # "and" before "of" continues a phrase: "the use of color and of light" is not cut
+    kept = (
+        "They spoke at length with the whole crew during the weeks of preparation about the "
+        "general use of color and of natural light in the movie’s night scenes."
+    )
+    held = SimpleNamespace(sentence=SimpleNamespace(text=kept))
+    assert _near_words("light").clause(held, kept, "what about light") == kept
+
+
+def test_a_real_answer_takes_from_godard_what_the_clause_after_him_says(pipeline):
+    answer = pipeline.ask("What did Drew Daniels take from Godard?")
+    assert "color and composition" in " ".join(answer.text.split()[:25]), answer.text
+    assert_every_claim_cited(answer)
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -473,6 +500,30 @@ def test_where_it_was_filmed_is_where_it_was_shot(pipeline):
     answer = pipeline.ask("where was it filmed")
     assert answer.short_answer == "New York City"
     assert "shot for 37 days in New York City" in answer.text
+
+
+def test_an_either_or_lead_is_read_from_a_sentence_where_the_question_s_verb_takes_it():
+    from rag.answerer.yesno import chosen_by_verb
+
+    def candidate(text: str, score: float) -> Any:
+        return SimpleNamespace(sentence=SimpleNamespace(text=text), score=score)
+
+    movie = candidate("I tried to approach the film the way a 1970s filmmaker would.", 0.5)
+    stock = candidate("He wanted to shoot the film in 35mm using anamorphic lenses.", -0.4)
+    far = candidate("It was shot on film, of course.", -3.0)  # beyond the margin
+    pool = [movie, stock, far]
+    asked = ("film", "digital")
+    assert chosen_by_verb("was it shot on film or digital", asked, pool, movie, {}) is stock
+    # a copular question has no verb to read the options with: the best sentence stands
+    assert chosen_by_verb("is it film or digital", asked, pool, movie, {}) is movie
+    assert chosen_by_verb("was it shot on film or digital", asked, [movie, far], movie, {}) is movie
+
+
+def test_a_real_either_or_answer_quotes_what_it_was_shot_on(pipeline):
+    answer = pipeline.ask("was it shot on film or digital")
+    assert answer.text.startswith("film — "), answer.text
+    assert "35mm" in " ".join(answer.text.split()[:25]), answer.text
+    assert_every_claim_cited(answer)
 
 
 def test_an_option_leads_as_the_sentence_spells_it(pipeline):
