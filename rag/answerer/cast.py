@@ -180,6 +180,15 @@ class Cast:
         """The credits naming whom ``actor`` plays."""
         return [c for c in self.credits if _same(actor, c.actor)]
 
+    def counterparts(self, name: str) -> list[str]:
+        """The characters an actor plays and the actors who play a character ("Borisov":
+        Igor; "Igor": Borisov, Yura Borisov); none for a name with no credit or no name."""
+        if not name:
+            return []
+        found = [c.character for c in self.roles_of(name)]
+        found += [c.actor for c in self.actors_of(name)]
+        return list(dict.fromkeys(found))
+
     def is_actor(self, name: str) -> bool:
         return bool(self.roles_of(name))
 

@@ -51,7 +51,7 @@ from rag.answerer.rules import (
 )
 from rag.answerer.sequence import SequenceRule
 from rag.answerer.spans import described
-from rag.answerer.speech import Speakers, heard, unheard
+from rag.answerer.speech import Speakers, heard, referred, unheard
 from rag.answerer.topic import TopicGate
 from rag.answerer.yesno import unnamed
 from rag.generators.base import Resources, number_citations, stream_once
@@ -294,6 +294,9 @@ class ExtractiveGenerator:
         if ask.works:  # a list of works gathers titles from the passages just below too
             quotable = self.widened(request, question, quotable)
         quotable = heard(quotable, request.question, request.referent, self.names, self.speakers)
+        # "is he russian" after "who plays igor": a sentence about Borisov or Igor leads
+        who = (request.referent, self.cast.counterparts(request.referent), self.speakers)
+        quotable = quotable if ask.open else referred(quotable, request.question, *who)
         if ask.kind == "list" and not ask.works:  # a list of the film's: no other work's
             quotable = self.other_work.of_the_film(request.question, quotable, self.names)
         composition = compose(

@@ -20,6 +20,10 @@ quarters of the span a summary still counts as relevant (``compose.MMR_FLOOR``):
 to lead over a closer sentence someone else speaks, not over one far more relevant
 (2.0 and 4.0 were read on the gold set too: ``docs/experiments.md``).
 
+``referred`` puts first, for a question whose "he" or "she" stands for the conversation's
+referent ("is he russian" after "who plays igor"), a close sentence about that person:
+naming them or their role, or spoken by them.
+
 What this module does not do: decide whether to answer (``generator``).  It reads English constructions, not this corpus.
 """
 
@@ -38,6 +42,7 @@ from rag.text import terms, words
 
 SPEAKER_WEIGHT = 3.0  # logits a sentence gains when its speaker is the one asked for
 QUOTE_LOOKBACK = 3  # sentences an unattributed quotation looks back for whom it is about
+REFERRED_MARGIN = 2.0  # logits below the best a sentence about the pronoun's referent may be
 
 _NAME = r"([A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+){0,2}|[Hh]e|[Ss]he)"
 _SAID = r"(?i:" + "|".join(sorted(SPEECH_VERBS, key=len, reverse=True)) + r")"
@@ -53,6 +58,7 @@ _SPEAKER = (
     re.compile(rf"\b[Aa]ccording to {_NAME}\b"),
     re.compile(rf"\b{_NAME}\s+{_SAID},?\s+(?:that\s+)?[“\"]"),  # "…, he says, “…"
 )
+_PRONOUN_ASKED = re.compile(r"\b(?:he|him|his|she|her)\b", re.IGNORECASE)
 _VIEW = "|".join(sorted(OPINION_VERBS, key=len, reverse=True))
 _ASKED = (
     # "what did Madison say", "how does the director describe", "did he enjoy making it"
@@ -272,3 +278,34 @@ def unheard(
     if not who or any(same_person(speakers.by_id.get(c.sentence.id, ""), who) for c in shown):
         return None
     return f"The articles quote nothing {max(who, key=len)} said about this; these sentences come closest."
+
+
+def referred(
+    quotable: Sequence[Candidate],
+    question: str,
+    referent: str,
+    also: Sequence[str],
+    speakers: Speakers,
+) -> list[Candidate]:
+    """For a question whose "he" or "she" stands for ``referent`` ("is he russian" after
+    "who plays igor": Borisov; "what does he do for vanya" after "who is toros"),
+    ``quotable`` with its best sentence about the referent first, when that one scores
+    within ``REFERRED_MARGIN`` of the best and the best is not about them: about them is
+    naming the referent or one of ``also`` (the role an actor plays, the actor of a role),
+    or spoken by them.  Other questions' ``quotable`` as it is."""
+    if not referent or not quotable or not _PRONOUN_ASKED.search(question):
+        return list(quotable)
+    who = [referent, *also]
+
+    def about(c: Candidate) -> bool:
+        said = set(words(c.sentence.text))
+        named = any(set(words(n)) & said - STOPWORDS for n in who)
+        return named or same_person(speakers.by_id.get(c.sentence.id, ""), who)
+
+    best = quotable[0]
+    if about(best):
+        return list(quotable)
+    close = next(
+        (c for c in quotable if c.score >= best.score - REFERRED_MARGIN and about(c)), None
+    )
+    return list(quotable) if close is None else [close, *(c for c in quotable if c is not close)]

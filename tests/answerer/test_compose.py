@@ -502,23 +502,6 @@ def test_where_it_was_filmed_is_where_it_was_shot(pipeline):
     assert "shot for 37 days in New York City" in answer.text
 
 
-def test_an_either_or_lead_is_read_from_a_sentence_where_the_question_s_verb_takes_it():
-    from rag.answerer.yesno import chosen_by_verb
-
-    def candidate(text: str, score: float) -> Any:
-        return SimpleNamespace(sentence=SimpleNamespace(text=text), score=score)
-
-    movie = candidate("I tried to approach the film the way a 1970s filmmaker would.", 0.5)
-    stock = candidate("He wanted to shoot the film in 35mm using anamorphic lenses.", -0.4)
-    far = candidate("It was shot on film, of course.", -3.0)  # beyond the margin
-    pool = [movie, stock, far]
-    asked = ("film", "digital")
-    assert chosen_by_verb("was it shot on film or digital", asked, pool, movie, {}) is stock
-    # a copular question has no verb to read the options with: the best sentence stands
-    assert chosen_by_verb("is it film or digital", asked, pool, movie, {}) is movie
-    assert chosen_by_verb("was it shot on film or digital", asked, [movie, far], movie, {}) is movie
-
-
 def test_a_real_either_or_answer_quotes_what_it_was_shot_on(pipeline):
     answer = pipeline.ask("was it shot on film or digital")
     assert answer.text.startswith("film — "), answer.text

@@ -4,9 +4,19 @@ words answered with theirs, through the real pipeline."""
 from __future__ import annotations
 
 import doctest
+from types import SimpleNamespace
+from typing import Any
 
 import rag.answerer.speech
-from rag.answerer.speech import Speakers, asked_speaker, same_person, speaker, wanted
+from rag.answerer.speech import (
+    REFERRED_MARGIN,
+    Speakers,
+    asked_speaker,
+    referred,
+    same_person,
+    speaker,
+    wanted,
+)
 from rag.pipeline import as_turn
 from rag.schema import Sentence
 from rag.text import corpus_names
@@ -142,3 +152,31 @@ def test_someone_else_s_words_are_not_passed_off_as_the_asked_speaker_s(pipeline
     own = pipeline.ask("what did borisov say about mikey")
     assert "Mikey is very powerful" in own.text
     assert not any("quote nothing" in n for n in own.notices)
+
+
+def _said(sid: int, text: str, score: float) -> Any:
+    return SimpleNamespace(sentence=SimpleNamespace(id=sid, text=text), score=score)
+
+
+def test_a_sentence_about_whom_the_pronoun_stands_for_leads_when_it_is_close():
+    speakers: Any = SimpleNamespace(by_id={2: "Eydelshteyn"})
+    ivan = _said(1, "She isn't expecting him to arrive as a coltish Russian.", 1.4)
+    own = _said(2, "“I tried to mix English and Russian, mostly I talked in Russian.”", 1.0)
+    role = _said(3, "Ivan speaks Russian with his parents.", 1.2)
+    far = _said(4, "Mark Eydelshteyn learned lines in Russian.", 1.4 - REFERRED_MARGIN - 0.1)
+    asked = "did he speak russian in his audition"
+    # spoken by him (the quotation's speaker), ahead of a closer sentence about no one he is
+    got = referred([ivan, own, far], asked, "Mark Eydelshteyn", ["Ivan"], speakers)
+    assert got == [own, ivan, far]
+    # his role's name counts as him, and the closest such sentence leads
+    assert referred([ivan, role, own], asked, "Mark Eydelshteyn", ["Ivan"], speakers)[0] is role
+    # beyond the margin, or with no pronoun or no referent, the order stands
+    assert referred([ivan, far], asked, "Mark Eydelshteyn", [], speakers) == [ivan, far]
+    assert referred([ivan, own], "did mark speak russian", "Mark", [], speakers) == [ivan, own]
+    assert referred([ivan, own], asked, "", [], speakers) == [ivan, own]
+
+
+def test_a_follow_up_about_the_actor_just_named_is_answered_by_his_own_words(pipeline):
+    history = ["who is vanya", "who plays him"]
+    answer = pipeline.ask("did he speak russian when he auditioned", history)
+    assert "mostly I talked in Russian" in " ".join(answer.text.split()[:25]), answer.text

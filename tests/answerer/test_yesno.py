@@ -6,7 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from rag.answerer.yesno import RESTATE_MARGIN, complement, complemented
+from rag.answerer.yesno import RESTATE_MARGIN, chosen_by_verb, complement, complemented
 from rag.text import terms
 
 
@@ -41,3 +41,15 @@ def test_a_copular_question_leads_with_the_sentence_saying_its_complement(pipeli
     # shown from the clause saying it, not from the clause before it that does not
     first = answer.text.split("[1]")[0]
     assert first.startswith("…") and "Russian" in " ".join(first.split()[:15])
+
+
+def test_an_either_or_lead_is_read_from_a_sentence_where_the_question_s_verb_takes_it():
+    movie = _candidate("I tried to approach the film the way a 1970s filmmaker would.", 0.5)
+    stock = _candidate("He wanted to shoot the film in 35mm using anamorphic lenses.", -0.4)
+    far = _candidate("It was shot on film, of course.", -3.0)  # beyond the margin
+    pool = [movie, stock, far]
+    asked = ("film", "digital")
+    assert chosen_by_verb("was it shot on film or digital", asked, pool, movie, {}) is stock
+    # a copular question has no verb to read the options with: the best sentence stands
+    assert chosen_by_verb("is it film or digital", asked, pool, movie, {}) is movie
+    assert chosen_by_verb("was it shot on film or digital", asked, [movie, far], movie, {}) is movie
