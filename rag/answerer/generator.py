@@ -51,7 +51,7 @@ from rag.answerer.rules import (
 )
 from rag.answerer.sequence import SequenceRule
 from rag.answerer.spans import described
-from rag.answerer.speech import Speakers, heard, referred, unheard
+from rag.answerer.speech import Speakers, heard, referred, unheard, unstated
 from rag.answerer.topic import TopicGate
 from rag.answerer.yesno import unnamed
 from rag.generators.base import Resources, number_citations, stream_once
@@ -276,7 +276,11 @@ class ExtractiveGenerator:
             if not candidates:
                 return Draft(text=NOTHING_MORE, citations=(), abstained=True)
         decision = self.decide(request, candidates, question=question, open_question=ask.open)
-        yes_no_elsewhere = ask.kind == "yesno" and unnamed(question, decision.quotable, self.names)
+        who = (request.referent, self.cast.counterparts(request.referent), self.speakers)
+        yes_no_elsewhere = ask.kind == "yesno" and (
+            unnamed(question, decision.quotable, self.names)
+            or unstated(decision.quotable, request.question, *who)  # "is he russian"
+        )
         if decision.abstain or yes_no_elsewhere:  # a yes/no about someone they never name
             return Draft(
                 text=NOT_FOUND,
@@ -295,7 +299,6 @@ class ExtractiveGenerator:
             quotable = self.widened(request, question, quotable)
         quotable = heard(quotable, request.question, request.referent, self.names, self.speakers)
         # "is he russian" after "who plays igor": a sentence about Borisov or Igor leads
-        who = (request.referent, self.cast.counterparts(request.referent), self.speakers)
         quotable = quotable if ask.open else referred(quotable, request.question, *who)
         if ask.kind == "list" and not ask.works:  # a list of the film's: no other work's
             quotable = self.other_work.of_the_film(request.question, quotable, self.names)

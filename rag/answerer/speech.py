@@ -21,8 +21,11 @@ to lead over a closer sentence someone else speaks, not over one far more releva
 (2.0 and 4.0 were read on the gold set too: ``docs/experiments.md``).
 
 ``referred`` puts first, for a question whose "he" or "she" stands for the conversation's
-referent ("is he russian" after "who plays igor"), a close sentence about that person:
-naming them or their role, or spoken by them.
+referent ("did he speak russian in his audition" after "who plays him"), a close sentence
+about that person: naming them or their role, or spoken by them; ``unstated`` says when "is
+he Y?" has no close sentence about them stating Y, so the answer declines ("is he russian"
+after "who plays igor": the articles call Igor, not Borisov, Russian only in a passage the
+search does not find, and quote Eydelshteyn talking Russian).
 
 What this module does not do: decide whether to answer (``generator``).  It reads English constructions, not this corpus.
 """
@@ -36,6 +39,7 @@ from dataclasses import replace
 
 from rag.answerer.features import Candidate
 from rag.answerer.holders import role_holder
+from rag.answerer.yesno import complement
 from rag.lexicon import OPINION_VERBS, PERSON_NOUNS, PERSONAL, SPEECH_VERBS, STOPWORDS
 from rag.schema import Sentence
 from rag.text import terms, words
@@ -59,6 +63,7 @@ _SPEAKER = (
     re.compile(rf"\b{_NAME}\s+{_SAID},?\s+(?:that\s+)?[“\"]"),  # "…, he says, “…"
 )
 _PRONOUN_ASKED = re.compile(r"\b(?:he|him|his|she|her)\b", re.IGNORECASE)
+_PRONOUN_SUBJECT = re.compile(r"^\s*(?:is|was)\s+(?:he|she)\b", re.IGNORECASE)  # "is he Y?"
 _VIEW = "|".join(sorted(OPINION_VERBS, key=len, reverse=True))
 _ASKED = (
     # "what did Madison say", "how does the director describe", "did he enjoy making it"
@@ -296,16 +301,47 @@ def referred(
     if not referent or not quotable or not _PRONOUN_ASKED.search(question):
         return list(quotable)
     who = [referent, *also]
-
-    def about(c: Candidate) -> bool:
-        said = set(words(c.sentence.text))
-        named = any(set(words(n)) & said - STOPWORDS for n in who)
-        return named or same_person(speakers.by_id.get(c.sentence.id, ""), who)
-
     best = quotable[0]
-    if about(best):
+    if about(best, who, speakers):
         return list(quotable)
     close = next(
-        (c for c in quotable if c.score >= best.score - REFERRED_MARGIN and about(c)), None
+        (
+            c
+            for c in quotable
+            if c.score >= best.score - REFERRED_MARGIN and about(c, who, speakers)
+        ),
+        None,
     )
     return list(quotable) if close is None else [close, *(c for c in quotable if c is not close)]
+
+
+def unstated(
+    quotable: Sequence[Candidate],
+    question: str,
+    referent: str,
+    also: Sequence[str],
+    speakers: Speakers,
+) -> bool:
+    """Whether "is he Y?", "he" standing for ``referent``, has no close sentence (within
+    ``REFERRED_MARGIN`` of the best) both about the referent and stating Y: then the
+    articles do not say, and quoting a sentence about him without Y, or one stating Y of
+    someone else ("is he russian" after "who plays igor": Eydelshteyn's "I talked in
+    Russian"), would read as an answer."""
+    asked = complement(question)
+    if not referent or not quotable or not asked or not _PRONOUN_SUBJECT.match(question):
+        return False
+    who = [referent, *also]
+    best = quotable[0].score
+    return not any(
+        c.score >= best - REFERRED_MARGIN
+        and asked <= set(terms(c.sentence.text))
+        and about(c, who, speakers)
+        for c in quotable
+    )
+
+
+def about(candidate: Candidate, who: Sequence[str], speakers: Speakers) -> bool:
+    """Whether a sentence is about one of ``who``: names them, or is spoken by them."""
+    said = set(words(candidate.sentence.text))
+    named = any(set(words(n)) & said - STOPWORDS for n in who)
+    return named or same_person(speakers.by_id.get(candidate.sentence.id, ""), who)

@@ -15,6 +15,7 @@ from rag.answerer.speech import (
     referred,
     same_person,
     speaker,
+    unstated,
     wanted,
 )
 from rag.pipeline import as_turn
@@ -180,3 +181,23 @@ def test_a_follow_up_about_the_actor_just_named_is_answered_by_his_own_words(pip
     history = ["who is vanya", "who plays him"]
     answer = pipeline.ask("did he speak russian when he auditioned", history)
     assert "mostly I talked in Russian" in " ".join(answer.text.split()[:25]), answer.text
+
+
+def test_is_he_y_is_unstated_unless_a_close_sentence_about_him_says_y():
+    speakers: Any = SimpleNamespace(by_id={2: "Eydelshteyn"})
+    own = _said(1, "Borisov was equally impressed by his co-star.", 1.4)
+    other = _said(2, "“I tried to mix English and Russian, mostly I talked in Russian.”", 1.0)
+    role = _said(3, "Toros dispatched a Russian named Igor to stand guard.", 0.5)
+    asked = "is he russian"
+    # about him without "Russian", and "Russian" said by someone else: the articles do not say
+    assert unstated([own, other], asked, "Borisov", ["Igor"], speakers)
+    # a sentence stating it of his role does
+    assert not unstated([own, other, role], asked, "Borisov", ["Igor"], speakers)
+    # only "is he/she Y?" with a referent is read so
+    assert not unstated([own, other], "did he speak russian", "Borisov", ["Igor"], speakers)
+    assert not unstated([own, other], asked, "", [], speakers)
+
+
+def test_is_he_y_about_an_actor_the_articles_never_call_y_declines(pipeline):
+    answer = pipeline.ask("is he russian", ["who plays igor"])
+    assert answer.abstained, answer.text
