@@ -133,6 +133,10 @@ STARLET = (
     "previous two features, Take Out (2004) and Prince of Broadway (2008), were both nominated "
     "for the John Cassavetes Independent Spirit Award."
 )
+TANGERINE = (
+    "Sean’s previous film Tangerine (2015) premiered at the Sundance Film Festival and won an "
+    "Independent Spirit and two Gotham Awards."
+)
 SHOOT = "Anora began production in January 2023 and shot for 37 days in New York City and 3 days in Las Vegas."
 PELHAM = (
     "Meanwhile, Baker looked at things like “The Taking of Pelham One Two Three” for shooting "
@@ -157,6 +161,23 @@ PELHAM = (
             "Who does Ani share her Brighton Beach duplex with?",
             "her sister",
             DUPLEX,
+            False,
+        ),
+        # the question's own name set beside the answer as if it were the sister's (a word
+        # said twice must stand twice where it comes from)
+        (
+            "Ani shares her Brighton Beach duplex with her sister, Ani. [1]",
+            "Who does Ani share her Brighton Beach duplex with?",
+            "her sister",
+            DUPLEX,
+            False,
+        ),
+        (
+            "The Sundance Film Festival is where Tangerine premiered at the Sundance Film "
+            "Festival and won two Gotham Awards. [1]",
+            "and tangerine?",
+            "Sundance Film Festival",
+            TANGERINE,
             False,
         ),
         # winner and won swapped
@@ -233,3 +254,11 @@ def test_a_phrase_is_held_to_the_one_sentence_the_model_was_shown(phrasing):
     answer = phrasing.ask("Who does Ani share her Brighton Beach duplex with?", generator="local")
     assert_sound(phrasing, answer)
     assert "sister, Ivan" not in answer.text and "her sister" in answer.text
+
+
+def test_the_phrase_doctests_hold():
+    import doctest
+
+    import rag.generators.phrase
+
+    assert doctest.testmod(rag.generators.phrase).failed == 0

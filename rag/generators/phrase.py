@@ -96,8 +96,13 @@ def restates(sentence: str, question: str, short_answer: str, source: str) -> bo
     >>> q = "Which film did Baker look at for shooting New York at night?"
     >>> restates("Pelham is a film Baker shot in New York at night.", q, "Pelham", q)
     False
+    >>> q, src = "Who does Ani share her duplex with?", "The duplex she shares with her sister."
+    >>> restates("Ani shares her duplex with her sister, Ani.", q, "her sister", src)
+    False
+    >>> restates("Ani shares her duplex with her sister.", q, "her sister", src)
+    True
     """
-    said = list(dict.fromkeys(terms(_MARKER.sub("", sentence))))
+    said = terms(_MARKER.sub("", sentence))  # a word said twice must come twice ("her sister, Ani")
     asked, answer, cited = terms(question), terms(short_answer), terms(source)
     if any(_at(w, asked) < 0 and _at(w, answer) < 0 and _at(w, cited) < 0 for w in said):
         return False  # a word from nowhere the model was given
