@@ -39,7 +39,8 @@ _PIECES = INNER_SENTENCE
 # ", and" / ", but", or after an "and" that coordinates a phrase opening with a preposition
 # ("borrow the use of zooms and from films like …"); the conjunction is cut with what came
 # before it.  Not after a colon, which opens what the words before it attribute ("He
-# describes the strategy: “…"), nor before "of", "as", "than", which continue a phrase.
+# describes the strategy: “…"), nor before "of", "as", "than", "like" or "including",
+# which continue the phrase before them ("the use of color and of light").
 _JOINED = "|".join(sorted(PREPOSITIONS - {"of", "as", "than", "like", "including"}))
 _CLAUSE = re.compile(
     rf"(?:;|\s[–—])\s+(?:(?:and|but)\s+)?|,\s+(?:and|but)\s+|\s+and\s+(?=(?:{_JOINED})\s)"

@@ -298,7 +298,7 @@ class ExtractiveGenerator:
         if ask.works:  # a list of works gathers titles from the passages just below too
             quotable = self.widened(request, question, quotable)
         quotable = heard(quotable, request.question, request.referent, self.names, self.speakers)
-        # "is he russian" after "who plays igor": a sentence about Borisov or Igor leads
+        # "did he speak russian in his audition" after "who plays him": his own words lead
         quotable = quotable if ask.open else referred(quotable, request.question, *who)
         if ask.kind == "list" and not ask.works:  # a list of the film's: no other work's
             quotable = self.other_work.of_the_film(request.question, quotable, self.names)

@@ -292,8 +292,8 @@ def referred(
     also: Sequence[str],
     speakers: Speakers,
 ) -> list[Candidate]:
-    """For a question whose "he" or "she" stands for ``referent`` ("is he russian" after
-    "who plays igor": Borisov; "what does he do for vanya" after "who is toros"),
+    """For a question whose "he" or "she" stands for ``referent`` ("did he speak russian in
+    his audition" after "who plays him": Mark Eydelshteyn, whose role is Vanya),
     ``quotable`` with its best sentence about the referent first, when that one scores
     within ``REFERRED_MARGIN`` of the best and the best is not about them: about them is
     naming the referent or one of ``also`` (the role an actor plays, the actor of a role),
