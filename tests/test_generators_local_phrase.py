@@ -15,7 +15,7 @@ import pytest
 from rag.errors import ConfigError, GeneratorError
 from rag.generators.base import Delta, Draft
 from rag.generators.local import LocalLLMGenerator
-from rag.generators.phrase import keeps_answer, restates
+from rag.generators.phrase import keeps_answer, restates, strays
 from rag.generators.prompt import Prompt
 from rag.settings import Settings
 from tests.test_generators_local import DP_QUESTION, assert_sound
@@ -144,72 +144,102 @@ PELHAM = (
 )
 
 
-@pytest.mark.parametrize(
-    ("sentence", "question", "answer", "source", "kept"),
-    [  # sentences SmolLM2 wrote in phrase mode; each passed the verifier before ``restates``
-        ("Anora shot in Vegas for 3 days. [1]", "And how many in Vegas?", "3 days", SHOOT, True),
-        (
-            "Anora shot 37 days in New York City. [1]",
-            "How many days did Anora shoot in New York City?",
-            "37 days",
-            SHOOT,
-            True,
-        ),
-        # a name from elsewhere in the sentence, joined to the answer
-        (
-            "Ani shares her Brighton Beach duplex with her sister, Ivan. [1]",
-            "Who does Ani share her Brighton Beach duplex with?",
-            "her sister",
-            DUPLEX,
-            False,
-        ),
-        # the question's own name set beside the answer as if it were the sister's (a word
-        # said twice must stand twice where it comes from)
-        (
-            "Ani shares her Brighton Beach duplex with her sister, Ani. [1]",
-            "Who does Ani share her Brighton Beach duplex with?",
-            "her sister",
-            DUPLEX,
-            False,
-        ),
-        (
-            "The Sundance Film Festival is where Tangerine premiered at the Sundance Film "
-            "Festival and won two Gotham Awards. [1]",
-            "and tangerine?",
-            "Sundance Film Festival",
-            TANGERINE,
-            False,
-        ),
-        # winner and won swapped
-        (
-            "The Robert Altman Independent Spirit Award was the winner of the Starlet award. [1]",
-            "Which award did Starlet win?",
-            "Robert Altman Independent Spirit Award",
-            STARLET,
-            False,
-        ),
-        # "looked at" dropped: Baker did not shoot it
-        (
-            "The Taking of Pelham One Two Three is a film that Baker shot for New York at night. [1]",
-            "Which 1970s film did Baker look at for shooting New York at night?",
-            "The Taking of Pelham One Two Three",
-            PELHAM,
-            False,
-        ),
-        # a clause of words the source does not have
-        (
-            "Anora shot 37 days in New York City, its favourite city. [1]",
-            "How many days did Anora shoot in New York City?",
-            "37 days",
-            SHOOT,
-            False,
-        ),
-    ],
-)
+# sentences SmolLM2 wrote in phrase mode; each passed the verifier before ``restates``
+PHRASES = [
+    ("Anora shot in Vegas for 3 days. [1]", "And how many in Vegas?", "3 days", SHOOT, True),
+    (
+        "Anora shot 37 days in New York City. [1]",
+        "How many days did Anora shoot in New York City?",
+        "37 days",
+        SHOOT,
+        True,
+    ),
+    # a name from elsewhere in the sentence, joined to the answer
+    (
+        "Ani shares her Brighton Beach duplex with her sister, Ivan. [1]",
+        "Who does Ani share her Brighton Beach duplex with?",
+        "her sister",
+        DUPLEX,
+        False,
+    ),
+    # the question's own name set beside the answer as if it were the sister's (a word
+    # said twice must stand twice where it comes from)
+    (
+        "Ani shares her Brighton Beach duplex with her sister, Ani. [1]",
+        "Who does Ani share her Brighton Beach duplex with?",
+        "her sister",
+        DUPLEX,
+        False,
+    ),
+    (
+        "The Sundance Film Festival is where Tangerine premiered at the Sundance Film "
+        "Festival and won two Gotham Awards. [1]",
+        "and tangerine?",
+        "Sundance Film Festival",
+        TANGERINE,
+        False,
+    ),
+    # winner and won swapped
+    (
+        "The Robert Altman Independent Spirit Award was the winner of the Starlet award. [1]",
+        "Which award did Starlet win?",
+        "Robert Altman Independent Spirit Award",
+        STARLET,
+        False,
+    ),
+    # "looked at" dropped: Baker did not shoot it
+    (
+        "The Taking of Pelham One Two Three is a film that Baker shot for New York at night. [1]",
+        "Which 1970s film did Baker look at for shooting New York at night?",
+        "The Taking of Pelham One Two Three",
+        PELHAM,
+        False,
+    ),
+    # a clause of words the source does not have
+    (
+        "Anora shot 37 days in New York City, its favourite city. [1]",
+        "How many days did Anora shoot in New York City?",
+        "37 days",
+        SHOOT,
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(("sentence", "question", "answer", "source", "kept"), PHRASES)
 def test_a_phrase_is_kept_only_when_it_restates_the_question_around_the_answer(
     sentence, question, answer, source, kept
 ):
     assert restates(sentence, question, answer, source) is kept
+
+
+@pytest.mark.parametrize(("sentence", "question", "answer", "source", "kept"), PHRASES)
+def test_a_sentence_is_stopped_only_when_it_cannot_be_kept(
+    sentence, question, answer, source, kept
+):
+    """``strays`` reads a sentence as it is written; once it says so, the whole sentence fails
+    ``restates``, so stopping the model there never loses a sentence that would be shown."""
+    prefixes = [sentence[:i] for i in range(len(sentence) + 1)]
+    stopped = [strays(p, question, answer, [source]) for p in prefixes]
+    if kept:
+        assert not any(stopped)
+    if any(stopped):
+        first = stopped.index(True)
+        assert all(stopped[first:])  # once ruled out, it stays ruled out
+        assert not restates(sentence, question, answer, source)
+
+
+def test_a_sentence_is_stopped_at_its_first_word_from_nowhere():
+    question = "In what year did Anora win the Palme d'Or?"
+    source = "It won the Palme d’Or at the Cannes in 2024."
+    said = "Anora won the Palme d'Or at the 2024 Venice International Film Festival in 2024. [1]"
+    stops = next(i for i in range(len(said)) if strays(said[:i], question, "2024", [source]))
+    assert said[:stops].endswith("Venice ")  # the first finished word the source lacks
+    assert not strays(said[: stops - 1], question, "2024", [source])
+    assert not strays(said, question, "2024", [])  # no source shown: nothing to hold it to
+    assert not strays(
+        "Anora won the Palme d’Or at the Cannes in 2024. [1", question, "2024", [source]
+    )
 
 
 # --- the real model ----------------------------------------------------------------------
@@ -254,6 +284,37 @@ def test_a_phrase_is_held_to_the_one_sentence_the_model_was_shown(phrasing):
     answer = phrasing.ask("Who does Ani share her Brighton Beach duplex with?", generator="local")
     assert_sound(phrasing, answer)
     assert "sister, Ivan" not in answer.text and "her sister" in answer.text
+
+
+@pytest.mark.llm
+def test_the_model_is_stopped_only_when_its_sentence_could_not_be_kept(phrasing, phraser):
+    """Each sentence read through ``read`` (stopped once it strays) against the same prompt
+    answered to the end: a stopped one is a shorter prefix of a sentence ``restates`` rejects
+    for every sentence shown; one not stopped is read whole."""
+    sentences = phrasing.index.sentences
+    stopped = 0
+    for question in (
+        "In what year did Anora win the Palme d'Or?",
+        "Which actor's long collaboration with Baker is where Anora originated?",
+        "Who does Ani share her Brighton Beach duplex with?",
+        DP_QUESTION,
+    ):
+        request, _, _ = phrasing.prepare(question)
+        prompt = phraser.plan(request)
+        assert isinstance(prompt, Prompt)
+        full = phraser.local.complete(prompt.messages, max_tokens=phraser.settings.llm_max_tokens)
+        read: list[str] = []
+        try:
+            read.extend(phraser.read(request, prompt))
+        except GeneratorError as exc:
+            stopped += 1
+            assert "said more than the quoted sentence" in str(exc)
+            assert full.startswith("".join(read)) and len("".join(read)) < len(full)
+            shown = [sentences[i].text for h in prompt.shown for i in h.chunk.sentence_ids]
+            assert not any(restates(full, question, prompt.keep, s) for s in shown), full
+        else:
+            assert "".join(read) == full
+    assert stopped >= 1  # SmolLM2 strays on most quiz questions (docs/verifier.md)
 
 
 def test_the_phrase_doctests_hold():

@@ -17,8 +17,9 @@ import pytest
 
 from rag.chunking import count_tokens
 from rag.errors import GeneratorError
+from rag.generators.backend import pump
 from rag.generators.base import Delta, Draft, GenerationRequest
-from rag.generators.llm import LLMGenerator, pump, says_cannot_answer
+from rag.generators.llm import LLMGenerator, says_cannot_answer
 from rag.generators.prompt import (
     MESSAGE_OVERHEAD,
     SYSTEM_PROMPT,

@@ -1,11 +1,7 @@
 """What the two LLM answerers (local llama.cpp, OpenAI-compatible HTTP) share.
 
-- ``ChatBackend``: the small seam a backend implements, ``complete`` and ``stream``
-  over chat messages; every failure is a one-line, secret-free ``GeneratorError``.
 - the prompt (``prompt``: the sources, an evidence excerpt, the extractive answer's
   ``Guidance``), planned per request (``LLMGenerator.plan``).
-- ``pump``: runs a blocking producer (llama.cpp callbacks, an HTTP stream) in a
-  thread and yields its pieces, never waiting past a timeout.
 - ``LLMGenerator``: the ``Generator`` on top of a backend.  The model's answer is
   split into sentences, each checked against the passages it cites
   (``rag.verify``); only supported, cited sentences are kept (a failed one is
@@ -18,28 +14,27 @@
   only then shown, already renumbered.  Everything shown is scrubbed of the
   configured key and of anything shaped like one (``scrub``).
 
-What this module does not do: talk to a model (``local``, ``openai_compat``), build
-the prompt (``prompt``) or score support (``rag.verify``).
+What this module does not do: talk to a model (``local``, ``openai_compat``; their seam
+and the reading of a stream are ``backend``), build the prompt (``prompt``) or score
+support (``rag.verify``).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import queue
 import re
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from rag.answerer.intent import intent
 from rag.errors import GeneratorError
+from rag.generators.backend import ChatBackend
 from rag.generators.base import Delta, Draft, GenerationRequest, Resources, number_citations
 from rag.generators.prompt import (
     Guidance,
-    Message,
     Prompt,
     Source,
     build_prompt,
@@ -84,21 +79,6 @@ def scrub(text: str, secrets: Sequence[str] = ()) -> str:
     return _SECRET_SHAPES.sub("***", text)
 
 
-class ChatBackend(Protocol):
-    """A chat model.  Failures raise ``GeneratorError`` with a one-line message, no secrets."""
-
-    label: str  # how the user is told about it: "local model", "LLM endpoint"
-
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        """Strings that must never be shown (the API key)."""
-        ...
-
-    def complete(self, messages: Sequence[Message], *, max_tokens: int) -> str: ...
-
-    def stream(self, messages: Sequence[Message], *, max_tokens: int) -> Iterator[str]: ...
-
-
 def says_cannot_answer(text: str) -> bool:
     """Does the model say the sources do not answer?
 
@@ -106,78 +86,6 @@ def says_cannot_answer(text: str) -> bool:
     (True, False)
     """
     return bool(_CANNOT.search(text))
-
-
-def pump(
-    produce: Callable[[Callable[[str], bool]], None],
-    *,
-    label: str,
-    idle_timeout: float,
-    total_timeout: float | None = None,
-    on_cancel: Callable[[], None] | None = None,
-) -> Iterator[str]:
-    """Yield the pieces a blocking ``produce(emit)`` emits from a daemon thread, with deadlines.
-
-    ``emit(piece)`` returns True once the consumer has stopped (timeout, error, or the
-    caller closed the iterator): the producer should then stop.  Waiting more than
-    ``idle_timeout`` s for a piece, or ``total_timeout`` s overall, raises
-    ``GeneratorError`` and calls ``on_cancel`` (e.g. to close an HTTP response).
-    Exceptions in the producer other than ``GeneratorError`` become one by class name
-    only, so library messages (which might quote headers) never reach the user.
-    """
-    pieces: queue.Queue[tuple[str, str | GeneratorError | None]] = queue.Queue()
-    stop = threading.Event()
-
-    def emit(piece: str) -> bool:
-        if not stop.is_set():
-            pieces.put(("piece", piece))
-        return stop.is_set()
-
-    def run() -> None:
-        try:
-            produce(emit)
-        except GeneratorError as exc:
-            pieces.put(("error", exc))
-        except Exception as exc:  # a library's unexpected error: one clean line, details in debug
-            log.debug("%s failed", label, exc_info=True)
-            pieces.put(("error", GeneratorError(f"{label} failed ({type(exc).__name__})")))
-        else:
-            pieces.put(("done", None))
-
-    worker = threading.Thread(target=run, name=f"rag-{label.replace(' ', '-')}", daemon=True)
-    started = time.monotonic()
-    worker.start()
-    received = False
-    try:
-        while True:
-            wait = idle_timeout
-            if total_timeout is not None:
-                wait = min(wait, total_timeout - (time.monotonic() - started))
-            try:
-                kind, value = pieces.get(timeout=max(wait, 0.0))
-            except queue.Empty:
-                if not received:
-                    limit = min(idle_timeout, total_timeout or idle_timeout)
-                    raise GeneratorError(f"{label} did not answer within {limit:g} s") from None
-                if total_timeout is not None and time.monotonic() - started >= total_timeout:
-                    raise GeneratorError(
-                        f"{label} did not finish within {total_timeout:g} s"
-                    ) from None
-                raise GeneratorError(f"{label} stalled for {idle_timeout:g} s mid-answer") from None
-            if kind == "piece":
-                received = True
-                yield str(value)
-            elif isinstance(value, GeneratorError):
-                raise value
-            else:
-                return
-    finally:
-        stop.set()
-        if on_cancel is not None and worker.is_alive():
-            try:
-                on_cancel()
-            except Exception:  # closing a broken connection may fail; the thread is a daemon
-                log.debug("%s: cancel failed", label, exc_info=True)
 
 
 class LLMGenerator:
@@ -278,7 +186,7 @@ class LLMGenerator:
             prompt = self.plan(request)
             if isinstance(prompt, Draft):
                 return prompt
-            raw = self.backend.complete(prompt.messages, max_tokens=self.settings.llm_max_tokens)
+            raw = "".join(self.read(request, prompt, whole=True))
         except GeneratorError as exc:
             return self.fallback(request, str(exc), {"llm": _ms(started)})
         return self.finish(request, prompt, raw, {"llm": _ms(started)})
@@ -300,9 +208,7 @@ class LLMGenerator:
             if isinstance(prompt, Draft):
                 yield prompt
                 return
-            for piece in self.backend.stream(
-                prompt.messages, max_tokens=self.settings.llm_max_tokens
-            ):
+            for piece in self.read(request, prompt):
                 parts.append(piece)
                 # a marker still being written ("... City. [1") belongs to the sentence before
                 claims = split_answer(_PARTIAL_MARKER.sub("", "".join(parts)))
@@ -326,6 +232,16 @@ class LLMGenerator:
                 yield Delta(shown)
         timings = {"llm": _ms(started), "verify": verify_ms}
         yield self.finish(request, prompt, "".join(parts), timings, checked=checked)
+
+    def read(
+        self, request: GenerationRequest, prompt: Prompt, *, whole: bool = False
+    ) -> Iterator[str]:
+        """The model's answer to ``prompt`` as it streams, or (``whole``) in one piece from
+        a request that does not stream.  A subclass may stop reading early."""
+        if whole:
+            yield self.backend.complete(prompt.messages, max_tokens=self.settings.llm_max_tokens)
+        else:
+            yield from self.backend.stream(prompt.messages, max_tokens=self.settings.llm_max_tokens)
 
     def check(
         self, request: GenerationRequest, prompt: Prompt, claims: Sequence[Claim]

@@ -48,17 +48,19 @@ from typing import Any
 
 from rag.answerer.intent import intent
 from rag.errors import GeneratorError
+from rag.generators.backend import pump
 from rag.generators.base import Delta, Draft, GenerationRequest, Resources
-from rag.generators.llm import LLMGenerator, Message, pump
+from rag.generators.llm import LLMGenerator
 from rag.generators.phrase import (
     build_phrase_prompt,
     keeps_answer,
     phrase_sources,
     repeats_quote,
     restates,
+    strays,
     with_quotes,
 )
-from rag.generators.prompt import Prompt
+from rag.generators.prompt import Message, Prompt
 from rag.settings import Settings, package_dir
 from rag.verify import CheckedClaim, Claim
 
@@ -336,6 +338,24 @@ class LocalLLMGenerator(LLMGenerator):
                 if shown and len(event.text) > len(shown):
                     yield Delta(event.text[len(shown) :])
             yield event
+
+    def read(
+        self, request: GenerationRequest, prompt: Prompt, *, whole: bool = False
+    ) -> Iterator[str]:
+        """``LLMGenerator.read``; in phrase mode the sentence is read as it streams and
+        stopped once its finished words rule out every sentence it was shown
+        (``phrase.strays``): it could not be kept, so the rest is not waited for."""
+        if not self.phrasing:
+            yield from super().read(request, prompt, whole=whole)
+            return
+        sentences = self.resources.index.sentences
+        shown = [sentences[i].text for hit in prompt.shown for i in hit.chunk.sentence_ids]
+        text = ""
+        for piece in super().read(request, prompt):
+            text += piece
+            if strays(text, request.question, prompt.keep, shown):
+                raise GeneratorError("its sentence said more than the quoted sentence")
+            yield piece
 
     def check(
         self, request: GenerationRequest, prompt: Prompt, claims: Sequence[Claim]

@@ -38,8 +38,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from rag.errors import GeneratorError
+from rag.generators.backend import pump
 from rag.generators.base import Resources
-from rag.generators.llm import LLMGenerator, Message, pump, scrub
+from rag.generators.llm import LLMGenerator, scrub
+from rag.generators.prompt import Message
 from rag.settings import Settings
 
 log = logging.getLogger(__name__)

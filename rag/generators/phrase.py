@@ -14,7 +14,8 @@ model is not asked), what the answer is (its ``short_answer``) and where it is s
   shown (``LocalLLMGenerator.check`` marks it unsupported) and the quoted answer stands.
 - ``restates``: does it say only what the question asked, with the answer put in (its
   words from the question, the answer and the cited sentence, in their orders)?  One
-  that says more, or joins the words otherwise, is not shown either.
+  that says more, or joins the words otherwise, is not shown either; ``strays`` tells
+  from its first words that it cannot, so the model is stopped there.
 - ``with_quotes``: a kept sentence is followed by all the extractive answer's quotes, so the
   model only ever adds to the quoted answer, never takes a fact out of it; a sentence that
   only copies the first quote (``repeats_quote``) is not shown.
@@ -55,6 +56,7 @@ _ASK = {  # what the sentence should do first, by intent kind (``rag.answerer.in
     "choice": "Start with the option the sources support.",
 }
 _MARKER = re.compile(r"\[(\d+)\]")
+_PARTIAL = re.compile(r"\[\d*\]?")  # a marker, whole or still being written
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
 _SPACE = re.compile(r"\s+")
 
@@ -103,20 +105,47 @@ def restates(sentence: str, question: str, short_answer: str, source: str) -> bo
     True
     """
     said = terms(_MARKER.sub("", sentence))  # a word said twice must come twice ("her sister, Ani")
-    asked, answer, cited = terms(question), terms(short_answer), terms(source)
+    asked, answer = terms(question), terms(short_answer)
+    if _strays(said, asked, answer, terms(source)):
+        return False
+    kept = [i for i, w in enumerate(asked) if _at(w, said) >= 0 or _at(w, answer) >= 0]
+    return not kept or all(i in kept for i in range(kept[0], len(asked)))
+
+
+def _strays(said: list[str], asked: list[str], answer: list[str], cited: list[str]) -> bool:
+    """``restates``'s tests of the words said so far: a word from nowhere the model was
+    given, or words out of their question's or source's order.  Each holds of a whole
+    sentence if it holds of its first words, so ``strays`` can stop a sentence early."""
     if any(_at(w, asked) < 0 and _at(w, answer) < 0 and _at(w, cited) < 0 for w in said):
-        return False  # a word from nowhere the model was given
+        return True
     in_answer = [_at(w, answer) >= 0 for w in said]
     from_question = [
         w for w, a in zip(said, in_answer, strict=True) if not a and _at(w, asked) >= 0
     ]
     if not _in_order(from_question, asked):
-        return False
+        return True
     own = [w for w, a in zip(said, in_answer, strict=True) if a or _at(w, asked) < 0]
-    if not _in_order([w for w in own if _at(w, cited) >= 0], cited):
+    return not _in_order([w for w in own if _at(w, cited) >= 0], cited)
+
+
+def strays(partial: str, question: str, short_answer: str, sources: Sequence[str]) -> bool:
+    """Has a sentence still being written already failed ``restates`` for every source?
+
+    Only its finished words count (those before its last space; a marker being written
+    is not a word).  Once true, the finished sentence cannot be kept, so the model can be
+    stopped there rather than asked for the rest.
+
+    >>> q, src = "In what year did Anora win the Palme d'Or?", "It won the Palme d’Or in 2024."
+    >>> strays("Anora won the Palme d'Or at the 2024 Venice Inter", q, "2024", [src])
+    True
+    >>> strays("Anora won the Palme d'Or in 2024. [", q, "2024", [src])
+    False
+    """
+    if not sources:
         return False
-    kept = [i for i, w in enumerate(asked) if _at(w, said) >= 0 or _at(w, answer) >= 0]
-    return not kept or all(i in kept for i in range(kept[0], len(asked)))
+    done = _PARTIAL.sub(" ", partial[: max(partial.rfind(" "), 0)])
+    said, asked, answer = terms(done), terms(question), terms(short_answer)
+    return all(_strays(said, asked, answer, terms(source)) for source in sources)
 
 
 def _same(a: str, b: str) -> bool:
