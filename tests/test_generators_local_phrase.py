@@ -7,7 +7,10 @@ answer.  Tests marked llm load the real SmolLM2-135M model (greedy decoding: rep
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from dataclasses import replace
 
 import pytest
@@ -315,6 +318,49 @@ def test_the_model_is_stopped_only_when_its_sentence_could_not_be_kept(phrasing,
         else:
             assert "".join(read) == full
     assert stopped >= 1  # SmolLM2 strays on most quiz questions (docs/verifier.md)
+
+
+# SmolLM2 strays early in its sentence for each (a festival, a title, a word of its own);
+# with the thread not waited for, 2 of 3 such runs aborted (measured)
+STRAYING = (
+    "In what year did Anora win the Palme d'Or?",
+    "Which actor's long collaboration with Baker is where Anora originated?",
+    "In what year did Anora win the Palme d'Or?",
+)
+STOPPED_EARLY = """
+from rag import load_pipeline
+pipe = load_pipeline()
+pipe.warm_up()
+for question in sys.argv[1:]:
+    print(pipe.ask(question, generator="local").fallback_reason)
+"""
+
+
+@pytest.mark.llm
+def test_a_process_exits_cleanly_right_after_the_model_was_stopped(settings):
+    """The stopped model's thread is waited for (``backend.pump``): a process that exits
+    just after a stopped answer ended with glibc's "FATAL: exception not rethrown"."""
+    env = {
+        **os.environ,
+        "RAG_CORPUS_DIR": str(settings.corpus_dir),
+        "RAG_INDEX_DIR": str(settings.index_dir),
+        "HF_HUB_OFFLINE": "1",
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys\n" + STOPPED_EARLY,
+            *STRAYING,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("said more than the quoted sentence") == len(STRAYING), done.stdout
+    assert "FATAL" not in done.stderr and "Traceback" not in done.stderr
 
 
 def test_the_phrase_doctests_hold():

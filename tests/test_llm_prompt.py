@@ -232,7 +232,24 @@ def test_pump_tells_the_producer_to_stop_when_the_consumer_leaves():
     pieces = pump(produce, label="the test model", idle_timeout=5)
     next(pieces)
     pieces.close()  # type: ignore[attr-defined]  # a generator, typed as an Iterator
-    assert stopped.wait(5)
+    # close() returns once the producer has stopped: no thread is left running in a
+    # library's native code when the caller exits (llama.cpp's then aborts the process)
+    assert stopped.is_set()
+
+
+def test_pump_does_not_wait_on_a_producer_that_never_emits_again():
+    release = threading.Event()
+
+    def produce(emit):
+        emit("x")
+        release.wait(30)  # blocked where it cannot see the stop
+
+    pieces = pump(produce, label="the test model", idle_timeout=0.3)
+    next(pieces)
+    started = time.monotonic()
+    pieces.close()  # type: ignore[attr-defined]
+    assert time.monotonic() - started < 5  # it waited at most the idle timeout, not 30 s
+    release.set()
 
 
 # --- LLMGenerator over a scripted backend ------------------------------------------------

@@ -5,7 +5,7 @@
   ``GeneratorError``.
 - ``pump``: runs a blocking producer (llama.cpp callbacks, an HTTP stream) in a thread
   and yields its pieces, never waiting past a timeout; closing the iterator tells the
-  producer to stop.
+  producer to stop, and waits (briefly) until it has.
 
 What this module does not do: build prompts or check answers (``llm``).
 """
@@ -23,6 +23,8 @@ from rag.errors import GeneratorError
 from rag.generators.prompt import Message
 
 log = logging.getLogger(__name__)
+
+STOP_WAIT_S = 5.0  # at most this long for a producer to stop once the caller stops reading
 
 
 class ChatBackend(Protocol):
@@ -79,7 +81,7 @@ def pump(
     worker = threading.Thread(target=run, name=f"rag-{label.replace(' ', '-')}", daemon=True)
     started = time.monotonic()
     worker.start()
-    received = False
+    received = closed = False
     try:
         while True:
             wait = idle_timeout
@@ -98,7 +100,11 @@ def pump(
                 raise GeneratorError(f"{label} stalled for {idle_timeout:g} s mid-answer") from None
             if kind == "piece":
                 received = True
-                yield str(value)
+                try:
+                    yield str(value)
+                except GeneratorExit:  # the caller stopped reading (closed the iterator)
+                    closed = True
+                    raise
             elif isinstance(value, GeneratorError):
                 raise value
             else:
@@ -110,3 +116,8 @@ def pump(
                 on_cancel()
             except Exception:  # closing a broken connection may fail; the thread is a daemon
                 log.debug("%s: cancel failed", label, exc_info=True)
+        if closed:
+            # wait for the producer to see the stop (at its next piece), so that no thread
+            # is left inside native code (llama.cpp) when the process exits: glibc then
+            # aborts it ("FATAL: exception not rethrown"), measured after a stopped answer
+            worker.join(timeout=min(idle_timeout, STOP_WAIT_S))
