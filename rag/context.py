@@ -8,8 +8,9 @@ history when it has an anaphoric pronoun or adverb ("he", "her", "it", "that", "
 ``MIN_OWN_TERMS`` content words of its own.
 
 Also here: whether a question asks *for* a person it does not name (``asks_for_person``),
-and the names an earlier answer adds (``answer_names``), which ``rag.conversation`` reads
-to decide whom a pronoun stands for.
+the people a question asks *about* in the plural (``asked_group``: "who are ivans
+parents"), and the names an earlier answer adds (``answer_names``), which
+``rag.conversation`` reads to decide whom a pronoun stands for.
 
 What this module does not do: decide whether a question is a follow-up at all
 (``rag.conversation.is_follow_up``), or rewrite it.
@@ -20,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.lexicon import ANAPHORA, PERSON_NOUNS
+from rag.lexicon import ANAPHORA, PERSON_NOUNS, REFERENT_NOUNS
 from rag.text import proper_names, terms, words
 
 MAX_CONTEXT_TURNS = 2
@@ -36,6 +37,16 @@ _NAMES_PERSON = re.compile(
     r"|those|his|her|their|its|responsible|credited|playing|directing)\b)[a-z]",
     re.IGNORECASE,
 )
+# "who are ivans parents", "who were the russian henchmen": a plural noun for people,
+# after at most two words of its own (a possessive, an adjective)
+_PEOPLE_PLURAL = "|".join(
+    sorted({n for n in REFERENT_NOUNS if n.endswith("s")} | {f"{n}s" for n in PERSON_NOUNS})
+)
+_ASKS_ABOUT_GROUP = re.compile(
+    rf"^\s*who\s+(?:are|were)\s+((?:the\s+)?(?:[\w’'-]+\s+){{0,2}}(?:{_PEOPLE_PLURAL}))\s*\??\s*$",
+    re.IGNORECASE,
+)
+_THEY = re.compile(r"\b(?:they|them|their)\b", re.IGNORECASE)
 _CONTINUATION = re.compile(r"^\s*(and|but|also|what about|how about|so|then|or)\b", re.IGNORECASE)
 
 
@@ -52,6 +63,31 @@ def needs_context(question: str) -> bool:
     if any(w in ANAPHORA for w in words(question)):
         return True
     return len(set(terms(question))) < MIN_OWN_TERMS
+
+
+def asked_group(question: str) -> str:
+    """The people ``question`` asks about, when it asks who a plural group is ("" if not).
+
+    >>> asked_group("who are ivans parents"), asked_group("Who were the actors?")
+    ('ivans parents', 'the actors')
+    >>> asked_group("who are the main characters in the film"), asked_group("who is ani")
+    ('', '')
+    """
+    found = _ASKS_ABOUT_GROUP.match(question)
+    return found.group(1) if found else ""
+
+
+def for_group(question: str, group: str) -> str:
+    """The first "they", "them" or "their" of ``question`` replaced by ``group`` (if any).
+
+    >>> for_group("what do they want", "ivans parents"), for_group("their plan?", "the parents")
+    ('what do ivans parents want', "the parents' plan?")
+    """
+
+    def swap(m: re.Match[str]) -> str:
+        return f"{group}'" if m.group(0).lower() == "their" else group
+
+    return _THEY.sub(swap, question, count=1) if group else question
 
 
 def asks_for_person(question: str) -> bool:

@@ -41,15 +41,15 @@ from rag.context import (  # noqa: F401  (the search-query helpers, re-exported)
     MAX_CONTEXT_TURNS,
     MIN_OWN_TERMS,
     answer_names,
+    asked_group,
     asks_for_person,
     contextualize,
+    for_group,
     needs_context,
 )
 from rag.lexicon import PERSON_NOUNS, REFERENT_NOUNS
 from rag.schema import Turn
 from rag.text import corpus_names, proper_names, terms, words  # noqa: F401  (corpus_names re-exported)
-
-# ---------------------------------------------------------------- resolving a turn
 
 MAX_TURNS = 6  # earlier turns read at most (the newest); older ones are another topic
 _ELLIPSIS = re.compile(r"^\s*(?:and|what\s+about|how\s+about|also|or)\b\s*(.*?)\s*\??\s*$", re.I)
@@ -179,7 +179,7 @@ def is_follow_up(
         if _people(question[: pronoun.start()], names):
             return False
         # ... or the people the last question named together ("Baker and Madison")
-        together = _conjoined(turns[-1].question, names)
+        together = _conjoined(turns[-1].question, names) or bool(asked_group(turns[-1].question))
         return not own_names and (together or _on_sub_topic(turns, names, subject))
     if pronoun:
         before = _people(question[: pronoun.start()], names)
@@ -273,6 +273,10 @@ def resolve(
             needs_answer=not last.answered and asks_for_person(last.question),
             rewritten=bool(who) or asks_yes_no(last.question),
         )
+    # "what do they want" after "who are ivans parents": what do ivans parents want
+    grouped = for_group(question, asked_group(last.question))
+    if grouped != question and not names_in(question, names):
+        return Resolved(grouped, True, more, "", rewritten=True)
     who = _referent(turns, names, subject)
     answered = asks_for_person(last.question) and bool(last.answered or last.short_answer)
     if who and more and _SINGULAR.search(question):  # "what else has she been in"
@@ -281,10 +285,8 @@ def resolve(
         # "who does she play" after "whos the lead actress": who does Mikey Madison play
         return Resolved(_substitute(question, who), True, more, who, rewritten=True)
     if answered and _PRONOUN.search(question):
-        # "him" after "Who plays Ivan?": searched by the names the answer gave, beside the
-        # question (the articles may call him by a name the question never uses)
-        # (its short answer, when it led with one: the other names of its sentence are not
-        # who the pronoun is, "Director Sean Baker ... films like Starlet, Tangerine")
+        # "him" after "Who plays Ivan?": searched beside the names the answer gave (its short
+        # answer if it led with one: "Director Sean Baker ... films like Starlet" names others)
         quoted = last.answer.removeprefix(f"{last.short_answer} — ").lstrip("- ")
         found = (
             [last.short_answer]

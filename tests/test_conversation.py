@@ -77,6 +77,19 @@ def test_an_ellipsis_inherits_the_predicate_and_a_pronoun_the_answer():
     assert resolved.question == "what else has Mikey Madison been in" and resolved.more
 
 
+def test_they_after_a_question_about_a_group_is_that_group():
+    parents = [Turn("who are ivans parents")]
+    resolved = resolve("what do they want", parents, NAMES)
+    assert resolved.follow_up and resolved.rewritten
+    assert resolved.question == "what do ivans parents want"
+    assert resolve("what is their plan", parents, NAMES).question == "what is ivans parents' plan"
+    # a question that names its own people, or a group the last question did not ask
+    # about, is left alone: "they" is then the film-makers, as in a new chat
+    assert not resolve("what did toros tell them", parents, NAMES).rewritten
+    assert not resolve("what do they want", [Turn("who plays toros")], NAMES).follow_up
+    assert not resolve("what lenses did they use", [Turn("who shot anora")], NAMES).follow_up
+
+
 def test_about_it_names_the_topic_the_last_question_was_on():
     # "it" is what the question before asked about: its object, or its verb as a noun
     ending = resolve("what did the director say about it", [Turn("how does anora end")], NAMES)
