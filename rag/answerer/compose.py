@@ -111,6 +111,12 @@ def _caption_only(
     alts = alternatives(asked)
     if not any(covered(t, found, alts) for t in asked):
         return False
+    # a caption names things: a word asked is in it as itself ("the sets": "the set"), not
+    # as another word of its stem ("who did the casting": not "the cast")
+    said = {w.removesuffix("s") for w in words(best.sentence.text)}
+    own = [w for w in words(question.text) if w not in STOPWORDS and set(terms(w)) & set(asked)]
+    if not any(w.removesuffix("s") in said for w in own):
+        return False
     lead = short_answer(question, best.sentence.text, names)
     return lead is not None and not any(lead in c.sentence.text for c in pool if c is not best)
 

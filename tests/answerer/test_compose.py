@@ -356,6 +356,15 @@ def test_a_caption_naming_only_the_asked_person_is_not_quoted(pipeline):
     assert_every_claim_cited(answer)
 
 
+def test_a_caption_holding_only_another_word_of_the_asked_stem_is_not_quoted(pipeline):
+    # "Sean Baker and the cast during the filming of Anora." shares the stem of "casting"
+    # and nothing else the question asks: it must not answer who did the casting
+    answer = pipeline.ask("who did the casting")
+    assert answer.short_answer != "Sean Baker"
+    assert not any(is_caption(c.sentence) for c in answer.citations)
+    assert_every_claim_cited(answer)
+
+
 def test_what_else_asks_for_several_things(pipeline):
     from rag.pipeline import as_turn
 
