@@ -4,7 +4,8 @@
 and ``echoes``, sentences repeating the end of the one before) by the
 named fields of ``SentenceFeatures``: its cosine to the question, the IDF-weighted
 share of the question's terms it holds (a term is held through a film-making
-synonym too, ``rag.thesaurus``: "DP" for "cinematographer"), whether it holds what
+synonym too, ``rag.thesaurus``: "DP" for "cinematographer"; the words of a title it
+names count only for a question naming that title, ``said_terms``), whether it holds what
 the question asks for (``cues.has_cue``), the cosine and coverage of its
 neighbours (answers often sit next to the sentence that matches the question), the
 passage's rank and cosine, how much it adds beyond the question's words, whether it
@@ -34,6 +35,7 @@ import numpy as np
 from rag.answerer.cues import has_cue
 from rag.answerer.patterns import CAPITAL
 from rag.answerer.question import Question
+from rag.answerer.titles import titles
 from rag.schema import GenerationRequest, Hit, Sentence
 from rag.text import terms
 from rag.thesaurus import alternatives, covered
@@ -107,6 +109,7 @@ class Features:
         self._idf: dict[str, float] | None = None
         self._terms: dict[int, frozenset[str]] = {}
         self._names: dict[int, frozenset[str]] = {}
+        self._titles: dict[int, tuple[frozenset[str], tuple[frozenset[str], ...]]] = {}
 
     @property
     def idf(self) -> dict[str, float]:
@@ -165,6 +168,28 @@ class Features:
         cached = self._terms.get(sid)
         if cached is None:
             cached = self._terms[sid] = frozenset(terms(self.index.sentences[sid].text))
+        return cached
+
+    def said_terms(self, sid: int, query_terms: frozenset[str] | set[str]) -> frozenset[str]:
+        """The sentence's terms that it says, for coverage: a title's words are its name,
+        not what the sentence says ("making “Die Hard”" for "what was hard about making
+        it"), unless the question names the title."""
+        untitled, named = self.untitled_terms(sid)
+        if not named:
+            return untitled
+        return untitled.union(*(t for t in named if t <= query_terms))
+
+    def untitled_terms(self, sid: int) -> tuple[frozenset[str], tuple[frozenset[str], ...]]:
+        """The sentence's terms outside the titles it marks (``titles.titles``), and each
+        title's terms."""
+        cached = self._titles.get(sid)
+        if cached is None:
+            text = self.index.sentences[sid].text
+            found = titles(text)
+            for title in found:
+                text = text.replace(title, " ")
+            cached = (frozenset(terms(text)), tuple(frozenset(terms(t)) for t in found))
+            self._titles[sid] = cached
         return cached
 
     def name_terms(self, sid: int) -> frozenset[str]:
@@ -260,7 +285,7 @@ class Features:
             context_terms = set(own).union(*(self.sentence_terms(n) for n in neighbours))
             features = SentenceFeatures(
                 cos=cosine[sentence.id],
-                lex=coverage(own),
+                lex=coverage(self.said_terms(sentence.id, query_terms)),
                 cue=1.0 if has_cue(question, sentence.text) else 0.0,
                 ctx_cos=max((cosine[n] for n in neighbours), default=0.0),
                 ctx_lex=coverage(context_terms),
@@ -270,7 +295,9 @@ class Features:
                 short=1.0 if len(sentence.text.split()) < SHORT_WORDS else 0.0,
                 late=late[sentence.id],
                 next_lex=(
-                    coverage(self.sentence_terms(following)) if following is not None else 0.0
+                    coverage(self.said_terms(following, query_terms))
+                    if following is not None
+                    else 0.0
                 ),
                 name=name_rarity(sentence.id),
                 rare=rare[sentence.id],

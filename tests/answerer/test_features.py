@@ -35,6 +35,22 @@ def test_sentence_features_see_the_next_sentence_and_new_names(pipeline):
     assert bare and all(c.features.name == 0.0 for c in bare)
 
 
+def test_a_title_s_words_cover_only_a_question_that_names_the_title(pipeline):
+    from rag.answerer import ExtractiveGenerator
+
+    features = ExtractiveGenerator(pipeline.resources).features
+    sid = next(s.id for s in pipeline.index.sentences if "“Die Hard.”" in s.text)
+    said = features.sentence_terms(sid)
+    assert {"die", "hard", "make"} <= said  # "he envisioned himself making “Die Hard.”"
+    # "what was hard about making it": the sentence says making, not hard
+    assert "hard" not in features.said_terms(sid, {"hard", "make"})
+    assert "make" in features.said_terms(sid, {"hard", "make"})
+    # a question naming the title is covered by it
+    assert {"die", "hard"} <= features.said_terms(sid, {"die", "hard"})
+    answer = pipeline.ask("what was hard about making it")
+    assert "Die Hard" not in answer.text.split("[1]")[0]
+
+
 @pytest.mark.parametrize(
     "question",
     ["According to Baker, what is the ending about?", "Who was the cinematographer of Anora?"],
