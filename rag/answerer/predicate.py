@@ -83,12 +83,14 @@ def measures_predicate(
 
 
 _WHERE_PASSIVE = re.compile(
-    r"^\s*(?:where|when|who|whom)\s+(?:was|were|is|are)\s+(.+?)[?.!\s]*$", re.IGNORECASE
+    r"^\s*(?:where|when|who|whom|(?:what|which)\s+year)\s+(?:was|were|is|are)\s+(.+?)[?.!\s]*$",
+    re.IGNORECASE,
 )
+_SUBJECT_PRONOUNS = frozenset(("it", "he", "she", "they"))
 
 
 def passive_predicate(question: str, names: Mapping[str, str]) -> tuple[str, ...]:
-    """The participle ending a passive *where*, *when* or *who* question ("where was Madison
+    """The participle ending a passive *where*, *when*, *what year* or *who* question ("where was Madison
     born?": born; "who is Karagulian married to?": married), which only a sentence stating it
     (or a synonym) answers; none for a question ending in a noun ("where is the club?").
 
@@ -98,6 +100,8 @@ def passive_predicate(question: str, names: Mapping[str, str]) -> tuple[str, ...
     (('married',), ())
     >>> passive_predicate("when was baker born", {"baker": "Baker"})
     ('born',)
+    >>> passive_predicate("what year is it set", {}), passive_predicate("where is it set?", {})
+    (('set',), ('set',))
     """
     m = _WHERE_PASSIVE.match(question)
     if m is None:
@@ -105,9 +109,11 @@ def passive_predicate(question: str, names: Mapping[str, str]) -> tuple[str, ...
     last = [w for w in words(m.group(1)) if w not in STOPWORDS][-1:]
     if not last or any(last[0] in key.split() for key in names):
         return ()
-    word = last[0]
+    word, said = last[0], words(m.group(1))
     participle = word in IRREGULAR_PAST or word == "born" or re.search(r"[^e]ed$|[^e]en$", word)
-    return (word,) if participle else ()
+    # after a pronoun subject the last word is the participle, whatever its form ("is it set")
+    after_pronoun = len(said) >= 2 and said[-1] == word and said[-2] in _SUBJECT_PRONOUNS
+    return (word,) if participle or after_pronoun else ()
 
 
 _WHO_DOES = re.compile(r"^\s*(?:who|whom)\s+(?:do|does|did)\s+", re.IGNORECASE)
