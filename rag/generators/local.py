@@ -14,7 +14,7 @@ blocks while calling ``callback(chunk_dict)`` once per OpenAI-style chunk
 from the callback cancels the task.  Invalid requests raise ``ValueError``.  The
 server also always listens on an ephemeral 127.0.0.1 HTTP port (port 0 cannot be
 turned off); we lock that listener with a random API key, which in-process calls
-do not need.  Our call runs in a thread and its chunks come through ``llm.pump``:
+do not need.  Our call runs in a thread and its chunks come through ``backend.pump``:
 a model (or a queue behind another request) that sends nothing for
 ``settings.llm_timeout`` seconds, or runs past four times that, is abandoned
 (the callback then returns True, which cancels the task) and we fall back.

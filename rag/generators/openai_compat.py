@@ -20,7 +20,7 @@ saying so, before any request.  As a second guard, the ``openai`` and ``httpx``
 loggers (which print every request URL at INFO) get a filter that scrubs the
 key and anything shaped like a credential from their records.
 
-Time limits (``RAG_LLM_TIMEOUT``): the call runs in a thread through ``llm.pump``,
+Time limits (``RAG_LLM_TIMEOUT``): the call runs in a thread through ``backend.pump``,
 so even a server that accepts the connection and then stalls, or trickles bytes,
 cannot hold a request past ``timeout`` overall (one-shot), or ``timeout`` without
 a new piece and ``4 x timeout`` overall (streaming).  The client's own timeout,
