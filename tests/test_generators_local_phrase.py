@@ -311,7 +311,7 @@ def test_the_model_is_stopped_only_when_its_sentence_could_not_be_kept(phrasing,
             read.extend(phraser.read(request, prompt))
         except GeneratorError as exc:
             stopped += 1
-            assert "said more than the quoted sentence" in str(exc)
+            assert "did not keep to the quoted sentence" in str(exc)
             assert full.startswith("".join(read)) and len("".join(read)) < len(full)
             shown = [sentences[i].text for h in prompt.shown for i in h.chunk.sentence_ids]
             assert not any(restates(full, question, prompt.keep, s) for s in shown), full
@@ -359,7 +359,7 @@ def test_a_process_exits_cleanly_right_after_the_model_was_stopped(settings):
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.count("said more than the quoted sentence") == len(STRAYING), done.stdout
+    assert done.stdout.count("did not keep to the quoted sentence") == len(STRAYING), done.stdout
     assert "FATAL" not in done.stderr and "Traceback" not in done.stderr
 
 

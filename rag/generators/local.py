@@ -354,7 +354,7 @@ class LocalLLMGenerator(LLMGenerator):
         for piece in super().read(request, prompt):
             text += piece
             if strays(text, request.question, prompt.keep, shown):
-                raise GeneratorError("its sentence said more than the quoted sentence")
+                raise GeneratorError("its sentence did not keep to the quoted sentence")
             yield piece
 
     def check(
