@@ -22,7 +22,7 @@ import re
 from collections.abc import Sequence
 
 from rag.lexicon import ANAPHORA, PERSON_NOUNS, REFERENT_NOUNS
-from rag.text import proper_names, terms, words
+from rag.text import plural, proper_names, terms, words
 
 MAX_CONTEXT_TURNS = 2
 MIN_OWN_TERMS = 2
@@ -37,10 +37,21 @@ _NAMES_PERSON = re.compile(
     r"|those|his|her|their|its|responsible|credited|playing|directing)\b)[a-z]",
     re.IGNORECASE,
 )
+
+
+def _is_plural(noun: str) -> bool:  # "parents", "people"; not "actress", "boss"
+    return noun == plural(noun) or (noun.endswith("s") and not noun.endswith("ss"))
+
+
 # "who are ivans parents", "who were the russian henchmen": a plural noun for people,
-# after at most two words of its own (a possessive, an adjective)
+# after at most two words of its own (a possessive, an adjective); a compound of "men"
+# ("henchmen", "cameramen") is one too
 _PEOPLE_PLURAL = "|".join(
-    sorted({n for n in REFERENT_NOUNS if n.endswith("s")} | {f"{n}s" for n in PERSON_NOUNS})
+    sorted(
+        {plural(n) for n in (*PERSON_NOUNS, *REFERENT_NOUNS) if not _is_plural(n)}
+        | {n for n in REFERENT_NOUNS if _is_plural(n)}
+        | {r"\w*men"}
+    )
 )
 _ASKS_ABOUT_GROUP = re.compile(
     rf"^\s*who\s+(?:are|were)\s+((?:the\s+)?(?:[\w’'-]+\s+){{0,2}}(?:{_PEOPLE_PLURAL}))\s*\??\s*$",
@@ -70,6 +81,8 @@ def asked_group(question: str) -> str:
 
     >>> asked_group("who are ivans parents"), asked_group("Who were the actors?")
     ('ivans parents', 'the actors')
+    >>> asked_group("who were the russian henchmen"), asked_group("who are the actresses")
+    ('the russian henchmen', 'the actresses')
     >>> asked_group("who are the main characters in the film"), asked_group("who is ani")
     ('', '')
     """

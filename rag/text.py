@@ -35,6 +35,10 @@ DATED_TITLE = re.compile(
     r"((?:[A-Z][\w’'.-]*|of|the|a|an|and)(?:\s+(?:[A-Z][\w’'.-]*|of|the|a|an|and))*)"
     r"\s+\(((?:18|19|20)\d\d)\)"
 )
+_IRREGULAR_PLURALS = {
+    "person": "people", "people": "people", "child": "children", "wife": "wives",
+    "life": "lives", "hero": "heroes",
+}  # fmt: skip
 _FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
 
 
@@ -60,6 +64,25 @@ def words(text: str) -> list[str]:
     ['baker', 'films', '35mm']
     """
     return [w[:-2] if w.endswith("'s") else w for w in _WORD.findall(fold(text))]
+
+
+def plural(noun: str) -> str:
+    """The plural of an English noun for people or things, irregular ones included.
+
+    >>> [plural(n) for n in ("actor", "actress", "man", "woman", "person", "boss", "lady")]
+    ['actors', 'actresses', 'men', 'women', 'people', 'bosses', 'ladies']
+    >>> [plural(n) for n in ("wife", "hero", "people")]
+    ['wives', 'heroes', 'people']
+    """
+    if noun in _IRREGULAR_PLURALS:
+        return _IRREGULAR_PLURALS[noun]
+    if noun.endswith("man"):  # man, woman, cameraman
+        return noun[:-3] + "men"
+    if noun.endswith(("s", "sh", "ch", "x", "z")):
+        return noun + "es"
+    if noun.endswith("y") and noun[-2:-1] not in ("a", "e", "i", "o", "u"):
+        return noun[:-1] + "ies"
+    return noun + "s"
 
 
 def terms(text: str) -> list[str]:
