@@ -57,7 +57,7 @@ from rag.generators.phrase import (
     phrase_sources,
     repeats_quote,
     restates,
-    strays,
+    stray_test,
     with_quotes,
 )
 from rag.generators.prompt import Message, Prompt
@@ -344,16 +344,17 @@ class LocalLLMGenerator(LLMGenerator):
     ) -> Iterator[str]:
         """``LLMGenerator.read``; in phrase mode the sentence is read as it streams and
         stopped once its finished words rule out every sentence it was shown
-        (``phrase.strays``): it could not be kept, so the rest is not waited for."""
+        (``phrase.strays``): it could not be kept, so the rest is not waited for.  The
+        grammar allows one sentence, so the text so far is that sentence."""
         if not self.phrasing:
             yield from super().read(request, prompt, whole=whole)
             return
         sentences = self.resources.index.sentences
         shown = [sentences[i].text for hit in prompt.shown for i in hit.chunk.sentence_ids]
-        text = ""
+        stray, text = stray_test(request.question, prompt.keep, shown), ""
         for piece in super().read(request, prompt):
             text += piece
-            if strays(text, request.question, prompt.keep, shown):
+            if stray(text):
                 raise GeneratorError("its sentence did not keep to the quoted sentence")
             yield piece
 

@@ -27,7 +27,7 @@ model, verify or fall back (``rag.generators.llm``), choose the mode (``local``)
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from difflib import SequenceMatcher
 from typing import TYPE_CHECKING
@@ -141,11 +141,22 @@ def strays(partial: str, question: str, short_answer: str, sources: Sequence[str
     >>> strays("Anora won the Palme d'Or in 2024. [", q, "2024", [src])
     False
     """
-    if not sources:
-        return False
-    done = _PARTIAL.sub(" ", partial[: max(partial.rfind(" "), 0)])
-    said, asked, answer = terms(done), terms(question), terms(short_answer)
-    return all(_strays(said, asked, answer, terms(source)) for source in sources)
+    return stray_test(question, short_answer, sources)(partial)
+
+
+def stray_test(question: str, short_answer: str, sources: Sequence[str]) -> Callable[[str], bool]:
+    """``strays`` for one answer, its question's, answer's and sources' words read once:
+    the test a stream applies after every piece."""
+    asked, answer = terms(question), terms(short_answer)
+    cited = [terms(source) for source in sources]
+
+    def test(partial: str) -> bool:
+        if not cited:
+            return False
+        said = terms(_PARTIAL.sub(" ", partial[: max(partial.rfind(" "), 0)]))
+        return all(_strays(said, asked, answer, c) for c in cited)
+
+    return test
 
 
 def _same(a: str, b: str) -> bool:
