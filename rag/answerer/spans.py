@@ -50,6 +50,8 @@ def short_answer(
     '37 days'
     >>> short_answer(analyse("In what year did it win?"), "It won the Palme d’Or in 2024.")
     '2024'
+    >>> print(short_answer(analyse("Who are Ivan's parents?"), "His parents in Russia hear of it."))
+    None
     """
     kind = question.kind
     if question.cast is not None and question.cast.wants == "either":
@@ -227,11 +229,16 @@ def _place(question: Question, sentence: str) -> str | None:
     return None
 
 
+_WHO = re.compile(r"\s*who(?:m|se)?\b", re.IGNORECASE)
+_WHERE = re.compile(r"\b(?:in|at|from|near|inside|across|throughout)\s+(?:the\s+)?$", re.IGNORECASE)
+
+
 def _name(question: str, sentence: str, names: Mapping[str, str]) -> str | None:
     """The capitalised run of the sentence the question does not hold, nearest its words
     (with a name "and" joins to it: "Baker and Quan").  A run holding a name the question
     asks about is that name ("Ivan Zakharov" for "who plays Ivan?"), not the answer."""
     asked = set(words(question))
+    person = bool(_WHO.match(question))  # asks for a person, not a place or a company
     asked_names = {w for key in names for w in key.split() if w in asked and key in asked}
     asked_terms = set(terms(question))
     # a film-making synonym of the question's words stands for them ("DP" for cinematography)
@@ -257,6 +264,8 @@ def _name(question: str, sentence: str, names: Mapping[str, str]) -> str | None:
             continue  # the name asked about, or an owner ("Karagulian’s character, Toros")
         if re.search(r"\b(?:a|an)\s+$", sentence[:m_start], re.IGNORECASE):
             continue  # nobody's name: "a Manhattan gentlemen’s club", "a Russian named Igor"
+        if person and _WHERE.search(sentence[:m_start]):
+            continue  # "who are ivans parents": not the place they are "in Russia"
         if parts[0].lower() in SPEECH_VERBS:
             continue  # who speaks ("Says Baker, “…"), not what the quotation is about
         while parts and (
