@@ -1,4 +1,5 @@
-"""The shape of ``rag/``: no import cycles (imports inside functions count), small modules.
+"""The shape of ``rag/``: no import cycles (imports inside functions count), small modules,
+and every module's docstring examples holding.
 
 Imports are read from the source with ``ast``: every ``import`` and ``from ... import``
 anywhere in a module (top level, inside functions and classes), except those under
@@ -117,3 +118,14 @@ def test_no_import_cycles_in_rag():
 def test_no_module_is_over_the_line_budget(name: str):
     lines = len(modules()[name].read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{name} has {lines} lines (at most {MAX_LINES})"
+
+
+@pytest.mark.parametrize("name", sorted(n for n in modules() if not n.endswith("__main__")))
+def test_every_modules_examples_hold(name: str) -> None:
+    """The examples in every module's docstrings run and give what they show: they are the
+    smallest specification a newcomer reads (``__main__`` runs the CLI when imported)."""
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(name), report=True)
+    assert result.failed == 0, f"{result.failed} of {result.attempted} examples in {name} fail"
