@@ -61,6 +61,31 @@ _THEY = re.compile(r"\b(?:they|them|their)\b", re.IGNORECASE)
 _CONTINUATION = re.compile(r"^\s*(and|but|also|what about|how about|so|then|or)\b", re.IGNORECASE)
 
 
+# "anyone else?", "anywhere else?", "any others?": the last question again, for another
+_ELSE = re.compile(
+    r"^\s*(?:(?:any|some|no)(?:one|body|where)\s+else|(?:who|where)\s+else|(?:any\s+)?others?)"
+    r"\s*\??\s*$",
+    re.IGNORECASE,
+)
+_WH_OPENING = re.compile(r"^\s*(who|whom|where)\b", re.IGNORECASE)
+
+
+def asked_besides(question: str, last_question: str, given: str) -> str:
+    """``last_question`` asked again for another than ``given`` (its answer), when
+    ``question`` only asks for someone else; "" otherwise.
+
+    >>> asked_besides("anyone else?", "who produced it", "Samantha Quan")
+    'who else produced it besides Samantha Quan'
+    >>> asked_besides("who else?", "where was it shot?", ""), asked_besides("who else?", "is it good", "")
+    ('where else was it shot', '')
+    """
+    wh = _WH_OPENING.match(last_question)
+    if not (_ELSE.match(question) and wh):
+        return ""
+    rest = last_question[wh.end() :].strip().rstrip(" ?")
+    return f"{wh.group(1)} else {rest}" + (f" besides {given}" if given else "")
+
+
 def needs_context(question: str) -> bool:
     """Does the question lean on earlier turns?
 

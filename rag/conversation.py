@@ -41,6 +41,7 @@ from rag.context import (  # noqa: F401  (the search-query helpers, re-exported)
     MAX_CONTEXT_TURNS,
     MIN_OWN_TERMS,
     answer_names,
+    asked_besides,
     asked_group,
     asks_for_person,
     contextualize,
@@ -49,13 +50,13 @@ from rag.context import (  # noqa: F401  (the search-query helpers, re-exported)
 )
 from rag.lexicon import PERSON_NOUNS, REFERENT_NOUNS
 from rag.schema import Turn
-from rag.text import corpus_names, proper_names, terms, words  # noqa: F401  (corpus_names re-exported)
+from rag.text import corpus_names, gerund, proper_names, terms, words  # noqa: F401  (corpus_names re-exported)
 
 MAX_TURNS = 6  # earlier turns read at most (the newest); older ones are another topic
 _ELLIPSIS = re.compile(r"^\s*(?:and|what\s+about|how\s+about|also|or)\b\s*(.*?)\s*\??\s*$", re.I)
 _MORE = re.compile(
-    r"^\s*(?:tell\s+me\s+more|more|go\s+on|anything\s+else|what\s+else|and\s+then|keep\s+going)"
-    r"\b\W*$|\b(?:else|more|another|other\s+(?:things?|ones?))\b",
+    r"^\s*(?:tell\s+me\s+more|more|go\s+on|(?:anything|anywhere|what)\s+else|and\s+then|keep\s+going"
+    r"|(?:any\s+)?others)\b\W*$|\b(?:else|more|another|other\s+(?:things?|ones?))\b",
     re.I,
 )
 _BARE_WH = re.compile(
@@ -273,6 +274,9 @@ def resolve(
             needs_answer=not last.answered and asks_for_person(last.question),
             rewritten=bool(who) or asks_yes_no(last.question),
         )
+    besides = asked_besides(question, last.question, last.short_answer)  # "anyone else?"
+    if besides:
+        return Resolved(besides, True, True, "", rewritten=True)
     # "what do they want" after "who are ivans parents": what do ivans parents want
     grouped = for_group(question, asked_group(last.question))
     if grouped != question and not names_in(question, names):
@@ -343,24 +347,6 @@ _HOW_DID = re.compile(
 )
 _DETERMINER = re.compile(r"^(?:the|a|an|his|her|their|its|this|that|these|those)\s", re.I)
 _PREPOSITION = re.compile(r"\s+(?:in|on|at|for|with|during|from|to|by|after|before)\s.*$", re.I)
-
-
-def gerund(verb: str) -> str:
-    """The -ing form of an English verb ("end" -> "ending", "make" -> "making", "cut" ->
-    "cutting"), by the spelling rules: a silent e dropped, a final consonant after one short
-    vowel doubled.
-
-    >>> [gerund(v) for v in ("end", "make", "cut", "shoot", "die", "see")]
-    ['ending', 'making', 'cutting', 'shooting', 'dying', 'seeing']
-    """
-    v = verb.lower()
-    if v.endswith("ie"):
-        return v[:-2] + "ying"
-    if v.endswith("e") and not v.endswith(("ee", "ye", "oe")) and len(v) > 2:
-        return v[:-1] + "ing"
-    if re.fullmatch(r"[^aeiou]*[aeiou][^aeiouwxy]", v):
-        return v + v[-1] + "ing"
-    return v + "ing"
 
 
 def topic_phrase(question: str) -> str:

@@ -85,6 +85,24 @@ def plural(noun: str) -> str:
     return noun + "s"
 
 
+def gerund(verb: str) -> str:
+    """The -ing form of an English verb ("end" -> "ending", "make" -> "making", "cut" ->
+    "cutting"), by the spelling rules: a silent e dropped, a final consonant after one short
+    vowel doubled.
+
+    >>> [gerund(v) for v in ("end", "make", "cut", "shoot", "die", "see")]
+    ['ending', 'making', 'cutting', 'shooting', 'dying', 'seeing']
+    """
+    v = verb.lower()
+    if v.endswith("ie"):
+        return v[:-2] + "ying"
+    if v.endswith("e") and not v.endswith(("ee", "ye", "oe")) and len(v) > 2:
+        return v[:-1] + "ing"
+    if re.fullmatch(r"[^aeiou]*[aeiou][^aeiouwxy]", v):
+        return v + v[-1] + "ing"
+    return v + "ing"
+
+
 def terms(text: str) -> list[str]:
     """Stemmed content words, in order, repeats kept.
 

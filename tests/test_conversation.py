@@ -292,3 +292,19 @@ def test_a_bare_wh_follow_up_is_answered_as_the_whole_question_would_be(pipeline
     where = pipeline.ask("where", [as_turn(won)])
     # searched as "where did it win anything" about the film, as it would be asked alone
     assert where.short_answer == "Cannes", where.text
+
+
+def test_anyone_else_asks_the_last_question_again_for_someone_besides_its_answer(pipeline):
+    """ "anyone else?" after "who produced it" is no small talk: it asks who else produced it,
+    and the answer leads with another producer, not the one just given."""
+    said = resolve("anyone else?", [Turn("who produced it", short_answer="Samantha Quan")], NAMES)
+    assert said.question == "who else produced it besides Samantha Quan" and said.more
+    assert resolve("any others", [Turn("where was it shot?")], NAMES).question == (
+        "where else was it shot"
+    )
+    first = pipeline.ask("who produced it")
+    assert first.short_answer == "Samantha Quan", first.text
+    other = pipeline.ask("anyone else?", [as_turn(first)])
+    assert not other.abstained, other.text
+    assert other.short_answer and other.short_answer != first.short_answer, other.text
+    assert other.short_answer in other.text.split(" — ", 1)[1]  # a span of the quoted sentence
