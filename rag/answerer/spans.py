@@ -264,8 +264,11 @@ def _name(question: str, sentence: str, names: Mapping[str, str]) -> str | None:
             continue  # the name asked about, or an owner ("Karagulian’s character, Toros")
         if re.search(r"\b(?:a|an)\s+$", sentence[:m_start], re.IGNORECASE):
             continue  # nobody's name: "a Manhattan gentlemen’s club", "a Russian named Igor"
-        if person and _WHERE.search(sentence[:m_start]):
-            continue  # "who are ivans parents": not the place they are "in Russia"
+        titled = sentence.endswith(("“", '"'), 0, m_start) and sentence.startswith(
+            ("”", '"'), m_end
+        )
+        if person and (titled or _WHERE.search(sentence[:m_start])):
+            continue  # "who are ivans parents": not the place they are "in Russia"; a title
         if parts[0].lower() in SPEECH_VERBS:
             continue  # who speaks ("Says Baker, “…"), not what the quotation is about
         while parts and (
