@@ -115,3 +115,12 @@ def test_answer_json_shape(pipeline):
     assert {"n", "source", "title", "chunk_id", "text", "span", "score"} <= set(
         data["citations"][0]
     )
+
+
+def test_a_question_ending_in_its_preposition_leads_with_that_preposition_s_object(pipeline):
+    """ "what format was it shot in": the sentence whose verb takes the film and then "in"
+    ("shoot the film in 35mm") answers, over a closer one that only says "the shoot"."""
+    answer = pipeline.ask("what format was it shot in")
+    assert not answer.abstained and answer.short_answer.startswith("35mm"), answer.text
+    lead, quoted = answer.text.split(" — ", 1)
+    assert lead == answer.short_answer and "in 35mm" in quoted.split(" [")[0], answer.text

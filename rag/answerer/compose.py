@@ -42,7 +42,13 @@ from rag.answerer.excerpt import FIRST_WORDS, FOCUS_WORDS, Nearness, clip
 from rag.answerer.features import Candidate
 from rag.answerer.intent import Intent
 from rag.answerer.model import sigmoid
-from rag.answerer.predicate import asked_predicate, measures_predicate, passive_predicate, states
+from rag.answerer.predicate import (
+    asked_predicate,
+    measures_predicate,
+    passive_predicate,
+    states,
+    stranded_object,
+)
 from rag.answerer.question import Question
 from rag.answerer.spans import short_answer
 from rag.answerer.titles import title_key, title_owner, titles
@@ -287,6 +293,13 @@ def _answering(
             if states(verb, c.sentence.text):
                 return c
     text = best.sentence.text
+    if question.kind is None and stranded_object(question.text, text) is None:
+        # "what was it shot in?": a close sentence giving what the verb was done in
+        for c in pool[1:]:
+            if c.score < best.score - RESTATE_MARGIN:
+                break
+            if stranded_object(question.text, c.sentence.text):
+                return c
     if question.kind is None or (
         has_cue(question, text)
         # a who-question's best sentence names someone, but maybe not the one asked for

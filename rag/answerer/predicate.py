@@ -25,7 +25,7 @@ from collections.abc import Mapping
 
 from rag.answerer.patterns import NUMBER
 from rag.answerer.question import Question
-from rag.lexicon import FILM_EVENTS, IRREGULAR_PAST, PARTICLES, STOPWORDS
+from rag.lexicon import FILM_EVENTS, IRREGULAR_PAST, PARTICLES, STOPWORDS, WORK_NOUNS
 from rag.text import terms, words
 from rag.thesaurus import alternatives, covered
 
@@ -185,7 +185,20 @@ _TOKEN = re.compile(r"“[^”]*”|\"[^\"]*\"|[\w’'-]+|[^\w\s]")
 _CLAUSE_END = re.compile(
     r"[,;:.!?()\[\]—–]|that|which|who|whom|whose|when|where|while|because|but|although|if"
 )
+OBJECT_SKIP = 3  # words of an object between the verb and its preposition ("shoot the film in")
+_STAND_INS = frozenset(["it", "them", "this", "that", "the", "its", "their"])
 OBJECT_WORDS = 12  # longer than this and the object is a clause, not the thing asked
+
+
+def _stands_in(token: str, asked: set[str]) -> bool:
+    """A word of an object naming what a question already names: a pronoun or determiner,
+    a noun for the work ("the film"), or a word of the question."""
+    word = token.lower()
+    return (
+        word in _STAND_INS
+        or word in WORK_NOUNS
+        or (bool(terms(word)) and set(terms(word)) <= asked)
+    )
 
 
 def stranded_object(question: str, sentence: str) -> str | None:
@@ -200,6 +213,9 @@ def stranded_object(question: str, sentence: str) -> str | None:
     '“people nobody sees.”'
     >>> stranded_object("Who does Ani share her duplex with?", "She talks with Ivan.") is None
     True
+    >>> stranded_object("What was it shot in?", "He wanted to shoot the film in 35mm using lenses.")
+    '35mm using lenses'
+
     """
     m = _STRANDED.match(question)
     if m is None:
@@ -213,17 +229,24 @@ def stranded_object(question: str, sentence: str) -> str | None:
         if not held or token[0].isupper() or not any(covered(t, held, alts) for t in asked):
             continue
         j = i + 1 + bool(tokens[i + 1].lower().endswith("ly") and tokens[i + 1].isalpha())
+        # the thing a passive question's subject is, as the active sentence's object, between
+        # verb and preposition: "shoot the film in 35mm" for "what was it shot in?"
+        skip = 0
+        while skip < OBJECT_SKIP and j + skip < len(tokens) and _stands_in(tokens[j + skip], asked):
+            skip += 1
+        if j + skip < len(tokens) and tokens[j + skip].lower() == preposition:
+            j += skip
         if j >= len(tokens) or tokens[j].lower() != preposition:
             continue
         taken: list[str] = []
         for piece in tokens[j + 1 :]:
-            if _CLAUSE_END.fullmatch(piece.lower()) or len(taken) >= OBJECT_WORDS:
+            if _CLAUSE_END.fullmatch(piece.lower()) or len(taken) > OBJECT_WORDS:
                 break
             taken.append(piece)
             if piece[0] in '“"':
                 break  # a quotation is its own object, whole
         own = set(terms(" ".join(taken)))
-        if own and not own <= asked:
+        if own and not own <= asked and len(taken) <= OBJECT_WORDS:  # longer: a clause
             return " ".join(taken)
     return None
 
