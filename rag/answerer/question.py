@@ -219,8 +219,12 @@ class RoleAsk:
     @property
     def kin(self) -> bool:
         """Someone's relation ("Ivan's parents", "Toros's boss"): a sentence about Ivan's
-        parents names Ivan and Ani nearest, so only one naming them as such answers."""
-        return bool(re.search(r"['’]s\s", self.role))
+        parents names Ivan and Ani nearest, so only one naming them as such answers.  The
+        apostrophe may be left out, as in a chat ("ivans parents")."""
+        return bool(re.search(r"['’]s\s", self.role) or _UNMARKED_OWNER.match(self.role))
+
+
+_UNMARKED_OWNER = re.compile(r"(?:the\s+)?[a-z]+[a-rt-z]s\s+[a-z]+$")  # "the ivans parents"
 
 
 _PLAYS = re.compile(
@@ -254,6 +258,8 @@ def asked_role(question: str) -> RoleAsk | None:
     ['design', 'product']
     >>> sorted(asked_role("Who is Sean Baker's wife?").terms)
     ['baker', 'sean', 'wife']
+    >>> asked_role("who are ivans parents").kin, asked_role("Who is the costume designer?").kin
+    (True, False)
     >>> asked_role("Who is Samantha Quan?"), asked_role("Where did the actor who plays Toros go?")
     (None, None)
     """
