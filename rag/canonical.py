@@ -4,7 +4,8 @@
 ``role_question`` turns "who shot it?" or "who filmed anora" into the job question it
 is ("Who was the cinematographer of Anora?"); ``lead_character_question`` turns "who is
 the main character" into the question the articles answer ("Who is Anora about?"), and
-``with_lead_character`` names that character in any other question; ``synopsis_question``
+``with_lead_character`` names that character in any other question; ``titled_question``
+asks "what does the title mean" of the film's name; ``synopsis_question``
 turns "what is the movie about" and "whats the plot" into one question, so every phrasing
 gets the same summary; ``canonical`` applies these in turn.  ``refers_to_subject`` says
 whether "it" or "the film" in a question can only be that film.
@@ -165,7 +166,32 @@ def canonical(
     if synopsis is not None:
         return synopsis, f"{synopsis} {subject}"  # with the subject (``refers_to_subject``)
     named = with_lead_character(question, lead()) if _LEAD_PHRASE.search(question) else None
+    if named is None:
+        named = titled_question(question, subject)
     return (named, named) if named else None
+
+
+# "the title", "the film's name": the name of the film the articles are about; not "the
+# title of" something else, nor the title character, card or song
+_TITLE = re.compile(
+    r"\b(?:the|its|this|the\s+(?:film|movie)(?:'s|’s))\s+(?:title|name)\b"
+    r"(?!\s+(?:of|character|role|card|cards|sequence|song|track)\b)",
+    re.IGNORECASE,
+)
+
+
+def titled_question(question: str, subject: str) -> str | None:
+    """The question with "the title" (the film's name) replaced by the film's name, so it
+    is asked of that word: "what does the title mean" is what "Anora" means.
+
+    >>> titled_question("what does the title mean", "Anora")
+    'what does Anora mean'
+    >>> titled_question("who plays the title character", "Anora") is None
+    True
+    """
+    if not subject or not _TITLE.search(question):
+        return None
+    return _TITLE.sub(subject, question, count=1)
 
 
 def refers_to_subject(question: str, names: Mapping[str, str]) -> bool:

@@ -124,3 +124,12 @@ def test_a_question_ending_in_its_preposition_leads_with_that_preposition_s_obje
     assert not answer.abstained and answer.short_answer.startswith("35mm"), answer.text
     lead, quoted = answer.text.split(" — ", 1)
     assert lead == answer.short_answer and "in 35mm" in quoted.split(" [")[0], answer.text
+
+
+def test_the_title_is_asked_of_the_film_s_name(pipeline):
+    """ "what does the title mean" is what "Anora" means: the sentence giving it as Ani's
+    full name, not a fan-theory sentence about meaning in general."""
+    answer = pipeline.ask("what does the title mean")
+    assert not answer.abstained, answer.text
+    first = answer.text.split(" [")[0]
+    assert "Ani" in first and "“Anora”" in first, answer.text
