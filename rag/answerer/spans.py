@@ -230,7 +230,7 @@ def _place(question: Question, sentence: str) -> str | None:
 
 
 _WHO = re.compile(r"\s*who(?:m|se)?\b", re.IGNORECASE)
-_WHERE = re.compile(r"\b(?:in|at|from|near|inside|across|throughout)\s+(?:the\s+)?$", re.IGNORECASE)
+_WHERE = re.compile(r"\b(?:in|at|near|inside|across|throughout)\s+(?:the\s+)?$", re.IGNORECASE)
 
 
 def _name(question: str, sentence: str, names: Mapping[str, str]) -> str | None:
