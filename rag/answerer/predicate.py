@@ -215,7 +215,6 @@ def stranded_object(question: str, sentence: str) -> str | None:
     True
     >>> stranded_object("What was it shot in?", "He wanted to shoot the film in 35mm using lenses.")
     '35mm using lenses'
-
     """
     m = _STRANDED.match(question)
     if m is None:
