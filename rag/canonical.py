@@ -148,9 +148,14 @@ def with_lead_character(question: str, character: str) -> str | None:
     >>> with_lead_character("who plays Toros", "Ani") is None
     True
     """
-    if not character or not _LEAD_PHRASE.search(question):
+    return _named(_LEAD_PHRASE, question, character)
+
+
+def _named(phrase: re.Pattern[str], question: str, name: str) -> str | None:
+    """The question with its first ``phrase`` replaced by ``name``; None without either."""
+    if not name or not phrase.search(question):
         return None
-    return _LEAD_PHRASE.sub(character, question, count=1)
+    return phrase.sub(name, question, count=1)
 
 
 def canonical(
@@ -189,9 +194,7 @@ def titled_question(question: str, subject: str) -> str | None:
     >>> titled_question("who plays the title character", "Anora") is None
     True
     """
-    if not subject or not _TITLE.search(question):
-        return None
-    return _TITLE.sub(subject, question, count=1)
+    return _named(_TITLE, question, subject)
 
 
 def refers_to_subject(question: str, names: Mapping[str, str]) -> bool:

@@ -194,11 +194,8 @@ def _stands_in(token: str, asked: set[str]) -> bool:
     """A word of an object naming what a question already names: a pronoun or determiner,
     a noun for the work ("the film"), or a word of the question."""
     word = token.lower()
-    return (
-        word in _STAND_INS
-        or word in WORK_NOUNS
-        or (bool(terms(word)) and set(terms(word)) <= asked)
-    )
+    own = set(terms(word))
+    return word in _STAND_INS or word in WORK_NOUNS or (bool(own) and own <= asked)
 
 
 def stranded_object(question: str, sentence: str) -> str | None:
