@@ -5,7 +5,8 @@
 is ("Who was the cinematographer of Anora?"); ``lead_character_question`` turns "who is
 the main character" into the question the articles answer ("Who is Anora about?"), and
 ``with_lead_character`` names that character in any other question; ``titled_question``
-asks "what does the title mean" of the film's name; ``synopsis_question``
+asks "what does the title mean" of the film's name; ``genre_question`` asks "what genre
+is it" in the genres' own words; ``synopsis_question``
 turns "what is the movie about" and "whats the plot" into one question, so every phrasing
 gets the same summary; ``canonical`` applies these in turn.  ``refers_to_subject`` says
 whether "it" or "the film" in a question can only be that film.
@@ -22,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from rag.answerer.intent import intent
 from rag.conversation import names_in
-from rag.lexicon import ROLE_VERBS, STOPWORDS
+from rag.lexicon import GENRES, ROLE_VERBS, STOPWORDS
 
 _GENERIC = re.compile(r"\b(?:it|its|this|the\s+(?:film|movie|story)|this\s+(?:film|movie))\b", re.I)
 
@@ -170,10 +171,46 @@ def canonical(
     synopsis = synopsis_question(question, subject, names)
     if synopsis is not None:
         return synopsis, f"{synopsis} {subject}"  # with the subject (``refers_to_subject``)
+    genre = genre_question(question, subject, names)
+    if genre is not None:
+        return genre, genre
     named = with_lead_character(question, lead()) if _LEAD_PHRASE.search(question) else None
     if named is None:
         named = titled_question(question, subject)
     return (named, named) if named else None
+
+
+# "what genre is it", "genre?", "what kind of movie is anora": the category of the film;
+# not "what kind of film did they shoot on" (the stock), nor a kind of anything else
+_GENRE = re.compile(
+    r"\bgenres?\b(?!\s+of\s+(?!(?:a\s+)?(?:film|movie)))|\bwhat\s+(?:kind|type|sort)\s+of\s+(?:a\s+)?(?:film|movie|story)"
+    r"\s+(?:is|was)\s+(?:it|this|that|the\s+(?:film|movie)|[A-Z]\w+)\s*[?,.!]*(?:\s+genre|$)",
+    re.IGNORECASE,
+)
+
+
+def genre_question(question: str, subject: str, names: Mapping[str, str]) -> str | None:
+    """ "what genre is it", "what kind of movie is anora": the question asked in the
+    genres' own words (``lexicon.GENRES``), since the articles tell a film's category
+    ("both humor and drama", "a modern fairy tale") without the word "genre".  None
+    for another work's genre ("what genre is tangerine") or a kind of film stock.
+
+    >>> genre_question("what genre is anora", "Anora", {"anora": "Anora"})
+    'What kind of film is Anora: comedy, drama, fairy tale?'
+    >>> genre_question("what kind of movie is it", "Anora", {})
+    'What kind of film is Anora: comedy, drama, fairy tale?'
+    >>> genre_question("what kind of film did they shoot on", "Anora", {}) is None
+    True
+    >>> genre_question("what genre of music plays in the club", "Anora", {}) is None
+    True
+    >>> genre_question("what genre is tangerine", "Anora", {"tangerine": "Tangerine"}) is None
+    True
+    """
+    if not subject or not _GENRE.search(question):
+        return None
+    if set(names_in(question, names)) - {subject}:
+        return None
+    return f"What kind of film is {subject}: {', '.join(GENRES)}?"
 
 
 # "the title", "the film's name": the name of the film the articles are about; not "the

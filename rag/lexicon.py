@@ -105,6 +105,11 @@ WORK_NOUNS = frozenset((
     "film", "movie", "feature", "picture", "reboot", "remake", "sequel", "documentary", "short",
     "book", "memoir", "novel", "show", "series", "song", "album", "title", "project",
 ))
+# the genres a "what kind of film is it?" question is asked with: a film's category is
+# told in these words ("both humor and drama", "a modern fairy tale"), which the question
+# does not use (``rag.canonical.genre_question``).  "romance" and "thriller" were tried
+# and dropped: "romance" pulls plot sentences in by "romantically" (docs/experiments.md)
+GENRES = ("comedy", "drama", "fairy tale")
 # ... and the verbs of making one, for "what did Baker make right before Anora?"
 # (``answerer.sequence``): "do" too, as "what did he do before it" asks the same
 MAKING_VERBS = frozenset((

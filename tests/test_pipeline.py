@@ -133,3 +133,17 @@ def test_the_title_is_asked_of_the_film_s_name(pipeline):
     assert not answer.abstained, answer.text
     first = answer.text.split(" [")[0]
     assert "Ani" in first and "“Anora”" in first, answer.text
+
+
+def test_a_genre_question_is_answered_by_the_films_categories(pipeline):
+    """ "whats the genre" is asked in the genres' own words: the answer quotes sentences
+    that call the film a comedy, a drama or a fairy tale, each cited, and the same
+    answer whatever the phrasing; "what kind of film did they shoot on" is not one."""
+    answer = pipeline.ask("whats the genre")
+    assert not answer.abstained, answer.text
+    quoted = [c.sentence for c in answer.citations]
+    genres = ("comedy", "drama", "fairy tale")
+    assert sum(any(g in s for g in genres) for s in quoted) >= 2, answer.text
+    assert pipeline.ask("what type of movie is this").text == answer.text
+    stock = pipeline.ask("what kind of film did they shoot on")
+    assert stock.retrieval_query == "what kind of film did they shoot on"
