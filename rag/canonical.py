@@ -45,7 +45,8 @@ def corpus_subject(titles: Iterable[str]) -> str:
 
 _ROLE_VERB = (
     rf"^\s*who\s+(?:was\s+it\s+that\s+|actually\s+)?({'|'.join(ROLE_VERBS)})\s+"
-    r"(?:it|this|that|the\s+(?:film|movie)|this\s+(?:film|movie){subject})\s*\??\s*$"
+    r"(?:it|this|that|the\s+(?:film|movie|script|screenplay)|this\s+(?:film|movie){subject})"
+    r"\s*\??\s*$"
 )
 
 
@@ -67,6 +68,8 @@ def role_question(question: str, subject: str) -> str | None:
     True
     >>> role_question("who filmed anora", "Anora")
     'Who was the cinematographer of Anora?'
+    >>> role_question("who wrote the script", "Anora")
+    'Who was the screenwriter of Anora?'
     >>> role_question("whos the editor", "Anora")
     'Who was the editor of Anora?'
     """

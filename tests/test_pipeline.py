@@ -147,3 +147,23 @@ def test_a_genre_question_is_answered_by_the_films_categories(pipeline):
     assert pipeline.ask("what type of movie is this").text == answer.text
     stock = pipeline.ask("what kind of film did they shoot on")
     assert stock.retrieval_query == "what kind of film did they shoot on"
+
+
+def test_a_job_the_sentence_says_someone_is_leads_with_their_name(pipeline):
+    """ "Sean Baker is an award-winning writer, director, producer and editor" names the
+    editor: "who edited anora" leads with him; "who wrote the script" is the
+    screenwriter question, led by its holder."""
+    edited = pipeline.ask("who edited anora")
+    assert edited.short_answer == "Sean Baker", edited.text
+    assert "editor" in edited.citations[0].sentence, edited.text
+    wrote = pipeline.ask("who wrote the script")
+    assert wrote.retrieval_query == "Who was the screenwriter of Anora?"
+    assert "Baker" in wrote.short_answer, wrote.text
+
+
+def test_films_asked_for_list_no_book(pipeline):
+    """ "what other movies has baker directed" lists his films, not the memoir of the
+    consultant ("author of the memoir “Modern Whore”")."""
+    answer = pipeline.ask("what other movies has baker directed")
+    assert "Tangerine" in answer.short_answer and "Red Rocket" in answer.short_answer
+    assert "Modern Whore" not in answer.short_answer, answer.text

@@ -3,7 +3,8 @@
 ``role_holder(role, sentence)`` finds the job in the sentence (its terms, or a film-making
 synonym from ``thesaurus``: "DP" for the cinematographer) and returns the name it titles:
 right after the job ("production designer Stephen Phelps", "his director of photography,
-Drew Daniels") or closing an apposition before it ("Samantha Quan, a producer of …").
+Drew Daniels"), closing an apposition before it ("Samantha Quan, a producer of …") or
+said of it ("Sean Baker is an award-winning writer, director, producer and editor").
 ``spans`` leads *who directed it?* with it, ``rules`` and ``speech`` find a job's holder.
 
 What this module does not do: decide whether the job is what was asked (``question``,
@@ -23,6 +24,13 @@ _HOLDER_BEFORE = re.compile(  # the job closing an apposition, or a second one "
     rf"({_NAME_RUN}),\s+(?:a|an|the|his|her|their)\s+"
     r"(?:(?:[\w’'-]+\s+){0,2}|[^,;:()—–]{1,60}?\s+and\s+(?:[\w-]+[’']s\s+)?)$"
 )
+# ... or a job the sentence says the name is, alone or last of several: "Sean Baker is an
+# award-winning writer, director, producer and editor"; no clause or phrase of another
+# person's between ("X is a longtime collaborator of the editor")
+_HOLDER_IS = re.compile(
+    rf"({_NAME_RUN})\s+(?:is|was)\s+(?:a|an|the)\s+"
+    r"(?:(?!(?:of|with|for|to|by|who|whom|whose|that|which)\s)[\w’'-]+,?\s+){0,6}$"
+)
 
 
 def role_holder(role: frozenset[str], sentence: str, asked: str = "") -> str | None:
@@ -39,6 +47,10 @@ def role_holder(role: frozenset[str], sentence: str, asked: str = "") -> str | N
     'Samantha Quan'
     >>> role_holder(frozenset({"wife"}), "Quan, a producer of “Anora” and Baker’s wife, said.")
     'Quan'
+    >>> role_holder(frozenset({"edit"}), "Sean Baker is an award-winning writer, director and editor.")
+    'Sean Baker'
+    >>> role_holder(frozenset({"edit"}), "Drew Daniels is a friend of the editor.") is None
+    True
     >>> role_holder(frozenset({"produc"}), "The producers met in Brooklyn.") is None
     True
     """
@@ -58,7 +70,12 @@ def role_holder(role: frozenset[str], sentence: str, asked: str = "") -> str | N
         ):
             i += 1
             end = tokens[i].end()
-        for m in (_HOLDER_AFTER.match(sentence, end), _HOLDER_BEFORE.search(sentence[:start])):
+        before = sentence[:start]
+        for m in (
+            _HOLDER_AFTER.match(sentence, end),
+            _HOLDER_BEFORE.search(before),
+            _HOLDER_IS.search(before),
+        ):
             name = m.group(1).rstrip(".").removesuffix("’s").removesuffix("'s") if m else ""
             if name and not set(words(name)) & (said | job) and not set(terms(name)) & job:
                 return name
