@@ -110,6 +110,9 @@ WORK_NOUNS = frozenset((
 # does not use (``rag.canonical.genre_question``).  "romance" and "thriller" were tried
 # and dropped: "romance" pulls plot sentences in by "romantically" (docs/experiments.md)
 GENRES = ("comedy", "drama", "fairy tale")
+# ... of them, those that are not for the screen: "what movies has Baker made" is not
+# answered by "author of the memoir “Modern Whore”" (``answerer.titles.introduced_as``)
+PRINT_WORKS = frozenset(("book", "memoir", "novel", "song", "album"))
 # ... and the verbs of making one, for "what did Baker make right before Anora?"
 # (``answerer.sequence``): "do" too, as "what did he do before it" asks the same
 MAKING_VERBS = frozenset((

@@ -51,7 +51,7 @@ from rag.answerer.predicate import (
 )
 from rag.answerer.question import Question
 from rag.answerer.spans import short_answer
-from rag.answerer.titles import title_key, title_owner, titles
+from rag.answerer.titles import is_print_work, title_key, title_owner, titles
 from rag.answerer.yesno import (
     RESTATE_MARGIN,
     choice,
@@ -59,7 +59,7 @@ from rag.answerer.yesno import (
     complement,
     complemented,
 )
-from rag.lexicon import OPENING_PRONOUNS, STOPWORDS
+from rag.lexicon import OPENING_PRONOUNS, PRINT_WORKS, STOPWORDS, WORK_NOUNS
 from rag.text import is_caption, terms, words
 from rag.thesaurus import alternatives, covered
 
@@ -238,13 +238,16 @@ def compose_roster(credited: Sequence[tuple[Candidate, str, str]]) -> Compositio
 
 def compose_titles(question: Question, pool: Sequence[Candidate]) -> Composition | None:
     """A list of works, led by their titles ("Starlet, Tangerine, The Florida Project, …:"),
-    each sentence that adds a title quoted for it: sentences with titles best first, within
-    ``TITLE_MARGIN`` of the best of them, at most ``LIST_ITEMS``; a title the question
-    names, or one shown already, is not listed again.  The question asks what someone made
-    (``Intent.works``), so titles are read strictly (``titles.titles``) and one another's
-    name owns is left out ("Federico Fellini’s “Nights of Cabiria”").  None when fewer
-    than two titles are found."""
+        each sentence that adds a title quoted for it: sentences with titles best first, within
+        ``TITLE_MARGIN`` of the best of them, at most ``LIST_ITEMS``; a title the question
+        names, or one shown already, is not listed again.  The question asks what someone made
+        (``Intent.works``), so titles are read strictly (``titles.titles``) and one another's
+        name owns is left out ("Federico Fellini’s “Nights of Cabiria”"), as is a book or a song
+    when films are asked for ("the memoir “Modern Whore”").  None when fewer
+        than two titles are found."""
     asked = set(words(question.text))
+    # films asked for ("what movies has he made"): no book or song is listed among them
+    screen = any(w.removesuffix("s") in WORK_NOUNS - PRINT_WORKS for w in asked)
     quotes: list[Quote] = []
     listed: list[str] = []
     titled = [c for c in pool if titles(c.sentence.text, strict=True)]
@@ -258,6 +261,7 @@ def compose_titles(question: Question, pool: Sequence[Candidate]) -> Composition
             if title_key(t) not in seen
             and not set(words(t)) <= asked
             and not title_owner(c.sentence.text, t)
+            and not (screen and is_print_work(c.sentence.text, t))
         ]
         shown = clip(c.sentence.text, ITEM_WORDS, keep=new[0]) if new else ""
         if any(t in shown for t in new):

@@ -3,7 +3,8 @@
 ``titles(sentence)`` finds every title a sentence marks: quoted in title case, dated in
 brackets ("Tangerine (2015)"), or listed after a plural work noun ("films like Starlet,
 Tangerine, …"); ``title_owner`` the name that owns one ("Federico Fellini’s “Nights of
-Cabiria”"); ``title_key`` compares two spellings ("The Florida Project", "Florida Project").
+Cabiria”"); ``introduced_as`` the work noun that introduces one ("the memoir");
+``title_key`` compares two spellings ("The Florida Project", "Florida Project").
 The answerer reads them for a title asked for (``spans``) and to list what someone made
 (``compose.compose_titles``).
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 import re
 
 from rag.answerer.cues import is_title
-from rag.lexicon import WORK_NOUNS
+from rag.lexicon import PRINT_WORKS, WORK_NOUNS
 from rag.text import words
 
 # a title as film writing marks one: quoted in title case ("“Better Things”") or dated in
@@ -91,6 +92,27 @@ def title_owner(sentence: str, title: str) -> str:
     at = sentence.find(title)
     owner = _OWNED.search(sentence[:at]) if at > 0 else None
     return owner.group(1) if owner else ""
+
+
+def introduced_as(sentence: str, title: str) -> str:
+    """The work noun among the three words before ``title`` in ``sentence`` ("memoir" of
+    "author of the memoir “Modern Whore”"), singular, or "".
+
+    >>> introduced_as("with Andrea Werhun, author of the memoir “Modern Whore.”", "Modern Whore")
+    'memoir'
+    >>> introduced_as("films like Starlet, Tangerine and Red Rocket", "Red Rocket")
+    ''
+    """
+    at = sentence.find(title)
+    before = words(sentence[:at])[-3:] if at > 0 else []
+    nouns = [w.removesuffix("s") for w in before if w.removesuffix("s") in WORK_NOUNS]
+    return nouns[-1] if nouns else ""
+
+
+def is_print_work(sentence: str, title: str) -> bool:
+    """Whether ``sentence`` introduces ``title`` as a book, a memoir or a song
+    (``lexicon.PRINT_WORKS``), not a work for the screen."""
+    return introduced_as(sentence, title) in PRINT_WORKS
 
 
 def title_key(title: str) -> str:
