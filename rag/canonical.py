@@ -186,8 +186,9 @@ def canonical(
 # "what genre is it", "genre?", "what kind of movie is anora": the category of the film;
 # not "what kind of film did they shoot on" (the stock), nor a kind of anything else
 _GENRE = re.compile(
-    r"\bgenres?\b(?!\s+of\s+(?!(?:a\s+)?(?:film|movie)))|\bwhat\s+(?:kind|type|sort)\s+of\s+(?:a\s+)?(?:film|movie|story)"
-    r"\s+(?:is|was)\s+(?:it|this|that|the\s+(?:film|movie)|[A-Z]\w+)\s*[?,.!]*(?:\s+genre|$)",
+    r"\bgenres?\b(?!\s+of\s+(?!(?:a\s+)?(?:film|movie)))"  # "genre", not "genre of music"
+    r"|\bwhat\s+(?:kind|type|sort)\s+of\s+(?:a\s+)?(?:film|movie|story)\s+(?:is|was)\s+"
+    r"(?:it|this|that|the\s+(?:film|movie)|\w+)\s*[?,.!]*(?:\s+genre|$)",  # \w+: its name
     re.IGNORECASE,
 )
 

@@ -238,13 +238,13 @@ def compose_roster(credited: Sequence[tuple[Candidate, str, str]]) -> Compositio
 
 def compose_titles(question: Question, pool: Sequence[Candidate]) -> Composition | None:
     """A list of works, led by their titles ("Starlet, Tangerine, The Florida Project, …:"),
-        each sentence that adds a title quoted for it: sentences with titles best first, within
-        ``TITLE_MARGIN`` of the best of them, at most ``LIST_ITEMS``; a title the question
-        names, or one shown already, is not listed again.  The question asks what someone made
-        (``Intent.works``), so titles are read strictly (``titles.titles``) and one another's
-        name owns is left out ("Federico Fellini’s “Nights of Cabiria”"), as is a book or a song
-    when films are asked for ("the memoir “Modern Whore”").  None when fewer
-        than two titles are found."""
+    each sentence that adds a title quoted for it: sentences with titles best first, within
+    ``TITLE_MARGIN`` of the best of them, at most ``LIST_ITEMS``; a title the question
+    names, or one shown already, is not listed again.  The question asks what someone made
+    (``Intent.works``), so titles are read strictly (``titles.titles``) and one another's
+    name owns is left out ("Federico Fellini’s “Nights of Cabiria”"), as is a book or a
+    song when films are asked for ("the memoir “Modern Whore”").  None when fewer than
+    two titles are found."""
     asked = set(words(question.text))
     # films asked for ("what movies has he made"): no book or song is listed among them
     screen = any(w.removesuffix("s") in WORK_NOUNS - PRINT_WORKS for w in asked)
