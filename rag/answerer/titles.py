@@ -62,7 +62,7 @@ def titles(sentence: str, strict: bool = False) -> list[str]:
     for m in TITLES.finditer(sentence):
         title = (m.group(1) or m.group(2)).strip(" ,.")
         before = words(sentence[: m.start()])[-3:] if strict else words(sentence[: m.start()])
-        work_before = any(w in WORK_NOUNS or w.rstrip("s") in WORK_NOUNS for w in before)
+        work_before = any(_work_noun(w) for w in before)
         quoted = is_title(title) and ((len(title.split()) > 1 and not strict) or work_before)
         if m.group(2) or quoted:
             found.append((m.start(), title))
@@ -105,8 +105,16 @@ def introduced_as(sentence: str, title: str) -> str:
     """
     at = sentence.find(title)
     before = words(sentence[:at])[-3:] if at > 0 else []
-    nouns = [w.removesuffix("s") for w in before if w.removesuffix("s") in WORK_NOUNS]
+    nouns = [noun for noun in map(_work_noun, before) if noun]
     return nouns[-1] if nouns else ""
+
+
+def _work_noun(word: str) -> str:
+    """The work noun ``word`` is, singular ("films": "film"), or ""."""
+    if word in WORK_NOUNS:
+        return word
+    single = word.rstrip("s")
+    return single if single in WORK_NOUNS else ""
 
 
 def is_print_work(sentence: str, title: str) -> bool:
